@@ -1,0 +1,256 @@
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type Scalar,
+  visit,
+} from "yaml";
+import type { Diagnostic, Severity } from "./diagnostics.js";
+
+/**
+ * A YAML file parsed with positions, so that any later check can point into the file as the user
+ * wrote it: `locate(["tools", "docs.create", "input"])` gives its line and column.
+ */
+export interface YamlSource {
+  file: string;
+  /** The data, or undefined when the file could not be parsed. */
+  value: unknown;
+  diagnostics: Diagnostic[];
+  /** Line/col of the node at `path` (or of its key with `{key: true}`), or of the deepest existing ancestor. */
+  locate(path: readonly (string | number)[], options?: { key?: boolean }): { line: number; col: number };
+}
+
+export interface EnvSubstitution {
+  env: Readonly<Record<string, string | undefined>>;
+  /** Severity of a `${VAR}` whose variable is unset and has no default. */
+  unsetSeverity: Severity;
+}
+
+/**
+ * Parses YAML text. Syntax errors and duplicate keys become diagnostics (YAML001, YAML002) and make
+ * `value` undefined: `toJS()` would otherwise silently keep the last duplicate.
+ * With `substitute`, `${VAR}` / `${VAR:-default}` placeholders in values are replaced first
+ * (ENV001 malformed, ENV002 unset); a plain scalar made only of placeholders is re-read as YAML, so
+ * `${FLAG:-false}` becomes a boolean, and one that comes out empty is dropped, as if unset.
+ */
+export function parseYamlSource(file: string, text: string, substitute?: EnvSubstitution): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line, col };
+  };
+  const diagnostics: Diagnostic[] = [];
+  for (const error of doc.errors) {
+    const duplicate = error.code === "DUPLICATE_KEY";
+    const message = firstLine(error.message);
+    diagnostics.push({
+      file,
+      ...at(error.pos[0]),
+      severity: "error",
+      code: duplicate ? "YAML002" : "YAML001",
+      message: duplicate ? `duplicate key: ${duplicateKeyName(text, error.pos[0]) ?? message}` : message,
+    });
+  }
+  if (diagnostics.length === 0 && substitute) diagnostics.push(...substituteEnv(doc, file, text, at, substitute));
+  const failed = diagnostics.some((d) => d.severity === "error");
+  return {
+    file,
+    value: failed ? undefined : doc.toJS({ maxAliasCount: 100 }),
+    diagnostics,
+    locate: (path, options) => locateNode(doc, path, options?.key ?? false, at),
+  };
+}
+
+function firstLine(message: string): string {
+  // yaml's messages end with "at line L, column C" plus a code frame; the position is printed separately.
+  return (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "").trim();
+}
+
+function duplicateKeyName(text: string, offset: number): string | undefined {
+  const match = /^\s*(?:-\s+)?("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:#\n]+?)\s*:/.exec(text.slice(offset, offset + 300));
+  return match?.[1] ? `"${match[1].replace(/^["']|["']$/g, "")}"` : undefined;
+}
+
+function locateNode(
+  doc: Document,
+  path: readonly (string | number)[],
+  wantKey: boolean,
+  at: (offset: number) => { line: number; col: number },
+): { line: number; col: number } {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i];
+    let next: unknown;
+    let keyOffset: number | undefined;
+    if (isMap(node)) {
+      const pair = node.items.find((p: Pair) => String(isScalar(p.key) ? p.key.value : p.key) === String(segment));
+      if (pair) {
+        next = pair.value;
+        keyOffset = (pair.key as Node | null)?.range?.[0];
+      }
+    } else if (isSeq(node) && typeof segment === "number") {
+      next = node.items[segment];
+    } else if (isSeq(node) && typeof segment === "string" && /^\d+$/.test(segment)) {
+      next = node.items[Number(segment)];
+    }
+    if (next === undefined && keyOffset === undefined) break;
+    const last = i === path.length - 1;
+    if (last && wantKey && keyOffset !== undefined) return at(keyOffset);
+    const nodeOffset = (next as Node | null)?.range?.[0];
+    if (nodeOffset === undefined) {
+      // `key:` with no value: the key is the best place to point at.
+      if (keyOffset !== undefined) offset = keyOffset;
+      break;
+    }
+    node = next;
+    offset = nodeOffset;
+  }
+  return at(offset);
+}
+
+const PLACEHOLDER_START = "${";
+const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface Expansion {
+  value: string;
+  problems: { index: number; code: "ENV001" | "ENV002"; message: string }[];
+}
+
+/**
+ * Expands `${VAR}` and `${VAR:-default}` (the default may itself hold placeholders); `$${` is a
+ * literal `${`. Returns the problems with their index in `raw`.
+ */
+export function expandPlaceholders(raw: string, env: EnvSubstitution["env"]): Expansion {
+  const problems: Expansion["problems"] = [];
+  let out = "";
+  let i = 0;
+  while (i < raw.length) {
+    if (raw.startsWith("$${", i)) {
+      out += "${";
+      i += 3;
+      continue;
+    }
+    if (!raw.startsWith(PLACEHOLDER_START, i)) {
+      out += raw[i];
+      i++;
+      continue;
+    }
+    const end = matchingBrace(raw, i + 2);
+    if (end < 0) {
+      problems.push({
+        index: i,
+        code: "ENV001",
+        message: `unterminated placeholder "${raw.slice(i, i + 40)}": expected "}"`,
+      });
+      return { value: out, problems };
+    }
+    const body = raw.slice(i + 2, end);
+    const sep = body.indexOf(":-");
+    const name = sep >= 0 ? body.slice(0, sep) : body;
+    if (!VAR_NAME.test(name)) {
+      problems.push({
+        index: i,
+        code: "ENV001",
+        message: `malformed placeholder "\${${body}}": use \${NAME} or \${NAME:-default}, NAME of letters, digits and _`,
+      });
+      i = end + 1;
+      continue;
+    }
+    const value = env[name];
+    if (value !== undefined && value !== "") {
+      out += value;
+    } else if (sep >= 0) {
+      const inner = expandPlaceholders(body.slice(sep + 2), env);
+      out += inner.value;
+      for (const p of inner.problems) problems.push({ ...p, index: i + 2 + sep + 2 + p.index });
+    } else {
+      problems.push({
+        index: i,
+        code: "ENV002",
+        message: `environment variable ${name} is not set (and \${${name}} has no default; write \${${name}:-default} for one)`,
+      });
+    }
+    i = end + 1;
+  }
+  return { value: out, problems };
+}
+
+function matchingBrace(raw: string, from: number): number {
+  let depth = 1;
+  for (let j = from; j < raw.length; j++) {
+    if (raw.startsWith("${", j)) {
+      depth++;
+      j++;
+    } else if (raw[j] === "}") {
+      depth--;
+      if (depth === 0) return j;
+    }
+  }
+  return -1;
+}
+
+function substituteEnv(
+  doc: Document,
+  file: string,
+  text: string,
+  at: (offset: number) => { line: number; col: number },
+  { env, unsetSeverity }: EnvSubstitution,
+): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const emptied = new Set<Scalar>();
+  visit(doc, {
+    Scalar(key, node) {
+      if (key === "key" || typeof node.value !== "string" || !node.value.includes("$")) return;
+      const raw = node.value;
+      const expansion = expandPlaceholders(raw, env);
+      if (expansion.problems.length === 0 && expansion.value === raw) return;
+      const start = node.range?.[0] ?? 0;
+      const quoteShift = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE" ? 1 : 0;
+      const exact = text.slice(start + quoteShift, start + quoteShift + raw.length) === raw;
+      for (const p of expansion.problems) {
+        diagnostics.push({
+          file,
+          ...at(exact ? start + quoteShift + p.index : start),
+          severity: p.code === "ENV002" ? unsetSeverity : "error",
+          code: p.code,
+          message: p.message,
+        });
+      }
+      const wholeValue = node.type === "PLAIN" && /^\$\{.*\}$/s.test(raw) && matchingBrace(raw, 2) === raw.length - 1;
+      if (wholeValue && expansion.value.trim() === "") {
+        emptied.add(node);
+        node.value = "";
+      } else if (wholeValue) {
+        node.value = readPlainScalar(expansion.value);
+      } else {
+        node.value = expansion.value;
+      }
+    },
+  });
+  if (emptied.size > 0) {
+    // An optional setting whose variable is unset behaves as if it were not written.
+    visit(doc, {
+      Pair(_, pair) {
+        if (isScalar(pair.value) && emptied.has(pair.value)) return visit.REMOVE;
+      },
+      Scalar(key, node) {
+        if (key !== "key" && key !== "value" && emptied.has(node)) return visit.REMOVE;
+      },
+    });
+  }
+  return diagnostics;
+}
+
+/** Reads a substituted value as a YAML plain scalar (true, 42, null…); anything else stays a string. */
+function readPlainScalar(value: string): unknown {
+  const parsed = parseDocument(value, { strict: true });
+  if (parsed.errors.length > 0 || !isScalar(parsed.contents)) return value;
+  return parsed.contents.value;
+}
