@@ -19,9 +19,9 @@ export function formatDiagnostic(d: Diagnostic): string {
 
 /** A GitHub Actions workflow command, so the problem shows on the pull request's diff. */
 export function formatGithubAnnotation(d: Diagnostic): string {
-  const escape = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-  const prop = (s: string) => escape(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
-  return `::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.col},title=${prop(d.code)}::${escape(d.message)}`;
+  const encode = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+  const prop = (s: string) => encode(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
+  return `::${d.severity} file=${prop(d.file)},line=${d.line},col=${d.col},title=${prop(d.code)}::${encode(d.message)}`;
 }
 
 /** Sorted by file, position, then code, so output is stable whatever order the checks ran in. */
