@@ -1,0 +1,28 @@
+import type { Diagnostic } from "../../src/config/diagnostics.js";
+import { parseYamlSource, type YamlSource } from "../../src/config/yaml-source.js";
+
+export interface LoadedSources {
+  tools: YamlSource;
+  auth: YamlSource;
+  diagnostics: Diagnostic[];
+}
+
+export interface SourceTexts {
+  /** Paths as printed in diagnostics, relative to the project root. */
+  toolsFile: string;
+  toolsText: string;
+  authFile: string;
+  authText: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Stage 1 — load: parse both files with positions. auth.yaml's placeholders are substituted so the
+ * checks see what the server will see; an unset variable is only a warning here, because generating
+ * code needs no secrets (the server refuses to start without it).
+ */
+export function load(texts: SourceTexts): LoadedSources {
+  const tools = parseYamlSource(texts.toolsFile, texts.toolsText);
+  const auth = parseYamlSource(texts.authFile, texts.authText, { env: texts.env, unsetSeverity: "warning" });
+  return { tools, auth, diagnostics: [...tools.diagnostics, ...auth.diagnostics] };
+}

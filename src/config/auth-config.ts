@@ -1,0 +1,229 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { validateAuthFile } from "../../generated/auth-schema.js";
+import { ConfigError, type Diagnostic } from "./diagnostics.js";
+import { type SchemaError, schemaErrorsToDiagnostics } from "./schema-diagnostics.js";
+import { parseYamlSource, type YamlSource } from "./yaml-source.js";
+
+export type AuthMode = "oauth2" | "optional" | "api-key" | "anonymous";
+export type ChallengeDelivery = "auto" | "http" | "tool-result";
+
+export interface IssuerConfig {
+  kind: "auth0" | "oidc";
+  issuer: string;
+  jwksUri?: string;
+  audience: string[];
+  algorithms: string[];
+  scopeClaim: "auto" | "scope" | "scp" | "permissions";
+  requireAccessTokenType: boolean;
+  maxTokenAgeSec?: number;
+  clockToleranceSec: number;
+  publicKeyFile?: string;
+  sharedSecret?: string;
+  authorizationEndpoint?: string;
+}
+
+export interface ApiKeyConfig {
+  name: string;
+  /** SHA-256 digests of the accepted keys. */
+  digests: Buffer[];
+  scopes: string[];
+}
+
+export interface AuthConfig {
+  file: string;
+  mode: AuthMode;
+  /** The canonical MCP URL (PRM `resource`, default audience). */
+  resource: string;
+  resourceName?: string;
+  challengeDelivery: ChallengeDelivery;
+  scopes: Record<string, string>;
+  requiredScopes: string[];
+  requiredScopesEnforce: boolean;
+  issuers: IssuerConfig[];
+  jwks: { timeoutMs: number; cooldownMs: number; cacheMaxAgeMs: number; lastKnownGoodMs: number };
+  tokenCache: { enabled: boolean; maxEntries: number };
+  apiKeys: { header: string; bearerPrefix: string; keys: ApiKeyConfig[] };
+  developmentServer: { enabled: "auto" | boolean; clientMetadataDocuments: string[] };
+  metadataMirror: boolean;
+}
+
+export interface AuthConfigContext {
+  env: NodeJS.ProcessEnv;
+  /** Used for the default `resource`. */
+  listen: { host: string; port: number };
+  production: boolean;
+}
+
+const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];
+const words = (v: unknown): string[] =>
+  typeof v === "string"
+    ? v.split(/\s+/).filter(Boolean)
+    : Array.isArray(v)
+      ? v.filter((s): s is string => typeof s === "string")
+      : [];
+
+/** Reads, substitutes, validates and resolves auth.yaml. Throws ConfigError listing every problem. */
+export function loadAuthConfig(
+  file: string,
+  context: AuthConfigContext,
+  text = readFileSync(file, "utf8"),
+): AuthConfig {
+  const source = parseYamlSource(file, text, { env: context.env, unsetSeverity: "error" });
+  if (source.diagnostics.length > 0 || source.value === undefined)
+    throw new ConfigError(source.diagnostics, `${file} is invalid`);
+  if (!validateAuthFile(source.value)) {
+    throw new ConfigError(
+      schemaErrorsToDiagnostics(source, (validateAuthFile as { errors?: SchemaError[] | null }).errors ?? []),
+      `${file} is invalid`,
+    );
+  }
+  const { config, diagnostics } = resolve(source, context);
+  if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics, `${file} cannot work`);
+  return config;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the value was just validated against the schema.
+type Raw = any;
+
+function resolve(
+  source: YamlSource,
+  { listen, production }: AuthConfigContext,
+): { config: AuthConfig; diagnostics: Diagnostic[] } {
+  const raw: Raw = source.value;
+  const diagnostics: Diagnostic[] = [];
+  const error = (path: (string | number)[], code: string, message: string) =>
+    diagnostics.push({ file: source.file, ...source.locate(path), severity: "error", code, message });
+
+  const listenHost =
+    listen.host === "0.0.0.0" || listen.host === "::"
+      ? "localhost"
+      : listen.host.includes(":")
+        ? `[${listen.host}]`
+        : listen.host;
+  const resource: string = raw.resource || `http://${listenHost}:${listen.port}/mcp`;
+  try {
+    const url = new URL(resource);
+    if (url.hash) error(["resource"], "AUTH001", "resource must not have a #fragment (RFC 9728)");
+    if (production && url.protocol !== "https:")
+      error(["resource"], "AUTH002", "resource must be an https URL in production (set MCP_RESOURCE_URL)");
+  } catch {
+    error(["resource"], "AUTH001", `resource must be an absolute URL, not "${String(resource).slice(0, 60)}"`);
+  }
+
+  const issuers: IssuerConfig[] = [];
+  (raw.authorizationServers ?? []).forEach((entry: Raw, i: number) => {
+    const issuer: string | undefined =
+      entry.type === "auth0" ? (entry.domain ? `https://${entry.domain}/` : undefined) : entry.issuer;
+    if (!issuer) return; // an entry whose variable is unset is off
+    const at = (key: string) => ["authorizationServers", i, key];
+    if (entry.type === "auth0" && /^[a-z]+:\/\/|\//i.test(entry.domain)) {
+      error(
+        at("domain"),
+        "AUTH003",
+        `domain is a host name without protocol or path (e.g. example.eu.auth0.com), not "${String(entry.domain).slice(0, 60)}"`,
+      );
+      return;
+    }
+    try {
+      const url = new URL(issuer);
+      if (production && url.protocol !== "https:")
+        error(at("issuer"), "AUTH004", "issuer must be an https URL in production");
+    } catch {
+      error(at(entry.type === "auth0" ? "domain" : "issuer"), "AUTH004", "issuer is not a valid URL");
+      return;
+    }
+    const audience = words(entry.audience ?? []);
+    if (audience.length > 0 && !audience.includes(resource) && !entry.audienceIsNotResource) {
+      error(
+        at("audience"),
+        "AUTH005",
+        `audience ${JSON.stringify(audience.join(" "))} differs from resource "${resource}": MCP clients request tokens for the resource; make them equal, or set audienceIsNotResource: true`,
+      );
+    }
+    if (entry.sharedSecret !== undefined && Buffer.byteLength(entry.sharedSecret) < 32)
+      error(at("sharedSecret"), "AUTH006", "sharedSecret must be at least 32 bytes");
+    issuers.push({
+      kind: entry.type,
+      issuer,
+      ...(entry.jwksUri ? { jwksUri: entry.jwksUri } : {}),
+      audience: audience.length > 0 ? audience : [resource],
+      algorithms: entry.sharedSecret
+        ? ["HS256"]
+        : (entry.algorithms ?? DEFAULT_ALGORITHMS).filter((a: string) => a !== "HS256"),
+      scopeClaim: entry.scopeClaim ?? "auto",
+      requireAccessTokenType: entry.requireAccessTokenType ?? entry.type === "oidc",
+      ...(entry.maxTokenAge ? { maxTokenAgeSec: entry.maxTokenAge } : {}),
+      clockToleranceSec: entry.clockTolerance ?? 30,
+      ...(entry.publicKeyFile ? { publicKeyFile: entry.publicKeyFile } : {}),
+      ...(entry.sharedSecret ? { sharedSecret: entry.sharedSecret } : {}),
+      ...(entry.authorizationEndpoint ? { authorizationEndpoint: entry.authorizationEndpoint } : {}),
+    });
+    if (!entry.sharedSecret && (entry.algorithms ?? []).includes("HS256"))
+      error(at("algorithms"), "AUTH006", "HS256 is accepted only with a sharedSecret; remove it from algorithms");
+  });
+
+  const keys: ApiKeyConfig[] = [];
+  (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) => {
+    const digests: Buffer[] = [];
+    if (entry.sha256 !== undefined) {
+      if (!/^[0-9a-fA-F]{64}$/.test(entry.sha256))
+        error(["apiKeys", "keys", i, "sha256"], "AUTH007", "sha256 must be 64 hex digits");
+      else digests.push(Buffer.from(entry.sha256, "hex"));
+    }
+    for (const key of String(entry.key ?? "")
+      .split(",")
+      .map((k) => k.trim())
+      .filter(Boolean)) {
+      if (key.length < 16) error(["apiKeys", "keys", i, "key"], "AUTH008", "an API key must be at least 16 characters");
+      digests.push(sha256(key));
+    }
+    if (digests.length > 0) keys.push({ name: entry.name, digests, scopes: words(entry.scopes) });
+  });
+
+  const mode = raw.mode as AuthMode;
+  if (mode === "api-key" && keys.length === 0)
+    error(["mode"], "AUTH009", 'mode "api-key" needs at least one key under apiKeys.keys (or set MCP_API_KEY)');
+  const devEnabled = raw.developmentServer?.enabled ?? "auto";
+  if (production && (mode === "oauth2" || mode === "optional") && issuers.length === 0)
+    error(
+      ["authorizationServers"],
+      "AUTH010",
+      `mode "${mode}" needs an authorization server in production: set AUTH0_DOMAIN (and AUTH0_AUDIENCE), or add an oidc issuer`,
+    );
+
+  const j = raw.jwks ?? {};
+  return {
+    diagnostics,
+    config: {
+      file: source.file,
+      mode,
+      resource,
+      ...(raw.resourceName ? { resourceName: raw.resourceName } : {}),
+      challengeDelivery: raw.challengeDelivery ?? "auto",
+      scopes: raw.scopes,
+      requiredScopes: words(raw.requiredScopes).filter((s) => s !== "offline_access"),
+      requiredScopesEnforce: raw.requiredScopesEnforce ?? true,
+      issuers,
+      jwks: {
+        timeoutMs: j.timeout ?? 5000,
+        cooldownMs: j.cooldown ?? 30_000,
+        cacheMaxAgeMs: j.cacheMaxAge ?? 600_000,
+        lastKnownGoodMs: j.lastKnownGood ?? 3_600_000,
+      },
+      tokenCache: { enabled: raw.tokenCache?.enabled ?? true, maxEntries: raw.tokenCache?.maxEntries ?? 10_000 },
+      apiKeys: {
+        header: (raw.apiKeys?.header ?? "X-API-Key").toLowerCase(),
+        bearerPrefix: raw.apiKeys?.bearerPrefix ?? "tgk_",
+        keys,
+      },
+      developmentServer: {
+        enabled: devEnabled,
+        clientMetadataDocuments: raw.developmentServer?.clientMetadataDocuments ?? [],
+      },
+      metadataMirror: raw.authorizationServerMetadataMirror ?? false,
+    },
+  };
+}
+
+export const sha256 = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();

@@ -1,0 +1,136 @@
+import { type Diagnostic, didYouMean } from "./diagnostics.js";
+import type { YamlSource } from "./yaml-source.js";
+
+/** The subset of an ajv `ErrorObject` (with `verbose: true`) this module reads. */
+export interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+  parentSchema?: unknown;
+  data?: unknown;
+}
+
+export function pointerToPath(pointer: string): string[] {
+  if (pointer === "") return [];
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  object: "a mapping",
+  array: "a list",
+  string: "a string",
+  integer: "an integer",
+  number: "a number",
+  boolean: "true or false",
+  null: "null",
+};
+
+/**
+ * Turns JSON Schema errors for a YAML file into diagnostics that point at the offending key or value
+ * in the user's file and say what to write instead. Codes: SCHEMA001 unknown key, SCHEMA002 missing
+ * key, SCHEMA003 wrong type, SCHEMA004 value not allowed.
+ */
+export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly SchemaError[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const emit = (path: string[], key: boolean, code: string, message: string) =>
+    out.push({ file: source.file, ...source.locate(path, { key }), severity: "error", code, message });
+  for (const e of errors) {
+    const path = pointerToPath(e.instancePath);
+    const where = path.length ? path.join(".") : "the top level";
+    switch (e.keyword) {
+      case "additionalProperties": {
+        const name = String(e.params.additionalProperty);
+        const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+        const suggestion = props ? didYouMean(name, Object.keys(props)) : undefined;
+        const allowed = props ? Object.keys(props) : [];
+        emit(
+          [...path, name],
+          true,
+          "SCHEMA001",
+          `unknown key "${name}" in ${where}${suggestion ? ` (did you mean "${suggestion}"?)` : allowed.length ? `; allowed: ${allowed.join(", ")}` : ""}`,
+        );
+        break;
+      }
+      case "required":
+        emit(
+          path,
+          path.length > 0,
+          "SCHEMA002",
+          `missing required key "${String(e.params.missingProperty)}" in ${where}`,
+        );
+        break;
+      case "type": {
+        const expected = String(e.params.type)
+          .split(",")
+          .map((t) => TYPE_NAMES[t] ?? t)
+          .join(" or ");
+        emit(path, false, "SCHEMA003", `${where} must be ${expected}, not ${describe(e.data)}`);
+        break;
+      }
+      case "enum": {
+        const allowed = (e.params.allowedValues as unknown[]) ?? [];
+        const suggestion =
+          typeof e.data === "string"
+            ? didYouMean(e.data, allowed.filter((a) => typeof a === "string") as string[])
+            : undefined;
+        emit(
+          path,
+          false,
+          "SCHEMA004",
+          `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, not ${describe(e.data)}${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`,
+        );
+        break;
+      }
+      case "const":
+        emit(
+          path,
+          false,
+          "SCHEMA004",
+          `${where} must be ${JSON.stringify(e.params.allowedValue)}, not ${describe(e.data)}`,
+        );
+        break;
+      case "discriminator":
+        emit(
+          path,
+          false,
+          "SCHEMA004",
+          e.params.error === "mapping"
+            ? `${where}.${String(e.params.tag)} has an unknown value ${describe((e.data as Record<string, unknown>)?.[String(e.params.tag)])}`
+            : `${where} needs a "${String(e.params.tag)}" key`,
+        );
+        break;
+      case "propertyNames":
+      case "pattern":
+      case "format":
+      case "minLength":
+      case "maxLength":
+      case "minItems":
+      case "maxItems":
+      case "minimum":
+      case "maximum":
+      case "uniqueItems":
+      case "minProperties":
+      case "not":
+        emit(path, e.keyword === "propertyNames", "SCHEMA004", `${where} ${e.message ?? "is not allowed"}`);
+        break;
+      default:
+        // propertyNames also reports the failing sub-error; "if" reports its branch. Both are noise here.
+        if (e.keyword === "if" || e.keyword === "oneOf" || e.keyword === "anyOf") break;
+        emit(path, false, "SCHEMA004", `${where} ${e.message ?? "is not allowed"}`);
+    }
+  }
+  return out;
+}

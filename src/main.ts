@@ -1,0 +1,40 @@
+/**
+ * `npm start`: loads `.env` when present, starts the server, and shuts down gracefully on
+ * SIGTERM/SIGINT (in-flight calls finish; a second signal exits at once).
+ */
+import { ConfigError } from "./config/diagnostics.js";
+import { EnvError } from "./config/server-config.js";
+import { startServer } from "./server.js";
+
+try {
+  process.loadEnvFile(".env");
+} catch (error) {
+  if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+    console.error(`toolgate: cannot read .env: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
+try {
+  const running = await startServer();
+  let signals = 0;
+  const stop = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    running.logger.info({ signal }, "shutting down: finishing requests in flight");
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (error instanceof ConfigError || error instanceof EnvError) console.error(`toolgate: ${error.message}`);
+  else if (code === "EADDRINUSE")
+    console.error(`toolgate: port ${process.env.PORT ?? 3000} is in use: stop the other server or set PORT`);
+  else if (code === "EACCES")
+    console.error(`toolgate: not allowed to listen on port ${process.env.PORT ?? 3000}: choose another PORT`);
+  else console.error(`toolgate: ${(error as Error).message}`);
+  process.exit(1);
+}

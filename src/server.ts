@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { server as serverMeta } from "../generated/registry.js";
+import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
+import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
+import { anonymousGate, createApp } from "./http/app.js";
+import { createLogger } from "./log.js";
+import { createMcpEndpoint } from "./mcp/endpoint.js";
+import { createToolCatalogue } from "./tools/catalogue.js";
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Overrides of the environment-derived settings (tests use port 0). */
+  server?: Partial<ServerConfig>;
+  authFile?: string;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  auth: AuthConfig;
+  config: ServerConfig;
+  logger: Logger;
+  httpServer: Server;
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), then closes. */
+  close(): Promise<void>;
+}
+
+const packageVersion = (): string => {
+  try {
+    return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+  } catch {
+    return JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+  }
+};
+
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  const config: ServerConfig = { ...loadServerConfig(env), ...options.server };
+  const logger = options.logger ?? createLogger({ level: config.logLevel, production: config.production });
+
+  // Listen first: the default resource URL needs the real port (PORT=0 in tests).
+  const httpServer = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  try {
+    const auth = loadAuthConfig(options.authFile ?? env.AUTH_CONFIG_FILE ?? "auth.yaml", {
+      env,
+      listen: { host: config.host, port },
+      production: config.production,
+    });
+    if (auth.mode !== "anonymous")
+      throw new Error(`auth mode "${auth.mode}" is not available yet: set AUTH_MODE=anonymous`);
+    const catalogue = createToolCatalogue({ anonymousOnly: auth.mode === "anonymous" });
+    const endpoint = createMcpEndpoint({
+      serverInfo: {
+        name: serverMeta.name,
+        version: (serverMeta as { version?: string }).version ?? packageVersion(),
+        ...("title" in serverMeta ? { title: serverMeta.title } : {}),
+      },
+      ...("instructions" in serverMeta ? { instructions: serverMeta.instructions } : {}),
+      catalogue,
+      logger,
+      maxRequestBodySize: 4 * 1024 * 1024,
+    });
+    const inflight = { count: 0 };
+    const app = createApp({ config, logger, endpoint, gate: anonymousGate, inflight });
+    httpServer.on("request", app);
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    logger.info(
+      { url: `${url}/mcp`, mode: auth.mode, tools: catalogue.size, resource: auth.resource },
+      "toolgate is listening",
+    );
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        const done = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeIdleConnections();
+        const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+        await done;
+        clearTimeout(timer);
+        await endpoint.close();
+      })());
+    return { url, port, auth, config, logger, httpServer, close };
+  } catch (error) {
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    throw error;
+  }
+}

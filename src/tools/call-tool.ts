@@ -1,0 +1,100 @@
+import type { ToolName } from "../../generated/registry.js";
+import type { PreparedTool, ToolCatalogue } from "./catalogue.js";
+import { ScopeRequiredError, ToolError } from "./errors.js";
+import { type HandlerLogger, isToolResult, type LoggingLevel, type Principal, type ToolResult } from "./handler-api.js";
+import { formatIssues } from "./standard-schema.js";
+
+/** What the transport layer provides to one `tools/call`. */
+export interface CallEnvironment {
+  principal: Principal | undefined;
+  requestId: string;
+  log: HandlerLogger & { child(bindings: object): HandlerLogger };
+  signal: AbortSignal;
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  notify(level: LoggingLevel, data: unknown): Promise<void>;
+}
+
+export type CallToolResultBody = ToolResult & { isError?: boolean };
+
+const errorResult = (text: string): CallToolResultBody => ({ content: [{ type: "text", text }], isError: true });
+
+/**
+ * Serves one `tools/call`: find the tool, validate the arguments with the precompiled validator, run
+ * the handler, check its result against the output schema, render it. Every failure a client or a
+ * handler can cause becomes an `isError` result; only ScopeRequiredError escapes, for the auth layer.
+ */
+export async function callTool(
+  catalogue: ToolCatalogue,
+  params: { name?: unknown; arguments?: unknown },
+  env: CallEnvironment,
+): Promise<CallToolResultBody> {
+  const name = typeof params.name === "string" ? params.name : "";
+  const tool = catalogue.get(name);
+  if (!tool) return errorResult(`Unknown tool: ${JSON.stringify(name.slice(0, 128))}`);
+
+  const args = params.arguments ?? {};
+  const checked = tool.input["~standard"].validate(args);
+  if (checked.issues) return errorResult(`Invalid arguments for tool ${name}: ${formatIssues(checked.issues)}`);
+
+  const log = env.log.child({ tool: name });
+  let value: unknown;
+  try {
+    value = await tool.run(checked.value as never, handlerContext(tool, env, log) as never);
+  } catch (error) {
+    if (error instanceof ScopeRequiredError) throw error;
+    if (error instanceof ToolError) return errorResult(error.message);
+    log.error({ err: error }, "tool handler failed");
+    return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
+  }
+  return renderResult(tool, value, env.requestId, log);
+}
+
+function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger) {
+  const ctx = {
+    log,
+    signal: env.signal,
+    requestId: env.requestId,
+    progress: env.progress,
+    notify: env.notify,
+  };
+  if (tool.meta.auth === "none") return ctx;
+  return {
+    ...ctx,
+    auth: env.principal,
+    requireScopes(...scopes: string[]) {
+      const held = new Set(env.principal?.scopes ?? []);
+      const missing = scopes.filter((s) => !held.has(s));
+      if (!env.principal || missing.length > 0) {
+        const needed = [...new Set([...tool.meta.scopes, ...scopes])];
+        throw new ScopeRequiredError(tool.name as ToolName, needed, env.principal ? missing : scopes);
+      }
+    },
+  };
+}
+
+function renderResult(tool: PreparedTool, value: unknown, requestId: string, log: HandlerLogger): CallToolResultBody {
+  const badOutput = (detail: string) => {
+    log.error({ detail }, "tool result does not match its output schema");
+    return errorResult(
+      `Tool ${tool.name} returned a result that does not match its output schema (request id ${requestId}).`,
+    );
+  };
+  if (isToolResult(value)) {
+    if (tool.output && !value.isError) {
+      const checked = tool.output["~standard"].validate(value.structuredContent);
+      if (checked.issues) return badOutput(formatIssues(checked.issues));
+    }
+    return value;
+  }
+  if (tool.output) {
+    const checked = tool.output["~standard"].validate(value);
+    if (checked.issues) return badOutput(formatIssues(checked.issues));
+    return {
+      content: [{ type: "text", text: JSON.stringify(value) }],
+      structuredContent: value as Record<string, unknown>,
+    };
+  }
+  if (typeof value === "string") return { content: [{ type: "text", text: value }] };
+  if (value === undefined || value === null) return { content: [] };
+  return { content: [{ type: "text", text: JSON.stringify(value) }] };
+}

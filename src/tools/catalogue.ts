@@ -1,0 +1,77 @@
+import { handlers } from "../../generated/handlers.js";
+import { registry, type ToolName, toolNames } from "../../generated/registry.js";
+import { schemas } from "../../generated/schemas.js";
+import { tools as publishedTools } from "../../generated/tools-list.js";
+import type { StandardSchemaWithJson } from "./standard-schema.js";
+
+/** A tool's metadata with the literal types widened, for code that handles every tool alike. */
+export interface ToolInfo {
+  readonly name: string;
+  readonly title: string;
+  readonly securitySchemes: readonly (
+    | { readonly type: "noauth" }
+    | { readonly type: "oauth2"; readonly scopes: readonly string[] }
+  )[];
+  /** Scopes of the oauth2 scheme: all required. */
+  readonly scopes: readonly string[];
+  readonly allowsAnonymous: boolean;
+  readonly auth: "none" | "optional" | "required";
+  readonly hasOutputSchema: boolean;
+}
+
+/** Everything the server needs about one tool, assembled once at startup from the generated modules. */
+export interface PreparedTool {
+  readonly name: ToolName;
+  readonly meta: ToolInfo;
+  readonly input: StandardSchemaWithJson<unknown>;
+  readonly output: StandardSchemaWithJson<unknown> | undefined;
+  readonly run: (input: never, ctx: never) => unknown;
+}
+
+export interface ToolCatalogue {
+  /** Tools callable by anybody in this deployment (in `anonymous` mode: only those allowing noauth). */
+  get(name: string): PreparedTool | undefined;
+  /** The frozen `tools/list` result for a caller who is (not) authenticated. */
+  list(authenticated: boolean): ListToolsResultBody;
+  readonly size: number;
+}
+
+export interface ListToolsResultBody {
+  readonly tools: readonly Readonly<Record<string, unknown>>[];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Builds the catalogue. `anonymousOnly` (mode `anonymous`) hides every tool that does not allow
+ * `noauth`: it is neither listed nor callable, exactly as if it did not exist.
+ */
+export function createToolCatalogue(options: { anonymousOnly: boolean }): ToolCatalogue {
+  const byName = new Map<string, PreparedTool>();
+  for (const name of toolNames) {
+    const meta: ToolInfo = registry[name];
+    if (options.anonymousOnly && !meta.allowsAnonymous) continue;
+    const handler = handlers[name];
+    const s = schemas[name] as {
+      input: StandardSchemaWithJson<unknown>;
+      output: StandardSchemaWithJson<unknown> | undefined;
+    };
+    byName.set(
+      name,
+      Object.freeze({ name, meta, input: s.input, output: s.output, run: handler.run as PreparedTool["run"] }),
+    );
+  }
+  const visible = publishedTools.filter((t) => byName.has(t.name));
+  const all = deepFreeze({ tools: visible });
+  return {
+    get: (name) => byName.get(name),
+    list: () => all,
+    size: byName.size,
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Thrown by a handler to tell the model what went wrong: its message is shown as the tool result
+ * (`isError: true`). Any other error is logged with its stack and answered with a generic message.
+ */
+export class ToolError extends Error {
+  override readonly name = "ToolError";
+}
+
+/**
+ * Thrown by `ctx.requireScopes()` when the caller lacks scopes: the server turns it into the same
+ * challenge the per-tool check produces (401 for an anonymous caller, 403 insufficient_scope otherwise).
+ */
+export class ScopeRequiredError extends Error {
+  override readonly name = "ScopeRequiredError";
+  constructor(
+    readonly tool: string,
+    /** Every scope the operation needs. */
+    readonly scopes: readonly string[],
+    /** Those the caller lacks. */
+    readonly missing: readonly string[],
+  ) {
+    super(`Unauthorized: scope ${missing.join(" ")} required`);
+  }
+}
