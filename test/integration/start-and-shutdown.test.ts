@@ -1,0 +1,112 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { request } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { legacy, startTestServer } from "../helpers/server.js";
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+/** Runs `npm start` as a user would and waits for the "listening" log line. */
+function npmStart(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn("npm", ["start", "--silent"], {
+    env: { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      for (const line of output.split("\n")) {
+        if (!line.includes('"toolgate is listening"')) continue;
+        clearTimeout(timer);
+        resolve({ child, url: JSON.parse(line).url, output: () => output });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+describe("npm start", () => {
+  it("builds, serves /mcp, and shuts down on SIGTERM", async () => {
+    const { child, url, output } = await npmStart({ AUTH_MODE: "anonymous" });
+    const health = await fetch(url.replace(/\/mcp$/, "/healthz"));
+    expect(health.status).toBe(200);
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    child.kill("SIGTERM");
+    await exited;
+    // npm forwards the signal to the server; wait for the server itself to stop listening.
+    for (
+      let i = 0;
+      i < 50 &&
+      (await fetch(url).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    await expect(fetch(url)).rejects.toThrow();
+    expect(output()).toContain("shutting down");
+  }, 90_000);
+
+  it("refuses to start on an invalid auth.yaml setting, naming the file position and variable", async () => {
+    await expect(npmStart({ AUTH_MODE: "sometimes" })).rejects.toThrow(
+      /auth\.yaml:\d+:\d+: error SCHEMA004: mode must be one of "oauth2", "optional", "api-key", "anonymous", not the string "sometimes"/,
+    );
+  }, 90_000);
+
+  it("says which port is taken", async () => {
+    const first = await startTestServer();
+    try {
+      await expect(npmStart({ PORT: String(first.port) })).rejects.toThrow(new RegExp(`port ${first.port} is in use`));
+    } finally {
+      await first.close();
+    }
+  }, 90_000);
+});
+
+describe("graceful shutdown", () => {
+  it("lets a request in flight finish, then stops accepting", async () => {
+    const server = await startTestServer();
+    const { message, headers } = legacy("tools/call", { name: "codebase.search", arguments: { query: "x" } });
+    const body = JSON.stringify(message);
+    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(server.mcpUrl, {
+        method: "POST",
+        headers: {
+          ...headers,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "content-length": Buffer.byteLength(body),
+        },
+      });
+      req.on("response", (res) => {
+        let text = "";
+        res.on("data", (c) => {
+          text += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on("error", reject);
+      // Half the body now, half after shutdown has begun: the request is in flight during close().
+      req.write(body.slice(0, 20));
+      setTimeout(() => req.end(body.slice(20)), 300);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = server.close();
+    const result = await response;
+    expect(result.status).toBe(200);
+    expect(result.text).toContain("not implemented: codebase.search");
+    await closed;
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+});
