@@ -83,7 +83,6 @@ export function loadAuthConfig(
   return config;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the value was just validated against the schema.
 type Raw = any;
 
 function resolve(
