@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { server as serverMeta } from "../generated/registry.js";
+import { createAuthRuntime } from "./auth/index.js";
 import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
 import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
-import { anonymousGate, createApp } from "./http/app.js";
+import { createApp } from "./http/app.js";
 import { createLogger } from "./log.js";
 import { createMcpEndpoint } from "./mcp/endpoint.js";
 import { createToolCatalogue } from "./tools/catalogue.js";
@@ -52,15 +53,36 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
+  // Until the app is ready, requests get 503 — except the development authorization server's,
+  // whose keys the token verifier fetches from this very port while starting.
+  let early: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | undefined;
+  const starting = (req: IncomingMessage, res: ServerResponse) => {
+    const unavailable = () => void res.writeHead(503, { "retry-after": "1" }).end();
+    if (early) early(req, res, unavailable);
+    else unavailable();
+  };
+  httpServer.on("request", starting);
+  let closeAuth: (() => Promise<void>) | undefined;
   try {
     const auth = loadAuthConfig(options.authFile ?? env.AUTH_CONFIG_FILE ?? "auth.yaml", {
       env,
       listen: { host: config.host, port },
       production: config.production,
     });
-    if (auth.mode !== "anonymous")
-      throw new Error(`auth mode "${auth.mode}" is not available yet: set AUTH_MODE=anonymous`);
     const catalogue = createToolCatalogue({ anonymousOnly: auth.mode === "anonymous" });
+    const authRuntime = await createAuthRuntime({
+      config: auth,
+      tools: catalogue.infos,
+      logger,
+      production: config.production,
+      origin: new URL(auth.resource).origin,
+      dataDir: config.dataDir,
+      resourceName: serverMeta.name,
+      serveEarly: (handler) => {
+        early = handler as typeof early;
+      },
+    });
+    closeAuth = () => authRuntime.close();
     const endpoint = createMcpEndpoint({
       serverInfo: {
         name: serverMeta.name,
@@ -73,7 +95,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       maxRequestBodySize: 4 * 1024 * 1024,
     });
     const inflight = { count: 0 };
-    const app = createApp({ config, logger, endpoint, gate: anonymousGate, inflight });
+    const app = createApp({
+      config,
+      logger,
+      endpoint,
+      gate: authRuntime.gate,
+      routes: (a) => authRuntime.routes(a),
+      ...(authRuntime.fallback ? { fallback: authRuntime.fallback } : {}),
+      inflight,
+    });
+    httpServer.off("request", starting);
     httpServer.on("request", app);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
@@ -91,9 +122,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         await done;
         clearTimeout(timer);
         await endpoint.close();
+        await authRuntime.close();
       })());
     return { url, port, auth, config, logger, httpServer, close };
   } catch (error) {
+    await closeAuth?.();
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     throw error;
   }

@@ -11,7 +11,6 @@ import type { Logger } from "pino";
 import type { ServerConfig } from "../config/server-config.js";
 import type { McpEndpoint, McpRequestState } from "../mcp/endpoint.js";
 import { hostAndOriginValidation } from "../mcp/security.js";
-import type { Principal } from "../tools/handler-api.js";
 import { headerMismatch, RPC, type RpcCall, rpcCalls, rpcError } from "./jsonrpc.js";
 
 /**
@@ -44,13 +43,6 @@ declare module "express-serve-static-core" {
     log: Logger;
   }
 }
-
-/** A gate for mode `anonymous`: nobody is authenticated, credentials are not read. */
-export const anonymousGate: McpGate = async (_req, _res, _calls, base) => ({
-  ...base,
-  principal: undefined as Principal | undefined,
-  onScopeRequired: (error) => ({ content: [{ type: "text", text: error.message }], isError: true }),
-});
 
 export function createApp(options: AppOptions): Express {
   const { config, logger, endpoint } = options;

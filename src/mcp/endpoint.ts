@@ -16,6 +16,8 @@ export interface McpRequestState {
   requestId: string;
   log: Logger;
   principal: Principal | undefined;
+  /** When set, tools/call answers this result instead of running the tool (a refusal delivered in-band). */
+  result?: Record<string, unknown>;
   /** Called when a handler's `ctx.requireScopes()` refuses; returns the result to send instead. */
   onScopeRequired(error: ScopeRequiredError): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
@@ -65,6 +67,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     );
     server.setRequestHandler("tools/call", async (request, ctx) => {
       const state = stateOf(ctx);
+      if (state.result) return state.result as never;
       const progressToken = request.params._meta?.progressToken;
       const env: CallEnvironment = {
         principal: state.principal,

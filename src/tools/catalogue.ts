@@ -33,6 +33,8 @@ export interface ToolCatalogue {
   get(name: string): PreparedTool | undefined;
   /** The frozen `tools/list` result for a caller who is (not) authenticated. */
   list(authenticated: boolean): ListToolsResultBody;
+  /** Metadata of every tool in the catalogue, in tools.yaml order. */
+  readonly infos: readonly ToolInfo[];
   readonly size: number;
 }
 
@@ -72,6 +74,7 @@ export function createToolCatalogue(options: { anonymousOnly: boolean }): ToolCa
   return {
     get: (name) => byName.get(name),
     list: () => all,
+    infos: Object.freeze([...byName.values()].map((t) => t.meta)),
     size: byName.size,
   };
 }

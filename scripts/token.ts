@@ -1,0 +1,120 @@
+/**
+ * `npm run token -- --scope "docs.write memory.read" [--client NAME] [--url URL] [--data-dir DIR]`
+ *
+ * Prints an access token from the development authorization server of a running toolgate server,
+ * and nothing else on stdout, so `TOKEN=$(npm run --silent token -- --scope docs.write)` works.
+ * The login is NAME (default "dev-user"), so each client name is its own subject. The client
+ * registered for NAME is kept in DIR/dev-as/token-clients.json and reused.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  type AuthorizationServerMetadata,
+  authorizationCodeFlow,
+  type ClientCredentials,
+  fetchAuthorizationServerMetadata,
+  fetchProtectedResourceMetadata,
+  HEADLESS_REDIRECT_URI,
+  OAuthFlowError,
+  registerHeadlessClient,
+} from "../src/dev-as/headless-login.js";
+import { DEVELOPMENT_SERVER_MARKER } from "../src/dev-as/provider-configuration.js";
+
+const USAGE = 'usage: npm run token -- --scope "docs.write memory.read" [--client NAME] [--url URL] [--data-dir DIR]';
+
+/** Clients registered by this script: issuer -> client name -> credentials. */
+type ClientCache = Record<string, Record<string, ClientCredentials>>;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scope: { type: "string" },
+      client: { type: "string", default: "dev-user" },
+      url: { type: "string", default: "http://127.0.0.1:3000" },
+      "data-dir": { type: "string", default: "data" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return void process.stderr.write(`${USAGE}\n`);
+  const name = values.client;
+
+  const prm = await fetchProtectedResourceMetadata(values.url).catch((error: unknown) => {
+    if (error instanceof OAuthFlowError && error.status === 404) {
+      throw new OAuthFlowError(`${error.message}; toolgate publishes it when AUTH_MODE is oauth2 or optional`);
+    }
+    throw error;
+  });
+  const scope = values.scope ?? stringList(prm.scopes_supported);
+  if (!scope) throw new OAuthFlowError(`--scope is required (the server lists no scopes_supported); ${USAGE}`);
+  const issuer = prm.authorization_servers[0] as string;
+  const as = await fetchAuthorizationServerMetadata(issuer);
+  if (as[DEVELOPMENT_SERVER_MARKER] !== true) {
+    throw new OAuthFlowError(
+      `${issuer} is not toolgate's development authorization server; get a token from it instead`,
+    );
+  }
+
+  const cacheFile = join(values["data-dir"], "dev-as", "token-clients.json");
+  const cache = await readCache(cacheFile);
+  const authorize = (client: ClientCredentials) =>
+    authorizationCodeFlow(as, {
+      client,
+      redirectUri: HEADLESS_REDIRECT_URI,
+      scope,
+      resource: prm.resource,
+      login: name,
+    });
+
+  // The development server keeps clients in memory: after its restart a cached client is unknown.
+  const cached = cache[issuer]?.[name];
+  let result = cached ? await authorize(cached).catch(unlessInvalidClient) : undefined;
+  if (!result) {
+    const client = await register(as, name);
+    cache[issuer] = { ...cache[issuer], [name]: client };
+    await writeCache(cacheFile, cache);
+    result = await authorize(client);
+  }
+
+  const { tokens } = result;
+  process.stderr.write(
+    `token for ${name} at ${prm.resource}: scope "${tokens.scope ?? ""}", expires in ${tokens.expires_in ?? "?"} s\n`,
+  );
+  process.stdout.write(`${tokens.access_token}\n`);
+}
+
+function register(as: AuthorizationServerMetadata, name: string): Promise<ClientCredentials> {
+  process.stderr.write(`registering a client for ${name} at ${as.issuer}\n`);
+  return registerHeadlessClient(as, { name: `npm run token (${name})` });
+}
+
+function unlessInvalidClient(error: unknown): undefined {
+  if (error instanceof OAuthFlowError && error.error === "invalid_client") return undefined;
+  throw error;
+}
+
+function stringList(value: unknown): string | undefined {
+  return Array.isArray(value) && value.length > 0 ? value.join(" ") : undefined;
+}
+
+async function readCache(file: string): Promise<ClientCache> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as ClientCache;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw new OAuthFlowError(`cannot read ${file} (${(error as Error).message}); delete it to start over`);
+  }
+}
+
+async function writeCache(file: string, cache: ClientCache): Promise<void> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, `${JSON.stringify(cache, null, 2)}\n`, { mode: 0o600 });
+}
+
+main().catch((error: unknown) => {
+  // Expected failures (server down, bad arguments) are one line; anything else keeps its stack.
+  const expected = error instanceof OAuthFlowError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  const message = expected ? (error as Error).message : String((error as Error)?.stack ?? error);
+  process.stderr.write(`npm run token: ${message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,84 @@
+/**
+ * Refusals and how they reach the client (RFC 6750 §3, RFC 9728 §5.1, MCP 2025-11-25 authorization).
+ * One refusal, two deliveries: `http` (status + WWW-Authenticate) and `tool-result` (HTTP 200, a
+ * CallToolResult with isError and `_meta["mcp/www_authenticate"]`, which ChatGPT needs).
+ */
+export type ChallengeError = "invalid_request" | "invalid_token" | "insufficient_scope";
+
+export interface Refusal {
+  status: 400 | 401 | 403 | 503;
+  /** Absent when no credential was sent (RFC 6750 §3.1). */
+  error?: ChallengeError;
+  /** Every scope the operation needs (plus those already granted, for a step-up). */
+  scope: readonly string[];
+  /** Text for the client and the model, e.g. "Unauthorized: scope docs.write required". */
+  message: string;
+  /** For 503: seconds. */
+  retryAfterSec?: number;
+  /** Whether a Bearer challenge makes sense (not in api-key mode, not for 503). */
+  bearer: boolean;
+  /** The tools/call that was refused, when one was. */
+  tool?: string;
+  /** The scopes the caller lacks (audit). */
+  missing?: readonly string[];
+}
+
+/** Fixed descriptions: never echo a token, a claim or a header value. */
+const DESCRIPTIONS: Record<ChallengeError, string> = {
+  invalid_request: "The request is malformed",
+  invalid_token: "The access token is invalid or expired",
+  insufficient_scope: "The access token lacks a required scope",
+};
+
+export interface ChallengeContext {
+  /** Absolute URL of the Protected Resource Metadata. */
+  resourceMetadataUrl: string;
+  authorizationUri?: string;
+}
+
+const quote = (v: string) => `"${v.replace(/["\\]/g, "")}"`;
+
+/** `Bearer realm="mcp", resource_metadata="…", scope="…", authorization_uri="…"[, error="…", error_description="…"]` */
+export function wwwAuthenticate(
+  refusal: Refusal,
+  ctx: ChallengeContext,
+  options: { forceError?: boolean } = {},
+): string {
+  const params: [string, string][] = [
+    ["realm", "mcp"],
+    ["resource_metadata", ctx.resourceMetadataUrl],
+  ];
+  if (refusal.scope.length > 0) params.push(["scope", refusal.scope.join(" ")]);
+  if (ctx.authorizationUri) params.push(["authorization_uri", ctx.authorizationUri]);
+  // In-band (tool-result) delivery for a caller who sent nothing: ChatGPT opens its sign-in UI only
+  // for a challenge with error and error_description, so it says insufficient_scope there.
+  const error = refusal.error ?? (options.forceError ? "insufficient_scope" : undefined);
+  if (error) {
+    params.push(["error", error]);
+    params.push(["error_description", refusal.error ? DESCRIPTIONS[error] : "Sign in to use this tool"]);
+  }
+  return `Bearer ${params.map(([k, v]) => `${k}=${quote(v)}`).join(", ")}`;
+}
+
+/** The CallToolResult that carries a refusal in-band. */
+export function refusalToolResult(refusal: Refusal, ctx: ChallengeContext): Record<string, unknown> {
+  return {
+    content: [{ type: "text", text: refusal.message }],
+    isError: true,
+    _meta: { "mcp/www_authenticate": [wwwAuthenticate(refusal, ctx, { forceError: true })] },
+  };
+}
+
+/** HTTP status, headers and JSON-RPC body of a refusal delivered over HTTP. */
+export function refusalHttp(refusal: Refusal, ctx: ChallengeContext, id: unknown = null) {
+  const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store" };
+  if (refusal.status === 503) headers["retry-after"] = String(refusal.retryAfterSec ?? 30);
+  else if (refusal.bearer) headers["www-authenticate"] = wwwAuthenticate(refusal, ctx);
+  else if (refusal.status === 401) headers["www-authenticate"] = 'ApiKey realm="mcp"';
+  const code = refusal.status === 400 ? -32600 : refusal.status === 503 ? -32603 : -32001;
+  return {
+    status: refusal.status,
+    headers,
+    body: { jsonrpc: "2.0", id: id ?? null, error: { code, message: refusal.message } },
+  };
+}

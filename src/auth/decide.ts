@@ -1,0 +1,130 @@
+import type { AuthMode } from "../config/auth-config.js";
+import type { RpcCall } from "../http/jsonrpc.js";
+import type { ToolInfo } from "../tools/catalogue.js";
+import type { Principal } from "../tools/handler-api.js";
+import type { Refusal } from "./challenge.js";
+
+/** What authentication found, before any authorization. */
+export type CallerState =
+  | { kind: "anonymous" }
+  | { kind: "authenticated"; principal: Principal }
+  /** A credential of a kind this mode does not accept (an API key in oauth2 mode, a JWT in api-key mode). */
+  | { kind: "wrong-kind"; presented: "bearer" | "api-key" }
+  | { kind: "invalid" }
+  | { kind: "malformed"; reason: string }
+  | { kind: "unavailable"; retryAfterSec: number };
+
+export interface DecisionInput {
+  mode: AuthMode;
+  caller: CallerState;
+  calls: readonly RpcCall[];
+  tool(name: string): ToolInfo | undefined;
+  requiredScopes: readonly string[];
+  requiredScopesEnforce: boolean;
+}
+
+export type Decision = { allow: true; principal: Principal | undefined } | { allow: false; refusal: Refusal };
+
+const union = (...lists: (readonly string[])[]) => [...new Set(lists.flat())];
+
+/**
+ * The one authorization decision of toolgate (DESIGN §3): from the mode, what authentication found,
+ * and every message of the body. Deny by default: anything not explicitly allowed is refused.
+ */
+export function decide(input: DecisionInput): Decision {
+  const { mode, caller, requiredScopes } = input;
+  const bearer = mode !== "api-key";
+  const refuse = (r: Omit<Refusal, "bearer"> & { bearer?: boolean }): Decision => ({
+    allow: false,
+    refusal: { bearer, ...r },
+  });
+  const toolCalls = input.calls.filter((c) => c.method === "tools/call");
+  const firstTool = toolCalls[0]?.target;
+
+  if (mode === "anonymous") return { allow: true, principal: undefined };
+  switch (caller.kind) {
+    case "malformed":
+      return refuse({ status: 400, error: "invalid_request", scope: [], message: `Bad request: ${caller.reason}` });
+    case "unavailable":
+      return refuse({
+        status: 503,
+        scope: [],
+        message: "The authorization server cannot be reached; try again later",
+        retryAfterSec: caller.retryAfterSec,
+        bearer: false,
+      });
+    case "invalid":
+      return refuse({
+        status: 401,
+        error: "invalid_token",
+        scope: requiredScopes,
+        message: "Unauthorized: the access token is invalid or expired",
+      });
+    case "wrong-kind":
+      return mode === "api-key"
+        ? refuse({ status: 401, scope: [], message: "Unauthorized: this server accepts API keys only" })
+        : refuse({
+            status: 401,
+            error: "invalid_token",
+            scope: requiredScopes,
+            message: "Unauthorized: API keys are not accepted; use an OAuth access token",
+          });
+    case "anonymous": {
+      if (mode === "api-key")
+        return refuse({ status: 401, scope: [], message: "Unauthorized: an API key is required" });
+      if (mode === "oauth2") {
+        const needed = union(requiredScopes, ...toolCalls.map((c) => input.tool(c.target ?? "")?.scopes ?? []));
+        return refuse({
+          status: 401,
+          scope: needed,
+          message: "Unauthorized: sign in to use this server",
+          ...(firstTool ? { tool: firstTool } : {}),
+        });
+      }
+      // optional: anonymous callers may do anything but call a tool that needs a signed-in caller.
+      for (const call of toolCalls) {
+        const tool = input.tool(call.target ?? "");
+        if (tool && !tool.allowsAnonymous)
+          return refuse({
+            status: 401,
+            scope: union(tool.scopes),
+            message: `Unauthorized: sign in to use ${tool.name}`,
+            tool: tool.name,
+            missing: tool.scopes,
+          });
+      }
+      return { allow: true, principal: undefined };
+    }
+    case "authenticated": {
+      const held = new Set(caller.principal.scopes);
+      const grantedKnown = caller.principal.scopes;
+      if (input.requiredScopesEnforce) {
+        const missing = requiredScopes.filter((s) => !held.has(s));
+        if (missing.length > 0)
+          return refuse({
+            status: 403,
+            error: "insufficient_scope",
+            scope: union(requiredScopes, grantedKnown),
+            message: `Unauthorized: scope ${missing.join(" ")} required`,
+            missing,
+          });
+      }
+      for (const call of toolCalls) {
+        const tool = input.tool(call.target ?? "");
+        // Unknown tools are answered by the tool layer; tools allowing noauth decide inside the handler.
+        if (!tool || tool.allowsAnonymous) continue;
+        const missing = tool.scopes.filter((s) => !held.has(s));
+        if (missing.length > 0)
+          return refuse({
+            status: 403,
+            error: "insufficient_scope",
+            scope: union(tool.scopes, grantedKnown),
+            message: `Unauthorized: scope ${missing.join(" ")} required`,
+            tool: tool.name,
+            missing,
+          });
+      }
+      return { allow: true, principal: caller.principal };
+    }
+  }
+}

@@ -1,0 +1,208 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AuthConfig } from "../config/auth-config.js";
+import type { McpGate } from "../http/app.js";
+import type { RpcCall } from "../http/jsonrpc.js";
+import type { McpRequestState } from "../mcp/endpoint.js";
+import type { ToolInfo } from "../tools/catalogue.js";
+import type { ScopeRequiredError } from "../tools/errors.js";
+import type { ApiKeyMatch } from "./api-keys.js";
+import { type ChallengeContext, type Refusal, refusalHttp, refusalToolResult } from "./challenge.js";
+import { extractCredential } from "./credentials.js";
+import { type CallerState, decide } from "./decide.js";
+import type { JwtVerifier } from "./jwt-verifier.js";
+import { TokenVerificationError } from "./jwt-verifier.js";
+import { apiKeyPrincipal, tokenPrincipal } from "./principal.js";
+
+export interface GateOptions {
+  config: AuthConfig;
+  tool(name: string): ToolInfo | undefined;
+  verifier: JwtVerifier | undefined;
+  apiKey(key: string): ApiKeyMatch | undefined;
+  challenge: ChallengeContext;
+}
+
+/** ChatGPT marks its tools/call with `openai/*` keys in `_meta`; its user agent names it too. */
+function fromChatGpt(call: RpcCall, req: IncomingMessage): boolean {
+  return (
+    Object.keys(call.meta ?? {}).some((k) => k.startsWith("openai/")) ||
+    /openai-mcp|chatgpt/i.test(req.headers["user-agent"] ?? "")
+  );
+}
+
+async function authenticate(req: IncomingMessage, options: GateOptions): Promise<CallerState> {
+  const { config } = options;
+  const credential = extractCredential(req, {
+    apiKeyHeader: config.apiKeys.header,
+    bearerPrefix: config.apiKeys.bearerPrefix,
+  });
+  switch (credential.kind) {
+    case "none":
+      return { kind: "anonymous" };
+    case "malformed":
+      return { kind: "malformed", reason: credential.reason };
+    case "api-key": {
+      if (config.mode === "oauth2") return { kind: "wrong-kind", presented: "api-key" };
+      const match = options.apiKey(credential.key);
+      return match
+        ? { kind: "authenticated", principal: apiKeyPrincipal(match.name, match.scopes) }
+        : { kind: "invalid" };
+    }
+    case "bearer": {
+      if (config.mode === "api-key") return { kind: "wrong-kind", presented: "bearer" };
+      if (!options.verifier) return { kind: "invalid" };
+      try {
+        return { kind: "authenticated", principal: tokenPrincipal(await options.verifier.verify(credential.token)) };
+      } catch (error) {
+        if (error instanceof TokenVerificationError && error.kind === "unavailable")
+          return { kind: "unavailable", retryAfterSec: error.retryAfterSec ?? 30 };
+        if (error instanceof TokenVerificationError) return { kind: "invalid" };
+        throw error;
+      }
+    }
+  }
+}
+
+function sendHttp(res: ServerResponse, refusal: Refusal, challenge: ChallengeContext, id: unknown) {
+  const { status, headers, body } = refusalHttp(refusal, challenge, id);
+  res.writeHead(status, headers).end(JSON.stringify(body));
+}
+
+/**
+ * Holds back the SDK's response when a handler's `ctx.requireScopes()` refused after the decision:
+ * if nothing was written yet, the refusal is answered over HTTP (401/403 + WWW-Authenticate) instead.
+ */
+function deferHttpRefusal(res: ServerResponse, challenge: ChallengeContext, id: unknown) {
+  let pending: Refusal | undefined;
+  let swallowing = false;
+  const writeHead = res.writeHead.bind(res);
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  res.writeHead = ((...args: Parameters<ServerResponse["writeHead"]>) => {
+    if (!pending) return writeHead(...args);
+    swallowing = true;
+    const { status, headers, body } = refusalHttp(pending, challenge, id);
+    writeHead(status, headers);
+    end(JSON.stringify(body));
+    return res;
+  }) as ServerResponse["writeHead"];
+  res.write = ((...args: Parameters<ServerResponse["write"]>) =>
+    swallowing ? true : write(...(args as unknown as [never]))) as ServerResponse["write"];
+  res.end = ((...args: unknown[]) => (swallowing ? res : end(...(args as [never])))) as ServerResponse["end"];
+  return {
+    /** True when the refusal will go out over HTTP; false when the response had already started. */
+    hold(refusal: Refusal): boolean {
+      if (res.headersSent) return false;
+      pending = refusal;
+      return true;
+    },
+  };
+}
+
+/** The /mcp gate for modes oauth2, optional and api-key: authenticate, decide, deliver. */
+export function createAuthGate(options: GateOptions): McpGate {
+  const { config, challenge } = options;
+  return async (req, res, calls, base) => {
+    const caller = await authenticate(req, options);
+    const decision = decide({
+      mode: config.mode,
+      caller,
+      calls,
+      tool: options.tool,
+      requiredScopes: config.requiredScopes,
+      requiredScopesEnforce: config.requiredScopesEnforce,
+    });
+    const single =
+      calls.length === 1 && calls[0]?.method === "tools/call" && calls[0].id != null ? calls[0] : undefined;
+    const inBand =
+      single !== undefined &&
+      (config.challengeDelivery === "tool-result" || (config.challengeDelivery === "auto" && fromChatGpt(single, req)));
+    const principal = decision.allow ? decision.principal : undefined;
+    audit(base.log, res, config, calls, principal, decision.allow ? undefined : decision.refusal);
+
+    if (!decision.allow) {
+      const { refusal } = decision;
+      if (!(inBand && (refusal.status === 401 || refusal.status === 403))) {
+        sendHttp(res, refusal, challenge, calls[0]?.id);
+        return undefined;
+      }
+    }
+    const deferred = !inBand && single ? deferHttpRefusal(res, challenge, single.id) : undefined;
+    const state: McpRequestState = {
+      ...base,
+      principal,
+      ...(decision.allow ? {} : { result: refusalToolResult(decision.refusal, challenge) }),
+      onScopeRequired: (error: ScopeRequiredError) => {
+        const refusal: Refusal = principal
+          ? {
+              status: 403,
+              error: "insufficient_scope",
+              scope: [...new Set([...error.scopes, ...principal.scopes])],
+              message: error.message,
+              bearer: true,
+              tool: error.tool,
+              missing: error.missing,
+            }
+          : {
+              status: 401,
+              scope: error.scopes,
+              message: error.message,
+              bearer: true,
+              tool: error.tool,
+              missing: error.missing,
+            };
+        base.log.info(
+          { audit: "scope-required", tool: error.tool, subject: principal?.subject, missing: error.missing },
+          "handler asked for step-up",
+        );
+        if (deferred?.hold(refusal)) return { content: [{ type: "text", text: refusal.message }], isError: true };
+        return refusalToolResult(refusal, challenge);
+      },
+    };
+    return state;
+  };
+}
+
+/** Mode `anonymous`: credentials are not read; only tools allowing noauth exist in the catalogue. */
+export function createAnonymousGate(config: AuthConfig): McpGate {
+  return async (_req, res, calls, base) => {
+    audit(base.log, res, config, calls, undefined, undefined);
+    return {
+      ...base,
+      principal: undefined,
+      onScopeRequired: (error) => ({ content: [{ type: "text", text: error.message }], isError: true }),
+    };
+  };
+}
+
+/** One structured line per tools/call decision: never a token or a key. */
+function audit(
+  log: McpRequestState["log"],
+  res: ServerResponse,
+  config: AuthConfig,
+  calls: readonly RpcCall[],
+  principal: McpRequestState["principal"],
+  refusal: Refusal | undefined,
+) {
+  const toolCalls = calls.filter((c) => c.method === "tools/call");
+  if (toolCalls.length === 0) return;
+  const started = performance.now();
+  res.once("close", () => {
+    for (const call of toolCalls) {
+      log.info(
+        {
+          audit: "tools/call",
+          tool: call.target,
+          subject: principal?.subject,
+          client: principal?.clientId,
+          via: principal?.via,
+          mode: config.mode,
+          decision: refusal ? "deny" : "allow",
+          status: refusal?.status,
+          missing: refusal?.missing,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        "tool call decision",
+      );
+    }
+  });
+}

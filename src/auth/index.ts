@@ -1,0 +1,162 @@
+/**
+ * Authentication and authorization, assembled from auth.yaml: the /mcp gate, the well-known
+ * metadata routes and, outside production when no authorization server is configured, the
+ * development authorization server mounted on the same port.
+ */
+import type { Express, RequestHandler } from "express";
+import type { Logger } from "pino";
+import type { AuthConfig, IssuerConfig } from "../config/auth-config.js";
+import type { McpGate } from "../http/app.js";
+import type { ToolInfo } from "../tools/catalogue.js";
+import { createApiKeyVerifier } from "./api-keys.js";
+import type { ChallengeContext } from "./challenge.js";
+import { createAnonymousGate, createAuthGate } from "./gate.js";
+import { discoverIssuerMetadata } from "./jwt/issuer-discovery.js";
+import { createJwtVerifier, type JwtVerifier } from "./jwt-verifier.js";
+import { protectedResourceMetadata, protectedResourceMetadataUrl } from "./protected-resource-metadata.js";
+
+export interface AuthRuntime {
+  gate: McpGate;
+  routes(app: Express): void;
+  /** The development authorization server's handler, when it is mounted. */
+  fallback?: RequestHandler;
+  issuers: string[];
+  verifier?: JwtVerifier;
+  close(): Promise<void>;
+}
+
+export interface AuthRuntimeOptions {
+  config: AuthConfig;
+  tools: readonly ToolInfo[];
+  logger: Logger;
+  production: boolean;
+  /** The server's own origin, e.g. http://127.0.0.1:3000 (the development server's issuer). */
+  origin: string;
+  dataDir: string;
+  resourceName: string;
+  /**
+   * Serves the development authorization server's routes before the app is ready: the verifier
+   * pre-warms its keys from it over HTTP during startup, on this very port.
+   */
+  serveEarly?: (handler: RequestHandler) => void;
+}
+
+const cors: RequestHandler = (req, res, next) => {
+  res.setHeader("Access-Control-Allow-Origin", "*");
+  if (req.method === "OPTIONS") {
+    res.setHeader("Access-Control-Allow-Methods", "GET, OPTIONS");
+    res.setHeader("Access-Control-Allow-Headers", "*");
+    res.status(204).end();
+    return;
+  }
+  next();
+};
+
+export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<AuthRuntime> {
+  const { config, logger } = options;
+  const byName = new Map(options.tools.map((t) => [t.name, t]));
+  if (config.mode === "anonymous") {
+    return { gate: createAnonymousGate(config), routes: () => {}, issuers: [], close: async () => {} };
+  }
+
+  const issuers: IssuerConfig[] = [...config.issuers];
+  let fallback: RequestHandler | undefined;
+  let closeDev: (() => Promise<void>) | undefined;
+  let authorizationUri: string | undefined;
+  const wantsOAuth = config.mode !== "api-key";
+  const devEnabled = config.developmentServer.enabled;
+  const mountDev =
+    wantsOAuth && !options.production && (devEnabled === true || (devEnabled === "auto" && issuers.length === 0));
+  if (devEnabled === true && options.production)
+    throw new Error(
+      "developmentServer.enabled is true, but the development authorization server never runs in production",
+    );
+  if (mountDev) {
+    const { createDevAuthorizationServer } = await import("../dev-as/index.js");
+    const dev = await createDevAuthorizationServer({
+      issuer: options.origin,
+      resource: config.resource,
+      scopes: config.scopes,
+      dataDir: options.dataDir,
+      logger,
+    });
+    issuers.push({
+      kind: "oidc",
+      issuer: dev.issuer,
+      jwksUri: dev.jwksUri,
+      audience: [config.resource],
+      algorithms: ["RS256"],
+      scopeClaim: "scope",
+      requireAccessTokenType: true,
+      clockToleranceSec: 30,
+    });
+    authorizationUri = dev.authorizationEndpoint;
+    fallback = dev.handler as RequestHandler;
+    options.serveEarly?.(fallback);
+    closeDev = () => dev.close();
+    logger.warn(
+      { issuer: dev.issuer, getAToken: 'npm run token -- --scope "docs.write"' },
+      "DEVELOPMENT authorization server mounted on this port: any login name is accepted. Configure AUTH0_DOMAIN or an oidc issuer for real use; it never runs with NODE_ENV=production",
+    );
+  }
+
+  let verifier: JwtVerifier | undefined;
+  if (wantsOAuth && issuers.length > 0) {
+    verifier = await createJwtVerifier({
+      issuers: issuers.map(({ kind: _kind, authorizationEndpoint: _a, ...rest }) => rest),
+      jwks: config.jwks,
+      tokenCache: config.tokenCache,
+      logger,
+    });
+  }
+  // Startup, not the request path: find what challenges and the metadata mirror need.
+  const first = issuers[0];
+  const firstMetadata =
+    first && !mountDev ? await discoverIssuerMetadata(first.issuer, config.jwks.timeoutMs) : undefined;
+  authorizationUri ??=
+    first?.authorizationEndpoint ??
+    (typeof firstMetadata?.authorization_endpoint === "string" ? firstMetadata.authorization_endpoint : undefined) ??
+    (first?.kind === "auth0" ? `${first.issuer}authorize` : undefined);
+  if (first && !firstMetadata && !mountDev)
+    logger.warn({ issuer: first.issuer }, "could not read the authorization server's metadata at startup");
+
+  const challenge: ChallengeContext = {
+    resourceMetadataUrl: protectedResourceMetadataUrl(config.resource),
+    ...(authorizationUri ? { authorizationUri } : {}),
+  };
+  const prm = Object.freeze(
+    protectedResourceMetadata({
+      resource: config.resource,
+      issuers: issuers.map((i) => i.issuer),
+      resourceName: config.resourceName ?? options.resourceName,
+      tools: options.tools,
+      requiredScopes: config.requiredScopes,
+    }),
+  );
+  const prmPaths = [
+    ...new Set(["/.well-known/oauth-protected-resource", new URL(challenge.resourceMetadataUrl).pathname]),
+  ];
+
+  return {
+    gate: createAuthGate({
+      config,
+      tool: (name) => byName.get(name),
+      verifier,
+      apiKey: createApiKeyVerifier(config.apiKeys.keys),
+      challenge,
+    }),
+    routes(app) {
+      if (!wantsOAuth) return;
+      for (const path of prmPaths) app.all(path, cors, (_req, res) => void res.json(prm));
+      if (config.metadataMirror && firstMetadata && !mountDev)
+        app.all("/.well-known/oauth-authorization-server", cors, (_req, res) => void res.json(firstMetadata));
+    },
+    ...(fallback ? { fallback } : {}),
+    issuers: issuers.map((i) => i.issuer),
+    ...(verifier ? { verifier } : {}),
+    async close() {
+      verifier?.close();
+      await closeDev?.();
+    },
+  };
+}

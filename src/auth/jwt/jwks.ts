@@ -1,0 +1,200 @@
+/**
+ * One issuer's remote JWKS: jose's `createRemoteJWKSet` (timeout, cooldown, max age, single-flight
+ * fetches, rate-limited refetch on an unknown `kid`) plus what jose does not do:
+ *
+ * - every answer is checked before jose sees it: 200, JSON, a non-empty key set, public keys only.
+ *   Anything else (HTML, `{}`, a redirect, private keys) is a fault, like a refused connection.
+ * - last-known-good: jose writes each successfully applied set into our `jwksCache` store; when a
+ *   refresh fails we keep verifying with that set for `lastKnownGoodMs` after it was fetched,
+ *   then answer `unavailable` (503), never `invalid_token` (401, which would send every client
+ *   back to an authorization server that is down).
+ * - after a fault, no new fetch for `cooldownMs`: jose's own cooldown only starts at a success, so
+ *   during an outage every token would otherwise wait for a fetch of its own.
+ *
+ * Timing here follows the wall clock (`Date.now()`), because jose's cooldown and max age do.
+ */
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  type ExportedJWKSCache,
+  errors,
+  type FetchImplementation,
+  type JWKSCacheInput,
+  type JWTVerifyGetKey,
+  jwksCache,
+  type RemoteJWKSet,
+} from "jose";
+import type { JwtVerifierLogger, JwtVerifierOptions } from "../jwt-verifier.js";
+import { errorTag, JwksFault, TokenVerificationError } from "./errors.js";
+import { discoverJwksUri } from "./issuer-discovery.js";
+import { hasPrivateKeyMaterial, type KeySource, keySelectionError } from "./key-source.js";
+
+/** A real key set is a few KiB; this bounds what a broken or hostile endpoint can make us parse. */
+const MAX_JWKS_BYTES = 512 * 1024;
+
+export interface RemoteJwksOptions {
+  issuer: string;
+  /** Known up front, or discovered from the issuer's metadata on first use. */
+  jwksUri?: string;
+  timings: JwtVerifierOptions["jwks"];
+  logger: JwtVerifierLogger;
+  /** Called once per HTTP request for the key set (for stats). */
+  onFetch: () => void;
+}
+
+export class RemoteJwksSource implements KeySource {
+  readonly #options: RemoteJwksOptions;
+  #remote: RemoteJWKSet | undefined;
+  #discovery: Promise<string> | undefined;
+  /** jose writes `{jwks, uat}` here after every successful fetch: our last-known-good. */
+  readonly #store: Partial<ExportedJWKSCache> = {};
+  #lastKnownGood: { uat: number; resolve: JWTVerifyGetKey } | undefined;
+  /** When the last fault happened; undefined while healthy. No remote attempt for `cooldownMs` after it. */
+  #faultAt: number | undefined;
+
+  constructor(options: RemoteJwksOptions) {
+    this.#options = options;
+  }
+
+  async warm(): Promise<void> {
+    try {
+      const remote = await this.#remoteSet();
+      await remote.reload();
+      this.#noteSuccess();
+    } catch (err) {
+      this.#noteFault(err);
+    }
+  }
+
+  readonly resolveKey: JWTVerifyGetKey = async (header, token) => {
+    if (Date.now() >= this.#retryAt()) {
+      try {
+        const key = await (await this.#remoteSet())(header, token);
+        this.#noteSuccess();
+        return key;
+      } catch (err) {
+        if (!isFault(err)) {
+          this.#noteSuccess();
+          throw keySelectionError(err, false);
+        }
+        this.#noteFault(err);
+      }
+    }
+    return this.#fromLastKnownGood(header, token);
+  };
+
+  async #fromLastKnownGood(...args: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+    const retryAfterSec = (this.#retryAt() - Date.now()) / 1000;
+    const { uat, jwks } = this.#store;
+    if (uat === undefined || jwks === undefined || Date.now() - uat > this.#options.timings.lastKnownGoodMs) {
+      throw new TokenVerificationError("JWKS_UNAVAILABLE", retryAfterSec);
+    }
+    if (this.#lastKnownGood?.uat !== uat) this.#lastKnownGood = { uat, resolve: createLocalJWKSet(jwks) };
+    try {
+      return await this.#lastKnownGood.resolve(...args);
+    } catch (err) {
+      throw keySelectionError(err, true, retryAfterSec);
+    }
+  }
+
+  /** The jose key set, after discovering the JWKS URL if the configuration did not give one. */
+  async #remoteSet(): Promise<RemoteJWKSet> {
+    if (this.#remote !== undefined) return this.#remote;
+    const { issuer, jwksUri, timings, onFetch } = this.#options;
+    let url = jwksUri;
+    if (url === undefined) {
+      // Single-flight: concurrent first tokens share one discovery.
+      this.#discovery ??= discoverJwksUri(issuer, timings.timeoutMs).finally(() => {
+        this.#discovery = undefined;
+      });
+      url = await this.#discovery;
+    }
+    this.#remote ??= createRemoteJWKSet(new URL(url), {
+      timeoutDuration: timings.timeoutMs,
+      cooldownDuration: timings.cooldownMs,
+      cacheMaxAge: timings.cacheMaxAgeMs,
+      [jwksCache]: this.#store as JWKSCacheInput,
+      [customFetch]: checkedFetch(onFetch),
+    });
+    return this.#remote;
+  }
+
+  #retryAt(): number {
+    return this.#faultAt === undefined ? 0 : this.#faultAt + this.#options.timings.cooldownMs;
+  }
+
+  #noteSuccess(): void {
+    // Recovered once jose applied a set fetched after the fault (a cached answer proves nothing).
+    if (this.#faultAt === undefined || (this.#store.uat ?? 0) < this.#faultAt) return;
+    this.#faultAt = undefined;
+    this.#options.logger.info(
+      { issuer: this.#options.issuer },
+      "Signing keys of the authorization server fetched again",
+    );
+  }
+
+  #noteFault(err: unknown): void {
+    // Concurrent tokens share jose's single fetch, so they all report the same failure: count it once.
+    if (Date.now() < this.#retryAt()) return;
+    this.#faultAt = Date.now();
+    const reason = err instanceof JwksFault ? { reason: err.reason } : errorTag(err);
+    const lastKnownGood = this.#store.uat !== undefined;
+    this.#options.logger.warn(
+      { issuer: this.#options.issuer, ...reason, lastKnownGood },
+      "Could not fetch the signing keys of the authorization server",
+    );
+  }
+}
+
+/** A failure to obtain keys (as opposed to a token naming a key that is not there). */
+function isFault(err: unknown): boolean {
+  return err instanceof JwksFault || err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid;
+}
+
+/**
+ * jose's fetch, with every answer checked before jose parses it, and every failure turned into a
+ * `JwksFault` (so a refused connection — `TypeError: fetch failed` — is never mistaken for a bad token).
+ */
+function checkedFetch(onFetch: () => void): FetchImplementation {
+  return async (url, init) => {
+    onFetch();
+    let text: string;
+    try {
+      const response = await fetch(url, init); // init.redirect is "manual": a redirect arrives as a 3xx
+      if (response.status !== 200) {
+        await response.body?.cancel().catch(() => {});
+        throw new JwksFault("HTTP_STATUS");
+      }
+      if (Number(response.headers.get("content-length") ?? 0) > MAX_JWKS_BYTES) {
+        await response.body?.cancel().catch(() => {});
+        throw new JwksFault("TOO_LARGE");
+      }
+      text = await response.text();
+    } catch (err) {
+      if (err instanceof JwksFault) throw err;
+      throw new JwksFault(init.signal.aborted ? "TIMEOUT" : "FETCH_FAILED");
+    }
+    checkKeySet(text);
+    return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
+  };
+}
+
+function checkKeySet(text: string): void {
+  if (text.length > MAX_JWKS_BYTES) throw new JwksFault("TOO_LARGE");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new JwksFault("NOT_JSON");
+  }
+  const keys = isPlainObject(parsed) ? parsed.keys : undefined;
+  if (!Array.isArray(keys) || !keys.every(isPlainObject)) throw new JwksFault("NOT_A_JWKS");
+  if (keys.length === 0) throw new JwksFault("NO_KEYS");
+  // An endpoint publishing private keys is broken: refuse the whole set, never use one of them.
+  if (keys.some(hasPrivateKeyMaterial)) throw new JwksFault("PRIVATE_KEY_PUBLISHED");
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

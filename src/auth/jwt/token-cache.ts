@@ -1,0 +1,56 @@
+/**
+ * A bounded LRU of verified tokens, keyed by the SHA-256 of the token so the cache never holds a
+ * usable credential. Entries die at their own expiry (the caller passes the earliest moment the
+ * token stops being valid), never later; only successes are stored.
+ */
+import { createHash } from "node:crypto";
+
+interface Entry<T> {
+  value: T;
+  expiresAtMs: number;
+}
+
+export class TokenCache<T> {
+  // A Map iterates in insertion order: re-inserting on a hit makes the first key the least recent.
+  readonly #entries = new Map<string, Entry<T>>();
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+
+  constructor(maxEntries: number, now: () => number) {
+    this.#maxEntries = Math.max(0, Math.floor(maxEntries));
+    this.#now = now;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string): T | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    if (this.#now() >= entry.expiresAtMs) return undefined;
+    this.#entries.set(key, entry);
+    return entry.value;
+  }
+
+  set(key: string, value: T, expiresAtMs: number): void {
+    if (this.#maxEntries === 0 || this.#now() >= expiresAtMs) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAtMs });
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+/** The cache key for a token: its SHA-256, so a heap dump of the cache yields no credentials. */
+export function tokenCacheKey(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}

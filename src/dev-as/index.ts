@@ -1,0 +1,103 @@
+/**
+ * The embedded development authorization server: a real OAuth 2.1 / OIDC provider (oidc-provider)
+ * mounted at the root of toolgate's own express app, for when no authorization server is
+ * configured outside production. See DESIGN §5.
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { join } from "node:path";
+import { clientMetadataDocumentHooks } from "./client-metadata-documents.js";
+import { markDevelopmentPages } from "./development-pages.js";
+import { providerConfiguration } from "./provider-configuration.js";
+import { withProviderNotices } from "./provider-notices.js";
+import { loadOrCreateSigningKeys } from "./signing-keys.js";
+
+export { DEVELOPMENT_SERVER_MARKER } from "./provider-configuration.js";
+
+export interface DevAuthorizationServerOptions {
+  /** e.g. "http://127.0.0.1:3000"; the provider is mounted at the root of the app that serves /mcp. */
+  issuer: string;
+  /** The MCP resource URL, e.g. "http://127.0.0.1:3000/mcp"; access tokens are JWTs with this `aud`. */
+  resource: string;
+  /** The scope catalogue (name -> description) from auth.yaml. */
+  scopes: Record<string, string>;
+  /** Git-ignored folder; the signing JWKS lives in `${dataDir}/dev-as/jwks.json` (mode 0600). */
+  dataDir: string;
+  /** CIMD documents served without fetching, keyed by their https client_id URL (the allowlist). */
+  clientMetadataDocuments?: Record<string, Record<string, unknown>>;
+  /** Default 600. */
+  accessTokenTtlSec?: number;
+  logger?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+}
+
+export interface DevAuthorizationServer {
+  issuer: string;
+  /** Express/Node middleware: `app.use(devAs.handler)` AFTER the MCP routes, with no body parser in front of it. */
+  handler: (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
+  jwksUri: string;
+  authorizationEndpoint: string;
+  close(): Promise<void>;
+}
+
+export async function createDevAuthorizationServer(
+  options: DevAuthorizationServerOptions,
+): Promise<DevAuthorizationServer> {
+  const { issuer, logger } = options;
+  if (new URL(issuer).pathname !== "/") {
+    // The provider builds its endpoint URLs from the issuer path; mounted at the root, it must be empty.
+    throw new Error(`the development authorization server is mounted at the root: issuer ${issuer} must have no path`);
+  }
+  const keyFile = join(options.dataDir, "dev-as", "jwks.json");
+  const { jwks, created } = await loadOrCreateSigningKeys(keyFile);
+  if (created) logger?.info({ keyFile }, "development authorization server: created a signing key");
+
+  // Imported here, not at the top, so the notices oidc-provider prints on import reach the logger.
+  const provider = await withProviderNotices(logger, async () => {
+    const { default: Provider, errors } = await import("oidc-provider");
+    const configuration = providerConfiguration({
+      resource: options.resource,
+      scopes: Object.keys(options.scopes),
+      jwks,
+      accessTokenTtlSec: options.accessTokenTtlSec ?? 600,
+      // Cookies only carry a login in progress; they need not survive a restart.
+      cookieKeys: [randomBytes(32).toString("base64url")],
+      clientMetadataDocuments: clientMetadataDocumentHooks(options.clientMetadataDocuments),
+      invalidTarget: () => new errors.InvalidTarget(),
+    });
+    return new Provider(issuer, configuration);
+  });
+  // provider.use() inserts in front of the provider's own router, so this sees the pages it renders.
+  provider.use(markDevelopmentPages);
+  // Pushed after the router, so it is reached only by requests that no provider route matched:
+  // those go back to express (`next`) instead of getting Koa's 404.
+  const unclaimed = new WeakSet<IncomingMessage>();
+  provider.middleware.push((ctx) => {
+    ctx.respond = false;
+    unclaimed.add(ctx.req);
+  });
+  provider.on("server_error", (_ctx, error) => logger?.warn({ err: error }, "development authorization server error"));
+
+  const callback = provider.callback();
+  const handler: DevAuthorizationServer["handler"] = (req, res, next) => {
+    callback(req, res).then(
+      () => {
+        if (!unclaimed.has(req)) return;
+        if (!next) return void res.end(); // Koa's preset 404 stands.
+        res.statusCode = 200; // Undo Koa's preset 404, so express's later handlers start clean.
+        next();
+      },
+      (error: unknown) => (next ? next(error) : res.destroy(error as Error)),
+    );
+  };
+  return {
+    issuer: provider.issuer,
+    handler,
+    jwksUri: provider.urlFor("jwks"),
+    authorizationEndpoint: provider.urlFor("authorization"),
+    // Nothing else to release: the provider opens no sockets and starts no timers. Kept so callers
+    // shut it down like every other component.
+    close: async () => {
+      provider.removeAllListeners();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { ClientMetadata, Configuration, ResourceServer } from "oidc-provider";
+import type { ClientMetadataDocumentHooks } from "./client-metadata-documents.js";
+import { renderError } from "./development-pages.js";
+import { type PrivateJwks, SIGNING_ALG } from "./signing-keys.js";
+
+/**
+ * A field of the discovery document that names this server as toolgate's development server, so
+ * `npm run token` can refuse to register clients at a real authorization server.
+ */
+export const DEVELOPMENT_SERVER_MARKER = "toolgate_development_server";
+
+export interface ProviderSettings {
+  /** The MCP resource URL; the only resource tokens are issued for, and their `aud`. */
+  resource: string;
+  /** Scope names from the catalogue. */
+  scopes: readonly string[];
+  jwks: PrivateJwks;
+  accessTokenTtlSec: number;
+  cookieKeys: string[];
+  clientMetadataDocuments: ClientMetadataDocumentHooks;
+  /** oidc-provider's `errors.InvalidTarget`, passed in because the module is imported lazily. */
+  invalidTarget: () => Error;
+}
+
+export function providerConfiguration(settings: ProviderSettings): Configuration {
+  const { resource, accessTokenTtlSec: ttl } = settings;
+  const resourceServer: ResourceServer = {
+    audience: resource,
+    scope: settings.scopes.join(" "),
+    accessTokenTTL: ttl,
+    accessTokenFormat: "jwt",
+    jwt: { sign: { alg: SIGNING_ALG } },
+  };
+  const hour = 3600;
+
+  return {
+    jwks: settings.jwks,
+    // The catalogue and openid only: no offline_access, whose presence in scopes_supported makes the
+    // MCP SDK client add prompt=consent to every authorization (and refresh tokens are not needed).
+    scopes: ["openid", ...settings.scopes],
+    responseTypes: ["code"],
+    // The devInteractions login name becomes the subject.
+    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    // OAuth 2.1: every client uses PKCE (the provider only offers S256).
+    pkce: { required: () => true },
+    // Browser-based MCP clients (the Inspector) call the token and registration endpoints cross-origin.
+    clientBasedCORS: () => true,
+    cookies: { keys: settings.cookieKeys },
+    discovery: { [DEVELOPMENT_SERVER_MARKER]: true },
+    extraClientMetadata: { properties: ["scope"], validator: dropRegisteredScope },
+    fetch: settings.clientMetadataDocuments.fetch,
+    renderError,
+    ttl: {
+      AccessToken: ttl,
+      ClientCredentials: ttl,
+      IdToken: hour,
+      Interaction: hour,
+      Session: hour,
+      Grant: 14 * 24 * hour,
+    },
+    features: {
+      devInteractions: { enabled: true },
+      registration: { enabled: true },
+      clientCredentials: { enabled: true },
+      clientIdMetadataDocument: {
+        enabled: true,
+        ack: "draft-02",
+        allowFetch: settings.clientMetadataDocuments.allowFetch,
+      },
+      resourceIndicators: {
+        enabled: true,
+        // Clients that skip RFC 8707 still get a token for the MCP server, not an opaque userinfo one.
+        defaultResource: () => resource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => {
+          // Exact match: the resource is the PRM `resource` verbatim, and becomes `aud`.
+          if (indicator !== resource) throw settings.invalidTarget();
+          return resourceServer;
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The step-up fix. The MCP SDK sends `scope` when it registers a client; the provider would keep it
+ * as that client's allowed scopes and refuse a later, wider request with `invalid_scope`, so
+ * step-up could never succeed. Dropping it leaves the catalogue as the only limit. The validator
+ * runs on every client construction (registration, lookup, CIMD), so stored clients get it too.
+ */
+function dropRegisteredScope(_ctx: unknown, key: string, _value: unknown, metadata: ClientMetadata): void {
+  if (key === "scope") delete metadata.scope;
+}

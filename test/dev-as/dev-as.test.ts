@@ -1,0 +1,195 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  type AuthorizationServerMetadata,
+  clientCredentialsGrant,
+  fetchAuthorizationServerMetadata,
+  HEADLESS_REDIRECT_URI,
+  OAuthFlowError,
+  registerClient,
+  registerHeadlessClient,
+  runOAuthFlow,
+} from "../helpers/oauth-flow.js";
+import { type RunningDevServer, SCOPES, startDevServer, temporaryDataDir } from "./dev-server.js";
+
+const ALLOWED_CIMD = "https://client.example/oauth/client-metadata.json";
+const UNLISTED_CIMD = "https://unlisted.example/oauth/client-metadata.json";
+
+describe("development authorization server", () => {
+  let dataDir: Awaited<ReturnType<typeof temporaryDataDir>>;
+  let server: RunningDevServer;
+  let as: AuthorizationServerMetadata;
+
+  /** Verifies like toolgate's verifier: issuer, audience = resource, RFC 9068 typ, one algorithm. */
+  async function verify(token: string): Promise<JWTPayload> {
+    const jwks = createRemoteJWKSet(new URL(server.devAs.jwksUri));
+    const { payload } = await jwtVerify(token, jwks, {
+      issuer: server.issuer,
+      audience: server.resource,
+      typ: "at+jwt",
+      algorithms: ["RS256"],
+      requiredClaims: ["exp"],
+    });
+    return payload;
+  }
+
+  beforeAll(async () => {
+    dataDir = await temporaryDataDir();
+    server = await startDevServer({
+      dataDir: dataDir.path,
+      clientMetadataDocuments: {
+        [ALLOWED_CIMD]: {
+          client_name: "CIMD test client",
+          redirect_uris: [HEADLESS_REDIRECT_URI],
+          grant_types: ["authorization_code"],
+          response_types: ["code"],
+          token_endpoint_auth_method: "none",
+        },
+      },
+    });
+    as = await fetchAuthorizationServerMetadata(server.issuer);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await dataDir?.remove();
+  });
+
+  it("serves the same discovery document at both well-known paths", async () => {
+    const openid = await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json();
+    expect(openid).toEqual(as);
+    expect(as).toMatchObject({
+      issuer: server.issuer,
+      authorization_endpoint: server.devAs.authorizationEndpoint,
+      jwks_uri: server.devAs.jwksUri,
+      registration_endpoint: `${server.issuer}/reg`,
+      code_challenge_methods_supported: ["S256"],
+      authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: true,
+      toolgate_development_server: true,
+    });
+    expect(as.grant_types_supported).toEqual(expect.arrayContaining(["authorization_code", "client_credentials"]));
+    expect(as.scopes_supported).toEqual(expect.arrayContaining(Object.keys(SCOPES)));
+    expect(as.scopes_supported).not.toContain("offline_access");
+  });
+
+  it("issues a JWT access token for the resource (DCR, code, PKCE S256) and sends RFC 9207 iss", async () => {
+    const { accessToken, callback, client } = await runOAuthFlow({
+      issuer: server.issuer,
+      scope: "docs.write memory.read",
+      resource: server.resource,
+      login: "alice",
+    });
+    expect(callback.searchParams.get("iss")).toBe(server.issuer);
+    const claims = await verify(accessToken);
+    expect(claims).toMatchObject({ sub: "alice", client_id: client.client_id, scope: "docs.write memory.read" });
+  });
+
+  it("defaults to the resource when the client does not send one", async () => {
+    const { accessToken } = await runOAuthFlow({ issuer: server.issuer, scope: "search.read", login: "carol" });
+    expect((await verify(accessToken)).aud).toBe(server.resource);
+  });
+
+  it("refuses a resource other than the MCP server", async () => {
+    const flow = runOAuthFlow({ issuer: server.issuer, scope: "search.read", resource: `${server.issuer}/other` });
+    await expect(flow).rejects.toMatchObject({ error: "invalid_target" });
+  });
+
+  it("requires PKCE", async () => {
+    const client = await registerHeadlessClient(as, { name: "no pkce" });
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: HEADLESS_REDIRECT_URI,
+      scope: "search.read",
+    }).toString();
+    const response = await fetch(url, { redirect: "manual" });
+    const location = new URL(response.headers.get("location") ?? "", url);
+    expect(location.origin + location.pathname).toBe(HEADLESS_REDIRECT_URI);
+    expect(location.searchParams.get("error")).toBe("invalid_request");
+  });
+
+  it("lets a client registered with a narrow scope step up to a wider one", async () => {
+    const registered = await registerClient(as, {
+      redirect_uris: [HEADLESS_REDIRECT_URI],
+      token_endpoint_auth_method: "none",
+      scope: "search.read",
+    });
+    // The registered scope is dropped rather than kept as the client's ceiling.
+    expect(registered.scope).toBeUndefined();
+    const client = { client_id: registered.client_id };
+    const narrow = await runOAuthFlow({ issuer: server.issuer, scope: "search.read", login: "dave", client });
+    expect((await verify(narrow.accessToken)).scope).toBe("search.read");
+    const wide = await runOAuthFlow({ issuer: server.issuer, scope: "search.read docs.write", login: "dave", client });
+    expect((await verify(wide.accessToken)).scope).toBe("search.read docs.write");
+  });
+
+  it("accepts a Client ID Metadata Document from the development allowlist", async () => {
+    const { accessToken } = await runOAuthFlow({
+      issuer: server.issuer,
+      scope: "memory.read",
+      client: { client_id: ALLOWED_CIMD },
+      login: "erin",
+    });
+    expect(await verify(accessToken)).toMatchObject({ client_id: ALLOWED_CIMD, sub: "erin" });
+  });
+
+  it("refuses a Client ID Metadata Document URL off the allowlist without fetching it", async () => {
+    const spy = vi.spyOn(globalThis, "fetch");
+    try {
+      const flow = runOAuthFlow({ issuer: server.issuer, scope: "memory.read", client: { client_id: UNLISTED_CIMD } });
+      await expect(flow).rejects.toMatchObject({ error: "invalid_client" });
+      const fetched = spy.mock.calls.map(([input]) => String(input instanceof Request ? input.url : input));
+      expect(fetched.some((url) => url.startsWith("https://unlisted.example"))).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("issues a JWT for the resource with the client credentials grant", async () => {
+    const client = await registerHeadlessClient(as, { name: "machine", confidential: true });
+    expect(client.client_secret).toEqual(expect.any(String));
+    const tokens = await clientCredentialsGrant(as, client, { scope: "memory.read", resource: server.resource });
+    expect(await verify(tokens.access_token)).toMatchObject({ client_id: client.client_id, scope: "memory.read" });
+    const defaulted = await clientCredentialsGrant(as, client, { scope: "search.read" });
+    expect((await verify(defaulted.access_token)).aud).toBe(server.resource);
+  });
+
+  it("marks the login page as development-only", async () => {
+    const client = await registerHeadlessClient(as, { name: "page" });
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: HEADLESS_REDIRECT_URI,
+      scope: "search.read",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+    }).toString();
+    const start = await fetch(url, { redirect: "manual" });
+    const page = await fetch(new URL(start.headers.get("location") ?? "", url), {
+      headers: {
+        cookie: start.headers
+          .getSetCookie()
+          .map((c) => c.split(";")[0])
+          .join("; "),
+      },
+    });
+    const html = await page.text();
+    expect(html).toContain('name="login"');
+    expect(html).toContain("development authorization server");
+  });
+
+  it("hands requests for paths it does not serve back to express", async () => {
+    const response = await fetch(`${server.issuer}/no-such-path`);
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("Cannot GET /no-such-path");
+  });
+
+  it("reports an OAuth error as an OAuthFlowError with its code", async () => {
+    const flow = runOAuthFlow({ issuer: server.issuer, scope: "search.read", client: { client_id: "unknown" } });
+    await expect(flow).rejects.toBeInstanceOf(OAuthFlowError);
+    await expect(flow).rejects.toMatchObject({ error: "invalid_client" });
+  });
+});

@@ -1,0 +1,32 @@
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import { afterEach, expect, it } from "vitest";
+import { runOAuthFlow } from "../helpers/oauth-flow.js";
+import { type RunningDevServer, startDevServer, temporaryDataDir } from "./dev-server.js";
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+it("keeps its signing key in dataDir, so tokens survive a restart", async () => {
+  const dataDir = await temporaryDataDir();
+  cleanup.push(dataDir.remove);
+  let server: RunningDevServer | undefined = await startDevServer({ dataDir: dataDir.path });
+  cleanup.push(() => server?.close() ?? Promise.resolve());
+
+  const { accessToken } = await runOAuthFlow({ issuer: server.issuer, scope: "docs.write", resource: server.resource });
+  const keyFile = await stat(join(dataDir.path, "dev-as", "jwks.json"));
+  expect(keyFile.mode & 0o777).toBe(0o600);
+
+  // Restart where it was: same port (so the same issuer), same data folder, fresh provider.
+  const { port, issuer, resource } = server;
+  await server.close();
+  server = await startDevServer({ dataDir: dataDir.path, port });
+
+  const jwks = createRemoteJWKSet(new URL(server.devAs.jwksUri));
+  const { payload } = await jwtVerify(accessToken, jwks, { issuer, audience: resource, algorithms: ["RS256"] });
+  expect(payload.scope).toBe("docs.write");
+});

@@ -1,0 +1,181 @@
+/**
+ * Type tests (in the spirit of jose's test-d/): tsc, not vitest, decides. The files under
+ * test/fixtures/generator/typecheck/ pin the generated types of the shipped tools; a temporary project
+ * pins what only another tools.yaml can show (a noauth-only tool, a removed tool).
+ */
+import { execFile } from "node:child_process";
+import { readdir, readFile, rm, symlink } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTempProject, REPO, type TempProject } from "../helpers/temp-project.js";
+import { FIXTURES, generate } from "./harness.js";
+
+const TSC = join(REPO, "node_modules", "typescript", "bin", "tsc");
+
+interface TscError {
+  file: string;
+  line: number;
+  code: string;
+  message: string;
+}
+
+/** Runs tsc on a project file and returns its errors (first message line each), paths relative to `cwd`. */
+async function tsc(project: string, cwd: string): Promise<TscError[]> {
+  const output = await promisify(execFile)(process.execPath, [TSC, "-p", project, "--pretty", "false"], {
+    cwd,
+    timeout: 60_000,
+  }).then(
+    (r) => r.stdout,
+    (e: { stdout?: string; code?: number }) => {
+      // tsc exits non-zero when it reports errors; anything else (not found, killed) is a real failure
+      if (typeof e.stdout !== "string" || typeof e.code !== "number" || !/error TS\d+/.test(e.stdout)) throw e;
+      return e.stdout;
+    },
+  );
+  return [...output.matchAll(/^(.+?)\((\d+),\d+\): error (TS\d+): (.*)$/gm)].map((m) => ({
+    file: relative(cwd, join(cwd, m[1]!)).split("\\").join("/"),
+    line: Number(m[2]),
+    code: m[3]!,
+    message: m[4]!,
+  }));
+}
+
+/** `// error TSnnnn` markers of a source file, as the errors tsc must report. */
+async function markers(path: string, file: string): Promise<Omit<TscError, "message">[]> {
+  const lines = (await readFile(path, "utf8")).split("\n");
+  return lines.flatMap((l, i) => {
+    const m = /\/\/ error (TS\d+)\s*$/.exec(l);
+    return m ? [{ file, line: i + 1, code: m[1]! }] : [];
+  });
+}
+
+const withoutMessage = (errors: TscError[]) => errors.map(({ message: _, ...rest }) => rest);
+
+describe("generated types of the shipped tools", () => {
+  const dir = join(FIXTURES, "typecheck");
+  let errors: TscError[];
+  beforeAll(async () => {
+    errors = await tsc(join(dir, "tsconfig.json"), REPO);
+  });
+
+  it("handler-context.ts compiles, so every @ts-expect-error in it is a real error", () => {
+    expect(errors.filter((e) => e.file.endsWith("handler-context.ts"))).toEqual([]);
+  });
+
+  it("generated/ itself compiles", () => {
+    expect(errors.filter((e) => e.file.startsWith("generated/"))).toEqual([]);
+  });
+
+  it("expected-errors.ts fails exactly where its markers say, with those codes", async () => {
+    const file = "test/fixtures/generator/typecheck/expected-errors.ts";
+    expect(withoutMessage(errors.filter((e) => e.file === file))).toEqual(await markers(join(REPO, file), file));
+    expect(errors.find((e) => e.code === "TS2345")?.message).toContain('"no.such.tool"');
+    // nothing else in the program failed
+    expect(errors.filter((e) => e.file !== file)).toEqual([]);
+  });
+});
+
+const TOOLS_V1 = `tools:
+  public.echo:
+    title: Echo
+    description: Echo the text back; anyone may call it.
+    input:
+      type: object
+      additionalProperties: false
+      required: [text]
+      properties:
+        text: {type: string}
+    output:
+      type: object
+      additionalProperties: false
+      required: [text]
+      properties:
+        text: {type: string}
+    securitySchemes:
+      - type: noauth
+  old.tool:
+    title: Old
+    description: A tool that is about to be removed.
+    input: {type: object}
+    securitySchemes:
+      - type: noauth
+`;
+const TOOLS_V2 = TOOLS_V1.slice(0, TOOLS_V1.indexOf("  old.tool:"));
+
+const ECHO_READING_AUTH = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("public.echo", async (input, ctx) => {
+  const who = ctx.auth; // error TS2339
+  return { text: \`\${input.text} \${String(who)}\` };
+});
+`;
+
+/** A project of its own: the repository's src/ (without its handlers), tsconfig and package.json, node_modules linked. */
+async function typeProject(tools: string): Promise<TempProject> {
+  const project = await createTempProject({ tools, copy: ["src", "tsconfig.json", "package.json"] });
+  await rm(join(project.root, "src", "handlers"), { recursive: true });
+  await project.write("src/handlers/.keep", "");
+  await symlink(join(REPO, "node_modules"), join(project.root, "node_modules"), "dir");
+  // only what the handlers and generated/ reach, so unrelated work in src/ cannot interfere
+  await project.write(
+    "tsconfig.typetest.json",
+    JSON.stringify({ extends: "./tsconfig.json", include: ["src/handlers", "generated"], exclude: [] }),
+  );
+  return project;
+}
+
+describe("a project with a noauth-only tool and a removed tool", () => {
+  let project: TempProject;
+  beforeAll(async () => {
+    project = await typeProject(TOOLS_V1);
+  });
+  afterAll(() => project?.remove());
+
+  it("generated stubs compile as they are", async () => {
+    const result = await generate(project.root);
+    expect(result.ok).toBe(true);
+    expect(result.handlers).toEqual(["src/handlers/public.echo.ts", "src/handlers/old.tool.ts"]);
+    expect(await tsc("tsconfig.typetest.json", project.root)).toEqual([]);
+  });
+
+  it("reading ctx.auth in a noauth tool fails (TS2339), and so does the handler of a removed tool", async () => {
+    await project.write("src/handlers/public.echo.ts", ECHO_READING_AUTH);
+    const result = await generate(project.root, { toolsText: TOOLS_V2 });
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual(["src/handlers/old.tool.ts HANDLER001"]);
+    expect(await readdir(join(project.root, "src", "handlers"))).toContain("old.tool.ts");
+
+    const errors = await tsc("tsconfig.typetest.json", project.root);
+    const echo = "src/handlers/public.echo.ts";
+    expect(withoutMessage(errors.filter((e) => e.file === echo))).toEqual(
+      await markers(join(project.root, echo), echo),
+    );
+    expect(errors.find((e) => e.file === echo)?.message).toMatch(/Property 'auth' does not exist/);
+    const orphan = errors.filter((e) => e.file === "src/handlers/old.tool.ts");
+    expect(orphan).toHaveLength(1);
+    expect(orphan[0]).toMatchObject({ code: "TS2345", line: 8 });
+    expect(orphan[0]!.message).toContain('"old.tool"');
+    expect(errors.filter((e) => e.file !== echo && e.file !== "src/handlers/old.tool.ts")).toEqual([]);
+  });
+});
+
+// BUG (scripts/generator/emit/handlers.ts, rules.ts TOOLS005): generated/handlers.ts imports each
+// handler under the tool's binding and declares `export const handlers`, so a tool named `handlers`
+// (or `Handlers`) yields `import handlers from "../src/handlers/handlers.js"` next to
+// `export const handlers = …`. Actual: TS2440 "Import declaration conflicts with local declaration of
+// 'handlers'" in generated/handlers.ts. Expected: a compiling output, or a TOOLS005-style error.
+describe("a tool whose binding is a generated name", () => {
+  it.fails("a tool named `handlers` is rejected or compiles", async () => {
+    const project = await typeProject(
+      `tools:\n  handlers:\n    title: T\n    description: D\n    input: {type: object}\n    securitySchemes: [{type: noauth}]\n`,
+    );
+    try {
+      const result = await generate(project.root);
+      if (!result.ok) return;
+      expect(await tsc("tsconfig.typetest.json", project.root)).toEqual([]);
+    } finally {
+      await project.remove();
+    }
+  });
+});

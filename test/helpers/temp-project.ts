@@ -1,0 +1,82 @@
+/**
+ * Throw-away project roots for generator tests: a temporary folder holding `schema/`, a tools.yaml,
+ * an auth.yaml and `src/handlers/`, so that `runGenerator({ root })` never writes into the repository.
+ */
+import { createHash } from "node:crypto";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (this file lives in test/helpers/). */
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+export const readRepoFile = (path: string): Promise<string> => readFile(join(REPO, path), "utf8");
+
+export interface TempProject {
+  root: string;
+  /** Writes a file relative to the root, creating folders. */
+  write(path: string, content: string): Promise<void>;
+  read(path: string): Promise<string>;
+  remove(): Promise<void>;
+}
+
+export interface TempProjectOptions {
+  /** tools.yaml content; default the repository's. */
+  tools?: string;
+  /** auth.yaml content; default the repository's. */
+  auth?: string;
+  /** Create an empty `src/handlers/`. Default true. */
+  handlersDir?: boolean;
+  /** Further repository paths to copy (files or folders), e.g. `src`, `tsconfig.json`. */
+  copy?: string[];
+  prefix?: string;
+}
+
+export async function createTempProject(options: TempProjectOptions = {}): Promise<TempProject> {
+  const root = await mkdtemp(join(tmpdir(), options.prefix ?? "toolgate-gen-"));
+  const write = async (path: string, content: string) => {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), content);
+  };
+  await cp(join(REPO, "schema"), join(root, "schema"), { recursive: true });
+  for (const path of options.copy ?? []) await cp(join(REPO, path), join(root, path), { recursive: true });
+  await write("tools.yaml", options.tools ?? (await readRepoFile("tools.yaml")));
+  await write("auth.yaml", options.auth ?? (await readRepoFile("auth.yaml")));
+  if (options.handlersDir ?? true) await mkdir(join(root, "src", "handlers"), { recursive: true });
+  return {
+    root,
+    write,
+    read: (path) => readFile(join(root, path), "utf8"),
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** Every file below `dir` (relative, `/`-separated, sorted); empty when `dir` does not exist. */
+export async function listTree(dir: string, base = dir): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const out: string[] = [];
+  for (const e of entries) {
+    const full = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listTree(full, base)));
+    else out.push(relative(base, full).split("\\").join("/"));
+  }
+  return out.sort();
+}
+
+/** One hash over the names and bytes of every file below `dir` ("" when it does not exist). */
+export async function hashTree(dir: string): Promise<string> {
+  const hash = createHash("sha256");
+  for (const file of await listTree(dir)) {
+    hash.update(`${file}\0`);
+    hash.update(await readFile(join(dir, file)));
+    hash.update("\0");
+  }
+  return hash.digest("hex");
+}
+
+/** Content and mtime of a file, to prove that nothing touched it. */
+export async function fingerprint(path: string): Promise<{ content: string; mtimeMs: number }> {
+  const [content, info] = await Promise.all([readFile(path, "utf8"), stat(path)]);
+  return { content, mtimeMs: info.mtimeMs };
+}
