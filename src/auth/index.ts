@@ -78,6 +78,7 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       resource: config.resource,
       scopes: config.scopes,
       dataDir: options.dataDir,
+      clientMetadataDocuments: config.developmentServer.clientMetadataDocuments,
       logger,
     });
     issuers.push({

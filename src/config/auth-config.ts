@@ -44,7 +44,7 @@ export interface AuthConfig {
   jwks: { timeoutMs: number; cooldownMs: number; cacheMaxAgeMs: number; lastKnownGoodMs: number };
   tokenCache: { enabled: boolean; maxEntries: number };
   apiKeys: { header: string; bearerPrefix: string; keys: ApiKeyConfig[] };
-  developmentServer: { enabled: "auto" | boolean; clientMetadataDocuments: string[] };
+  developmentServer: { enabled: "auto" | boolean; clientMetadataDocuments: Record<string, Record<string, unknown>> };
   metadataMirror: boolean;
 }
 
@@ -218,7 +218,7 @@ function resolve(
       },
       developmentServer: {
         enabled: devEnabled,
-        clientMetadataDocuments: raw.developmentServer?.clientMetadataDocuments ?? [],
+        clientMetadataDocuments: raw.developmentServer?.clientMetadataDocuments ?? {},
       },
       metadataMirror: raw.authorizationServerMetadataMirror ?? false,
     },

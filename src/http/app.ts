@@ -108,7 +108,7 @@ export function createApp(options: AppOptions): Express {
       next(error);
     }
   };
-  app.all("/mcp", originCheck, json, serveMcp);
+  app.all("/mcp", originCheck, mcpCors, json, serveMcp);
 
   if (options.fallback) app.use(options.fallback);
   app.use((_req, res) => {
@@ -117,6 +117,29 @@ export function createApp(options: AppOptions): Express {
   app.use(errorHandler(logger));
   return app;
 }
+
+/**
+ * CORS for browser-based clients (the Inspector, web apps): the Origin was already checked against
+ * ALLOWED_ORIGINS, so it is echoed; WWW-Authenticate is exposed so the client can read challenges.
+ */
+const mcpCors: RequestHandler = (req, res, next) => {
+  const origin = req.headers.origin;
+  if (origin === undefined) return next();
+  res.setHeader("Access-Control-Allow-Origin", origin);
+  res.setHeader("Vary", "Origin");
+  res.setHeader("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version, X-Request-Id, Retry-After");
+  if (req.method === "OPTIONS") {
+    res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    res.setHeader(
+      "Access-Control-Allow-Headers",
+      "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Last-Event-ID, X-API-Key",
+    );
+    res.setHeader("Access-Control-Max-Age", "600");
+    res.status(204).end();
+    return;
+  }
+  next();
+};
 
 /** Client mistakes get 4xx with a JSON-RPC body; anything else is logged and answered 500 with the request id. */
 function errorHandler(logger: Logger): ErrorRequestHandler {
