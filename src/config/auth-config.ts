@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { validateAuthFile } from "../../generated/auth-schema.js";
+import type { IssuerOptions } from "../auth/jwt-verifier.js";
 import { ConfigError, type Diagnostic } from "./diagnostics.js";
 import { type SchemaError, schemaErrorsToDiagnostics } from "./schema-diagnostics.js";
 import { parseYamlSource, type YamlSource } from "./yaml-source.js";
@@ -8,18 +9,10 @@ import { parseYamlSource, type YamlSource } from "./yaml-source.js";
 export type AuthMode = "oauth2" | "optional" | "api-key" | "anonymous";
 export type ChallengeDelivery = "auto" | "http" | "tool-result";
 
-export interface IssuerConfig {
+/** An authorization server whose tokens are accepted: the verifier's options plus what challenges need. */
+export interface IssuerConfig extends IssuerOptions {
   kind: "auth0" | "oidc";
-  issuer: string;
-  jwksUri?: string;
-  audience: string[];
-  algorithms: string[];
-  scopeClaim: "auto" | "scope" | "scp" | "permissions";
-  requireAccessTokenType: boolean;
-  maxTokenAgeSec?: number;
-  clockToleranceSec: number;
-  publicKeyFile?: string;
-  sharedSecret?: string;
+  /** Sent as `authorization_uri` in challenges; else discovered at startup. */
   authorizationEndpoint?: string;
 }
 
