@@ -5,6 +5,8 @@ export type Credential =
   | { kind: "none" }
   | { kind: "bearer"; token: string }
   | { kind: "api-key"; key: string }
+  /** An authorization scheme other than Bearer: treated as "no usable credential" (RFC 6750 §3.1). */
+  | { kind: "unsupported" }
   | { kind: "malformed"; reason: string };
 
 /** RFC 6750 §2.1: `Bearer` (any case), one or more spaces, a b64token. */
@@ -22,6 +24,7 @@ export interface CredentialOptions {
  * Reads the credential of a request. Ambiguity is an error, not a guess: two Authorization headers,
  * an Authorization header and an API key header together, a non-Bearer scheme, a value outside the
  * RFC 6750 grammar, or a credential in the query string are all `malformed` (400 invalid_request).
+ * Another scheme (Basic, …) is `unsupported`: answered with a challenge that starts OAuth discovery.
  */
 export function extractCredential(req: IncomingMessage, options: CredentialOptions): Credential {
   const query = req.url?.includes("?") ? new URLSearchParams(req.url.slice(req.url.indexOf("?") + 1)) : undefined;
@@ -48,7 +51,7 @@ export function extractCredential(req: IncomingMessage, options: CredentialOptio
   if (!match) {
     return /^bearer\b/i.test(value)
       ? { kind: "malformed", reason: "the Bearer credential is not a single RFC 6750 token" }
-      : { kind: "malformed", reason: "only the Bearer authorization scheme is supported" };
+      : { kind: "unsupported" };
   }
   const token = match[1] as string;
   return token.startsWith(options.bearerPrefix) ? { kind: "api-key", key: token } : { kind: "bearer", token };

@@ -8,8 +8,12 @@ import type { Refusal } from "./challenge.js";
 export type CallerState =
   | { kind: "anonymous" }
   | { kind: "authenticated"; principal: Principal }
-  /** A credential of a kind this mode does not accept (an API key in oauth2 mode, a JWT in api-key mode). */
-  | { kind: "wrong-kind"; presented: "bearer" | "api-key" }
+  /**
+   * A credential this mode cannot use: an API key in oauth2 mode, a JWT in api-key mode, another
+   * authorization scheme. Never downgraded to anonymous; answered like "no credential" with a
+   * challenge and no error code (RFC 6750 §3.1: "attempted using an unsupported authentication method").
+   */
+  | { kind: "unsupported" }
   | { kind: "invalid" }
   | { kind: "malformed"; reason: string }
   | { kind: "unavailable"; retryAfterSec: number };
@@ -40,6 +44,12 @@ export function decide(input: DecisionInput): Decision {
   });
   const toolCalls = input.calls.filter((c) => c.method === "tools/call");
   const firstTool = toolCalls[0]?.target;
+  // What a sign-in must ask for: the server's required scopes and those of every tool called.
+  const needed = union(requiredScopes, ...toolCalls.map((c) => input.tool(c.target ?? "")?.scopes ?? []));
+  const signIn = (message: string): Decision =>
+    mode === "api-key"
+      ? refuse({ status: 401, scope: [], message: "Unauthorized: an API key is required" })
+      : refuse({ status: 401, scope: needed, message, ...(firstTool ? { tool: firstTool } : {}) });
 
   if (mode === "anonymous") return { allow: true, principal: undefined };
   switch (caller.kind) {
@@ -54,33 +64,24 @@ export function decide(input: DecisionInput): Decision {
         bearer: false,
       });
     case "invalid":
-      return refuse({
-        status: 401,
-        error: "invalid_token",
-        scope: requiredScopes,
-        message: "Unauthorized: the access token is invalid or expired",
-      });
-    case "wrong-kind":
       return mode === "api-key"
-        ? refuse({ status: 401, scope: [], message: "Unauthorized: this server accepts API keys only" })
+        ? refuse({ status: 401, scope: [], message: "Unauthorized: the API key is not valid" })
         : refuse({
             status: 401,
             error: "invalid_token",
-            scope: requiredScopes,
-            message: "Unauthorized: API keys are not accepted; use an OAuth access token",
+            scope: needed,
+            message: "Unauthorized: the access token is invalid or expired",
+            ...(firstTool ? { tool: firstTool } : {}),
           });
+    case "unsupported":
+      return signIn(
+        mode === "oauth2"
+          ? "Unauthorized: sign in with an OAuth access token"
+          : "Unauthorized: use a Bearer access token or an API key",
+      );
     case "anonymous": {
-      if (mode === "api-key")
-        return refuse({ status: 401, scope: [], message: "Unauthorized: an API key is required" });
-      if (mode === "oauth2") {
-        const needed = union(requiredScopes, ...toolCalls.map((c) => input.tool(c.target ?? "")?.scopes ?? []));
-        return refuse({
-          status: 401,
-          scope: needed,
-          message: "Unauthorized: sign in to use this server",
-          ...(firstTool ? { tool: firstTool } : {}),
-        });
-      }
+      if (mode === "api-key") return signIn("");
+      if (mode === "oauth2") return signIn("Unauthorized: sign in to use this server");
       // optional: anonymous callers may do anything but call a tool that needs a signed-in caller.
       for (const call of toolCalls) {
         const tool = input.tool(call.target ?? "");

@@ -38,17 +38,19 @@ async function authenticate(req: IncomingMessage, options: GateOptions): Promise
   switch (credential.kind) {
     case "none":
       return { kind: "anonymous" };
+    case "unsupported":
+      return { kind: "unsupported" };
     case "malformed":
       return { kind: "malformed", reason: credential.reason };
     case "api-key": {
-      if (config.mode === "oauth2") return { kind: "wrong-kind", presented: "api-key" };
+      if (config.mode === "oauth2") return { kind: "unsupported" };
       const match = options.apiKey(credential.key);
       return match
         ? { kind: "authenticated", principal: apiKeyPrincipal(match.name, match.scopes) }
         : { kind: "invalid" };
     }
     case "bearer": {
-      if (config.mode === "api-key") return { kind: "wrong-kind", presented: "bearer" };
+      if (config.mode === "api-key") return { kind: "unsupported" };
       if (!options.verifier) return { kind: "invalid" };
       try {
         return { kind: "authenticated", principal: tokenPrincipal(await options.verifier.verify(credential.token)) };

@@ -30,6 +30,7 @@ export function protectedResourceMetadata(input: ProtectedResourceMetadataInput)
 /** RFC 9728 §3.1: the well-known segment goes between the host and the resource's path. */
 export function protectedResourceMetadataUrl(resource: string): string {
   const url = new URL(resource);
-  const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
+  // Only a slash right after the host is dropped; the rest of the path is kept as written.
+  const path = url.pathname === "/" ? "" : url.pathname;
   return `${url.origin}/.well-known/oauth-protected-resource${path}`;
 }
