@@ -29,7 +29,11 @@ function fromChatGpt(call: RpcCall, req: IncomingMessage): boolean {
   );
 }
 
-async function authenticate(req: IncomingMessage, options: GateOptions): Promise<CallerState> {
+async function authenticate(
+  req: IncomingMessage,
+  options: GateOptions,
+  log: McpRequestState["log"],
+): Promise<CallerState> {
   const { config } = options;
   const credential = extractCredential(req, {
     apiKeyHeader: config.apiKeys.header,
@@ -55,10 +59,11 @@ async function authenticate(req: IncomingMessage, options: GateOptions): Promise
       try {
         return { kind: "authenticated", principal: tokenPrincipal(await options.verifier.verify(credential.token)) };
       } catch (error) {
-        if (error instanceof TokenVerificationError && error.kind === "unavailable")
-          return { kind: "unavailable", retryAfterSec: error.retryAfterSec ?? 30 };
-        if (error instanceof TokenVerificationError) return { kind: "invalid" };
-        throw error;
+        if (!(error instanceof TokenVerificationError)) throw error;
+        // The stable code says why (expired, wrong audience, unknown issuer…); never the token.
+        log.info({ tokenError: error.code }, "access token refused");
+        if (error.kind === "unavailable") return { kind: "unavailable", retryAfterSec: error.retryAfterSec ?? 30 };
+        return { kind: "invalid" };
       }
     }
   }
@@ -104,7 +109,7 @@ function deferHttpRefusal(res: ServerResponse, challenge: ChallengeContext, id: 
 export function createAuthGate(options: GateOptions): McpGate {
   const { config, challenge } = options;
   return async (req, res, calls, base) => {
-    const caller = await authenticate(req, options);
+    const caller = await authenticate(req, options, base.log);
     const decision = decide({
       mode: config.mode,
       caller,
