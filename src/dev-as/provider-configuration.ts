@@ -48,6 +48,10 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     cookies: { keys: settings.cookieKeys },
     discovery: { [DEVELOPMENT_SERVER_MARKER]: true },
     extraClientMetadata: { properties: ["scope"], validator: dropRegisteredScope },
+    // MCP SDK clients register `grant_types: [authorization_code, refresh_token]` by default; the
+    // provider accepts refresh_token only when it may issue refresh tokens. Issue them to clients
+    // that registered for them (without advertising offline_access, which forces prompt=consent).
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
     fetch: settings.clientMetadataDocuments.fetch,
     renderError,
     ttl: {
