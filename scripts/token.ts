@@ -32,7 +32,7 @@ async function main(): Promise<void> {
       scope: { type: "string" },
       client: { type: "string", default: "dev-user" },
       url: { type: "string", default: "http://127.0.0.1:3000" },
-      "data-dir": { type: "string", default: "data" },
+      "data-dir": { type: "string", default: process.env.DATA_DIR || "data" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -1,12 +1,23 @@
-import { defineHandler, ToolError } from "../toolgate.js";
+import { docsFolder } from "../shipped/docs-folder.js";
+import { settings } from "../shipped/settings.js";
+import { defineHandler } from "../toolgate.js";
 
 /**
  * docs.create — Create a document
  * Declared in tools.yaml#/tools/docs.create. This file is yours: `npm run generate` created it and never touches it again.
  * `input` is already validated against the tool's input schema. ctx.auth is the signed-in caller (subject, userId, scopes, ...).
+ *
+ * Writes DOCS_DIR/<slug of the title>.md with front matter naming the author. The file name is made
+ * from [a-z0-9-] only, so no title can reach outside the folder. See docs/tools.md.
  */
 export default defineHandler("docs.create", async (input, ctx) => {
-  void input;
-  void ctx;
-  throw new ToolError("not implemented: docs.create");
+  const result = await docsFolder(settings().docsDir).write({
+    title: input.title,
+    body: input.body,
+    tags: input.tags,
+    overwrite: input.overwrite,
+    author: { userId: ctx.auth.userId, subject: ctx.auth.subject },
+  });
+  ctx.log.info({ path: result.path, created: result.created, bytes: result.bytes }, "document written");
+  return result;
 });

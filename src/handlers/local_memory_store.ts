@@ -1,12 +1,15 @@
-import { defineHandler, ToolError } from "../toolgate.js";
+import { memoryStore } from "../shipped/memory-store.js";
+import { settings } from "../shipped/settings.js";
+import { defineHandler } from "../toolgate.js";
 
 /**
  * local_memory_store — Remember something
  * Declared in tools.yaml#/tools/local_memory_store. This file is yours: `npm run generate` created it and never touches it again.
  * `input` is already validated against the tool's input schema. ctx.auth is the signed-in caller (subject, userId, scopes, ...).
+ *
+ * Memories belong to ctx.auth.userId (a stable hash of issuer and subject) in the SQLite database
+ * MEMORY_DB. See docs/tools.md.
  */
-export default defineHandler("local_memory_store", async (input, ctx) => {
-  void input;
-  void ctx;
-  throw new ToolError("not implemented: local_memory_store");
+export default defineHandler("local_memory_store", (input, ctx) => {
+  return memoryStore(settings().memoryDb).store(ctx.auth.userId, input.content, input.tags);
 });

@@ -105,7 +105,7 @@ describe("graceful shutdown", () => {
     const closed = server.close();
     const result = await response;
     expect(result.status).toBe(200);
-    expect(result.text).toContain("not implemented: codebase.search");
+    expect(result.text).toContain('"structuredContent"');
     await closed;
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });

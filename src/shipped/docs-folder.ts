@@ -1,0 +1,200 @@
+/**
+ * The documents folder behind `docs.create`: a Markdown file per document, named after a slug of its
+ * title, with YAML front matter.
+ *
+ * Nothing a caller sends can name a file outside the folder: the file name is built only from
+ * `[a-z0-9-]` (so no `/`, `\`, `.`, NUL or Unicode look-alikes survive), the folder must not be a
+ * symbolic link (and must stay where it was first found), a symbolic link at the target name is
+ * refused, and writes go to a temporary file in the same folder that is then linked (exclusive:
+ * fails if the name exists) or renamed (replace) into place — readers never see half a document,
+ * and of two racing creates exactly one wins.
+ */
+import { randomBytes } from "node:crypto";
+import { link, lstat, mkdir, open, realpath, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { ToolError } from "../toolgate.js";
+
+export const SLUG_MAX = 80;
+
+/** Names Windows reserves for devices, whatever the extension: kept out in case the folder is shared. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
+
+/**
+ * The file-name slug of a title: NFKC-normalised (fullwidth `．／` become `./`), accents removed,
+ * lower-case (ß → ss), every run of anything but ASCII letters and digits becomes one `-`, no `-` at
+ * either end, at most 80 characters. Empty when the title has no Latin letter or digit.
+ */
+export function slugify(title: string): string {
+  const slug = title
+    .normalize("NFKC")
+    .normalize("NFD")
+    .replace(/\p{M}+/gu, "") // é → e
+    .toLowerCase()
+    .replaceAll("ß", "ss")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, SLUG_MAX)
+    .replace(/-+$/, "");
+  return RESERVED.test(slug) ? `${slug}-doc` : slug;
+}
+
+/** Characters refused in a title: C0/C1 controls (NUL, newlines, escapes) and bidirectional controls (U+202E…). */
+const FORBIDDEN_IN_TITLE = /[\p{Cc}\p{Bidi_Control}]/u;
+
+/** Characters escaped in front matter strings (controls, invisible format characters, line separators). */
+const ESCAPED_IN_YAML = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/** A YAML double-quoted scalar (JSON string syntax is valid YAML), with invisible characters escaped. */
+export function yamlString(value: string): string {
+  return JSON.stringify(value).replace(ESCAPED_IN_YAML, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\U${code.toString(16).padStart(8, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+export interface DocumentInput {
+  title: string;
+  body: string;
+  tags?: readonly string[];
+  author: { userId: string; subject: string };
+  created?: Date;
+}
+
+/** The file's text: YAML front matter, a blank line, the body (ending with a newline). */
+export function renderDocument(doc: DocumentInput): string {
+  const lines = [
+    "---",
+    `title: ${yamlString(doc.title)}`,
+    `tags: [${(doc.tags ?? []).map(yamlString).join(", ")}]`,
+    `author: ${yamlString(doc.author.userId)}`,
+    `author_subject: ${yamlString(doc.author.subject)}`,
+    `created: ${(doc.created ?? new Date()).toISOString()}`,
+    "---",
+    "",
+  ];
+  const body = doc.body.endsWith("\n") || doc.body === "" ? doc.body : `${doc.body}\n`;
+  return `${lines.join("\n")}\n${body}`;
+}
+
+export interface WriteResult {
+  /** The file name, relative to the documents folder. */
+  path: string;
+  /** False when an existing document was replaced. */
+  created: boolean;
+  bytes: number;
+}
+
+/** Errors from the file system that mean "hard links are not available here". */
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK"]);
+
+export class DocsFolder {
+  /** The folder's real path, pinned on first use. */
+  #real: string | undefined;
+
+  /** `dir`: absolute path of the documents folder (created if missing). */
+  constructor(
+    readonly dir: string,
+    private readonly options: { hardLinks?: boolean } = {},
+  ) {}
+
+  /**
+   * The folder to write into, checked on every call: it must be a real folder (not a symbolic link)
+   * and still resolve to where it was first found.
+   */
+  async #folder(): Promise<string> {
+    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    const info = await lstat(this.dir);
+    if (info.isSymbolicLink() || !info.isDirectory())
+      throw new Error(`DOCS_DIR ${this.dir} is a symbolic link or not a folder; point DOCS_DIR at the real folder`);
+    const real = await realpath(this.dir);
+    this.#real ??= real;
+    if (real !== this.#real) throw new Error(`DOCS_DIR ${this.dir} moved from ${this.#real} to ${real}; refusing`);
+    return real;
+  }
+
+  async write(doc: DocumentInput & { overwrite?: boolean }): Promise<WriteResult> {
+    if (FORBIDDEN_IN_TITLE.test(doc.title))
+      throw new ToolError("The title must not contain control characters or bidirectional text overrides.");
+    const slug = slugify(doc.title);
+    if (slug === "")
+      throw new ToolError(
+        "The title needs at least one Latin letter or digit: the file name is made from it, with a-z, 0-9 and hyphens only.",
+      );
+    const name = `${slug}.md`;
+    if (!/^[a-z0-9][a-z0-9-]*\.md$/.test(name)) throw new Error(`unexpected document name ${name}`); // by construction
+
+    const folder = await this.#folder();
+    const target = join(folder, name);
+    const text = renderDocument(doc);
+    const data = Buffer.from(text, "utf8");
+
+    // The temporary name starts with "." and holds a "." besides ".md": no slug can ever equal it.
+    const temp = join(folder, `.${slug}.${randomBytes(8).toString("hex")}.tmp`);
+    const file = await open(temp, "wx", 0o644); // exclusive: never follows or reuses anything already there
+    try {
+      try {
+        await file.writeFile(data);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      const created = await this.#place(temp, target, doc.overwrite === true, name);
+      return { path: name, created, bytes: data.length };
+    } finally {
+      await unlink(temp).catch(() => {});
+    }
+  }
+
+  /** Moves the complete temporary file to `target`: true when it was created, false when it replaced one. */
+  async #place(temp: string, target: string, overwrite: boolean, name: string): Promise<boolean> {
+    if (this.options.hardLinks !== false) {
+      try {
+        await link(temp, target); // atomic and exclusive: EEXIST if anything (even a dangling link) has the name
+        return true;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "";
+        if (code === "EEXIST") {
+          if (!overwrite) throw alreadyExists(name);
+          await this.#replace(temp, target, name);
+          return false;
+        }
+        if (!NO_HARD_LINKS.has(code)) throw error;
+      }
+    }
+    // No hard links on this file system: reserve the name with O_CREAT|O_EXCL ("wx"), then rename over it.
+    try {
+      await (await open(target, "wx", 0o644)).close();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (!overwrite) throw alreadyExists(name);
+      await this.#replace(temp, target, name);
+      return false;
+    }
+    await rename(temp, target);
+    return true;
+  }
+
+  /** Replaces an existing regular file; a symbolic link or folder with that name is refused, never followed. */
+  async #replace(temp: string, target: string, name: string): Promise<void> {
+    const info = await lstat(target).catch(() => undefined);
+    if (info && !info.isFile())
+      throw new ToolError(`${name} exists and is not a regular document (a link or a folder); it was left alone.`);
+    // rename() replaces the directory entry itself: even if a link appeared meanwhile, it is not followed.
+    await rename(temp, target);
+  }
+}
+
+const alreadyExists = (name: string) =>
+  new ToolError(`A document named ${name} already exists; pass overwrite: true to replace it, or change the title.`);
+
+const folders = new Map<string, DocsFolder>();
+
+/** The one DocsFolder of `dir` in this process. */
+export function docsFolder(dir: string): DocsFolder {
+  let folder = folders.get(dir);
+  if (!folder) {
+    folder = new DocsFolder(dir);
+    folders.set(dir, folder);
+  }
+  return folder;
+}

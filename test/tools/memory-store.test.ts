@@ -1,0 +1,137 @@
+import { statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  closeMemoryStore,
+  MemoryStore,
+  MIGRATIONS,
+  memoryStore,
+  migrate,
+  toFtsQuery,
+} from "../../src/shipped/memory-store.js";
+
+let tmp: string;
+let store: MemoryStore;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "toolgate-memory-unit-"));
+  store = new MemoryStore(join(tmp, "sub", "m.sqlite"));
+});
+afterAll(async () => {
+  store.close();
+  closeMemoryStore();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("toFtsQuery", () => {
+  it.each([
+    ["dentist", '"dentist"'],
+    ["dentist tuesday", '"dentist" OR "tuesday"'],
+    ['say "hi"', '"say" OR """hi"""'],
+    ["NEAR(a b)", '"NEAR(a" OR "b)"'],
+    ["content:secret", '"content:secret"'],
+    ["a* ^b -c", '"a*" OR "^b" OR "-c"'],
+    ["x x x", '"x"'],
+    ["NEAR(", '"NEAR("'],
+  ])("%j → %j", (input, fts) => {
+    expect(toFtsQuery(input)).toBe(fts);
+  });
+
+  it.each(['"', '""', "*", "( )", "   ", "-", ":"])("%j leaves nothing to search", (input) => {
+    expect(toFtsQuery(input)).toBeUndefined();
+  });
+
+  it("keeps at most 32 terms", () => {
+    const q = toFtsQuery(Array.from({ length: 100 }, (_, i) => `t${i}`).join(" "))!;
+    expect(q.split(" OR ")).toHaveLength(32);
+  });
+});
+
+describe("MemoryStore", () => {
+  it("creates the schema with WAL and the migrations recorded", () => {
+    expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(store.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(store.db.pragma("busy_timeout", { simple: true })).toBe(5000);
+    expect(statSync(store.file).mode & 0o777).toBe(0o600);
+  });
+
+  it("stores with a random URL-safe id and finds by words, best match first", () => {
+    const a = store.store("alice", "The dentist appointment is on Tuesday at ten", ["health"]);
+    const b = store.store("alice", "Buy milk, eggs and bread", ["shopping", "weekly list"]);
+    const c = store.store("alice", "Dentist, dentist, dentist: call the dentist back", []);
+    expect(a.id).toMatch(/^m_[A-Za-z0-9_-]{22}$/);
+    expect(new Date(a.createdAt).toISOString()).toBe(a.createdAt);
+    expect(new Set([a.id, b.id, c.id]).size).toBe(3);
+
+    const found = store.search("alice", "dentist");
+    expect(found.map((m) => m.id)).toEqual([c.id, a.id]);
+    expect(found[1]).toEqual({
+      id: a.id,
+      content: "The dentist appointment is on Tuesday at ten",
+      snippet: "The **dentist** appointment is on Tuesday at ten",
+      tags: ["health"],
+      createdAt: a.createdAt,
+    });
+    expect(store.search("alice", "weekly").map((m) => m.id)).toEqual([b.id]); // tags are indexed
+    expect(store.search("alice", "DENTIST tuesday")[0]!.id).toBe(a.id); // more terms rank higher
+    expect(store.search("alice", "dentist", 1)).toHaveLength(1);
+  });
+
+  it.each(['"', "NEAR(", "NEAR(a, b", "dentist OR", "AND", "*", "col:dentist", '"unbalanced', "^", "x AND NOT y"])(
+    "never fails on FTS syntax in the query: %j",
+    (query) => {
+      expect(() => store.search("alice", query)).not.toThrow();
+    },
+  );
+
+  it("keeps users apart in search and delete", () => {
+    const mine = store.store("bob", "bob's pineapple recipe");
+    expect(store.search("alice", "pineapple")).toEqual([]);
+    expect(store.delete("alice", mine.id)).toBe(false);
+    expect(store.search("bob", "pineapple").map((m) => m.id)).toEqual([mine.id]);
+    expect(store.delete("bob", "m_doesnotexist")).toBe(false);
+    expect(store.delete("bob", mine.id)).toBe(true);
+    expect(store.delete("bob", mine.id)).toBe(false);
+    expect(store.search("bob", "pineapple")).toEqual([]);
+  });
+
+  it("removes deleted memories from the full-text index", () => {
+    const m = store.store("carol", "ephemeral zebra");
+    expect(store.delete("carol", m.id)).toBe(true);
+    const n = store.db.prepare("SELECT count(*) AS n FROM memories_fts WHERE memories_fts MATCH 'zebra'").get() as {
+      n: number;
+    };
+    expect(n.n).toBe(0);
+  });
+
+  it("reopens an existing database without migrating again, and refuses a newer schema", () => {
+    const file = join(tmp, "reopen.sqlite");
+    const first = new MemoryStore(file);
+    first.store("dave", "persisted note");
+    first.close();
+    const second = new MemoryStore(file);
+    expect(second.search("dave", "persisted")).toHaveLength(1);
+    second.db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    second.close();
+    expect(() => new MemoryStore(file)).toThrow(/newer than this toolgate knows/);
+  });
+
+  it("applies migrations one by one in transactions", () => {
+    const db = new Database(":memory:");
+    expect(migrate(db, ["CREATE TABLE a (x)", "CREATE TABLE b (y)"])).toBe(2);
+    expect(migrate(db, ["CREATE TABLE a (x)", "CREATE TABLE b (y)", "CREATE TABLE c (z)"])).toBe(3);
+    // a failing migration rolls back entirely and leaves the version alone
+    expect(() => migrate(db, ["", "", "", "CREATE TABLE d (w); CREATE TABLE a (x)"])).toThrow();
+    expect(db.pragma("user_version", { simple: true })).toBe(3);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'd'").get()).toBeUndefined();
+    db.close();
+  });
+
+  it("shares one handle per database file", () => {
+    const file = join(tmp, "shared.sqlite");
+    expect(memoryStore(file)).toBe(memoryStore(file));
+    closeMemoryStore();
+  });
+});
