@@ -5,11 +5,24 @@ export function toolIdentifier(name: string): string {
   return /^[A-Za-z]/.test(pascal) ? pascal : `Tool${pascal}`;
 }
 
-/** `codebase.search` → `codebaseSearch`, for import bindings. */
+/**
+ * `codebase.search` → `handler_CodebaseSearch`, the import binding of a tool's handler. The prefix
+ * keeps it apart from every name the emitters declare (`handlers`, `HandlerMap`, …); identifiers
+ * are unique per tool (TOOLS005), so bindings are too.
+ */
 export function toolBinding(name: string): string {
-  const ident = toolIdentifier(name);
-  return ident[0]!.toLowerCase() + ident.slice(1);
+  return `handler_${toolIdentifier(name)}`;
 }
 
 /** The MCP tool-name rule (2025-11-25): 1–128 characters of A-Z a-z 0-9 _ . - */
 export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Names every JavaScript object inherits (`__proto__`, `constructor`, `toString`, …) and
+ * `prototype`: as keys of the generated object literals they are no ordinary entries (`"__proto__": …`
+ * sets the prototype), and any lookup that forgets `Object.hasOwn` finds them on every map.
+ */
+export const INHERITED_NAMES: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  "prototype",
+]);

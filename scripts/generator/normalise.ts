@@ -11,7 +11,7 @@ export interface ToolModel {
   name: string;
   /** `codebase.search` → `CodebaseSearch` */
   ident: string;
-  /** `codebase.search` → `codebaseSearch` */
+  /** `codebase.search` → `handler_CodebaseSearch`, the handler's import binding */
   binding: string;
   /** Provenance: a JSON pointer into tools.yaml, stable when lines move. */
   source: string;

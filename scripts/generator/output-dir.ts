@@ -69,4 +69,30 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
   }
 }
 
+/**
+ * Writes one file whole or not at all: a temporary sibling first, then a rename over the target
+ * (atomic on one file system), so a reader never sees half a file.
+ */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = join(dirname(path), `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString("hex")}`);
+  try {
+    await writeFile(temporary, content);
+    await rename(temporary, path);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/** Names of `files` (relative to `root`) whose content on disk differs (stale) or that are absent (missing). */
+export async function compareFiles(root: string, files: RenderedFiles): Promise<Omit<Drift, "extra">> {
+  const drift: Omit<Drift, "extra"> = { stale: [], missing: [] };
+  for (const [name, content] of files) {
+    const current = await readFile(join(root, name), "utf8").catch(() => undefined);
+    if (current === undefined) drift.missing.push(name);
+    else if (current !== content) drift.stale.push(name);
+  }
+  return drift;
+}
+
 const basename = (p: string) => p.split(/[\\/]/).filter(Boolean).pop() ?? p;

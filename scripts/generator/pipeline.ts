@@ -1,13 +1,22 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "../../src/config/diagnostics.js";
-import { emitHandlerMap } from "./emit/handlers.js";
+import { CONFIGURATION_DOCS, type ConfigurationSources, emitConfigurationDocs } from "./emit/configuration-docs.js";
+import { emitHandlerMap, handlerPath } from "./emit/handlers.js";
 import { emitRegistry, emitToolsList } from "./emit/registry.js";
 import { emitTypes } from "./emit/types.js";
 import { emitAuthValidator, emitStandardSchemas, emitToolValidators } from "./emit/validators.js";
+import { ENVIRONMENT_FILE, loadEnvironment } from "./environment.js";
 import { load } from "./load.js";
 import { type Model, normalise } from "./normalise.js";
-import { compareWithDisk, type Drift, type RenderedFiles, replaceDirectory } from "./output-dir.js";
+import {
+  compareFiles,
+  compareWithDisk,
+  type Drift,
+  type RenderedFiles,
+  replaceDirectory,
+  writeFileAtomic,
+} from "./output-dir.js";
 import { checkRules } from "./rules.js";
 import { orphanDiagnostics, planHandlers, scaffold } from "./scaffold.js";
 import { validate } from "./validate.js";
@@ -29,12 +38,21 @@ export interface GeneratorOptions {
 }
 
 export interface GeneratorResult {
+  /** No error, and in check mode no drift and no missing handler stub. */
   ok: boolean;
   diagnostics: Diagnostic[];
+  /** The files of generated/, by path relative to it. */
   files?: RenderedFiles;
+  /** Check mode: how generated/ differs from `files`. */
   drift?: Drift;
+  /** Rendered files outside generated/ (docs/configuration.md), by path relative to the root. */
+  docs?: RenderedFiles;
+  /** Check mode: which of `docs` are stale or missing on disk. */
+  docsDrift?: Omit<Drift, "extra">;
   /** Handler stubs created (write) or missing (check). */
   handlers: string[];
+  /** Only with GEN000: what had been written before the failure. */
+  written?: string[];
 }
 
 /** Stage 5 — emit: every generated file, rendered in memory from the one model. */
@@ -50,31 +68,50 @@ export async function render(model: Model, authSchema: object): Promise<Rendered
   ]);
 }
 
+/** Stage 5 — emit, for the files outside generated/: the configuration reference. */
+export function renderDocs(sources: ConfigurationSources): RenderedFiles {
+  return new Map([[CONFIGURATION_DOCS, emitConfigurationDocs(sources)]]);
+}
+
 /**
  * load → validate → rules → normalise → emit → scaffold. Writes nothing unless every check passed
- * and mode is "write". Never throws: an unexpected failure becomes diagnostic GEN000.
+ * and mode is "write"; then generated/ (swapped in whole), docs/configuration.md (atomically) and
+ * missing handler stubs, in that order. Never throws: an unexpected failure becomes diagnostic
+ * GEN000, which says what had been written by then and holds no absolute path.
  */
 export async function runGenerator(options: GeneratorOptions): Promise<GeneratorResult> {
   const diagnostics: Diagnostic[] = [];
+  const written: string[] = [];
   const finish = (extra: Partial<GeneratorResult> = {}): GeneratorResult => {
     const sorted = sortDiagnostics(diagnostics);
-    return { ok: !hasErrors(sorted) && !driftFound(extra.drift), diagnostics: sorted, handlers: [], ...extra };
+    const drifted =
+      driftFound(extra.drift) ||
+      driftFound(extra.docsDrift) ||
+      (options.mode === "check" && (extra.handlers?.length ?? 0) > 0);
+    return { ok: !hasErrors(sorted) && !drifted, diagnostics: sorted, handlers: [], ...extra };
   };
   try {
     const toolsFile = options.toolsFile ?? "tools.yaml";
     const authFile = options.authFile ?? "auth.yaml";
     const read = (file: string) => readFile(join(options.root, file), "utf8");
-    const [toolsText, authText, toolsSchema, authSchema] = await Promise.all([
+    const [toolsText, authText, toolsSchema, authSchema, environmentText] = await Promise.all([
       options.toolsText ?? read(toolsFile),
       options.authText ?? read(authFile),
       read("schema/tools.schema.json").then(JSON.parse),
       read("schema/auth.schema.json").then(JSON.parse),
+      read(ENVIRONMENT_FILE),
     ]);
     const sources = load({ toolsFile, toolsText, authFile, authText, env: options.env ?? process.env });
-    diagnostics.push(...sources.diagnostics);
+    const environment = loadEnvironment(environmentText);
+    diagnostics.push(...sources.diagnostics, ...environment.diagnostics);
     diagnostics.push(...validate(sources, { tools: toolsSchema, auth: authSchema }));
     diagnostics.push(...checkRules(sources));
-    if (hasErrors(diagnostics) || sources.tools.value === undefined || sources.auth.value === undefined)
+    if (
+      hasErrors(diagnostics) ||
+      sources.tools.value === undefined ||
+      sources.auth.value === undefined ||
+      environment.value === undefined
+    )
       return finish();
 
     const model = normalise(sources);
@@ -83,27 +120,72 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     if (options.mode === "lint") return finish();
 
     const files = await render(model, authSchema);
+    const docs = renderDocs({ toolsSchema, authSchema, environment: environment.value });
     const outDir = join(options.root, options.outDir ?? "generated");
     if (options.mode === "check") {
       const drift = await compareWithDisk(outDir, files);
-      return finish({ files, drift, handlers: plan.missing.map((t) => `src/handlers/${t.name}.ts`) });
+      const docsDrift = await compareFiles(options.root, docs);
+      return finish({ files, drift, docs, docsDrift, handlers: plan.missing.map((t) => handlerPath(t.name)) });
     }
     await replaceDirectory(outDir, files);
-    const created = await scaffold(options.root, plan.missing);
-    return finish({ files, handlers: created });
+    written.push(`${options.outDir ?? "generated"}/`);
+    for (const [name, content] of docs) {
+      await writeFileAtomic(join(options.root, name), content);
+      written.push(name);
+    }
+    const created: string[] = [];
+    await scaffold(options.root, plan.missing, created).finally(() => written.push(...created));
+    return finish({ files, docs, handlers: created });
   } catch (error) {
+    const reason = withoutAbsolutePaths((error as Error)?.message?.split("\n")[0] ?? String(error), options.root);
     diagnostics.push({
       file: options.toolsFile ?? "tools.yaml",
       line: 1,
       col: 1,
       severity: "error",
       code: "GEN000",
-      message: `the generator failed unexpectedly (nothing was written): ${(error as Error).message?.split("\n")[0] ?? String(error)}`,
+      message:
+        written.length === 0
+          ? `the generator failed unexpectedly (nothing was written): ${reason}`
+          : `the generator failed unexpectedly after writing ${written.join(", ")} (the rest was not written): ${reason}`,
     });
-    return finish();
+    return finish(written.length > 0 ? { written } : {});
   }
 }
 
-function driftFound(drift: Drift | undefined): boolean {
-  return !!drift && drift.stale.length + drift.missing.length + drift.extra.length > 0;
+/**
+ * What check mode found, one line per file, each naming the fix where the file alone needs one:
+ * what the CLI prints before failing. Empty when everything is up to date.
+ */
+export function describeDrift(result: GeneratorResult): string[] {
+  const { stale = [], missing = [], extra = [] } = result.drift ?? {};
+  const docs = result.docsDrift ?? { stale: [], missing: [] };
+  return [
+    ...stale.map((f) => `generated/${f} is stale`),
+    ...missing.map((f) => `generated/${f} is missing`),
+    ...extra.map((f) => `generated/${f} should not exist`),
+    ...docs.stale.map((f) => `${f} is stale — run \`npm run generate\` and commit`),
+    ...docs.missing.map((f) => `${f} is missing — run \`npm run generate\` and commit`),
+    ...result.handlers.map((f) => `${f} is missing (its stub is created by generate)`),
+  ];
+}
+
+function driftFound(drift: Partial<Drift> | undefined): boolean {
+  return !!drift && (drift.stale?.length ?? 0) + (drift.missing?.length ?? 0) + (drift.extra?.length ?? 0) > 0;
+}
+
+/**
+ * An error message with paths below `root` made relative and any other absolute path cut to its
+ * last segment: diagnostics name files as the user sees them, and output stays the same wherever
+ * the project lives.
+ */
+export function withoutAbsolutePaths(message: string, root: string): string {
+  const base = resolve(root).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return message
+    .replace(new RegExp(`${base}[\\\\/]`, "g"), "")
+    .replace(new RegExp(`${base}(?=$|[\\s'"\`)])`, "g"), ".")
+    .replace(
+      /(^|[\s'"(`])((?:\/|[A-Za-z]:\\)(?:[^\s'"()`\\/]+[\\/])*([^\s'"()`\\/]+))/g,
+      (_, lead: string, _path: string, last: string) => `${lead}…/${last}`,
+    );
 }

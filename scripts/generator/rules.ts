@@ -2,7 +2,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { type Diagnostic, didYouMean, type Severity } from "../../src/config/diagnostics.js";
 import type { YamlSource } from "../../src/config/yaml-source.js";
-import { TOOL_NAME, toolIdentifier } from "./identifiers.js";
+import { INHERITED_NAMES, TOOL_NAME, toolIdentifier } from "./identifiers.js";
 import type { LoadedSources } from "./load.js";
 
 /** Options of the ajv that compiles tool schemas, at generate time and in the emitted validators alike. */
@@ -41,7 +41,178 @@ function schemes(tool: Record<string, unknown>): Record<string, unknown>[] {
   return Array.isArray(tool.securitySchemes) ? tool.securitySchemes.filter(isObject) : [];
 }
 
-function schemaCompileError(schema: unknown): { message: string; path: (string | number)[] } | undefined {
+/** The reference for TOOLS004: what ajv 2020 with ajv-formats and toolgate's options knows. */
+const reference = new Ajv2020({ ...TOOL_AJV_OPTIONS });
+addFormats.default(reference);
+const KNOWN_KEYWORDS = Object.keys(reference.RULES.keywords);
+const KNOWN_FORMATS = Object.keys(reference.formats);
+
+/** Where JSON Schema 2020-12 (and `definitions` / `dependencies`, which ajv 2020 still reads) holds subschemas. */
+const ONE_SUBSCHEMA = new Set([
+  "additionalProperties",
+  "items",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "propertyNames",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+  "contentSchema",
+]);
+const MAP_OF_SUBSCHEMAS = new Set([
+  "properties",
+  "patternProperties",
+  "$defs",
+  "definitions",
+  "dependentSchemas",
+  "dependencies",
+]);
+const LIST_OF_SUBSCHEMAS = new Set(["allOf", "anyOf", "oneOf", "prefixItems", "items"]);
+
+interface SchemaProblem {
+  message: string;
+  /** Below the schema's root. */
+  path: (string | number)[];
+  /** Point at the key at `path` rather than at its value. */
+  key: boolean;
+}
+
+const describeValue = (value: unknown): string =>
+  typeof value === "string" ? `the string ${JSON.stringify(value)}` : `${JSON.stringify(value) ?? String(value)}`;
+
+function valueAt(node: unknown, path: readonly (string | number)[]): unknown {
+  let current = node;
+  for (const segment of path) {
+    if (!isObject(current) && !Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+const pointerPath = (pointer: string): string[] =>
+  pointer === "" || pointer === "#"
+    ? []
+    : pointer
+        .replace(/^#/, "")
+        .slice(1)
+        .split("/")
+        .map((s) => safeDecode(s).replace(/~1/g, "/").replace(/~0/g, "~"));
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * Every problem that keeps a tool schema from compiling in ajv strict mode, at once: ajv's compile
+ * stops at the first. In order: errors against the JSON Schema 2020-12 meta-schema; unknown keywords
+ * and unknown formats anywhere in the schema (walked here, against the lists of the ajv instance);
+ * then whatever else strict mode rejects (strictTypes, strictTuples, a bad $ref…), from compiling
+ * the schema without what was already reported.
+ */
+function schemaProblems(schema: Record<string, unknown>): SchemaProblem[] {
+  let metaErrors: readonly SchemaErrorLike[];
+  try {
+    metaErrors = reference.validateSchema(schema) ? [] : ((reference.errors ?? []) as SchemaErrorLike[]);
+  } catch {
+    metaErrors = []; // an unknown $schema: compiling says so below
+  }
+  const problems = metaSchemaProblems(schema, metaErrors);
+  const cleaned = withoutUnknown(schema, [], problems);
+  if (metaErrors.length === 0) {
+    const problem = compileProblem(cleaned);
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
+interface SchemaErrorLike {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** One problem per meta-schema error path: the `enum` error when there is one (with a suggestion), else the others. */
+function metaSchemaProblems(schema: unknown, errors: readonly SchemaErrorLike[]): SchemaProblem[] {
+  const byPath = new Map<string, SchemaErrorLike[]>();
+  for (const e of errors) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
+  const problems: SchemaProblem[] = [];
+  for (const [pointer, list] of byPath) {
+    const path = pointerPath(pointer);
+    const where = path.length > 0 ? path.join(".") : "the schema";
+    const value = valueAt(schema, path);
+    const enumError = list.find((e) => e.keyword === "enum");
+    if (enumError) {
+      const allowed = (enumError.params.allowedValues as unknown[]) ?? [];
+      const suggestion =
+        typeof value === "string"
+          ? didYouMean(
+              value,
+              allowed.filter((a): a is string => typeof a === "string"),
+            )
+          : undefined;
+      problems.push({
+        path,
+        key: false,
+        message: `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, not ${describeValue(value)}${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`,
+      });
+      continue;
+    }
+    const messages = list
+      .filter((e) => e.keyword !== "anyOf" && e.keyword !== "oneOf" && e.keyword !== "if")
+      .map((e) => e.message ?? "is not valid");
+    for (const message of new Set(messages)) problems.push({ path, key: false, message: `${where} ${message}` });
+  }
+  return problems;
+}
+
+/**
+ * A copy of `node` without unknown keywords and unknown formats, each reported in `problems`. Only
+ * subschema positions are walked, so a property named like a keyword, or data under `enum`,
+ * `const`, `default` or `examples`, is never mistaken for one.
+ */
+function withoutUnknown(node: unknown, path: (string | number)[], problems: SchemaProblem[]): unknown {
+  if (!isObject(node)) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    const at = [...path, key];
+    if (!Object.hasOwn(reference.RULES.keywords, key)) {
+      const suggestion = didYouMean(key, KNOWN_KEYWORDS);
+      problems.push({
+        path: at,
+        key: true,
+        message: `unknown JSON Schema keyword "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`,
+      });
+      continue;
+    }
+    if (key === "format" && typeof value === "string" && !Object.hasOwn(reference.formats, value)) {
+      const suggestion = didYouMean(value, KNOWN_FORMATS);
+      problems.push({
+        path: at,
+        key: false,
+        message: `unknown format "${value}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; ajv strict mode knows the formats of ajv-formats only`,
+      });
+      continue;
+    }
+    let copy = value;
+    if (ONE_SUBSCHEMA.has(key) && isObject(value)) copy = withoutUnknown(value, at, problems);
+    else if (LIST_OF_SUBSCHEMAS.has(key) && Array.isArray(value))
+      copy = value.map((v, i) => withoutUnknown(v, [...at, i], problems));
+    else if (MAP_OF_SUBSCHEMAS.has(key) && isObject(value))
+      copy = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutUnknown(v, [...at, k], problems)]));
+    Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** What else ajv strict mode rejects: its first compile error, at the subschema it names when it names one. */
+function compileProblem(schema: unknown): SchemaProblem | undefined {
   const ajv = new Ajv2020({ ...TOOL_AJV_OPTIONS });
   addFormats.default(ajv);
   try {
@@ -49,108 +220,32 @@ function schemaCompileError(schema: unknown): { message: string; path: (string |
     return undefined;
   } catch (error) {
     const message = (error as Error).message.split("\n")[0] ?? String(error);
-    const keyword = /unknown keyword: "([^"]+)"/.exec(message)?.[1];
-    const format = /unknown format "([^"]+)" ignored in schema at path "#([^"]*)"/.exec(message);
-    if (format) {
-      const path = (format[2] ?? "").split("/").filter(Boolean);
-      return {
-        message: `unknown format "${format[1]}" (ajv strict mode; known formats come from ajv-formats)`,
-        path: [...path, "format"],
-      };
-    }
-    if (keyword) {
-      const path = findKey(schema, keyword) ?? [];
-      const suggestion = didYouMean(keyword, KNOWN_KEYWORDS);
-      return {
-        message: `unknown JSON Schema keyword "${keyword}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`,
-        path,
-      };
-    }
+    const pointer = /\bat (?:path )?"(#[^"]*)"/.exec(message)?.[1];
+    const path = pointer ? pointerPath(pointer) : [];
     return {
       message: `the schema does not compile in ajv strict mode: ${message.replace(/^strict mode: /, "")}`,
-      path: [],
+      path: valueAt(schema, path) === undefined ? [] : path,
+      key: false,
     };
   }
-}
-
-const KNOWN_KEYWORDS = [
-  "type",
-  "properties",
-  "required",
-  "additionalProperties",
-  "items",
-  "prefixItems",
-  "enum",
-  "const",
-  "minimum",
-  "maximum",
-  "exclusiveMinimum",
-  "exclusiveMaximum",
-  "minLength",
-  "maxLength",
-  "pattern",
-  "format",
-  "minItems",
-  "maxItems",
-  "uniqueItems",
-  "description",
-  "title",
-  "default",
-  "examples",
-  "oneOf",
-  "anyOf",
-  "allOf",
-  "not",
-  "$defs",
-  "$ref",
-  "patternProperties",
-  "propertyNames",
-  "minProperties",
-  "maxProperties",
-  "dependentRequired",
-  "contains",
-  "if",
-  "then",
-  "else",
-  "multipleOf",
-  "deprecated",
-  "readOnly",
-  "writeOnly",
-];
-
-function findKey(node: unknown, key: string, path: (string | number)[] = []): (string | number)[] | undefined {
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) {
-      const found = findKey(node[i], key, [...path, i]);
-      if (found) return found;
-    }
-  } else if (isObject(node)) {
-    if (Object.hasOwn(node, key)) return [...path, key];
-    for (const [k, v] of Object.entries(node)) {
-      const found = findKey(v, key, [...path, k]);
-      if (found) return found;
-    }
-  }
-  return undefined;
 }
 
 export const RULES: Rule[] = [
   {
     code: "TOOLS001",
-    title: "A tool name follows the MCP rule: 1–128 characters of A-Z a-z 0-9 _ . -",
+    title:
+      "A tool name follows the MCP rule (1–128 characters of A-Z a-z 0-9 _ . -) and is no built-in JavaScript property name",
     check: ({ tools, entries }) =>
-      entries
-        .filter(([name]) => !TOOL_NAME.test(name))
-        .map(([name]) =>
-          at(
-            tools,
-            ["tools", name],
-            "error",
-            "TOOLS001",
-            `tool name "${name}" breaks the MCP rule: use 1-128 characters of A-Z a-z 0-9 _ . -`,
-            true,
-          ),
-        ),
+      entries.flatMap(([name]) => {
+        const problem = !TOOL_NAME.test(name)
+          ? `tool name "${name}" breaks the MCP rule: use 1-128 characters of A-Z a-z 0-9 _ . -`
+          : name === "__proto__"
+            ? `tool name "__proto__" cannot be a key of the generated maps: in an object literal it sets the prototype instead of adding an entry; choose another name`
+            : INHERITED_NAMES.has(name)
+              ? `tool name "${name}" is a built-in JavaScript property name (every object inherits "constructor", "toString", …; functions have "prototype"): a lookup in the generated maps could find it where there is no tool; choose another name`
+              : undefined;
+        return problem ? [at(tools, ["tools", name], "error", "TOOLS001", problem, true)] : [];
+      }),
   },
   {
     code: "TOOLS002",
@@ -192,8 +287,7 @@ export const RULES: Rule[] = [
       for (const [name, t] of entries) {
         for (const part of ["input", "output"] as const) {
           if (!isObject(t[part])) continue;
-          const problem = schemaCompileError(t[part]);
-          if (problem)
+          for (const problem of schemaProblems(t[part] as Record<string, unknown>))
             out.push(
               at(
                 tools,
@@ -201,7 +295,7 @@ export const RULES: Rule[] = [
                 "error",
                 "TOOLS004",
                 `${part} of "${name}": ${problem.message}`,
-                problem.path.length > 0,
+                problem.key,
               ),
             );
         }

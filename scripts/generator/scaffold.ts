@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { open, readdir } from "node:fs/promises";
+import { mkdir, open, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Diagnostic } from "../../src/config/diagnostics.js";
 import { handlerPath } from "./emit/handlers.js";
@@ -50,20 +50,24 @@ export function orphanDiagnostics(orphans: string[], toolsFile: string): Diagnos
   }));
 }
 
-/** Stage 6 — scaffold: create missing handler stubs, never opening an existing file for writing. */
-export async function scaffold(root: string, missing: ToolModel[]): Promise<string[]> {
-  const created: string[] = [];
+/**
+ * Stage 6 — scaffold: create missing handler stubs (and src/handlers/ itself when absent), never
+ * opening an existing file for writing. Each created path is pushed to `created` as soon as it
+ * exists, so a failure halfway still tells what was written. Returns `created`.
+ */
+export async function scaffold(root: string, missing: ToolModel[], created: string[] = []): Promise<string[]> {
+  if (missing.length > 0) await mkdir(join(root, "src", "handlers"), { recursive: true });
   for (const tool of missing) {
     const path = handlerPath(tool.name);
     try {
       // O_EXCL: fails if the file appeared meanwhile, so user code is never overwritten.
       const file = await open(join(root, path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      created.push(path);
       try {
         await file.writeFile(handlerStub(tool));
       } finally {
         await file.close();
       }
-      created.push(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }

@@ -72,16 +72,32 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length] as number;
 }
 
-/** The closest candidate within a distance proportional to the word's length, if any. */
+/**
+ * The closest candidate within a distance proportional to the word's length, if any. Among equally
+ * close candidates the one sharing the longest prefix with the word wins (so `oauth` suggests
+ * `oauth2`, not `noauth`: a typo rarely hits the first letters), then the first one listed.
+ */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const lower = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  let bestPrefix = -1;
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
+    const candidate = c.toLowerCase();
+    const d = editDistance(lower, candidate);
+    if (d > bestDistance || (d === bestDistance && best === undefined)) continue;
+    const prefix = commonPrefixLength(lower, candidate);
+    if (d < bestDistance || prefix > bestPrefix) {
       best = c;
       bestDistance = d;
+      bestPrefix = prefix;
     }
   }
   return best;
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }

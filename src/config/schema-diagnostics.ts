@@ -9,6 +9,8 @@ export interface SchemaError {
   message?: string;
   parentSchema?: unknown;
   data?: unknown;
+  /** Set by ajv on the errors of a `propertyNames` subschema: the key that failed it. */
+  propertyName?: string;
 }
 
 export function pointerToPath(pointer: string): string[] {
@@ -27,6 +29,25 @@ function describe(value: unknown): string {
     return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
 }
+
+/** Patterns of toolgate's schemas, in words: a raw regular expression explains little. */
+const PATTERN_WORDS: Record<string, string> = {
+  "^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$":
+    "printable ASCII without spaces, double quotes or backslashes (an OAuth scope token, RFC 6749 §3.3)",
+  "^https://": "an https:// URL",
+};
+
+const patternMessage = (pattern: unknown): string =>
+  PATTERN_WORDS[String(pattern)] !== undefined
+    ? `must be ${PATTERN_WORDS[String(pattern)]}`
+    : `must match pattern ${JSON.stringify(pattern)}`;
+
+/** What the keys of a mapping are called in messages, by the mapping's key. */
+const KEY_NOUNS: Record<string, string> = {
+  scopes: "scope name",
+  meta: "meta key",
+  clientMetadataDocuments: "client_id URL",
+};
 
 const TYPE_NAMES: Record<string, string> = {
   object: "a mapping",
@@ -47,7 +68,11 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
   const out: Diagnostic[] = [];
   const emit = (path: string[], key: boolean, code: string, message: string) =>
     out.push({ file: source.file, ...source.locate(path, { key }), severity: "error", code, message });
+  // A failed `propertyNames` comes as the errors of its subschema (each carrying `propertyName`)
+  // followed by the propertyNames error itself: one diagnostic per failed key, at that key.
+  const nameErrors = errors.filter((e) => e.propertyName !== undefined);
   for (const e of errors) {
+    if (e.propertyName !== undefined) continue;
     const path = pointerToPath(e.instancePath);
     const where = path.length ? path.join(".") : "the top level";
     switch (e.keyword) {
@@ -112,8 +137,21 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
             : `${where} needs a "${String(e.params.tag)}" key`,
         );
         break;
-      case "propertyNames":
+      case "propertyNames": {
+        const name = String(e.params.propertyName);
+        const causes = nameErrors.filter((n) => n.instancePath === e.instancePath && n.propertyName === name);
+        const noun = KEY_NOUNS[path[path.length - 1] ?? ""] ?? "key";
+        emit(
+          [...path, name],
+          true,
+          "SCHEMA004",
+          `${noun} ${JSON.stringify(name)} in ${where} ${whyNotAllowed(causes)}`,
+        );
+        break;
+      }
       case "pattern":
+        emit(path, false, "SCHEMA004", `${where} ${patternMessage(e.params.pattern)}, not ${describe(e.data)}`);
+        break;
       case "format":
       case "minLength":
       case "maxLength":
@@ -124,13 +162,23 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
       case "uniqueItems":
       case "minProperties":
       case "not":
-        emit(path, e.keyword === "propertyNames", "SCHEMA004", `${where} ${e.message ?? "is not allowed"}`);
+        emit(path, false, "SCHEMA004", `${where} ${e.message ?? "is not allowed"}`);
         break;
       default:
-        // propertyNames also reports the failing sub-error; "if" reports its branch. Both are noise here.
+        // "if" reports its branch, oneOf/anyOf the branches' own errors: noise here.
         if (e.keyword === "if" || e.keyword === "oneOf" || e.keyword === "anyOf") break;
         emit(path, false, "SCHEMA004", `${where} ${e.message ?? "is not allowed"}`);
     }
   }
   return out;
+}
+
+/** Why a key failed `propertyNames`, from the errors of its subschema. */
+function whyNotAllowed(causes: readonly SchemaError[]): string {
+  // `not` (a name the schema excludes) is a reserved name; a failed branch of it is no reason.
+  if (causes.some((c) => c.keyword === "not")) return "is reserved";
+  const reasons = causes
+    .filter((c) => c.keyword !== "anyOf" && c.keyword !== "oneOf" && c.keyword !== "if")
+    .map((c) => (c.keyword === "pattern" ? patternMessage(c.params.pattern) : (c.message ?? "is not valid")));
+  return `is not allowed: it ${reasons.length > 0 ? [...new Set(reasons)].join(", and ") : "is not valid"}`;
 }

@@ -1,9 +1,12 @@
 import {
+  type Alias,
   type Document,
+  isAlias,
+  isCollection,
   isMap,
+  isPair,
   isScalar,
   isSeq,
-  LineCounter,
   type Node,
   type Pair,
   parseDocument,
@@ -31,6 +34,16 @@ export interface EnvSubstitution {
   unsetSeverity: Severity;
 }
 
+/** Syntax errors (YAML001) printed per file; the rest are counted in one more line. */
+export const MAX_SYNTAX_ERRORS = 5;
+
+/**
+ * How many nodes aliases may add to a file, all aliases together (each alias counts the size of
+ * what it stands for, nested aliases included). Far above any real tools.yaml or auth.yaml, far
+ * below what a "billion laughs" file expands to.
+ */
+export const MAX_ALIAS_EXPANSION = 100_000;
+
 /**
  * Parses YAML text. Syntax errors and duplicate keys become diagnostics (YAML001, YAML002) and make
  * `value` undefined: `toJS()` would otherwise silently keep the last duplicate.
@@ -39,32 +52,130 @@ export interface EnvSubstitution {
  * `${FLAG:-false}` becomes a boolean, and one that comes out empty is dropped, as if unset.
  */
 export function parseYamlSource(file: string, text: string, substitute?: EnvSubstitution): YamlSource {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const at = (offset: number) => {
-    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
-    return { line, col };
-  };
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const at = positionsOf(text);
   const diagnostics: Diagnostic[] = [];
+  const syntaxErrors: Diagnostic[] = [];
   for (const error of doc.errors) {
     const duplicate = error.code === "DUPLICATE_KEY";
     const message = firstLine(error.message);
-    diagnostics.push({
+    const diagnostic: Diagnostic = {
       file,
       ...at(error.pos[0]),
       severity: "error",
       code: duplicate ? "YAML002" : "YAML001",
       message: duplicate ? `duplicate key: ${duplicateKeyName(text, error.pos[0]) ?? message}` : message,
-    });
+    };
+    (duplicate ? diagnostics : syntaxErrors).push(diagnostic);
   }
+  diagnostics.push(...capSyntaxErrors(syntaxErrors));
   if (diagnostics.length === 0 && substitute) diagnostics.push(...substituteEnv(doc, file, text, at, substitute));
+  if (!diagnostics.some((d) => d.severity === "error")) diagnostics.push(...aliasDiagnostics(doc, file, at));
   const failed = diagnostics.some((d) => d.severity === "error");
   return {
     file,
-    value: failed ? undefined : doc.toJS({ maxAliasCount: 100 }),
+    // aliasDiagnostics bounded the expansion (and ruled out cycles), so yaml's own alias counter,
+    // a coarser heuristic that rejects legitimate files, is off.
+    value: failed ? undefined : doc.toJS({ maxAliasCount: -1 }),
     diagnostics,
     locate: (path, options) => locateNode(doc, path, options?.key ?? false, at),
   };
+}
+
+/**
+ * Offset → 1-based line and column, from the text's own line feeds (a sorted array of line starts
+ * and a binary search). yaml's LineCounter only learns the line starts its lexer reports, which
+ * after a syntax error misses those inside multi-line scalars.
+ */
+function positionsOf(text: string): (offset: number) => { line: number; col: number } {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return (offset) => {
+    const o = Math.max(0, Math.min(offset, text.length));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= o) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: o - starts[lo]! + 1 };
+  };
+}
+
+/** The first syntax errors by position, and one line counting the rest: one mistake can cascade into hundreds. */
+function capSyntaxErrors(errors: Diagnostic[]): Diagnostic[] {
+  if (errors.length <= MAX_SYNTAX_ERRORS) return errors;
+  const sorted = [...errors].sort((a, b) => a.line - b.line || a.col - b.col);
+  const rest = sorted.length - MAX_SYNTAX_ERRORS;
+  const next = sorted[MAX_SYNTAX_ERRORS]!;
+  return [
+    ...sorted.slice(0, MAX_SYNTAX_ERRORS),
+    {
+      ...next,
+      message: `… and ${rest} more YAML syntax error${rest === 1 ? "" : "s"} (fix the ones above first: they often cause the rest)`,
+    },
+  ];
+}
+
+/**
+ * YAML001 at an alias that cannot be expanded safely: its anchor is not defined before it, it sits
+ * inside the value it stands for (a cycle), or together with the aliases before it the file would
+ * grow by more than MAX_ALIAS_EXPANSION nodes. Anchors resolve as yaml resolves them: to the last
+ * node with that anchor before the alias, in document order.
+ */
+function aliasDiagnostics(
+  doc: Document,
+  file: string,
+  at: (offset: number) => { line: number; col: number },
+): Diagnostic[] {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node | undefined>();
+  const cycles = new Set<Alias>();
+  visit(doc, {
+    Node(_, node, path) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        targets.set(node, target);
+        if (target && path.includes(target as never)) cycles.add(node);
+      } else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  if (targets.size === 0) return [];
+  const sizes = new Map<Node, number>();
+  const open = new Set<Node>();
+  /** Nodes `node` stands for once every alias in it is expanded (Infinity for a cycle, which is reported first). */
+  const size = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      return target === undefined ? 1 : size(target);
+    }
+    if (!isCollection(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (open.has(node)) return Number.POSITIVE_INFINITY;
+    open.add(node);
+    let total = 1;
+    for (const item of node.items) total += isPair(item) ? size(item.key) + size(item.value) : size(item);
+    open.delete(node);
+    sizes.set(node, total);
+    return total;
+  };
+  const problem = (alias: Alias, message: string): Diagnostic[] => [
+    { file, ...at(alias.range?.[0] ?? 0), severity: "error", code: "YAML001", message },
+  ];
+  let added = 0;
+  for (const [alias, target] of targets) {
+    if (target === undefined) return problem(alias, `alias *${alias.source} has no anchor &${alias.source} before it`);
+    if (cycles.has(alias)) return problem(alias, `alias *${alias.source} is inside the value it stands for (a cycle)`);
+    added += size(target);
+    if (added > MAX_ALIAS_EXPANSION)
+      return problem(
+        alias,
+        `with alias *${alias.source}, the aliases of this file stand for more than ${MAX_ALIAS_EXPANSION} values (a limit against "billion laughs" files); repeat less through aliases`,
+      );
+  }
+  return [];
 }
 
 function firstLine(message: string): string {

@@ -27,6 +27,7 @@ describe("check mode", () => {
     expect(result.drift).toEqual({ stale: [], missing: [], extra: [] });
     expect(result.handlers).toEqual([]);
     expect(result.files?.size).toBe(7);
+    expect(result.docsDrift).toEqual({ stale: [], missing: [] });
     expect(await hashTree(project.root)).toBe(before);
   });
 
@@ -51,6 +52,10 @@ describe("check mode", () => {
     const before = await hashTree(project.root);
     const result = await generate(project.root, { mode: "check" });
     expect(result.handlers).toEqual(["src/handlers/docs.create.ts"]);
+    // the CLI fails on it, and so does ok
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.drift).toEqual({ stale: [], missing: [], extra: [] });
     expect(await hashTree(project.root)).toBe(before);
   });
 
@@ -72,6 +77,7 @@ describe("the CLI on the repository", () => {
   it("npm run -s check:generated exits 0 and says generated/ is up to date", async () => {
     const { stderr } = await cli("check:generated");
     expect(stderr).toContain("generated/ is up to date (7 files).");
+    expect(stderr).toContain("docs/configuration.md is up to date.");
   });
 
   it("npm run -s lint:schema exits 0", async () => {

@@ -13,16 +13,19 @@ let first: TempProject;
 let second: TempProject;
 let outputs: Map<string, string>[];
 let stubs: Map<string, string>[];
+let docs: string[];
 
 beforeAll(async () => {
   [first, second] = await Promise.all([createTempProject(), createTempProject()]);
   outputs = [];
   stubs = [];
+  docs = [];
   for (const project of [first, first, second]) {
     const result = await generate(project.root);
     expect(result.ok, result.diagnostics.map((d) => d.message).join("\n")).toBe(true);
     outputs.push(await readTree(join(project.root, "generated")));
     stubs.push(await readTree(join(project.root, "src", "handlers")));
+    docs.push(await project.read("docs/configuration.md"));
   }
 });
 afterAll(() => Promise.all([first?.remove(), second?.remove()]));
@@ -44,9 +47,14 @@ describe("determinism", () => {
     expect(asObject(stubs[2]!)).toEqual(asObject(stubs[0]!));
   });
 
+  it("gives identical bytes of docs/configuration.md, run twice and in another root", () => {
+    expect(docs[1]).toBe(docs[0]);
+    expect(docs[2]).toBe(docs[0]);
+  });
+
   it("holds no absolute path, no timestamp and no CR, and names its sources in a header", () => {
     const forbidden = [first.root, second.root, REPO, REPO.replace(/\/$/, ""), tmpdir()];
-    for (const [name, content] of [...outputs[0]!, ...stubs[0]!]) {
+    for (const [name, content] of [...outputs[0]!, ...stubs[0]!, ["docs/configuration.md", docs[0]!] as const]) {
       for (const path of forbidden) expect(content.includes(path), `${name} contains ${path}`).toBe(false);
       expect(content, name).not.toMatch(/\r/);
       expect(content, name).not.toMatch(/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/);
@@ -65,6 +73,9 @@ describe("determinism", () => {
     for (const name of GENERATED_FILES) committed.set(name, await readRepoFile(`generated/${name}`));
     for (const name of GENERATED_FILES)
       expect(outputs[0]!.get(name), `generated/${name} differs from a fresh generate`).toBe(committed.get(name));
+    expect(docs[0], "docs/configuration.md differs from a fresh generate").toBe(
+      await readRepoFile("docs/configuration.md"),
+    );
   });
 
   it("reads CRLF line endings and a byte order mark exactly like LF", async () => {

@@ -22,7 +22,7 @@ export const GENERATED_FILES = [
 
 /**
  * The environment `.ci` gives the generator: none of auth.yaml's variables set, so every
- * placeholder takes its default (`mode` is then "anonymous").
+ * placeholder takes its default (`mode` is then "optional", from `${AUTH_MODE:-optional}`).
  */
 export const CI_ENV: Readonly<Record<string, string | undefined>> = Object.freeze({});
 

@@ -1,7 +1,8 @@
 /**
- * Generator bugs found while writing these tests, each pinned as the behaviour that should hold.
- * `it.fails` passes while the bug is there; when a fix lands it fails, and should become `it`.
+ * Generator bugs found while writing these tests, each pinned as the behaviour that holds since its
+ * fix (regression tests). A new bug goes here as `it.fails` until it is fixed, then becomes `it`.
  */
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,11 +33,11 @@ const lint = async (toolsText: string, authText?: string) =>
     })
   ).diagnostics.map(formatDiagnostic);
 
-describe("known generator bugs", () => {
-  // scripts/generator/emit/registry.ts (and handlers.ts): keys are emitted as `"__proto__": {...}` in
-  // an object literal, which sets the prototype instead of adding a key. Actual: toolNames is
-  // ["ok.tool"] although tools/list publishes both. Expected: the name is rejected (TOOLS001) or kept.
-  it.fails("a tool named __proto__ is rejected or becomes a real registry entry", async () => {
+describe("fixed generator bugs", () => {
+  // scripts/generator/emit/registry.ts (and handlers.ts): keys were emitted as `"__proto__": {...}` in
+  // an object literal, which sets the prototype instead of adding a key: toolNames was ["ok.tool"]
+  // although tools/list published both. Fixed by rejecting the name (TOOLS001, rules.ts).
+  it("a tool named __proto__ is rejected or becomes a real registry entry", async () => {
     const own = await createTempProject();
     try {
       const result = await generate(own.root, { toolsText: `tools:\n${tool("__proto__")}${tool("ok.tool")}` });
@@ -51,84 +52,147 @@ describe("known generator bugs", () => {
     }
   });
 
-  // scripts/generator/scaffold.ts + pipeline.ts: without src/handlers/, scaffold's open() fails with
-  // ENOENT after replaceDirectory() already wrote generated/. Actual: GEN000 "…(nothing was written):
-  // ENOENT: …open '/tmp/…/src/handlers/codebase.search.ts'" (an absolute path), generated/ written.
-  // Expected: the folder is created and the stubs with it (or, at least, nothing written).
-  it.fails("a project without src/handlers/ gets the folder and its stubs", async () => {
+  // scripts/generator/scaffold.ts + pipeline.ts: without src/handlers/, scaffold's open() failed with
+  // ENOENT after replaceDirectory() had written generated/: GEN000 "…(nothing was written): ENOENT:
+  // …open '/tmp/…/src/handlers/codebase.search.ts'" (false, and an absolute path). Fixed: the folder is created.
+  it("a project without src/handlers/ gets the folder and its stubs", async () => {
     const bare = await createTempProject({ handlersDir: false });
     try {
       const result = await generate(bare.root);
       expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
       expect(result.handlers).toHaveLength(5);
+      expect(await listTree(join(bare.root, "src", "handlers"))).toHaveLength(5);
     } finally {
       await bare.remove();
     }
   });
 
-  it("(the same bug) GEN000 claims nothing was written, but generated/ was", async () => {
-    const bare = await createTempProject({ handlersDir: false });
+  it("(the same bug) a failure after the swap says what was written, with relative paths only", async () => {
+    const broken = await createTempProject({ handlersDir: false });
     try {
-      const before = await hashTree(join(bare.root, "generated"));
-      const result = await generate(bare.root);
+      // src/handlers is a file: creating the stubs fails after generated/ and the docs were written
+      await broken.write("src/handlers", "not a folder\n");
+      const result = await generate(broken.root);
+      expect(result.ok).toBe(false);
       expect(result.diagnostics.map((d) => d.code)).toEqual(["GEN000"]);
-      expect(result.diagnostics[0]!.message).toContain("nothing was written");
-      expect(await hashTree(join(bare.root, "generated"))).not.toBe(before);
-      expect((await listTree(join(bare.root, "generated"))).length).toBe(7);
+      const message = result.diagnostics[0]!.message;
+      expect(message).toMatch(/^the generator failed unexpectedly after writing generated\/, docs\/configuration\.md /);
+      expect(message).not.toContain("nothing was written");
+      expect(message).not.toContain(broken.root);
+      expect(message).not.toMatch(/(^|[\s'"(])\/[^\s'"()]*\//);
+      expect(result.written).toEqual(["generated/", "docs/configuration.md"]);
+      expect((await listTree(join(broken.root, "generated"))).length).toBe(7);
     } finally {
-      await bare.remove();
+      await broken.remove();
     }
   });
 
-  // src/config/yaml-source.ts: `doc.toJS({ maxAliasCount: 100 })` throws past 100 uses of one anchor,
-  // outside any diagnostic. Actual: "tools.yaml:1:1: error GEN000: the generator failed unexpectedly
-  // (nothing was written): Excessive alias count indicates a resource exhaustion attack" for 120 tools
-  // sharing `securitySchemes: *public`. Expected: accepted (a legitimate file), or at worst a YAML001
-  // at the alias that crossed the limit.
-  it.fails("120 tools sharing one anchored securitySchemes list are not a GEN000", async () => {
+  it("(the same bug) a failure before the swap writes nothing and says so, with relative paths only", async () => {
+    const blocked = await createTempProject();
+    try {
+      // the output folder's parent is a file: staging generated/ fails before anything is swapped in
+      await writeFile(join(blocked.root, "blocker"), "a file\n");
+      const before = await hashTree(blocked.root);
+      const result = await generate(blocked.root, { outDir: "blocker/generated" });
+      expect(result.diagnostics.map((d) => d.code)).toEqual(["GEN000"]);
+      const message = result.diagnostics[0]!.message;
+      expect(message).toMatch(/^the generator failed unexpectedly \(nothing was written\): ENOTDIR/);
+      expect(message).toContain("blocker/");
+      expect(message).not.toContain(blocked.root);
+      expect(message).not.toMatch(/(^|[\s'"(])\/[^\s'"()]*\//);
+      expect(result.written).toBeUndefined();
+      expect(await hashTree(blocked.root)).toBe(before);
+    } finally {
+      await blocked.remove();
+    }
+  });
+
+  // src/config/yaml-source.ts: `doc.toJS({ maxAliasCount: 100 })` threw past 100 uses of one anchor,
+  // outside any diagnostic: "tools.yaml:1:1: error GEN000: … Excessive alias count indicates a resource
+  // exhaustion attack" for 120 tools sharing `securitySchemes: *public`. Fixed: the loader bounds what
+  // aliases expand to itself (YAML001 at the alias that crosses the limit) and accepts such files.
+  it("120 tools sharing one anchored securitySchemes list are not a GEN000", async () => {
     let text = "tools:\n";
     for (let i = 0; i < 120; i++)
       text += `  t${i}:\n    title: T\n    description: D\n    input: {type: object}\n    securitySchemes: ${i === 0 ? "&public [{type: noauth}]" : "*public"}\n`;
     const printed = await lint(text);
     expect(printed.filter((l) => l.includes("GEN000"))).toEqual([]);
+    expect(printed).toEqual([]);
   });
 
-  // src/config/yaml-source.ts: positions come from yaml's LineCounter, which only learns the line
+  it("10,000 uses of one anchor are accepted; a cycle and a billion-laughs file are a YAML001 at the alias", async () => {
+    let text = "defs:\n  - &public {type: noauth}\n  - [";
+    text += Array.from({ length: 10_000 }, () => "*public").join(", ");
+    text += `]\ntools:\n${tool("a")}`;
+    const lines = (await lint(text)).filter((l) => l.includes("YAML001") || l.includes("GEN000"));
+    expect(lines).toEqual([]);
+
+    expect(await lint(`tools: &t\n  a: *t\n`)).toEqual([
+      "tools.yaml:2:6: error YAML001: alias *t is inside the value it stands for (a cycle)",
+    ]);
+
+    let laughs = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+    for (let level = 1; level < 9; level++) {
+      const [name, previous] = [String.fromCharCode(97 + level), String.fromCharCode(96 + level)];
+      laughs += `${name}: &${name} [${Array.from({ length: 10 }, () => `*${previous}`).join(", ")}]\n`;
+    }
+    const started = performance.now();
+    const printed = await lint(`${laughs}tools: *i\n`);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toMatch(/^tools\.yaml:5:36: error YAML001: with alias \*d, .*billion laughs/);
+  });
+
+  // src/config/yaml-source.ts: positions came from yaml's LineCounter, which only learns the line
   // starts the lexer reports; after a syntax error a multi-line scalar is one token, so every later
-  // position drifts. Actual: `Unexpected scalar token in YAML stream: "input"` at 6:25 (line 6 is
-  // "      one", 9 characters). Expected: 8:5, where `input` is.
-  it.fails("YAML001 positions after a multi-line scalar point at the token", async () => {
-    const text = "  server:\n  name: x\ntools:\n  a:\n    description: >-\n      one\n      two\n    input: 1\n";
+  // position drifted: `Unexpected scalar token in YAML stream: "input"` was printed at 4:13 (line 4 is
+  // "  one", 5 characters). Fixed: positions come from the text's own line feeds.
+  it("YAML001 positions after a multi-line scalar point at the token", async () => {
+    const text = "  server:\n  name: x\ntools: >-\n  one\n  two\ninput: 1\n";
     const printed = await lint(text);
     const input = printed.find((l) => l.includes('Unexpected scalar token in YAML stream: "input"'));
-    expect(input).toMatch(/^tools\.yaml:8:5: /);
+    expect(input).toMatch(/^tools\.yaml:6:1: /);
   });
 
-  // src/config/schema-diagnostics.ts: a `propertyNames` failure is reported twice, neither time at the
-  // offending key nor naming it. Actual for the key `"bad scope"` (auth.yaml line 4):
+  it("a YAML001 cascade prints the first five errors and counts the rest in one line", async () => {
+    // one top-level key indented: the shipped file then has about 700 syntax errors
+    const text = (await readRepoFile("tools.yaml")).replace(/^server:/m, "  server:");
+    const printed = (await lint(text)).filter((l) => l.includes("YAML001"));
+    expect(printed).toHaveLength(6);
+    expect(printed[5]).toMatch(/^tools\.yaml:\d+:\d+: error YAML001: … and \d+ more YAML syntax errors/);
+    const lines = text.split("\n");
+    for (const l of printed) {
+      const [, line, col] = /^tools\.yaml:(\d+):(\d+):/.exec(l)!;
+      expect(Number(col)).toBeLessThanOrEqual(lines[Number(line) - 1]!.length + 1);
+    }
+  });
+
+  // src/config/schema-diagnostics.ts: a `propertyNames` failure was reported twice, neither time at the
+  // offending key nor naming it. For the key `"bad scope"` (auth.yaml line 4):
   //   auth.yaml:2:1: error SCHEMA004: scopes property name must be valid
   //   auth.yaml:3:3: error SCHEMA004: scopes must match pattern "^[\x21\x23-\x5B\x5D-\x7E]+$"   (the *valid* first key)
-  // Expected: one diagnostic at 4:3 that names "bad scope".
-  it.fails("an invalid scope name is reported once, at its key, by name", async () => {
+  // Fixed: one diagnostic at 4:3 that names "bad scope".
+  it("an invalid scope name is reported once, at its key, by name", async () => {
     const auth = 'mode: optional\nscopes:\n  docs.write: Write.\n  "bad scope": Has a space.\n';
     const printed = (await lint(`tools:\n${tool("x")}`, auth)).filter((l) => l.startsWith("auth.yaml"));
     expect(printed).toHaveLength(1);
     expect(printed[0]).toMatch(/^auth\.yaml:4:3: error SCHEMA004: .*bad scope/);
   });
 
-  // Same cause in tools.yaml: a reserved `meta` key. Actual: "tools.yaml:4:5 … meta property name must
+  // Same cause in tools.yaml: a reserved `meta` key gave "tools.yaml:4:5 … meta property name must
   // be valid" and "tools.yaml:5:7 … meta must NOT be valid" (pointing at the valid first key).
-  // Expected: one diagnostic at 6:7, the `securitySchemes` key, naming it.
-  it.fails("a reserved meta key is reported once, at its key, by name", async () => {
+  // Fixed: one diagnostic at 6:7, the `securitySchemes` key, naming it.
+  it("a reserved meta key is reported once, at its key, by name", async () => {
     const text = `tools:\n  x:\n    title: T\n    meta:\n      openai/widget: yes\n      securitySchemes: []\n    description: D\n    input: {type: object}\n    securitySchemes: [{type: noauth}]\n`;
     const printed = await lint(text);
     expect(printed).toHaveLength(1);
     expect(printed[0]).toMatch(/^tools\.yaml:6:7: error SCHEMA004: .*securitySchemes/);
   });
 
-  // src/config/diagnostics.ts didYouMean: on a tie the first candidate wins, so `type: oauth`
-  // suggests "noauth" (which would make the tool public) rather than "oauth2". Both are 1 edit away.
-  it.fails('`type: oauth` suggests "oauth2", not "noauth"', async () => {
+  // src/config/diagnostics.ts didYouMean: on a tie the first candidate won, so `type: oauth`
+  // suggested "noauth" (which would make the tool public) rather than "oauth2". Both are 1 edit away;
+  // fixed: the longer common prefix wins a tie.
+  it('`type: oauth` suggests "oauth2", not "noauth"', async () => {
     const text =
       "tools:\n  x:\n    title: T\n    description: D\n    input: {type: object}\n    securitySchemes: [{type: oauth, scopes: [docs.write]}]\n";
     const printed = await lint(text);
@@ -136,9 +200,9 @@ describe("known generator bugs", () => {
   });
 
   // scripts/generator/rules.ts TOOLS004: ajv's compile stops at the first problem, so a schema with two
-  // mistakes shows only one; the user fixes it, runs again, and meets the next. DESIGN §2 / STYLE 4:
-  // "every error at once". Actual: only `requried`. Expected: both `requried` and `format: dat`.
-  it.fails("two problems in one tool schema are both reported", async () => {
+  // mistakes showed only one; the user fixed it, ran again, and met the next. DESIGN §2 / STYLE 4:
+  // "every error at once". Fixed: unknown keywords and formats are found by walking the schema.
+  it("two problems in one tool schema are both reported", async () => {
     const printed = await lint(`tools:\n${tool("x", ", requried: [a], properties: {a: {type: string, format: dat}}")}`);
     expect(printed.filter((l) => l.includes("TOOLS004"))).toHaveLength(2);
   });

@@ -160,19 +160,20 @@ describe("a project with a noauth-only tool and a removed tool", () => {
   });
 });
 
-// BUG (scripts/generator/emit/handlers.ts, rules.ts TOOLS005): generated/handlers.ts imports each
-// handler under the tool's binding and declares `export const handlers`, so a tool named `handlers`
-// (or `Handlers`) yields `import handlers from "../src/handlers/handlers.js"` next to
-// `export const handlers = …`. Actual: TS2440 "Import declaration conflicts with local declaration of
-// 'handlers'" in generated/handlers.ts. Expected: a compiling output, or a TOOLS005-style error.
+// Was a bug (scripts/generator/emit/handlers.ts): generated/handlers.ts imported each handler under
+// the tool's camel-cased name next to `export const handlers`, so a tool named `handlers` gave TS2440
+// "Import declaration conflicts with local declaration of 'handlers'". Handler imports are now
+// aliased `handler_<Ident>`, a prefix no emitter declares.
 describe("a tool whose binding is a generated name", () => {
-  it.fails("a tool named `handlers` is rejected or compiles", async () => {
+  it("tools named like the emitters' own identifiers compile", async () => {
+    const names = ["handlers", "HandlerMap", "registry", "schemas", "tools", "validators", "standardSchema"];
     const project = await typeProject(
-      `tools:\n  handlers:\n    title: T\n    description: D\n    input: {type: object}\n    securitySchemes: [{type: noauth}]\n`,
+      `tools:\n${names.map((n) => `  ${n}:\n    title: T\n    description: D\n    input: {type: object}\n    securitySchemes: [{type: noauth}]\n`).join("")}`,
     );
     try {
       const result = await generate(project.root);
-      if (!result.ok) return;
+      expect(result.diagnostics).toEqual([]);
+      expect(result.ok).toBe(true);
       expect(await tsc("tsconfig.typetest.json", project.root)).toEqual([]);
     } finally {
       await project.remove();

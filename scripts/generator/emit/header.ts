@@ -10,9 +10,15 @@ export function header(model: Pick<Model, "toolsFile" | "authFile">, what: strin
   ].join("\n");
 }
 
-/** JSON as a TypeScript literal: stable key order as written, two-space indent. */
+/**
+ * JSON as a TypeScript literal: stable key order as written, two-space indent. A `__proto__` key
+ * (a schema property may be called that) becomes the computed key `["__proto__"]`, which adds an own
+ * property, where `"__proto__": …` in an object literal would set the prototype instead.
+ */
 export const literal = (value: unknown, indent = 0): string =>
-  JSON.stringify(value, null, 2).replace(/\n/g, `\n${" ".repeat(indent)}`);
+  JSON.stringify(value, null, 2)
+    .replace(/^(\s*)"__proto__":/gm, '$1["__proto__"]:')
+    .replace(/\n/g, `\n${" ".repeat(indent)}`);
 
 /** A JS string literal safe inside generated code. */
 export const str = (s: string): string => JSON.stringify(s);
