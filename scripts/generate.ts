@@ -1,46 +1,69 @@
 /**
- * toolgate's generator CLI.
- *   npm run generate          write generated/ and docs/configuration.md, create missing handler stubs
+ * toolgate's generator CLI. Without --root it handles the project itself and every example project
+ * (`examples/<name>/tools.yaml`); with --root DIR, that project only.
+ *   npm run generate          write generated/ (and docs/configuration.md), create missing handler stubs
  *   npm run lint:schema       diagnostics only (--lint)
- *   npm run check:generated   compare what would be generated with generated/ and docs/configuration.md
- *                             (--check); writes nothing
+ *   npm run check:generated   compare what would be generated with what is on disk (--check); writes nothing
  */
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { formatDiagnostic, formatGithubAnnotation } from "../src/config/diagnostics.js";
 import { describeDrift, type GeneratorMode, runGenerator } from "./generator/pipeline.js";
 
-const args = process.argv.slice(2);
-const mode: GeneratorMode = args.includes("--check") ? "check" : args.includes("--lint") ? "lint" : "write";
-const root = fileURLToPath(new URL("..", import.meta.url));
-const result = await runGenerator({ root, mode });
+const { values } = parseArgs({
+  options: { check: { type: "boolean" }, lint: { type: "boolean" }, root: { type: "string" } },
+});
+const mode: GeneratorMode = values.check ? "check" : values.lint ? "lint" : "write";
+const toolgateRoot = fileURLToPath(new URL("..", import.meta.url));
+const examples = join(toolgateRoot, "examples");
+const roots = values.root
+  ? [resolve(values.root)]
+  : [
+      toolgateRoot,
+      ...(existsSync(examples) ? readdirSync(examples) : [])
+        .sort()
+        .map((name) => join(examples, name))
+        .filter((dir) => existsSync(join(dir, "tools.yaml"))),
+    ];
 
-for (const d of result.diagnostics) {
-  console.error(formatDiagnostic(d));
-  if (process.env.GITHUB_ACTIONS) console.error(formatGithubAnnotation(d));
-}
-const errors = result.diagnostics.filter((d) => d.severity === "error").length;
-const warnings = result.diagnostics.length - errors;
-if (errors > 0) {
-  const written = result.written?.length ? `only ${result.written.join(", ")} was written` : "nothing was written";
-  console.error(`\n${errors} error(s), ${warnings} warning(s); ${written}.`);
-  process.exit(1);
-}
-
-if (mode === "check") {
-  const lines = describeDrift(result);
-  if (lines.length > 0) {
-    for (const l of lines) console.error(l);
-    console.error(
-      "\nGenerated code does not match tools.yaml/auth.yaml: run `npm run generate` and commit the result.",
-    );
-    process.exit(1);
+let failed = false;
+for (const root of roots) {
+  const self = resolve(root) === resolve(toolgateRoot);
+  const where = self ? "" : `${relative(toolgateRoot, root) || root}/`;
+  const result = await runGenerator({ root, mode, toolgateRoot, configurationDocs: self });
+  for (const d of result.diagnostics) {
+    const shown = { ...d, file: `${where}${d.file}` };
+    console.error(formatDiagnostic(shown));
+    if (process.env.GITHUB_ACTIONS) console.error(formatGithubAnnotation(shown));
   }
-  console.error(`generated/ is up to date (${result.files?.size ?? 0} files).`);
-  for (const f of result.docs?.keys() ?? []) console.error(`${f} is up to date.`);
-} else if (mode === "lint") {
-  console.error(`tools.yaml and auth.yaml: no errors${warnings ? `, ${warnings} warning(s)` : ""}.`);
-} else {
-  console.error(`wrote generated/ (${result.files?.size ?? 0} files)`);
-  for (const f of result.docs?.keys() ?? []) console.error(`wrote ${f}`);
-  for (const f of result.handlers) console.error(`created ${f}`);
+  const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = result.diagnostics.length - errors;
+  if (errors > 0) {
+    const written = result.written?.length ? `only ${result.written.join(", ")} was written` : "nothing was written";
+    console.error(`\n${where || "./"}: ${errors} error(s), ${warnings} warning(s); ${written}.`);
+    failed = true;
+    continue;
+  }
+  if (mode === "check") {
+    const lines = describeDrift(result);
+    if (lines.length > 0) {
+      for (const l of lines) console.error(`${where}${l}`);
+      console.error(
+        `\nGenerated code does not match ${where}tools.yaml/auth.yaml: run \`npm run generate\` and commit the result.`,
+      );
+      failed = true;
+      continue;
+    }
+    console.error(`${where}generated/ is up to date (${result.files?.size ?? 0} files).`);
+    for (const f of result.docs?.keys() ?? []) console.error(`${where}${f} is up to date.`);
+  } else if (mode === "lint") {
+    console.error(`${where}tools.yaml and auth.yaml: no errors${warnings ? `, ${warnings} warning(s)` : ""}.`);
+  } else {
+    console.error(`wrote ${where}generated/ (${result.files?.size ?? 0} files)`);
+    for (const f of result.docs?.keys() ?? []) console.error(`wrote ${where}${f}`);
+    for (const f of result.handlers) console.error(`created ${where}${f}`);
+  }
 }
+process.exit(failed ? 1 : 0);

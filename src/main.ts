@@ -2,6 +2,8 @@
  * `npm start`: loads `.env` when present, starts the server, and shuts down gracefully on
  * SIGTERM/SIGINT (in-flight calls finish; a second signal exits at once).
  */
+
+import { project } from "../generated/project.js";
 import { ConfigError } from "./config/diagnostics.js";
 import { EnvError } from "./config/server-config.js";
 import { startServer } from "./server.js";
@@ -16,7 +18,7 @@ try {
 }
 
 try {
-  const running = await startServer();
+  const running = await startServer({ project });
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) process.exit(1);

@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { server as serverMeta } from "../generated/registry.js";
 import { createAuthRuntime } from "./auth/index.js";
 import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
 import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
@@ -10,8 +9,11 @@ import { createApp } from "./http/app.js";
 import { createLogger } from "./log.js";
 import { createMcpEndpoint } from "./mcp/endpoint.js";
 import { createToolCatalogue } from "./tools/catalogue.js";
+import type { ToolProject } from "./tools/project.js";
 
 export interface StartOptions {
+  /** The generated project to serve (`generated/project.ts`). */
+  project: ToolProject;
   env?: NodeJS.ProcessEnv;
   /** Overrides of the environment-derived settings (tests use port 0). */
   server?: Partial<ServerConfig>;
@@ -38,7 +40,8 @@ const packageVersion = (): string => {
   }
 };
 
-export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const serverMeta = options.project.server;
   const env = options.env ?? process.env;
   const config: ServerConfig = { ...loadServerConfig(env), ...options.server };
   const logger = options.logger ?? createLogger({ level: config.logLevel, production: config.production });
@@ -69,7 +72,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       listen: { host: config.host, port },
       production: config.production,
     });
-    const catalogue = createToolCatalogue({ anonymousOnly: auth.mode === "anonymous" });
+    const catalogue = createToolCatalogue(options.project, { anonymousOnly: auth.mode === "anonymous" });
     const authRuntime = await createAuthRuntime({
       config: auth,
       tools: catalogue.infos,
@@ -86,10 +89,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     const endpoint = createMcpEndpoint({
       serverInfo: {
         name: serverMeta.name,
-        version: (serverMeta as { version?: string }).version ?? packageVersion(),
-        ...("title" in serverMeta ? { title: serverMeta.title } : {}),
+        version: serverMeta.version ?? packageVersion(),
+        ...(serverMeta.title ? { title: serverMeta.title } : {}),
       },
-      ...("instructions" in serverMeta ? { instructions: serverMeta.instructions } : {}),
+      ...(serverMeta.instructions ? { instructions: serverMeta.instructions } : {}),
       catalogue,
       logger,
       maxRequestBodySize: 4 * 1024 * 1024,

@@ -1,14 +1,13 @@
 /**
  * The API for handler authors: `import { defineHandler, ToolError } from "../toolgate.js"`.
+ * `defineHandler` and the types come from generated/define-handler.ts, bound to this project's tools.
  */
-export { ScopeRequiredError, ToolError } from "./tools/errors.js";
 export {
-  type ContentBlock,
   defineHandler,
   type HandlerContext,
-  type Principal,
   type ToolInput,
+  type ToolName,
   type ToolOutput,
-  type ToolResult,
-  toolResult,
-} from "./tools/handler-api.js";
+} from "../generated/define-handler.js";
+export { ScopeRequiredError, ToolError } from "./tools/errors.js";
+export { type ContentBlock, type Principal, type ToolResult, toolResult } from "./tools/handler-api.js";

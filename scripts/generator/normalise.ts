@@ -36,6 +36,8 @@ export interface ServerModel {
 }
 
 export interface Model {
+  /** The toolgate checkout, relative to generated/ ("..", or "../../.." for examples/x). */
+  runtime: string;
   toolsFile: string;
   authFile: string;
   server: ServerModel;
@@ -46,7 +48,7 @@ export interface Model {
 const escapePointer = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
 
 /** Stage 4 — normalise: only called once validation and rules found no error, so the shapes hold. */
-export function normalise(sources: LoadedSources): Model {
+export function normalise(sources: LoadedSources, runtime = ".."): Model {
   const doc = sources.tools.value as { server?: Partial<ServerModel>; tools: Record<string, Record<string, unknown>> };
   const auth = sources.auth.value as { scopes: Record<string, string> };
   const tools = Object.entries(doc.tools).map(([name, t]): ToolModel => {
@@ -76,6 +78,7 @@ export function normalise(sources: LoadedSources): Model {
     };
   });
   return {
+    runtime,
     toolsFile: sources.tools.file,
     authFile: sources.auth.file,
     server: {

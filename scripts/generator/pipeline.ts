@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "../../src/config/diagnostics.js";
 import { CONFIGURATION_DOCS, type ConfigurationSources, emitConfigurationDocs } from "./emit/configuration-docs.js";
-import { emitHandlerMap, handlerPath } from "./emit/handlers.js";
+import { emitDefineHandler, emitHandlerMap, emitProject, handlerPath } from "./emit/handlers.js";
 import { emitRegistry, emitToolsList } from "./emit/registry.js";
 import { emitTypes } from "./emit/types.js";
 import { emitAuthValidator, emitStandardSchemas, emitToolValidators } from "./emit/validators.js";
@@ -35,6 +35,10 @@ export interface GeneratorOptions {
   authFile?: string;
   /** Where generated files go, relative to root. Default `generated`. */
   outDir?: string;
+  /** The toolgate checkout whose schema/ and runtime (src/) the project uses. Default: `root`. */
+  toolgateRoot?: string;
+  /** Write docs/configuration.md (the toolgate project itself). Default: true. */
+  configurationDocs?: boolean;
 }
 
 export interface GeneratorResult {
@@ -64,6 +68,8 @@ export async function render(model: Model, authSchema: object): Promise<Rendered
     ["validators.ts", emitToolValidators(model)],
     ["schemas.ts", emitStandardSchemas(model)],
     ["handlers.ts", emitHandlerMap(model)],
+    ["define-handler.ts", emitDefineHandler(model)],
+    ["project.ts", emitProject(model)],
     ["auth-schema.ts", emitAuthValidator(model, authSchema)],
   ]);
 }
@@ -93,13 +99,15 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
   try {
     const toolsFile = options.toolsFile ?? "tools.yaml";
     const authFile = options.authFile ?? "auth.yaml";
+    const toolgateRoot = options.toolgateRoot ?? options.root;
     const read = (file: string) => readFile(join(options.root, file), "utf8");
+    const readToolgate = (file: string) => readFile(join(toolgateRoot, file), "utf8");
     const [toolsText, authText, toolsSchema, authSchema, environmentText] = await Promise.all([
       options.toolsText ?? read(toolsFile),
       options.authText ?? read(authFile),
-      read("schema/tools.schema.json").then(JSON.parse),
-      read("schema/auth.schema.json").then(JSON.parse),
-      read(ENVIRONMENT_FILE),
+      readToolgate("schema/tools.schema.json").then(JSON.parse),
+      readToolgate("schema/auth.schema.json").then(JSON.parse),
+      readToolgate(ENVIRONMENT_FILE),
     ]);
     const sources = load({ toolsFile, toolsText, authFile, authText, env: options.env ?? process.env });
     const environment = loadEnvironment(environmentText);
@@ -114,13 +122,19 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     )
       return finish();
 
-    const model = normalise(sources);
+    const outDirName = options.outDir ?? "generated";
+    // Generated code imports the runtime by a relative path, so a project may live anywhere inside a checkout.
+    const runtime = relative(join(options.root, outDirName), toolgateRoot).split(sep).join("/") || ".";
+    const model = normalise(sources, runtime);
     const plan = await planHandlers(options.root, model);
     diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));
     if (options.mode === "lint") return finish();
 
     const files = await render(model, authSchema);
-    const docs = renderDocs({ toolsSchema, authSchema, environment: environment.value });
+    const docs: RenderedFiles =
+      options.configurationDocs === false
+        ? new Map()
+        : renderDocs({ toolsSchema, authSchema, environment: environment.value });
     const outDir = join(options.root, options.outDir ?? "generated");
     if (options.mode === "check") {
       const drift = await compareWithDisk(outDir, files);

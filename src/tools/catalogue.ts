@@ -1,7 +1,4 @@
-import { handlers } from "../../generated/handlers.js";
-import { registry, type ToolName, toolNames } from "../../generated/registry.js";
-import { schemas } from "../../generated/schemas.js";
-import { tools as publishedTools } from "../../generated/tools-list.js";
+import type { ToolProject } from "./project.js";
 import type { StandardSchemaWithJson } from "./standard-schema.js";
 
 /** A tool's metadata with the literal types widened, for code that handles every tool alike. */
@@ -21,7 +18,7 @@ export interface ToolInfo {
 
 /** Everything the server needs about one tool, assembled once at startup from the generated modules. */
 export interface PreparedTool {
-  readonly name: ToolName;
+  readonly name: string;
   readonly meta: ToolInfo;
   readonly input: StandardSchemaWithJson<unknown>;
   readonly output: StandardSchemaWithJson<unknown> | undefined;
@@ -54,22 +51,27 @@ function deepFreeze<T>(value: T): T {
  * Builds the catalogue. `anonymousOnly` (mode `anonymous`) hides every tool that does not allow
  * `noauth`: it is neither listed nor callable, exactly as if it did not exist.
  */
-export function createToolCatalogue(options: { anonymousOnly: boolean }): ToolCatalogue {
+export function createToolCatalogue(project: ToolProject, options: { anonymousOnly: boolean }): ToolCatalogue {
   const byName = new Map<string, PreparedTool>();
-  for (const name of toolNames) {
-    const meta: ToolInfo = registry[name];
+  for (const name of project.toolNames) {
+    const meta = project.registry[name] as ToolInfo;
     if (options.anonymousOnly && !meta.allowsAnonymous) continue;
-    const handler = handlers[name];
-    const s = schemas[name] as {
-      input: StandardSchemaWithJson<unknown>;
-      output: StandardSchemaWithJson<unknown> | undefined;
-    };
+    const handler = project.handlers[name];
+    const s = project.schemas[name];
+    if (!handler || !s || handler.tool !== name)
+      throw new Error(`generated project is inconsistent for tool ${name}: run npm run generate`);
     byName.set(
       name,
-      Object.freeze({ name, meta, input: s.input, output: s.output, run: handler.run as PreparedTool["run"] }),
+      Object.freeze({
+        name,
+        meta,
+        input: s.input as StandardSchemaWithJson<unknown>,
+        output: s.output as StandardSchemaWithJson<unknown> | undefined,
+        run: handler.run as PreparedTool["run"],
+      }),
     );
   }
-  const visible = publishedTools.filter((t) => byName.has(t.name));
+  const visible = project.tools.filter((t) => byName.has(t.name));
   const all = deepFreeze({ tools: visible });
   return {
     get: (name) => byName.get(name),

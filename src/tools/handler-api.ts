@@ -1,5 +1,22 @@
-import type { ToolMeta, ToolName } from "../../generated/registry.js";
-import type { ToolTypes } from "../../generated/types.js";
+/**
+ * The handler API, generic over a project's generated types: `generated/define-handler.ts` binds
+ * it to one project's tools (`defineHandler`, `HandlerContext<"tool">`, …), so one runtime serves any
+ * project generated from a tools.yaml.
+ */
+
+/** What the generator knows of a project, as types: each tool's auth presence and its I/O types. */
+export interface ProjectTypes {
+  /** `typeof registry`: tool name → `{ auth: "none" | "optional" | "required", … }`. */
+  registry: object;
+  /** `ToolTypes`: tool name → `{ input, output }`. */
+  types: object;
+}
+
+export type ToolNameOf<P extends ProjectTypes> = keyof P["registry"] & keyof P["types"] & string;
+type AuthOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["registry"][N] extends { auth: infer A } ? A : never;
+type IoOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["types"][N] extends { input: infer I; output: infer O }
+  ? { input: I; output: O }
+  : never;
 
 /** Who is calling: set when the caller presented a valid credential. Never holds the raw token. */
 export interface Principal {
@@ -93,36 +110,43 @@ interface AuthContext<A> extends BaseContext {
 }
 
 /** `ctx.auth` follows the tool's schemes: required (oauth2 only), optional (noauth + oauth2), absent (noauth). */
-export type HandlerContext<N extends ToolName> = ToolMeta<N>["auth"] extends "required"
-  ? AuthContext<Principal>
-  : ToolMeta<N>["auth"] extends "optional"
-    ? AuthContext<Principal | undefined>
-    : BaseContext;
+export type HandlerContextOf<P extends ProjectTypes, N extends ToolNameOf<P>> =
+  AuthOf<P, N> extends "required"
+    ? AuthContext<Principal>
+    : AuthOf<P, N> extends "optional"
+      ? AuthContext<Principal | undefined>
+      : BaseContext;
 
-export type ToolInput<N extends ToolName> = ToolTypes[N]["input"];
-export type ToolOutput<N extends ToolName> = ToolTypes[N]["output"];
+export type ToolInputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = IoOf<P, N>["input"];
+export type ToolOutputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = IoOf<P, N>["output"];
 
 /** With an output schema: the structured result (or a full ToolResult carrying it). Without: text, or a ToolResult. */
-export type HandlerReturn<N extends ToolName> =
-  ToolOutput<N> extends undefined ? string | ToolResult : ToolOutput<N> | ToolResult<NonNullable<ToolOutput<N>>>;
+export type HandlerReturnOf<P extends ProjectTypes, N extends ToolNameOf<P>> =
+  ToolOutputOf<P, N> extends undefined
+    ? string | ToolResult
+    : ToolOutputOf<P, N> | ToolResult<NonNullable<ToolOutputOf<P, N>>>;
 
-export type HandlerFunction<N extends ToolName> = (
-  input: ToolInput<N>,
-  ctx: HandlerContext<N>,
-) => HandlerReturn<N> | Promise<HandlerReturn<N>>;
+export type HandlerFunctionOf<P extends ProjectTypes, N extends ToolNameOf<P>> = (
+  input: ToolInputOf<P, N>,
+  ctx: HandlerContextOf<P, N>,
+) => HandlerReturnOf<P, N> | Promise<HandlerReturnOf<P, N>>;
 
-export interface ToolHandler<N extends ToolName> {
+export interface ToolHandler<N extends string = string, F = (input: never, ctx: never) => unknown> {
   readonly tool: N;
-  readonly run: HandlerFunction<N>;
+  readonly run: F;
 }
 
 /** Every tool mapped to a handler defined for that very tool: checked by `generated/handlers.ts`. */
-export type HandlerMap = { readonly [N in ToolName]: ToolHandler<N> };
+export type HandlerMapOf<P extends ProjectTypes> = {
+  readonly [N in ToolNameOf<P>]: ToolHandler<N, HandlerFunctionOf<P, N>>;
+};
 
 /**
- * Defines the handler of tool `name`: `input` is the tool's generated argument type (already
- * validated), the return value is checked against its output schema, `ctx.auth` is typed by its schemes.
+ * Returns the project's `defineHandler(name, fn)`: `input` is the tool's generated argument type
+ * (already validated), the return value is checked against its output schema, `ctx.auth` is typed
+ * by its schemes, and a name that is not a tool of the project does not compile.
  */
-export function defineHandler<N extends ToolName>(name: N, run: HandlerFunction<N>): ToolHandler<N> {
-  return Object.freeze({ tool: name, run });
+export function createDefineHandler<P extends ProjectTypes>() {
+  return <N extends ToolNameOf<P>>(name: N, run: HandlerFunctionOf<P, N>): ToolHandler<N, HandlerFunctionOf<P, N>> =>
+    Object.freeze({ tool: name, run });
 }

@@ -9,10 +9,12 @@ import { listTree, REPO } from "../helpers/temp-project.js";
 export const FIXTURES = join(REPO, "test", "fixtures", "generator");
 export const GOLDEN = join(REPO, "test", "golden", "generator");
 
-/** The seven files `generate` writes, sorted. */
+/** The files `generate` writes into generated/, sorted. */
 export const GENERATED_FILES = [
   "auth-schema.ts",
+  "define-handler.ts",
   "handlers.ts",
+  "project.ts",
   "registry.ts",
   "schemas.ts",
   "tools-list.ts",

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../../src/config/diagnostics.js";
 import { createTempProject, hashTree, listTree, readRepoFile, type TempProject } from "../helpers/temp-project.js";
-import { generate, OPTIONAL_ENV } from "./harness.js";
+import { GENERATED_FILES, generate, OPTIONAL_ENV } from "./harness.js";
 
 const tool = (name: string, extra = "") => `  ${name}:
     title: T
@@ -81,7 +81,7 @@ describe("fixed generator bugs", () => {
       expect(message).not.toContain(broken.root);
       expect(message).not.toMatch(/(^|[\s'"(])\/[^\s'"()]*\//);
       expect(result.written).toEqual(["generated/", "docs/configuration.md"]);
-      expect((await listTree(join(broken.root, "generated"))).length).toBe(7);
+      expect((await listTree(join(broken.root, "generated"))).length).toBe(GENERATED_FILES.length);
     } finally {
       await broken.remove();
     }

@@ -3,7 +3,7 @@
  * `runGenerator` in write mode against one temporary project. Whatever the damage, the generator
  * resolves (never throws, no unhandled rejection, no GEN000); when it reports an error, generated/ is
  * byte-identical to before and no handler file appeared; when it succeeds, generated/ holds exactly
- * the seven rendered files. Reproduce a variant with `variants(base, 500, SEED)[index]`.
+ * the rendered files. Reproduce a variant with `variants(base, 500, SEED)[index]`.
  * The ajv memo (./ajv-memo.ts) keeps the 500 runs near 12 s; its transparency is tested below.
  */
 import { readdir, readFile } from "node:fs/promises";

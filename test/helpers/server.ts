@@ -1,9 +1,11 @@
 import pino from "pino";
+import { project } from "../../generated/project.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 
 /** Starts toolgate in-process on 127.0.0.1 with a free port and a silent logger. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<RunningServer & { mcpUrl: URL }> {
   const running = await startServer({
+    project,
     env: { AUTH_MODE: "anonymous", ...env },
     server: { port: 0, host: "127.0.0.1" },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),

@@ -5,17 +5,57 @@ import { header, str } from "./header.js";
 export const handlerPath = (name: string): string => `src/handlers/${name}.ts`;
 
 /**
- * \`generated/handlers.ts\`: imports every handler and checks, at compile time, that the map is
+ * `generated/handlers.ts`: imports every handler and checks, at compile time, that the map is
  * complete and each handler was defined for its own tool.
  */
 export function emitHandlerMap(model: Model): string {
   const imports = model.tools.map((t) => `import ${t.binding} from ${str(`../src/handlers/${t.name}.js`)};`);
   const entries = model.tools.map((t) => `  ${str(t.name)}: ${t.binding},`);
-  return `${header(model, "The handler of every tool.")}import type { HandlerMap } from "../src/tools/handler-api.js";
+  return `${header(model, "The handler of every tool.")}import type { HandlerMap } from "./define-handler.js";
 ${imports.join("\n")}
 
 export const handlers = {
 ${entries.join("\n")}
 } satisfies HandlerMap;
+`;
+}
+
+/**
+ * `generated/define-handler.ts`: the handler API bound to this project's tools. It imports no
+ * handler, so handlers can import it without a cycle.
+ */
+export function emitDefineHandler(model: Model): string {
+  const api = `${model.runtime}/src/tools/handler-api.js`;
+  return `${header(model, "defineHandler and the handler types, bound to these tools.")}import {
+  createDefineHandler,
+  type HandlerContextOf,
+  type HandlerMapOf,
+  type ToolInputOf,
+  type ToolOutputOf,
+} from ${str(api)};
+import type { registry } from "./registry.js";
+import type { ToolTypes } from "./types.js";
+
+export type Project = { registry: typeof registry; types: ToolTypes };
+export type ToolName = keyof ToolTypes & keyof typeof registry;
+export type HandlerContext<N extends ToolName> = HandlerContextOf<Project, N>;
+export type ToolInput<N extends ToolName> = ToolInputOf<Project, N>;
+export type ToolOutput<N extends ToolName> = ToolOutputOf<Project, N>;
+export type HandlerMap = HandlerMapOf<Project>;
+
+/** Defines the handler of tool \`name\`; see ${model.runtime === ".." ? "src/toolgate.ts" : "the toolgate README"}. */
+export const defineHandler = createDefineHandler<Project>();
+`;
+}
+
+/** `generated/project.ts`: everything the runtime needs to serve these tools, in one object. */
+export function emitProject(model: Model): string {
+  return `${header(model, "The project as the runtime serves it: pass it to startServer({ project }).")}import type { ToolProject } from ${str(`${model.runtime}/src/tools/project.js`)};
+import { handlers } from "./handlers.js";
+import { registry, server, toolNames } from "./registry.js";
+import { schemas } from "./schemas.js";
+import { tools } from "./tools-list.js";
+
+export const project: ToolProject = { registry, toolNames, server, schemas, tools, handlers };
 `;
 }

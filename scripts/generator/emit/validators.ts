@@ -60,7 +60,7 @@ export function emitStandardSchemas(model: Model): string {
       : "undefined";
     return `  ${JSON.stringify(t.name)}: {\n    input: ${input},\n    output: ${output},\n  },`;
   });
-  return `${header(model, "Standard Schema objects over the precompiled validators.")}import { standardSchema } from "../src/tools/standard-schema.js";
+  return `${header(model, "Standard Schema objects over the precompiled validators.")}import { standardSchema } from "${model.runtime}/src/tools/standard-schema.js";
 import { tools } from "./tools-list.js";
 import type { ToolTypes } from "./types.js";
 import * as validators from "./validators.js";

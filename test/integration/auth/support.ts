@@ -12,6 +12,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, expect } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { project } from "../../../generated/project.js";
 import { type RunningServer, startServer } from "../../../src/server.js";
 import { fetchAuthorizationServerMetadata, runOAuthFlow } from "../../helpers/oauth-flow.js";
 import { legacy, modern, rpc } from "../../helpers/server.js";
@@ -69,6 +70,7 @@ export async function startAuthServer(options: StartOptions = {}): Promise<AuthT
     await writeFile(authFile, options.authYaml);
   }
   const running = await startServer({
+    project,
     env: { AUTH_MODE: "optional", DATA_DIR: dataDir, ...options.env },
     server: { port: 0, host: "127.0.0.1" },
     ...(authFile ? { authFile } : {}),
