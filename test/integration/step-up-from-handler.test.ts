@@ -1,0 +1,139 @@
+/**
+ * `ctx.requireScopes()` in a mixed tool's handler: the caller gets the same challenge as the
+ * per-tool check — 401 to sign in, 403 insufficient_scope to step up — over HTTP when the response
+ * has not started, in-band (tool result) for ChatGPT. Served from a small project of its own
+ * (test/fixtures/projects/stepup), generated into test/.tmp/ and served by the same runtime.
+ */
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runGenerator } from "../../scripts/generator/pipeline.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+import type { ToolProject } from "../../src/tools/project.js";
+import { runOAuthFlow } from "../helpers/oauth-flow.js";
+import { legacy, modern, rpc } from "../helpers/server.js";
+
+const REPO = join(import.meta.dirname, "..", "..");
+let root: string;
+let server: RunningServer;
+let mcpUrl: string;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  await mkdir(join(REPO, "test", ".tmp"), { recursive: true });
+  root = await mkdtemp(join(REPO, "test", ".tmp", "stepup-"));
+  await cp(join(REPO, "test", "fixtures", "projects", "stepup"), root, { recursive: true });
+  const runtime = relative(join(root, "src"), join(REPO, "src")).split("\\").join("/");
+  await writeFile(
+    join(root, "src", "toolgate.ts"),
+    `export { defineHandler } from "../generated/define-handler.js";\nexport { ToolError } from "${runtime}/tools/errors.js";\n`,
+  );
+  const generated = await runGenerator({ root, mode: "write", toolgateRoot: REPO, configurationDocs: false, env: {} });
+  expect(generated.diagnostics).toEqual([]);
+  const { project } = (await import(join(root, "generated", "project.ts"))) as { project: ToolProject };
+  server = await startServer({
+    project,
+    authFile: join(root, "auth.yaml"),
+    env: { AUTH_MODE: "optional", DATA_DIR: join(root, "data") },
+    server: { port: 0, host: "127.0.0.1" },
+    logger: pino({ level: "silent" }),
+  });
+  mcpUrl = `${server.url}/mcp`;
+  for (const scope of ["search.read", "search.read docs.write"])
+    tokens[scope] = (await runOAuthFlow({ issuer: server.url, scope, login: "carol" })).accessToken;
+});
+afterAll(async () => {
+  await server?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+const challengeParams = (header: string) =>
+  Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+
+describe("ctx.requireScopes() in a handler", () => {
+  it("does not get in the way of what the caller may do", async () => {
+    const { message, headers } = modern("tools/call", { name: "report.read", arguments: {} });
+    const res = await rpc(mcpUrl, message, headers);
+    expect(res.status).toBe(200);
+    expect(res.body.result.content[0].text).toBe("summary for anonymous");
+  });
+
+  it("anonymous caller → 401 with the scopes of the tool and of the handler, no error code", async () => {
+    const { message, headers } = modern("tools/call", { name: "report.read", arguments: { detailed: true } });
+    const res = await rpc(mcpUrl, message, headers);
+    expect(res.status).toBe(401);
+    const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+    expect(params.error).toBeUndefined();
+    expect(params.scope?.split(" ").sort()).toEqual(["docs.write", "search.read"]);
+    expect(res.body.error.message).toBe("Unauthorized: scope docs.write required");
+  });
+
+  it("signed in without the scope → 403 insufficient_scope naming every scope needed and held", async () => {
+    const { message, headers } = modern("tools/call", { name: "report.read", arguments: { detailed: true } });
+    const res = await rpc(mcpUrl, message, { ...headers, authorization: `Bearer ${tokens["search.read"]}` });
+    expect(res.status).toBe(403);
+    const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+    expect(params.error).toBe("insufficient_scope");
+    expect(params.scope?.split(" ").sort()).toEqual(["docs.write", "search.read"]);
+  });
+
+  it("signed in with the scope → the handler finishes", async () => {
+    const { message, headers } = modern("tools/call", { name: "report.read", arguments: { detailed: true } });
+    const res = await rpc(mcpUrl, message, { ...headers, authorization: `Bearer ${tokens["search.read docs.write"]}` });
+    expect(res.status).toBe(200);
+    expect(res.body.result.content[0].text).toBe("detailed report for carol");
+  });
+
+  it("ChatGPT (openai/* _meta) gets the refusal in-band: HTTP 200, isError, the same challenge", async () => {
+    const { message, headers } = legacy("tools/call", {
+      name: "report.read",
+      arguments: { detailed: true },
+      _meta: { "openai/subject": "x" },
+    });
+    const res = await rpc(mcpUrl, message, { ...headers, authorization: `Bearer ${tokens["search.read"]}` });
+    expect(res.status).toBe(200);
+    expect(res.body.result.isError).toBe(true);
+    const [challenge] = res.body.result._meta["mcp/www_authenticate"];
+    const params = challengeParams(challenge);
+    expect(params.error).toBe("insufficient_scope");
+    expect(params.scope?.split(" ").sort()).toEqual(["docs.write", "search.read"]);
+  });
+
+  it("a 2025 client whose answer is already streaming gets it as a tool result", async () => {
+    const { message, headers } = legacy("tools/call", { name: "report.read", arguments: { detailed: true } });
+    const res = await rpc(mcpUrl, message, { ...headers, authorization: `Bearer ${tokens["search.read"]}` });
+    // Either form is a correct delivery of the same decision; which one depends on whether the SDK
+    // had written its headers before the handler ran (SSE on the legacy path).
+    if (res.status === 403) {
+      expect(challengeParams(res.headers.get("www-authenticate") ?? "").error).toBe("insufficient_scope");
+    } else {
+      expect(res.status).toBe(200);
+      expect(res.body.result.isError).toBe(true);
+      expect(res.body.result._meta["mcp/www_authenticate"][0]).toContain('error="insufficient_scope"');
+    }
+  });
+});
+
+describe("CORS on /mcp", () => {
+  it("answers a preflight from an allowed origin and exposes WWW-Authenticate", async () => {
+    const res = await fetch(mcpUrl, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:6274", "access-control-request-method": "POST" },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:6274");
+    expect(res.headers.get("access-control-allow-headers")).toMatch(/Authorization/);
+    const { message, headers } = modern("tools/call", { name: "report.read", arguments: { detailed: true } });
+    const refused = await rpc(mcpUrl, message, { ...headers, origin: "http://localhost:6274" });
+    expect(refused.headers.get("access-control-expose-headers")).toMatch(/WWW-Authenticate/);
+  });
+
+  it("refuses a preflight from a foreign origin", async () => {
+    const res = await fetch(mcpUrl, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    expect(res.status).toBe(403);
+  });
+});
