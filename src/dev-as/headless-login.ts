@@ -217,11 +217,15 @@ async function requestToken(
  * provider's cookies (`_interaction`, `_session`, …) and posts each page's form, typing `login` into
  * the sign-in form. The jar ignores cookie path and domain: it only ever talks to one server.
  */
-class DevLoginBrowser {
+export class DevLoginBrowser {
   static readonly maxSteps = 12;
   readonly #cookies = new Map<string, string>();
 
-  constructor(readonly login: string) {}
+  /** `onPage` sees each page before its form is posted (its `prompt`: "login", "consent"; its HTML). */
+  constructor(
+    readonly login: string,
+    readonly onPage?: (prompt: string, html: string) => void,
+  ) {}
 
   /** Starts at `url`; returns the redirect that leaves for `redirectUri`. */
   async run(url: URL, redirectUri: string): Promise<URL> {
@@ -239,6 +243,7 @@ class DevLoginBrowser {
       const page = await response.text();
       const form = response.status === 200 ? parseForm(page, at) : undefined;
       if (!form) throw pageError(response.status, at, page);
+      this.onPage?.(form.fields.get("prompt") ?? "", page);
       if (form.fields.get("prompt") === "login") {
         form.fields.set("login", this.login);
         form.fields.set("password", "development");
