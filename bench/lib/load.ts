@@ -1,0 +1,104 @@
+/**
+ * One load run with autocannon (programmatic, in this process, which is pinned to the load core):
+ * 50 connections, either at saturation or at a fixed offered load (`overallRate`). Every answer
+ * is checked: a 2xx whose body is a JSON-RPC result; anything else counts as bad.
+ */
+import autocannon, { type AutocannonRequest } from "autocannon";
+import { type HttpRequest, verdict } from "./requests.js";
+
+export interface LoadOptions {
+  /** http://127.0.0.1:PORT */
+  base: string;
+  request: HttpRequest;
+  connections: number;
+  durationSec: number;
+  /** Requests per second over all connections; undefined: as fast as the server answers. */
+  overallRate?: number;
+  /** Rewrites each request before it is sent (e.g. a fresh token per request). */
+  setupRequest?: (request: HttpRequest) => HttpRequest;
+  /** What a correct answer is: a 2xx JSON-RPC result (default), or a given status (attack runs). */
+  expectStatus?: number;
+}
+
+export interface LoadResult {
+  /** Answers per second (autocannon's mean of per-second counts). */
+  rps: number;
+  /** Latency in ms. */
+  p50: number;
+  p99: number;
+  mean: number;
+  total: number;
+  /** 2xx with a JSON-RPC result. */
+  ok: number;
+  /** Of those, results with `isError: true` (still results: a tool refusing or not implemented). */
+  toolErrors: number;
+  /** Wrong status, no result, connection errors, timeouts. */
+  bad: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** The first bad answer seen, for the failure message. */
+  firstBad?: string;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const counts = { ok: 0, toolErrors: 0, bad: 0 };
+  let firstBad: string | undefined;
+  const expect = options.expectStatus;
+  const onResponse = (status: number, body: string) => {
+    if (expect !== undefined) {
+      if (status === expect) counts.ok++;
+      else {
+        counts.bad++;
+        firstBad ??= `${status} ${body.slice(0, 200)}`;
+      }
+      return;
+    }
+    const v = status >= 200 && status < 300 ? verdict(body) : "bad";
+    if (v === "bad") {
+      counts.bad++;
+      firstBad ??= `${status} ${body.slice(0, 200)}`;
+    } else {
+      counts.ok++;
+      if (v === "tool-error") counts.toolErrors++;
+    }
+  };
+  const { setupRequest } = options;
+  const request: AutocannonRequest = {
+    ...options.request,
+    onResponse,
+    ...(setupRequest
+      ? {
+          setupRequest: (req: AutocannonRequest) => {
+            const next = setupRequest(options.request);
+            req.headers = next.headers;
+            req.body = next.body;
+            return req;
+          },
+        }
+      : {}),
+  };
+  const result = await autocannon({
+    url: options.base,
+    connections: options.connections,
+    duration: options.durationSec,
+    timeout: 10,
+    ...(options.overallRate !== undefined ? { overallRate: Math.max(1, Math.round(options.overallRate)) } : {}),
+    requests: [request],
+  });
+  const errors = result.errors + result.timeouts;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    mean: result.latency.mean,
+    total: result.requests.total,
+    ok: counts.ok,
+    toolErrors: counts.toolErrors,
+    bad: counts.bad + errors,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    ...(firstBad !== undefined ? { firstBad } : {}),
+  };
+}

@@ -1,0 +1,438 @@
+/**
+ * Turning a run into its outputs: the target checks, the console table, docs/performance.md and
+ * the hand-written SVG chart of throughput per mode.
+ */
+import type { AttackResult } from "../scenarios/attack.js";
+import type { CodegenSize } from "../scenarios/codegen.js";
+import type { FloorResult } from "../scenarios/floor.js";
+import type { ModeResult } from "../scenarios/throughput.js";
+import type { MachineInfo } from "./machine.js";
+import { roundCpuRatio, roundRatio } from "./stats.js";
+
+export interface RunInfo {
+  command: string;
+  quick: boolean;
+  date: string;
+  commit: string;
+  rounds: number;
+  warmupSec: number;
+  saturationSec: number;
+  fixedSec: number;
+  connections: number;
+  logLevel: string;
+  /** How the servers ran: compiled JavaScript, or sources through tsx. */
+  servers: string;
+  elapsedSec?: number;
+  toolgateTool: string;
+  baselineTool: string;
+  note?: string;
+}
+
+export interface Results {
+  run: RunInfo;
+  machine: MachineInfo;
+  versions: Record<string, string>;
+  modes: Record<string, ModeResult>;
+  ratios: Record<string, number | null>;
+  targets: Target[];
+  attack?: AttackResult | { error: string };
+  codegen?: { sizes: CodegenSize[] } | { error: string };
+  floor?: FloorResult | { error: string };
+}
+
+export interface Target {
+  name: string;
+  value: number | null;
+  /** "≥ 0.95", "< 10 s" */
+  goal: string;
+  status: "PASS" | "FAIL" | "N/A" | "INFO";
+  note?: string;
+}
+
+const L = "@2025-11-25";
+
+/** Ratio `a / b` of two modes from the same run (per round, then the median); null when either is missing or failed. */
+export function modeRatio(modes: Record<string, ModeResult>, a: string, b: string): number | null {
+  const x = modes[a];
+  const y = modes[b];
+  if (!x || !y || x.failed || y.failed) return null;
+  const r = roundRatio(x.rounds, y.rounds);
+  return Number.isFinite(r) ? r : null;
+}
+
+/** The CPU-per-request counterpart of `modeRatio`: `b`'s µs per request over `a`'s. */
+export function modeCpuRatio(modes: Record<string, ModeResult>, a: string, b: string): number | null {
+  const x = modes[a];
+  const y = modes[b];
+  if (!x || !y || x.failed || y.failed) return null;
+  const r = roundCpuRatio(x.rounds, y.rounds);
+  return Number.isFinite(r) ? r : null;
+}
+
+export function computeRatios(modes: Record<string, ModeResult>): Record<string, number | null> {
+  return {
+    "oauth2/anonymous": modeRatio(modes, "oauth2", "anonymous"),
+    [`oauth2/anonymous${L}`]: modeRatio(modes, `oauth2${L}`, `anonymous${L}`),
+    "anonymous/baseline": modeRatio(modes, "anonymous", "baseline"),
+    [`anonymous/baseline${L}`]: modeRatio(modes, `anonymous${L}`, `baseline${L}`),
+    "anonymous/tmcp": modeRatio(modes, "anonymous", "tmcp"),
+    "oauth2/tmcp": modeRatio(modes, "oauth2", "tmcp"),
+    "oauth2-oidc/anonymous": modeRatio(modes, "oauth2-oidc", "anonymous"),
+    "oauth2-nocache/oauth2": modeRatio(modes, "oauth2-nocache", "oauth2"),
+    "api-key/anonymous": modeRatio(modes, "api-key", "anonymous"),
+    "baseline/tmcp": modeRatio(modes, "baseline", "tmcp"),
+    [`baseline-v1/baseline${L}`]: modeRatio(modes, "baseline-v1", `baseline${L}`),
+    "cpu:oauth2/anonymous": modeCpuRatio(modes, "oauth2", "anonymous"),
+    [`cpu:oauth2/anonymous${L}`]: modeCpuRatio(modes, `oauth2${L}`, `anonymous${L}`),
+    "cpu:anonymous/baseline": modeCpuRatio(modes, "anonymous", "baseline"),
+    [`cpu:anonymous/baseline${L}`]: modeCpuRatio(modes, `anonymous${L}`, `baseline${L}`),
+    "cpu:anonymous/tmcp": modeCpuRatio(modes, "anonymous", "tmcp"),
+    "cpu:oauth2-oidc/anonymous": modeCpuRatio(modes, "oauth2-oidc", "anonymous"),
+  };
+}
+
+export function checkTargets(
+  ratios: Record<string, number | null>,
+  codegen: CodegenSize[] | undefined,
+  modes: Record<string, ModeResult>,
+): Target[] {
+  const atLeast = (name: string, a: string, b: string, goal: number): Target => {
+    const value = modeRatio(modes, a, b);
+    const failed = [a, b].filter((k) => modes[k]?.failed);
+    return {
+      name,
+      value,
+      goal: `≥ ${goal.toFixed(2)}`,
+      status: value === null ? (failed.length > 0 ? "FAIL" : "N/A") : value >= goal ? "PASS" : "FAIL",
+      ...(value === null ? { note: failed.length ? `mode failed: ${failed.join(", ")}` : "not measured" } : {}),
+    };
+  };
+  const thousand = codegen?.find((s) => s.tools === 1000);
+  const gen: Target = {
+    name: "1,000 tools: generate",
+    value: thousand?.generateMs !== undefined ? thousand.generateMs / 1000 : null,
+    goal: "< 10 s",
+    status: thousand?.generateMs === undefined ? "N/A" : thousand.generateMs < 10_000 ? "PASS" : "FAIL",
+    ...(thousand ? {} : { note: "not measured in this run (1,000 not in --codegen-sizes)" }),
+  };
+  const start: Target = {
+    name: "1,000 tools: server start",
+    value: thousand?.serve ? thousand.serve.startMs / 1000 : null,
+    goal: "< 1 s",
+    status: thousand?.serve === undefined ? "N/A" : thousand.serve.startMs < 1000 ? "PASS" : "FAIL",
+    ...(thousand?.serve ? {} : { note: "needs multi-project support in the runtime (bench/lib/project.ts)" }),
+  };
+  const info = (name: string, key: string): Target => ({
+    name,
+    value: ratios[key] ?? null,
+    goal: "report",
+    status: "INFO",
+  });
+  return [
+    atLeast("(c)/(b) oauth2 / anonymous, 2026-07-28", "oauth2", "anonymous", 0.95),
+    atLeast("(c)/(b) oauth2 / anonymous, 2025-11-25", `oauth2${L}`, `anonymous${L}`, 0.95),
+    atLeast("(b)/(a) anonymous / SDK v2 baseline, 2026-07-28", "anonymous", "baseline", 1.0),
+    atLeast("(b)/(a) anonymous / SDK v2 baseline, 2025-11-25", `anonymous${L}`, `baseline${L}`, 1.0),
+    gen,
+    start,
+    info("(b)/(t) anonymous / tmcp", "anonymous/tmcp"),
+    info("(c)/(t) oauth2 / tmcp", "oauth2/tmcp"),
+    info("(c′)/(b) oauth2 with an external issuer (no dev AS) / anonymous", "oauth2-oidc/anonymous"),
+    info("(d)/(c) token cache off / on", "oauth2-nocache/oauth2"),
+    info("(e)/(b) api-key / anonymous", "api-key/anonymous"),
+    info("(a)/(t) SDK v2 / tmcp", "baseline/tmcp"),
+    info("(a′)/(a) SDK v1 / SDK v2, 2025-11-25", `baseline-v1/baseline${L}`),
+    info("CPU (c)/(b): anonymous µs/req ÷ oauth2 µs/req, 2026-07-28", "cpu:oauth2/anonymous"),
+    info("CPU (c)/(b): the same, 2025-11-25", `cpu:oauth2/anonymous${L}`),
+    info("CPU (b)/(a): baseline µs/req ÷ anonymous µs/req, 2026-07-28", "cpu:anonymous/baseline"),
+    info("CPU (b)/(a): the same, 2025-11-25", `cpu:anonymous/baseline${L}`),
+    info("CPU (b)/(t): tmcp µs/req ÷ anonymous µs/req", "cpu:anonymous/tmcp"),
+    info("CPU (c′)/(b): anonymous µs/req ÷ oauth2-oidc µs/req", "cpu:oauth2-oidc/anonymous"),
+  ];
+}
+
+const f0 = (v: number | undefined | null) => (v === undefined || v === null || Number.isNaN(v) ? "–" : v.toFixed(0));
+const f1 = (v: number | undefined | null) => (v === undefined || v === null || Number.isNaN(v) ? "–" : v.toFixed(1));
+const f2 = (v: number | undefined | null) => (v === undefined || v === null || Number.isNaN(v) ? "–" : v.toFixed(2));
+
+const MODE_COLUMNS = [
+  "mode",
+  "tag",
+  "era",
+  "req/s",
+  "CPU µs/req",
+  "p50 ms",
+  "p99 ms",
+  "p50@50%",
+  "p99@50%",
+  "RSS MiB",
+  "note",
+];
+
+function modeRows(modes: Record<string, ModeResult>): string[][] {
+  return Object.entries(modes).map(([key, m]) => [
+    key,
+    m.tag,
+    m.era,
+    m.failed ? "FAILED" : f0(m.rps),
+    f0(m.cpuUsPerReq),
+    f1(m.p50),
+    f1(m.p99),
+    f1(m.p50At50),
+    f1(m.p99At50),
+    f0(m.rssMiB),
+    m.failed ? (m.failure ?? "").slice(0, 80) : m.toolErrors > 0 ? "isError result (stand-in call)" : "",
+  ]);
+}
+
+function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/** A Markdown table; `left` lists the columns aligned left (the first and the last by default). */
+function mdTable(header: string[], rows: string[][], left: number[] = [0, header.length - 1]): string {
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  return [
+    `| ${header.map(esc).join(" | ")} |`,
+    `|${header.map((_, i) => (left.includes(i) ? "---" : "---:")).join("|")}|`,
+    ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
+  ].join("\n");
+}
+
+function targetRows(targets: Target[]): string[][] {
+  return targets.map((t) => [
+    t.name,
+    t.value === null ? "–" : t.goal.includes("s") ? `${f2(t.value)} s` : f2(t.value),
+    t.goal,
+    t.status,
+    t.note ?? "",
+  ]);
+}
+
+/** The console summary. */
+export function consoleReport(results: Results): string {
+  const parts = [
+    textTable(MODE_COLUMNS, modeRows(results.modes)),
+    "",
+    textTable(["target", "value", "goal", "status", "note"], targetRows(results.targets)),
+  ];
+  const attack = results.attack;
+  if (attack && !("error" in attack)) {
+    parts.push(
+      "",
+      `attack (oauth2, oidc issuer, JWKS cooldown ${attack.cooldownMs} ms, ${attack.durationSec} s floods):` +
+        ` bad signature ${f0(attack.badSignature.rejectionsPerSec)} rejections/s (JWKS fetches ${attack.badSignature.jwksFetches});` +
+        ` random kid ${f0(attack.randomKid.rejectionsPerSec)} rejections/s (JWKS fetches ${attack.randomKid.jwksFetches}, bound ${attack.randomKid.jwksFetchBound})`,
+    );
+  } else if (attack) parts.push("", `attack: FAILED ${attack.error}`);
+  const floor = results.floor;
+  if (floor && !("error" in floor))
+    parts.push(`floor (jose, one core): RS256 ${f0(floor.rs256)} verify/s, ES256 ${f0(floor.es256)} verify/s`);
+  return parts.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------- SVG
+
+const COLOURS: Record<string, string> = {
+  "baseline-v2": "#8c8c8c",
+  "baseline-v1": "#b3b3b3",
+  tmcp: "#7b5ea7",
+  toolgate: "#2a6fdb",
+};
+
+const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** A horizontal bar chart of req/s per mode (median), hand-written SVG. */
+export function throughputSvg(results: Results): string {
+  const entries = Object.entries(results.modes);
+  const rowH = 26;
+  const left = 250;
+  const barW = 520;
+  const top = 48;
+  const width = left + barW + 90;
+  const height = top + entries.length * rowH + 44;
+  const max = Math.max(1, ...entries.map(([, m]) => (m.failed ? 0 : m.rps)));
+  const rows = entries.map(([key, m], i) => {
+    const y = top + i * rowH;
+    const w = m.failed ? 0 : Math.max(1, (m.rps / max) * barW);
+    const colour = COLOURS[m.server] ?? "#2a6fdb";
+    const label = `${m.tag} ${key}`;
+    const value = m.failed ? "failed" : `${m.rps.toFixed(0)} req/s`;
+    return [
+      `  <text x="${left - 8}" y="${y + 17}" text-anchor="end">${xml(label)}</text>`,
+      `  <rect x="${left}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${colour}" rx="2"/>`,
+      `  <text x="${(left + w + 6).toFixed(1)}" y="${y + 17}">${xml(value)}</text>`,
+    ].join("\n");
+  });
+  const legend = [
+    ["SDK v2 / v1 by hand", COLOURS["baseline-v2"]],
+    ["tmcp", COLOURS.tmcp],
+    ["toolgate", COLOURS.toolgate],
+  ]
+    .map(([name, colour], i) => {
+      const x = left + i * 170;
+      const y = height - 20;
+      return `  <rect x="${x}" y="${y - 10}" width="12" height="12" fill="${colour}"/>\n  <text x="${x + 18}" y="${y}">${xml(name as string)}</text>`;
+    })
+    .join("\n");
+  const title = `tools/call throughput, 50 connections, server on one core (median of ${results.run.rounds} round${results.run.rounds > 1 ? "s" : ""}${results.run.quick ? ", quick run" : ""})`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="13">
+  <rect width="${width}" height="${height}" fill="#ffffff"/>
+  <text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="600">${xml(title)}</text>
+  <line x1="${left}" y1="${top}" x2="${left}" y2="${top + entries.length * rowH}" stroke="#444"/>
+${rows.join("\n")}
+${legend}
+</svg>
+`;
+}
+
+// ----------------------------------------------------------------------------------- Markdown
+
+export function markdownReport(results: Results): string {
+  const { run, machine, versions } = results;
+  const busy = machine.loadStart > 0.5 || (machine.loadEnd ?? 0) > 1.5;
+  const banner = [
+    run.quick ? "> **Quick smoke run** (`--quick`: one short round): for checking the harness, not for quoting." : "",
+    busy
+      ? `> **Busy machine**: the 1-minute load average was ${machine.loadStart.toFixed(2)} at the start and ${f2(machine.loadEnd)} at the end; absolute figures are noisy.`
+      : "",
+  ]
+    .filter(Boolean)
+    .join("\n>\n");
+  const sections: string[] = [
+    "# Performance",
+    "",
+    "<!-- Written by `npm run bench` (bench/run.ts): edit the harness, not this file. -->",
+    "",
+    ...(banner ? [banner, ""] : []),
+    `Run ${run.date}, commit \`${run.commit}\`, command \`${run.command}\`${run.elapsedSec ? `, ${Math.round(run.elapsedSec)} s` : ""}.`,
+    "",
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}; ${machine.pinned ? "server pinned to core 0 and load generator (autocannon, in the harness process) to core 1 with `taskset`" : "**not pinned** (taskset or a second core missing)"}.`,
+    "",
+    `Versions: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
+    "",
+    "## How it is measured",
+    "",
+    `Every mode runs in a fresh server process per round; modes are interleaved (all modes, then all again), ${run.rounds} round${run.rounds > 1 ? "s" : ""}, and each figure is the median over rounds. Per round: ${run.warmupSec} s warm-up, ${run.saturationSec} s at saturation with ${run.connections} connections, then ${run.fixedSec} s at a fixed offered load of 50 % of that round's SDK v2 baseline capacity (autocannon \`overallRate\`). CPU µs/req is the server's user + system CPU time (all threads, /proc/<pid>/stat) during the saturation run divided by the requests answered: it is less sensitive than req/s to other processes competing for the core (though in a VM it still counts time the hypervisor steals), so on a busy machine read the CPU ratios beside the req/s ones. Resident memory is VmRSS of the server after the runs. Servers: ${run.servers}. Every answer is checked: a 2xx carrying a JSON-RPC result, else the mode fails. Ratios are taken per round (the two modes ran minutes apart at most) and the median of those is reported.`,
+    "",
+    `The baselines are called with \`${run.baselineTool}\`. toolgate serves only the repository's generated project today, so it is called with \`${run.toolgateTool}\`; the real search (one regex worker per call, one-file CODEBASE_ROOT) is the informational mode \`anonymous+search\`. toolgate logs at \`${run.logLevel}\` (one audit line per tools/call). ${run.note ?? ""}`.trim(),
+    "",
+    "## tools/call",
+    "",
+    mdTable(MODE_COLUMNS, modeRows(results.modes)),
+    "",
+    "![tools/call throughput per mode](performance-throughput.svg)",
+    "",
+    ...Object.entries(results.modes).map(([k, m]) => `- \`${k}\` ${m.tag}: ${m.title}`),
+    "",
+    "Reading the table:",
+    "",
+    "- (c) mounts the development authorization server in the server process, as `AUTH_MODE=oauth2` without a configured issuer does. Its oidc-provider keeps an `AsyncLocalStorage`, which on Node 20 turns on promise hooks for the whole process: every promise of every request pays for them. (c′) is the production shape (an external issuer, no development server) and the fairer oauth2 figure.",
+    "- toolgate's stand-in call runs the whole request path and the handler, which refuses at once by throwing (a `ToolError` after a `SyntaxError`): two exceptions a trivial tool would not raise.",
+    "",
+    "## Targets",
+    "",
+    mdTable(["target", "value", "goal", "status", "note"], targetRows(results.targets)),
+    "",
+  ];
+  const attack = results.attack;
+  sections.push("## Attack cost", "");
+  if (attack && !("error" in attack)) {
+    sections.push(
+      `toolgate in mode oauth2 trusting an OIDC issuer run by the harness (RS256, JWKS cooldown lowered to ${attack.cooldownMs} ms so the refetch bound shows in a ${attack.durationSec} s flood; the default is 30 s). Every answer must be a 401. A valid token from the same issuer was ${attack.validTokenServed ? "served" : "**not served**"}.`,
+      "",
+      mdTable(
+        ["flood", "rejections/s", "p50 ms", "p99 ms", "JWKS fetches", "bound", "non-401"],
+        [
+          ["(i) valid kid, bad signature", attack.badSignature],
+          ["(ii) random kid per request", attack.randomKid],
+        ].map(([name, fl]) => {
+          const flood = fl as AttackResult["badSignature"];
+          return [
+            name as string,
+            f0(flood.rejectionsPerSec),
+            f1(flood.p50),
+            f1(flood.p99),
+            String(flood.jwksFetches),
+            String(flood.jwksFetchBound),
+            String(flood.bad),
+          ];
+        }),
+        [0],
+      ),
+      "",
+    );
+  } else sections.push(attack ? `Failed: ${attack.error}` : "Not run.", "");
+
+  sections.push("## Scale of the schema-first part", "");
+  const codegen = results.codegen;
+  if (codegen && !("error" in codegen)) {
+    sections.push(
+      '`runGenerator({root, mode: "write"})` on temp projects of N copies of the shipped `codebase.search` schema, in a child process pinned to one core (module loading excluded). Start time, tools/list latency and memory per N need the runtime to serve another project\'s generated code (multi-project support); until then they read "–".',
+      "",
+      mdTable(
+        [
+          "tools",
+          "generate s",
+          "generator peak MiB",
+          "generated MB",
+          "start ms",
+          "tools/list p50 ms",
+          "server RSS MiB",
+        ],
+        codegen.sizes.map((s) => [
+          s.tools.toLocaleString("en"),
+          s.generateMs !== undefined ? f2(s.generateMs / 1000) : `failed: ${s.error ?? "?"}`,
+          f0(s.peakRssMiB),
+          f1((s.generatedBytes ?? Number.NaN) / 1e6),
+          f0(s.serve?.startMs),
+          f1(s.serve?.listP50),
+          f0(s.serve?.rssMiB),
+        ]),
+        [],
+      ),
+      "",
+    );
+    const largest = Math.max(...codegen.sizes.map((s) => s.tools));
+    const perTool = codegen.sizes.find((s) => s.tools === largest)?.generateMs;
+    if (largest < 10_000)
+      sections.push(
+        `10,000 tools are not part of the default run${perTool ? ` (at ${f0(perTool / largest)} ms per tool it would take about ${f0((perTool / largest) * 10)} s on its own)` : ""}: \`npm run bench -- --skip throughput,attack,floor --codegen-sizes 10000\`.`,
+        "",
+      );
+    const tg = results.modes.anonymous;
+    if (tg && !tg.failed)
+      sections.push(
+        `Start of the shipped project (5 tools, anonymous): ${f0(tg.readyMs)} ms from spawn to the first 200 on /healthz (servers ${run.servers}).`,
+        "",
+      );
+  } else sections.push(codegen ? `Failed: ${codegen.error}` : "Not run.", "");
+
+  sections.push("## Floor", "");
+  const floor = results.floor;
+  if (floor && !("error" in floor))
+    sections.push(
+      `jose \`jwtVerify\` in a tight loop on one core (toolgate's options: issuer, audience, algorithms, \`typ: at+jwt\`, required claims): RS256 **${f0(floor.rs256)}**/s, ES256 **${f0(floor.es256)}**/s. A request that needs a verification costs at least 1/${f0(floor.rs256)} s ≈ ${f0(1e6 / floor.rs256)} µs of CPU for RS256.`,
+      "",
+    );
+  else sections.push(floor ? `Failed: ${floor.error}` : "Not run.", "");
+  sections.push(
+    "## Reproduce",
+    "",
+    "```sh",
+    "npm run bench            # full run (≤ 6 min): writes bench/results/latest.json, this file and the chart",
+    "npm run bench -- --quick # ~1 min smoke run",
+    "npx tsx bench/profile.ts # CPU profiles of toolgate and the SDK baseline under load",
+    "```",
+    "",
+  );
+  return sections.join("\n");
+}

@@ -1,0 +1,43 @@
+/**
+ * Temp toolgate projects with N copies of a realistic tool (the shipped `codebase.search` schema:
+ * five input properties with bounds and defaults, a nested output schema, annotations, noauth +
+ * oauth2 security), for the scale part of the benchmark.
+ */
+import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseDocument } from "yaml";
+import { REPO } from "./proc.js";
+
+/** The template: the repository's `codebase.search` entry, read from tools.yaml. */
+async function templateTool(): Promise<Record<string, unknown>> {
+  const doc = parseDocument(await readFile(join(REPO, "tools.yaml"), "utf8")).toJS() as {
+    tools: Record<string, Record<string, unknown>>;
+  };
+  const tool = doc.tools["codebase.search"];
+  if (!tool) throw new Error("tools.yaml has no codebase.search: the scale template needs it");
+  return tool;
+}
+
+export const scaleToolName = (i: number, n: number) => `bench.tool_${String(i).padStart(String(n).length, "0")}`;
+
+/** tools.yaml text with `n` tools (JSON is YAML: one flow document, parsed by the same loader). */
+export async function scaleToolsYaml(n: number): Promise<string> {
+  const template = await templateTool();
+  const tools: Record<string, unknown> = {};
+  for (let i = 1; i <= n; i++) {
+    tools[scaleToolName(i, n)] = { ...template, title: `Tool ${i}`, description: `${template.description} (${i})` };
+  }
+  const doc = { server: { name: `toolgate-scale-${n}`, title: `${n} tools` }, tools };
+  return `# ${n} copies of codebase.search, written by bench/lib/scale-project.ts\n${JSON.stringify(doc, null, 1)}\n`;
+}
+
+/** A temp project root (schema/, tools.yaml, auth.yaml, src/handlers/) ready for `runGenerator`. */
+export async function createScaleProject(n: number): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), `toolgate-bench-scale-${n}-`));
+  await cp(join(REPO, "schema"), join(root, "schema"), { recursive: true });
+  await writeFile(join(root, "tools.yaml"), await scaleToolsYaml(n));
+  await writeFile(join(root, "auth.yaml"), await readFile(join(REPO, "auth.yaml"), "utf8"));
+  await mkdir(join(root, "src", "handlers"), { recursive: true });
+  return root;
+}

@@ -1,0 +1,189 @@
+/**
+ * `npm run bench` — toolgate's benchmark harness (issue 13).
+ *
+ *   npm run bench                      full run (≤ 6 min on 2 cores)
+ *   npm run bench -- --quick           ~1 min smoke run (one short round, small codegen sizes)
+ *   options: --rounds N  --saturation S  --fixed S  --warmup S  --connections N
+ *            --only baseline,anonymous,…   --skip throughput,attack,codegen,floor
+ *            --codegen-sizes 10,100,1000,10000   --log-level info   --no-docs   --keep
+ *            --source (run the servers' TypeScript through tsx instead of compiling them first)
+ *            --report-only (rewrite docs/performance.md and the chart from bench/results/latest.json)
+ *
+ * Writes bench/results/latest.json, prints a table, rewrites docs/performance.md and
+ * docs/performance-throughput.svg. Servers run on 127.0.0.1 pinned to core 0, the load generator
+ * (autocannon, in this process) on core 1; every child is killed on exit, error or Ctrl-C.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { buildToolgate } from "./lib/build.js";
+import { commit, machineInfo, versions } from "./lib/machine.js";
+import { MODES, prepareModeContext } from "./lib/modes.js";
+import { canPin, pinSelf, REPO, removeOnExit } from "./lib/proc.js";
+import { BASELINE_TOOL, createTinyCodebase, TOOLGATE_TOOL } from "./lib/project.js";
+import {
+  checkTargets,
+  computeRatios,
+  consoleReport,
+  markdownReport,
+  type Results,
+  throughputSvg,
+} from "./lib/report.js";
+import { useBuild } from "./lib/servers.js";
+import { runAttack } from "./scenarios/attack.js";
+import { runCodegen } from "./scenarios/codegen.js";
+import { runFloor } from "./scenarios/floor.js";
+import { runThroughput } from "./scenarios/throughput.js";
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    rounds: { type: "string" },
+    warmup: { type: "string" },
+    saturation: { type: "string" },
+    fixed: { type: "string" },
+    connections: { type: "string", default: "50" },
+    only: { type: "string" },
+    skip: { type: "string", default: "" },
+    "codegen-sizes": { type: "string" },
+    "log-level": { type: "string", default: "info" },
+    "no-docs": { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    source: { type: "boolean", default: false },
+    "report-only": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (args.help) {
+  const source = await import("node:fs").then((fs) => fs.readFileSync(new URL(import.meta.url), "utf8"));
+  console.log(source.slice(source.indexOf("/**") + 3, source.indexOf("*/")).replace(/^ \* ?/gm, ""));
+  process.exit(0);
+}
+
+if (args["report-only"]) {
+  const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
+  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved));
+  await writeFile(join(REPO, "docs", "performance-throughput.svg"), throughputSvg(saved));
+  console.log(
+    `${consoleReport(saved)}\n\nrewrote docs/performance.md and docs/performance-throughput.svg from latest.json`,
+  );
+  process.exit(0);
+}
+
+const quick = args.quick;
+const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+const settings = {
+  rounds: num(args.rounds, quick ? 1 : 2),
+  warmupSec: num(args.warmup, quick ? 0.75 : 1.5),
+  saturationSec: num(args.saturation, quick ? 1.5 : 5),
+  fixedSec: num(args.fixed, quick ? 1 : 3),
+  connections: num(args.connections, 50),
+};
+const codegenSizes = (args["codegen-sizes"] ?? (quick ? "10,100" : "10,100,1000")).split(",").map(Number);
+const skip = new Set(args.skip.split(",").filter(Boolean));
+const only = args.only?.split(",").filter(Boolean);
+if (only) {
+  const unknown = only.filter((k) => !MODES.some((m) => m.key === k));
+  if (unknown.length)
+    throw new Error(`unknown mode(s) ${unknown.join(", ")}; known: ${MODES.map((m) => m.key).join(", ")}`);
+}
+
+const started = performance.now();
+const log = (line: string) => console.log(line);
+const machine = machineInfo();
+if (!canPin) log("bench: taskset or a second core is missing: server and load generator are NOT pinned");
+pinSelf();
+
+const dir = await mkdtemp(join(tmpdir(), "toolgate-bench-"));
+const codebase = await createTinyCodebase();
+if (!args.keep) removeOnExit(dir);
+removeOnExit(codebase);
+const logLevel = args["log-level"];
+const ctx = await prepareModeContext(dir, codebase, logLevel);
+if (!args.source) {
+  const build = await buildToolgate(dir);
+  useBuild(build);
+  log(`compiled toolgate and the baseline servers in ${(build.ms / 1000).toFixed(1)} s (scratch build, not dist/)`);
+  if (build.diagnostics)
+    log(`  tsc reported (it emitted anyway):\n${build.diagnostics.split("\n").slice(0, 5).join("\n")}`);
+}
+const command = `npx tsx bench/run.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
+log(
+  `toolgate bench: ${quick ? "quick" : "full"} run, ${settings.rounds} round(s), load average ${machine.loadStart.toFixed(2)}, scratch ${dir}`,
+);
+
+const results: Results = {
+  run: {
+    command,
+    quick,
+    date: new Date().toISOString(),
+    commit: commit(),
+    ...settings,
+    logLevel,
+    servers: args.source ? "sources through tsx (--source)" : "compiled with tsc into a scratch folder, plain node",
+    toolgateTool: `${TOOLGATE_TOOL.name} ${JSON.stringify(TOOLGATE_TOOL.arguments)}: ${TOOLGATE_TOOL.describe}`,
+    baselineTool: `${BASELINE_TOOL.name} ${JSON.stringify(BASELINE_TOOL.arguments)}`,
+    note: "A toolgate project serving the same trivial `echo` tool (bench/lib/project.ts BENCH_TOOLS_YAML) is the cleaner comparison, pending multi-project support.",
+  },
+  machine,
+  versions: versions(),
+  modes: {},
+  ratios: {},
+  targets: [],
+};
+
+try {
+  if (!skip.has("throughput")) {
+    log("\n[1/4] tools/call throughput and latency");
+    results.modes = await runThroughput(ctx, { ...settings, ...(only ? { only } : {}), log });
+  }
+  if (!skip.has("attack")) {
+    log("\n[2/4] attack cost");
+    results.attack = await runAttack({
+      dir,
+      durationSec: quick ? 2 : 5,
+      connections: settings.connections,
+      logLevel,
+      log,
+    }).catch((error: Error) => ({ error: error.message }));
+  }
+  if (!skip.has("codegen")) {
+    log(`\n[3/4] scale: generate for ${codegenSizes.join(", ")} tools`);
+    results.codegen = await runCodegen({ sizes: codegenSizes, dir, log, keepProjects: args.keep })
+      .then((sizes) => ({ sizes }))
+      .catch((error: Error) => ({ error: error.message }));
+  }
+  if (!skip.has("floor")) {
+    log("\n[4/4] floor: jose verify on one core");
+    results.floor = await runFloor(quick ? 1 : 3).catch((error: Error) => ({ error: error.message }));
+    if (!("error" in results.floor))
+      log(`  RS256 ${results.floor.rs256.toFixed(0)}/s, ES256 ${results.floor.es256.toFixed(0)}/s`);
+  }
+} finally {
+  await ctx.close();
+  if (!args.keep) await rm(dir, { recursive: true, force: true });
+  await rm(codebase, { recursive: true, force: true });
+}
+
+results.machine.loadEnd = loadavg()[0] ?? 0;
+results.run.elapsedSec = (performance.now() - started) / 1000;
+results.ratios = computeRatios(results.modes);
+results.targets = checkTargets(
+  results.ratios,
+  results.codegen && "sizes" in results.codegen ? results.codegen.sizes : undefined,
+  results.modes,
+);
+
+await mkdir(join(REPO, "bench", "results"), { recursive: true });
+await writeFile(join(REPO, "bench", "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+if (!args["no-docs"]) {
+  await mkdir(join(REPO, "docs"), { recursive: true });
+  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(results));
+  await writeFile(join(REPO, "docs", "performance-throughput.svg"), throughputSvg(results));
+}
+log(`\n${consoleReport(results)}`);
+log(
+  `\nwrote bench/results/latest.json${args["no-docs"] ? "" : ", docs/performance.md, docs/performance-throughput.svg"} in ${Math.round(results.run.elapsedSec)} s${args.keep ? `; kept ${dir}` : ""}`,
+);
+process.exit(0);

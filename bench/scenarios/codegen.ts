@@ -1,0 +1,114 @@
+/**
+ * Part 3: the scale of the schema-first part, for N generated tools — `generate` time (and the
+ * generator's peak memory) always; server start time, tools/list latency and resident memory once
+ * the runtime can serve another project (SERVES_OTHER_PROJECTS in bench/lib/project.ts).
+ */
+import { rm } from "node:fs/promises";
+import { execChild } from "../lib/exec.js";
+import { runLoad } from "../lib/load.js";
+import { removeOnExit, SERVER_CORE, tsxArgs } from "../lib/proc.js";
+import { SERVES_OTHER_PROJECTS } from "../lib/project.js";
+import { MODERN, mcpRequest, send, verdict } from "../lib/requests.js";
+import { createScaleProject } from "../lib/scale-project.js";
+import { launch } from "../lib/servers.js";
+
+export interface ServeFigures {
+  /** Process spawn → first 200 from /healthz. */
+  startMs: number;
+  listP50: number;
+  listP99: number;
+  listBytes: number;
+  rssMiB: number | undefined;
+}
+
+export interface CodegenSize {
+  tools: number;
+  ok: boolean;
+  error?: string;
+  /** runGenerator() call → return, in the child (module loading excluded). */
+  generateMs?: number;
+  /** Importing the generator's modules, ms. */
+  loadMs?: number;
+  generatedBytes?: number;
+  peakRssMiB?: number;
+  /** Undefined until the runtime can serve another project's generated/ code. */
+  serve?: ServeFigures;
+  serveSkipped?: string;
+}
+
+export interface CodegenOptions {
+  sizes: number[];
+  /** Scratch folder for server logs. */
+  dir: string;
+  log: (line: string) => void;
+  keepProjects?: boolean;
+}
+
+/** The multi-project part: start toolgate on `root`, time its start, list its tools. */
+async function serveFigures(root: string, dir: string, tools: number): Promise<ServeFigures> {
+  const server = await launch({
+    kind: "toolgate",
+    dir,
+    name: `scale-${tools}`,
+    env: { AUTH_MODE: "anonymous", BENCH_PROJECT_ROOT: root, DATA_DIR: `${root}/data`, LOG_LEVEL: "warn" },
+  });
+  try {
+    const request = mcpRequest(MODERN, "tools/list", {});
+    const probe = await send(server.base, request);
+    if (probe.status !== 200 || verdict(probe.body) === "bad") throw new Error(`tools/list failed: ${probe.status}`);
+    const load = await runLoad({ base: server.base, request, connections: 1, durationSec: 2 });
+    return {
+      startMs: server.readyMs,
+      listP50: load.p50,
+      listP99: load.p99,
+      listBytes: Buffer.byteLength(probe.body),
+      rssMiB: server.rssMiB(),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function runCodegen(options: CodegenOptions): Promise<CodegenSize[]> {
+  const out: CodegenSize[] = [];
+  for (const n of options.sizes) {
+    const root = await createScaleProject(n);
+    if (!options.keepProjects) removeOnExit(root);
+    const size: CodegenSize = { tools: n, ok: false };
+    try {
+      const line = await execChild(tsxArgs("bench/children/generate.ts", root), {
+        core: SERVER_CORE,
+        // Measured ≈ 35 ms per tool on a busy machine: allow ten times that.
+        timeoutMs: 60_000 + n * 350,
+      });
+      const r = JSON.parse(line) as {
+        ok: boolean;
+        errors: string[];
+        generateMs: number;
+        loadMs: number;
+        generatedBytes: number;
+        peakRssMiB: number;
+      };
+      Object.assign(size, {
+        ok: r.ok,
+        generateMs: r.generateMs,
+        loadMs: r.loadMs,
+        generatedBytes: r.generatedBytes,
+        peakRssMiB: r.peakRssMiB,
+        ...(r.ok ? {} : { error: r.errors.join("; ") }),
+      });
+      if (r.ok && SERVES_OTHER_PROJECTS) size.serve = await serveFigures(root, options.dir, n);
+      else
+        size.serveSkipped = "the runtime serves only the repository's generated/ code (no multi-project support yet)";
+    } catch (error) {
+      size.error = (error as Error).message.slice(0, 500);
+    } finally {
+      if (!options.keepProjects) await rm(root, { recursive: true, force: true });
+    }
+    options.log(
+      `  ${String(n).padStart(6)} tools: ${size.generateMs !== undefined ? `generate ${(size.generateMs / 1000).toFixed(2)} s, peak ${size.peakRssMiB?.toFixed(0)} MiB, ${((size.generatedBytes ?? 0) / 1e6).toFixed(1)} MB generated` : `FAILED ${size.error}`}${size.serve ? `; start ${size.serve.startMs.toFixed(0)} ms, tools/list p50 ${size.serve.listP50} ms, rss ${size.serve.rssMiB?.toFixed(0)} MiB` : ""}`,
+    );
+    out.push(size);
+  }
+  return out;
+}

@@ -1,0 +1,189 @@
+/**
+ * Part 1: tools/call throughput and latency. Rounds of every mode, interleaved, a fresh server
+ * process per mode and round: warm up, saturate (50 connections), then a fixed offered load of
+ * 50 % of this round's SDK v2 baseline capacity; resident memory read after the runs.
+ */
+import { runLoad } from "../lib/load.js";
+import { MODES, type Mode, type ModeContext } from "../lib/modes.js";
+import { send, toolCall, verdict } from "../lib/requests.js";
+import { launch } from "../lib/servers.js";
+import { median } from "../lib/stats.js";
+
+export interface ThroughputOptions {
+  rounds: number;
+  warmupSec: number;
+  saturationSec: number;
+  fixedSec: number;
+  connections: number;
+  /** Only these mode keys (default all). */
+  only?: string[];
+  log: (line: string) => void;
+}
+
+export interface RoundResult {
+  rps: number;
+  /** Server CPU time (user + system, all threads) per answered request at saturation, µs. */
+  cpuUsPerReq: number | undefined;
+  p50: number;
+  p99: number;
+  /** At the fixed offered load. */
+  rateAt50: number;
+  rpsAt50: number;
+  p50At50: number;
+  p99At50: number;
+  rssMiB: number | undefined;
+  readyMs: number;
+  total: number;
+  toolErrors: number;
+  bad: number;
+  firstBad?: string;
+  error?: string;
+}
+
+export interface ModeResult {
+  tag: string;
+  title: string;
+  server: string;
+  era: string;
+  tool: string;
+  /** What the call does, when it is not plain. */
+  call?: string;
+  /** Medians over the rounds. */
+  rps: number;
+  /** Server CPU per request at saturation (µs, user + system): robust to a busy machine. */
+  cpuUsPerReq: number;
+  p50: number;
+  p99: number;
+  p50At50: number;
+  p99At50: number;
+  rssMiB: number;
+  /** Median spawn → ready, ms. */
+  readyMs: number;
+  /** True when some answer was not a 2xx JSON-RPC result, or the server failed. */
+  failed: boolean;
+  failure?: string;
+  /** Answers that were results with isError: true (e.g. a handler that is still a stub). */
+  toolErrors: number;
+  rounds: RoundResult[];
+}
+
+async function runMode(
+  mode: Mode,
+  ctx: ModeContext,
+  options: ThroughputOptions,
+  rate: number | undefined,
+  round: number,
+) {
+  const server = await launch({
+    kind: mode.server,
+    env: mode.env?.(ctx) ?? {},
+    dir: ctx.dir,
+    name: `${mode.key.replace(/[@]/g, "_")}-r${round}`,
+  });
+  try {
+    const headers = (await mode.credentials?.(server.base, ctx)) ?? {};
+    const request = toolCall(mode.era, mode.tool.name, mode.tool.arguments, headers);
+    const probe = await send(server.base, request);
+    if (probe.status !== 200 || verdict(probe.body) === "bad")
+      throw new Error(`the first call was not a result: ${probe.status} ${probe.body.slice(0, 300)}`);
+    const base = { base: server.base, request, connections: options.connections };
+    if (options.warmupSec > 0) await runLoad({ ...base, durationSec: options.warmupSec });
+    const cpuBefore = server.cpuMs();
+    const sat = await runLoad({ ...base, durationSec: options.saturationSec });
+    const cpuAfter = server.cpuMs();
+    const cpuUsPerReq =
+      cpuBefore !== undefined && cpuAfter !== undefined && sat.total > 0
+        ? ((cpuAfter - cpuBefore) * 1000) / sat.total
+        : undefined;
+    const offered = rate ?? sat.rps / 2;
+    const fixed = await runLoad({ ...base, durationSec: options.fixedSec, overallRate: offered });
+    const result: RoundResult = {
+      rps: sat.rps,
+      cpuUsPerReq,
+      p50: sat.p50,
+      p99: sat.p99,
+      rateAt50: offered,
+      rpsAt50: fixed.rps,
+      p50At50: fixed.p50,
+      p99At50: fixed.p99,
+      rssMiB: server.rssMiB(),
+      readyMs: server.readyMs,
+      total: sat.total + fixed.total,
+      toolErrors: sat.toolErrors + fixed.toolErrors,
+      bad: sat.bad + fixed.bad,
+      ...((sat.firstBad ?? fixed.firstBad) ? { firstBad: sat.firstBad ?? fixed.firstBad } : {}),
+    };
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function runThroughput(ctx: ModeContext, options: ThroughputOptions): Promise<Record<string, ModeResult>> {
+  const modes = MODES.filter((m) => !options.only || options.only.includes(m.key));
+  const perMode = new Map<string, RoundResult[]>(modes.map((m) => [m.key, []]));
+  for (let round = 1; round <= options.rounds; round++) {
+    // The 50 % load of every mode is half of this round's SDK v2 baseline (2026-07-28) capacity.
+    let rate: number | undefined;
+    for (const mode of modes) {
+      if (mode.once && round > 1) continue;
+      let result: RoundResult;
+      try {
+        result = await runMode(mode, ctx, options, rate, round);
+      } catch (error) {
+        result = {
+          rps: 0,
+          cpuUsPerReq: undefined,
+          p50: 0,
+          p99: 0,
+          rateAt50: 0,
+          rpsAt50: 0,
+          p50At50: 0,
+          p99At50: 0,
+          rssMiB: undefined,
+          readyMs: 0,
+          total: 0,
+          toolErrors: 0,
+          bad: 1,
+          error: (error as Error).message,
+        };
+      }
+      if (mode.key === "baseline" && !result.error) rate = result.rps / 2;
+      perMode.get(mode.key)?.push(result);
+      options.log(
+        `  round ${round} ${mode.key.padEnd(24)} ${result.error ? `FAILED: ${result.error}` : `${result.rps.toFixed(0).padStart(6)} req/s  ${result.cpuUsPerReq?.toFixed(0).padStart(5)} µs CPU/req  p50 ${result.p50} ms  p99 ${result.p99} ms  @${result.rateAt50.toFixed(0)}/s p50 ${result.p50At50} p99 ${result.p99At50}  rss ${result.rssMiB?.toFixed(0)} MiB${result.bad ? `  BAD ${result.bad}: ${result.firstBad ?? ""}` : ""}`}`,
+      );
+    }
+  }
+  const out: Record<string, ModeResult> = {};
+  for (const mode of modes) {
+    const rounds = perMode.get(mode.key) ?? [];
+    const good = rounds.filter((r) => !r.error);
+    const failedRound = rounds.find((r) => r.error || r.bad > 0);
+    const m = (pick: (r: RoundResult) => number | undefined) =>
+      median(good.map(pick).filter((v): v is number => v !== undefined));
+    out[mode.key] = {
+      tag: mode.tag,
+      title: mode.title,
+      server: mode.server,
+      era: mode.era,
+      tool: mode.tool.name,
+      ...(mode.tool.describe ? { call: mode.tool.describe } : {}),
+      rps: m((r) => r.rps),
+      cpuUsPerReq: m((r) => r.cpuUsPerReq),
+      p50: m((r) => r.p50),
+      p99: m((r) => r.p99),
+      p50At50: m((r) => r.p50At50),
+      p99At50: m((r) => r.p99At50),
+      rssMiB: m((r) => r.rssMiB),
+      readyMs: m((r) => r.readyMs),
+      failed: failedRound !== undefined,
+      ...(failedRound
+        ? { failure: failedRound.error ?? `${failedRound.bad} bad answer(s): ${failedRound.firstBad ?? "?"}` }
+        : {}),
+      toolErrors: rounds.reduce((s, r) => s + r.toolErrors, 0),
+      rounds,
+    };
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+/**
+ * toolgate as `npm start` runs it — compiled JavaScript on plain node, no tsx — from the build the
+ * harness made with the project's own `tsc -p tsconfig.build.json` into a scratch folder
+ * (BENCH_TOOLGATE_DIST=<build>/dist; see bench/lib/build.ts). Configured from the environment
+ * (PORT, HOST, AUTH_MODE, AUTH_CONFIG_FILE, DATA_DIR, …) like src/main.ts, without the .env step;
+ * SIGTERM/SIGINT stop it gracefully, so `node --cpu-prof` writes its profile.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const dist = process.env.BENCH_TOOLGATE_DIST;
+if (!dist) throw new Error("BENCH_TOOLGATE_DIST must name the compiled dist/ folder");
+if (process.env.BENCH_PROJECT_ROOT)
+  throw new Error("another project root is served through bench/servers/toolgate.ts (see bench/lib/project.ts)");
+const { startServer } = await import(pathToFileURL(join(dist, "src", "server.js")).href);
+// The runtime serves the project it is given (`startServer({ project })`, generated/project.ts);
+// a runtime from before multi-project support takes no project and imports generated/ itself.
+const projectFile = join(dist, "generated", "project.js");
+const options = existsSync(projectFile)
+  ? { project: (await import(pathToFileURL(projectFile).href)).project }
+  : undefined;
+const running = await startServer(options);
+let stopping = false;
+const stop = () => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  running.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

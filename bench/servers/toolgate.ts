@@ -1,0 +1,24 @@
+/**
+ * toolgate as `npm start` runs it (src/main.ts without the .env step): `startServer()` configured
+ * from the environment the harness passes (PORT, HOST, AUTH_MODE, AUTH_CONFIG_FILE, DATA_DIR, …),
+ * graceful stop on SIGTERM/SIGINT so `node --cpu-prof` can write its profile.
+ *
+ * Multi-project support plugs in here: `loadStart()` picks how to start the server for the project
+ * the harness names in BENCH_PROJECT_ROOT (see bench/lib/project.ts). Until the runtime can serve
+ * another project's generated/ code, only the repository's own project is served.
+ */
+import { loadStart } from "../lib/project.js";
+
+const start = await loadStart(process.env.BENCH_PROJECT_ROOT);
+const running = await start();
+let stopping = false;
+const stop = () => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  running.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
