@@ -74,37 +74,6 @@ function sendHttp(res: ServerResponse, refusal: Refusal, challenge: ChallengeCon
   res.writeHead(status, headers).end(JSON.stringify(body));
 }
 
-/**
- * Holds back the SDK's response when a handler's `ctx.requireScopes()` refused after the decision:
- * if nothing was written yet, the refusal is answered over HTTP (401/403 + WWW-Authenticate) instead.
- */
-function deferHttpRefusal(res: ServerResponse, challenge: ChallengeContext, id: unknown) {
-  let pending: Refusal | undefined;
-  let swallowing = false;
-  const writeHead = res.writeHead.bind(res);
-  const write = res.write.bind(res);
-  const end = res.end.bind(res);
-  res.writeHead = ((...args: Parameters<ServerResponse["writeHead"]>) => {
-    if (!pending) return writeHead(...args);
-    swallowing = true;
-    const { status, headers, body } = refusalHttp(pending, challenge, id);
-    writeHead(status, headers);
-    end(JSON.stringify(body));
-    return res;
-  }) as ServerResponse["writeHead"];
-  res.write = ((...args: Parameters<ServerResponse["write"]>) =>
-    swallowing ? true : write(...(args as unknown as [never]))) as ServerResponse["write"];
-  res.end = ((...args: unknown[]) => (swallowing ? res : end(...(args as [never])))) as ServerResponse["end"];
-  return {
-    /** True when the refusal will go out over HTTP; false when the response had already started. */
-    hold(refusal: Refusal): boolean {
-      if (res.headersSent) return false;
-      pending = refusal;
-      return true;
-    },
-  };
-}
-
 /** The /mcp gate for modes oauth2, optional and api-key: authenticate, decide, deliver. */
 export function createAuthGate(options: GateOptions): McpGate {
   const { config, challenge } = options;
@@ -133,7 +102,6 @@ export function createAuthGate(options: GateOptions): McpGate {
         return undefined;
       }
     }
-    const deferred = !inBand && single ? deferHttpRefusal(res, challenge, single.id) : undefined;
     const state: McpRequestState = {
       ...base,
       principal,
@@ -161,8 +129,8 @@ export function createAuthGate(options: GateOptions): McpGate {
           { audit: "scope-required", tool: error.tool, subject: principal?.subject, missing: error.missing },
           "handler asked for step-up",
         );
-        if (deferred?.hold(refusal)) return { content: [{ type: "text", text: refusal.message }], isError: true };
-        return refusalToolResult(refusal, challenge);
+        const result = refusalToolResult(refusal, challenge);
+        return inBand || !single ? { result } : { result, http: refusalHttp(refusal, challenge, single.id) };
       },
     };
     return state;
@@ -176,7 +144,7 @@ export function createAnonymousGate(config: AuthConfig): McpGate {
     return {
       ...base,
       principal: undefined,
-      onScopeRequired: (error) => ({ content: [{ type: "text", text: error.message }], isError: true }),
+      onScopeRequired: (error) => ({ result: { content: [{ type: "text", text: error.message }], isError: true } }),
     };
   };
 }

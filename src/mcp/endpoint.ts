@@ -3,7 +3,8 @@
  * protocol eras from one stateless endpoint: 2026-07-28 (server/discover, Mcp-* headers, the _meta
  * envelope) natively, 2025-era clients through the SDK's stateless legacy fallback.
  */
-import { toNodeHandler } from "@modelcontextprotocol/node";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toWebRequest } from "@modelcontextprotocol/node";
 import { type AuthInfo, createMcpHandler, Server, type ServerContext } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
 import { type CallEnvironment, callTool } from "../tools/call-tool.js";
@@ -18,8 +19,17 @@ export interface McpRequestState {
   principal: Principal | undefined;
   /** When set, tools/call answers this result instead of running the tool (a refusal delivered in-band). */
   result?: Record<string, unknown>;
-  /** Called when a handler's `ctx.requireScopes()` refuses; returns the result to send instead. */
-  onScopeRequired(error: ScopeRequiredError): Promise<Record<string, unknown>> | Record<string, unknown>;
+  /**
+   * Called when a handler's `ctx.requireScopes()` refuses. `result` is the in-band answer (a tool
+   * result carrying the challenge); `http`, when given, is sent instead as long as nothing of the
+   * response has been produced yet (a streamed 2025 answer may already have started).
+   */
+  onScopeRequired(error: ScopeRequiredError): ScopeAnswer;
+}
+
+export interface ScopeAnswer {
+  result: Record<string, unknown>;
+  http?: { status: number; headers: Record<string, string>; body: unknown };
 }
 
 export interface McpEndpointOptions {
@@ -33,22 +43,85 @@ export interface McpEndpointOptions {
 
 export interface McpEndpoint {
   /** Serves one HTTP request; `body` is the already parsed JSON body, if any. */
-  handle(
-    req: import("node:http").IncomingMessage & { auth?: AuthInfo },
-    res: import("node:http").ServerResponse,
-    body: unknown,
-    state: McpRequestState,
-  ): Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, body: unknown, state: McpRequestState): Promise<void>;
   close(): Promise<void>;
 }
 
 const STATE_KEY = "toolgate";
 
-function stateOf(ctx: ServerContext): McpRequestState {
-  const state = ctx.http?.authInfo?.extra?.[STATE_KEY] as McpRequestState | undefined;
-  if (!state)
+/** What the endpoint tracks of one exchange, next to the caller's state. */
+interface Exchange {
+  state: McpRequestState;
+  /** True once the SDK has produced the Response (headers may be on the wire). */
+  answered: boolean;
+  /** An HTTP refusal that replaces the SDK's answer. */
+  override?: NonNullable<ScopeAnswer["http"]>;
+}
+
+/** Headers the SDK never needs: credentials stay out of the web Request it sees. */
+const DROPPED_HEADERS = new Set([
+  "authorization",
+  "x-api-key",
+  "cookie",
+  "content-length",
+  "transfer-encoding",
+  "content-encoding",
+]);
+
+function exchangeOf(ctx: ServerContext): Exchange {
+  const exchange = ctx.http?.authInfo?.extra?.[STATE_KEY] as Exchange | undefined;
+  if (!exchange)
     throw new Error("toolgate request state missing: the endpoint was called outside createMcpEndpoint().handle");
-  return state;
+  return exchange;
+}
+const stateOf = (ctx: ServerContext): McpRequestState => exchangeOf(ctx).state;
+
+/**
+ * The web Request the SDK sees. With a parsed body (express.json) it carries no body at all: the
+ * SDK reads `parsedBody`, so serialising the JSON again (what toNodeHandler does) is pure cost.
+ */
+async function webRequest(
+  req: IncomingMessage,
+  body: unknown,
+  signal: AbortSignal,
+  maxBytes: number,
+): Promise<Request> {
+  if (body === undefined) return toWebRequest(req as never, undefined, { signal, maxRequestBodySize: maxBytes });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || DROPPED_HEADERS.has(name) || name.startsWith(":")) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+    method: req.method ?? "POST",
+    headers,
+    signal,
+  });
+}
+
+/** Writes a web Response to Node, streaming (SSE) with backpressure, stopping when the client goes away. */
+async function writeResponse(res: ServerResponse, response: Response, abort: AbortController): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of response.headers) headers[name] = value;
+  res.writeHead(response.status, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  const closed = new Promise<void>((resolve) =>
+    abort.signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
+  try {
+    for await (const chunk of response.body) {
+      if (abort.signal.aborted) break;
+      if (!res.write(chunk))
+        await Promise.race([new Promise<void>((resolve) => res.once("drain", () => resolve())), closed]);
+    }
+  } catch {
+    // the stream ended early (the client left, or the handler was closed)
+  }
+  res.end();
 }
 
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
@@ -91,8 +164,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       try {
         return (await callTool(catalogue, request.params, env)) as never;
       } catch (error) {
-        if (error instanceof ScopeRequiredError) return (await state.onScopeRequired(error)) as never;
-        throw error;
+        if (!(error instanceof ScopeRequiredError)) throw error;
+        const exchange = exchangeOf(ctx);
+        const answer = state.onScopeRequired(error);
+        if (answer.http && !exchange.answered) {
+          exchange.override = answer.http;
+          return { content: [], isError: true } as never;
+        }
+        return answer.result as never;
       }
     });
     return server;
@@ -101,21 +180,54 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     onerror: (error) => options.logger.debug({ err: error }, "MCP request rejected"),
     maxRequestBodySize: options.maxRequestBodySize,
   });
-  const node = toNodeHandler(handler, {
-    onerror: (error) => options.logger.error({ err: error }, "MCP handler failed"),
-    maxRequestBodySize: options.maxRequestBodySize,
-  });
   return {
     async handle(req, res, body, state) {
       const principal = state.principal;
-      // The SDK passes `req.auth` through untouched. The raw token is never put here.
-      req.auth = {
+      const exchange: Exchange = { state, answered: false };
+      // The SDK passes `authInfo` through untouched. The raw token is never put here.
+      const authInfo: AuthInfo = {
         token: "",
         clientId: principal?.clientId ?? "",
         scopes: [...(principal?.scopes ?? [])],
-        extra: { [STATE_KEY]: state },
+        extra: { [STATE_KEY]: exchange },
       };
-      await node(req as never, res, body);
+      const abort = new AbortController();
+      let finished = false;
+      res.once("close", () => {
+        if (!finished) abort.abort();
+      });
+      let response: Response;
+      try {
+        const request = await webRequest(req, body, abort.signal, options.maxRequestBodySize);
+        response = await handler.fetch(request, { authInfo, ...(body !== undefined ? { parsedBody: body } : {}) });
+      } catch (error) {
+        if ((error as Error).name === "RequestBodyTooLargeError") {
+          response = Response.json(
+            { jsonrpc: "2.0", id: null, error: { code: -32000, message: "Request body too large" } },
+            { status: 413 },
+          );
+        } else {
+          options.logger.error({ err: error }, "MCP handler failed");
+          response = Response.json(
+            {
+              jsonrpc: "2.0",
+              id: null,
+              error: { code: -32603, message: `Internal error (request id ${state.requestId})` },
+            },
+            { status: 500 },
+          );
+        }
+      }
+      exchange.answered = true;
+      if (exchange.override) {
+        // A handler asked for step-up before anything was sent: answer the challenge over HTTP.
+        await response.body?.cancel();
+        const { status, headers, body: refusal } = exchange.override;
+        res.writeHead(status, headers).end(JSON.stringify(refusal));
+      } else {
+        await writeResponse(res, response, abort);
+      }
+      finished = true;
     },
     close: () => handler.close(),
   };
