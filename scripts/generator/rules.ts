@@ -6,7 +6,22 @@ import { INHERITED_NAMES, TOOL_NAME, toolIdentifier } from "./identifiers.js";
 import type { LoadedSources } from "./load.js";
 
 /** Options of the ajv that compiles tool schemas, at generate time and in the emitted validators alike. */
-export const TOOL_AJV_OPTIONS = { strict: true, allErrors: true, useDefaults: true } as const;
+export const TOOL_AJV_OPTIONS = {
+  strict: true,
+  allErrors: true,
+  useDefaults: true,
+  // strictRequired wrongly refuses `required` in allOf/anyOf/then/else for a property declared by
+  // the parent schema — valid JSON Schema that MCP clients send (the conformance 2020-12 fixture).
+  strictRequired: false,
+} as const;
+
+/** An ajv for tool schemas: ajv-formats, and `$anchor` (2020-12 core, resolved by ajv but not registered as a keyword). */
+export function createToolAjv(extra: Record<string, unknown> = {}): Ajv2020 {
+  const ajv = new Ajv2020({ ...TOOL_AJV_OPTIONS, ...extra } as never);
+  addFormats.default(ajv);
+  ajv.addKeyword({ keyword: "$anchor", schemaType: "string" });
+  return ajv;
+}
 
 interface RuleContext {
   tools: YamlSource;
@@ -42,8 +57,7 @@ function schemes(tool: Record<string, unknown>): Record<string, unknown>[] {
 }
 
 /** The reference for TOOLS004: what ajv 2020 with ajv-formats and toolgate's options knows. */
-const reference = new Ajv2020({ ...TOOL_AJV_OPTIONS });
-addFormats.default(reference);
+const reference = createToolAjv();
 const KNOWN_KEYWORDS = Object.keys(reference.RULES.keywords);
 const KNOWN_FORMATS = Object.keys(reference.formats);
 
@@ -221,8 +235,7 @@ let checker: Ajv2020 | undefined;
 /** What else ajv strict mode rejects: its first compile error, at the subschema it names when it names one. */
 function compileProblem(schema: unknown): SchemaProblem | undefined {
   if (!checker) {
-    checker = new Ajv2020({ ...TOOL_AJV_OPTIONS, code: { optimize: false } });
-    addFormats.default(checker);
+    checker = createToolAjv({ code: { optimize: false } });
   }
   const ajv = checker;
   try {

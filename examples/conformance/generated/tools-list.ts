@@ -212,6 +212,7 @@ export const tools = [
       "type": "object",
       "$defs": {
         "address": {
+          "$anchor": "addressDef",
           "type": "object",
           "properties": {
             "street": {
@@ -250,22 +251,12 @@ export const tools = [
             {
               "required": [
                 "phone"
-              ],
-              "properties": {
-                "phone": {
-                  "type": "string"
-                }
-              }
+              ]
             },
             {
               "required": [
                 "email"
-              ],
-              "properties": {
-                "email": {
-                  "type": "string"
-                }
-              }
+              ]
             }
           ]
         }
@@ -283,22 +274,12 @@ export const tools = [
       "then": {
         "required": [
           "phone"
-        ],
-        "properties": {
-          "phone": {
-            "type": "string"
-          }
-        }
+        ]
       },
       "else": {
         "required": [
           "email"
-        ],
-        "properties": {
-          "email": {
-            "type": "string"
-          }
-        }
+        ]
       },
       "additionalProperties": false
     },

@@ -35,13 +35,9 @@ export interface TestErrorHandlingInput {
 }
 
 /** Arguments of `json_schema_2020_12_tool` (tools.yaml#/tools/json_schema_2020_12_tool/input) */
-export type JsonSchema202012ToolInput = (({
-      phone: string
-      [k: string]: unknown | undefined
-    } | {
-      email: string
-      [k: string]: unknown | undefined
-    }) & {
+export type JsonSchema202012ToolInput = ({
+    [k: string]: unknown | undefined
+  } & {
     name?: string
     address?: JsonSchema202012ToolInputAddress
     contactMethod?: ("phone" | "email")

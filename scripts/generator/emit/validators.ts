@@ -2,7 +2,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormats from "ajv-formats";
 import type { Model } from "../normalise.js";
-import { TOOL_AJV_OPTIONS } from "../rules.js";
+import { createToolAjv } from "../rules.js";
 import { CONFIG_AJV_OPTIONS } from "../validate.js";
 import { header } from "./header.js";
 
@@ -26,8 +26,7 @@ function standalone(ajv: Ajv2020, exports: Record<string, string>): string {
  * functions, so the server compiles no schema at run time. Export names: `<Ident>Input` / `<Ident>Output`.
  */
 export function emitToolValidators(model: Model): string {
-  const ajv = new Ajv2020({ ...TOOL_AJV_OPTIONS, code: { source: true, esm: true, optimize: 1 } });
-  addFormats.default(ajv);
+  const ajv = createToolAjv({ code: { source: true, esm: true, optimize: 1 } });
   const exports: Record<string, string> = {};
   for (const tool of model.tools) {
     ajv.addSchema(tool.input, `tool:${tool.name}#input`);
