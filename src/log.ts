@@ -32,3 +32,35 @@ export function createLogger(options: {
     });
   return pino(base);
 }
+
+/** A logger with bindings, made into a pino child only when something is logged through it. */
+export interface RequestLogger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: object): RequestLogger;
+}
+
+/**
+ * Per-request loggers cost a pino child (bindings serialised) on every request even when nothing is
+ * logged; this defers it to the first line actually written at an enabled level.
+ */
+export function lazyLogger(parent: Logger, bindings: Record<string, unknown>): RequestLogger {
+  let child: Logger | undefined;
+  const get = () => (child ??= parent.child(bindings));
+  const at =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (obj: object | string, msg?: string): void => {
+      if (!parent.isLevelEnabled(level)) return;
+      if (typeof obj === "string") get()[level](obj);
+      else get()[level](obj, msg);
+    };
+  return {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (more) => lazyLogger(parent, { ...bindings, ...more }),
+  };
+}

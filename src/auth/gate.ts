@@ -5,6 +5,7 @@ import type { RpcCall } from "../http/jsonrpc.js";
 import type { McpRequestState } from "../mcp/endpoint.js";
 import type { ToolInfo } from "../tools/catalogue.js";
 import type { ScopeRequiredError } from "../tools/errors.js";
+import type { Principal } from "../tools/handler-api.js";
 import type { ApiKeyMatch } from "./api-keys.js";
 import { type ChallengeContext, type Refusal, refusalHttp, refusalToolResult } from "./challenge.js";
 import { extractCredential } from "./credentials.js";
@@ -29,6 +30,19 @@ function fromChatGpt(call: RpcCall, req: IncomingMessage): boolean {
   );
 }
 
+/**
+ * Principals derived once per verified token (the verifier returns the same frozen object while the
+ * token is cached) and once per API key, instead of hashing and copying on every request.
+ */
+const principals = new WeakMap<object, Principal>();
+function principalOf<T extends object>(source: T, make: (source: T) => Principal): Principal {
+  const known = principals.get(source);
+  if (known) return known;
+  const principal = make(source);
+  principals.set(source, principal);
+  return principal;
+}
+
 async function authenticate(
   req: IncomingMessage,
   options: GateOptions,
@@ -50,14 +64,15 @@ async function authenticate(
       if (config.mode === "oauth2") return { kind: "unsupported" };
       const match = options.apiKey(credential.key);
       return match
-        ? { kind: "authenticated", principal: apiKeyPrincipal(match.name, match.scopes) }
+        ? { kind: "authenticated", principal: principalOf(match, (m) => apiKeyPrincipal(m.name, m.scopes)) }
         : { kind: "invalid" };
     }
     case "bearer": {
       if (config.mode === "api-key") return { kind: "unsupported" };
       if (!options.verifier) return { kind: "invalid" };
       try {
-        return { kind: "authenticated", principal: tokenPrincipal(await options.verifier.verify(credential.token)) };
+        const token = await options.verifier.verify(credential.token);
+        return { kind: "authenticated", principal: principalOf(token, tokenPrincipal) };
       } catch (error) {
         if (!(error instanceof TokenVerificationError)) throw error;
         // The stable code says why (expired, wrong audience, unknown issuer…); never the token.

@@ -9,6 +9,7 @@ import express, {
 } from "express";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/server-config.js";
+import { lazyLogger, type RequestLogger } from "../log.js";
 import type { McpEndpoint, McpRequestState } from "../mcp/endpoint.js";
 import { hostAndOriginValidation } from "../mcp/security.js";
 import { headerMismatch, RPC, type RpcCall, rpcCalls, rpcError } from "./jsonrpc.js";
@@ -21,7 +22,7 @@ export type McpGate = (
   req: Request,
   res: Response,
   calls: RpcCall[],
-  base: { requestId: string; log: Logger },
+  base: { requestId: string; log: RequestLogger },
 ) => Promise<McpRequestState | undefined>;
 
 export interface AppOptions {
@@ -40,7 +41,7 @@ export interface AppOptions {
 declare module "express-serve-static-core" {
   interface Request {
     id: string;
-    log: Logger;
+    log: RequestLogger;
   }
 }
 
@@ -54,11 +55,12 @@ export function createApp(options: AppOptions): Express {
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     req.id = randomUUID();
-    req.log = logger.child({ reqId: req.id });
+    req.log = lazyLogger(logger, { reqId: req.id });
     res.setHeader("X-Request-Id", req.id);
     if (options.inflight) options.inflight.count++;
     res.on("close", () => {
       if (options.inflight) options.inflight.count--;
+      if (!logger.isLevelEnabled("debug")) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       req.log.debug(
         { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { toWebRequest } from "@modelcontextprotocol/node";
 import { type AuthInfo, createMcpHandler, Server, type ServerContext } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
+import type { RequestLogger } from "../log.js";
 import { type CallEnvironment, callTool } from "../tools/call-tool.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import { ScopeRequiredError } from "../tools/errors.js";
@@ -15,7 +16,7 @@ import type { LoggingLevel, Principal } from "../tools/handler-api.js";
 /** Per-request state the HTTP layer hands to the MCP layer (through the SDK's pass-through `authInfo`). */
 export interface McpRequestState {
   requestId: string;
-  log: Logger;
+  log: RequestLogger;
   principal: Principal | undefined;
   /** When set, tools/call answers this result instead of running the tool (a refusal delivered in-band). */
   result?: Record<string, unknown>;
@@ -129,51 +130,56 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   // McpServer would drop the top-level `securitySchemes` from tools/list and re-validate every call
   // through its own schema pipeline; the low-level Server (JSDoc-deprecated "for advanced use cases")
   // lets toolgate answer tools/list from the generated, frozen list and run tools/call itself.
-  const factory = () => {
-    const server = new Server(serverInfo, {
-      capabilities: { tools: { listChanged: false }, logging: {} },
-      ...(instructions ? { instructions } : {}),
-    });
-    server.setRequestHandler(
-      "tools/list",
-      (_request, ctx) => catalogue.list(stateOf(ctx).principal !== undefined) as never,
-    );
-    server.setRequestHandler("tools/call", async (request, ctx) => {
-      const state = stateOf(ctx);
-      if (state.result) return state.result as never;
-      const progressToken = request.params._meta?.progressToken;
-      const env: CallEnvironment = {
-        principal: state.principal,
-        requestId: state.requestId,
-        log: state.log,
-        signal: ctx.mcpReq.signal,
-        progress: async (progress, total, message) => {
-          if (progressToken === undefined) return;
-          await ctx.mcpReq.notify({
-            method: "notifications/progress",
-            params: {
-              progressToken,
-              progress,
-              ...(total !== undefined ? { total } : {}),
-              ...(message ? { message } : {}),
-            },
-          });
-        },
-        notify: (level: LoggingLevel, data: unknown) => ctx.mcpReq.log(level, data),
-      };
-      try {
-        return (await callTool(catalogue, request.params, env)) as never;
-      } catch (error) {
-        if (!(error instanceof ScopeRequiredError)) throw error;
-        const exchange = exchangeOf(ctx);
-        const answer = state.onScopeRequired(error);
-        if (answer.http && !exchange.answered) {
-          exchange.override = answer.http;
-          return { content: [], isError: true } as never;
-        }
-        return answer.result as never;
+  // Built once: only the Server itself must be new per request (the SDK binds it to one exchange).
+  const serverOptions = {
+    capabilities: { tools: { listChanged: false }, logging: {} },
+    ...(instructions ? { instructions } : {}),
+  };
+  const listTools = (_request: unknown, ctx: ServerContext) =>
+    catalogue.list(stateOf(ctx).principal !== undefined) as never;
+  const callToolHandler = async (
+    request: { params: { name?: unknown; arguments?: unknown; _meta?: { progressToken?: unknown } } },
+    ctx: ServerContext,
+  ) => {
+    const state = stateOf(ctx);
+    if (state.result) return state.result as never;
+    const progressToken = request.params._meta?.progressToken as string | number | undefined;
+    const env: CallEnvironment = {
+      principal: state.principal,
+      requestId: state.requestId,
+      log: state.log,
+      signal: ctx.mcpReq.signal,
+      progress: async (progress, total, message) => {
+        if (progressToken === undefined) return;
+        await ctx.mcpReq.notify({
+          method: "notifications/progress",
+          params: {
+            progressToken,
+            progress,
+            ...(total !== undefined ? { total } : {}),
+            ...(message ? { message } : {}),
+          },
+        });
+      },
+      notify: (level: LoggingLevel, data: unknown) => ctx.mcpReq.log(level, data),
+    };
+    try {
+      return (await callTool(catalogue, request.params, env)) as never;
+    } catch (error) {
+      if (!(error instanceof ScopeRequiredError)) throw error;
+      const exchange = exchangeOf(ctx);
+      const answer = state.onScopeRequired(error);
+      if (answer.http && !exchange.answered) {
+        exchange.override = answer.http;
+        return { content: [], isError: true } as never;
       }
-    });
+      return answer.result as never;
+    }
+  };
+  const factory = () => {
+    const server = new Server(serverInfo, serverOptions);
+    server.setRequestHandler("tools/list", listTools);
+    server.setRequestHandler("tools/call", callToolHandler as never);
     return server;
   };
   const handler = createMcpHandler(factory, {
