@@ -21,6 +21,20 @@ export interface CredentialOptions {
 }
 
 /**
+ * Every value of one header, as sent (Node keeps only the first Authorization in `req.headers`).
+ * Scans `rawHeaders` instead of `headersDistinct`, which builds arrays for every header of every request.
+ */
+function headerValues(req: IncomingMessage, lowerName: string): string[] {
+  const values: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) values.push(raw[i + 1] as string);
+  }
+  return values;
+}
+
+/**
  * Reads the credential of a request. Ambiguity is an error, not a guess: two Authorization headers,
  * an Authorization header and an API key header together, a non-Bearer scheme, a value outside the
  * RFC 6750 grammar, or a credential in the query string are all `malformed` (400 invalid_request).
@@ -34,8 +48,8 @@ export function extractCredential(req: IncomingMessage, options: CredentialOptio
       reason: "credentials are not accepted in the query string; send an Authorization header",
     };
 
-  const authorization = req.headersDistinct.authorization ?? [];
-  const apiKey = req.headersDistinct[options.apiKeyHeader] ?? [];
+  const authorization = headerValues(req, "authorization");
+  const apiKey = headerValues(req, options.apiKeyHeader);
   if (authorization.length > 1) return { kind: "malformed", reason: "more than one Authorization header" };
   if (apiKey.length > 1) return { kind: "malformed", reason: `more than one ${options.apiKeyHeader} header` };
   if (authorization.length === 1 && apiKey.length === 1)

@@ -45,11 +45,12 @@ export function decide(input: DecisionInput): Decision {
   const toolCalls = input.calls.filter((c) => c.method === "tools/call");
   const firstTool = toolCalls[0]?.target;
   // What a sign-in must ask for: the server's required scopes and those of every tool called.
-  const needed = union(requiredScopes, ...toolCalls.map((c) => input.tool(c.target ?? "")?.scopes ?? []));
+  // Computed only on refusal: an allowed request never needs it.
+  const needed = () => union(requiredScopes, ...toolCalls.map((c) => input.tool(c.target ?? "")?.scopes ?? []));
   const signIn = (message: string): Decision =>
     mode === "api-key"
       ? refuse({ status: 401, scope: [], message: "Unauthorized: an API key is required" })
-      : refuse({ status: 401, scope: needed, message, ...(firstTool ? { tool: firstTool } : {}) });
+      : refuse({ status: 401, scope: needed(), message, ...(firstTool ? { tool: firstTool } : {}) });
 
   if (mode === "anonymous") return { allow: true, principal: undefined };
   switch (caller.kind) {
@@ -69,7 +70,7 @@ export function decide(input: DecisionInput): Decision {
         : refuse({
             status: 401,
             error: "invalid_token",
-            scope: needed,
+            scope: needed(),
             message: "Unauthorized: the access token is invalid or expired",
             ...(firstTool ? { tool: firstTool } : {}),
           });

@@ -3,7 +3,7 @@
  * usable credential. Entries die at their own expiry (the caller passes the earliest moment the
  * token stops being valid), never later; only successes are stored.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 interface Entry<T> {
   value: T;
@@ -52,5 +52,6 @@ export class TokenCache<T> {
 
 /** The cache key for a token: its SHA-256, so a heap dump of the cache yields no credentials. */
 export function tokenCacheKey(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  // One-shot hashing: half the cost of createHash().update().digest() on the hot path.
+  return hash("sha256", token, "base64url");
 }
