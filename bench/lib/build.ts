@@ -37,7 +37,18 @@ export async function buildToolgate(dir: string): Promise<Build> {
   const started = performance.now();
   let diagnostics = "";
   try {
-    await run(join(REPO, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json", "--outDir", dist], {
+    // tsconfig.build.json plus the benchmark's own project (examples/bench-echo), whose generated
+    // code imports the runtime by relative path: rootDir is the repository, so the layout holds.
+    const buildConfig = join(root, "tsconfig.toolgate.json");
+    await writeFile(
+      buildConfig,
+      JSON.stringify({
+        extends: join(REPO, "tsconfig.build.json"),
+        compilerOptions: { rootDir: REPO, outDir: dist },
+        include: [join(REPO, "src"), join(REPO, "generated"), join(REPO, "examples", "bench-echo")],
+      }),
+    );
+    await run(join(REPO, "node_modules", ".bin", "tsc"), ["-p", buildConfig], {
       cwd: REPO,
       maxBuffer: 16 * 1024 * 1024,
     });

@@ -11,7 +11,7 @@ import { fetchProtectedResourceMetadata } from "../../src/dev-as/headless-login.
 import { runOAuthFlow } from "../../test/helpers/oauth-flow.js";
 import { startTestIssuer, type TestIssuer } from "../../test/helpers/test-issuer.js";
 import { REPO } from "./proc.js";
-import { BASELINE_TOOL, TOOLGATE_SEARCH_TOOL, TOOLGATE_TOOL } from "./project.js";
+import { BASELINE_TOOL, TOOLGATE_PROJECT, TOOLGATE_SEARCH_TOOL, TOOLGATE_TOOL } from "./project.js";
 import { type Era, LEGACY, MODERN } from "./requests.js";
 import type { ServerKind } from "./servers.js";
 
@@ -52,6 +52,8 @@ const toolgateEnv = (ctx: ModeContext, extra: Record<string, string>): Record<st
   DATA_DIR: join(ctx.dir, "data"),
   CODEBASE_ROOT: ctx.codebase,
   LOG_LEVEL: ctx.logLevel,
+  // The project serving TOOLGATE_TOOL (the echo of examples/bench-echo); "" serves the shipped tools.
+  BENCH_TOOLGATE_PROJECT: TOOLGATE_PROJECT,
   ...extra,
 });
 
@@ -163,7 +165,7 @@ export const MODES: Mode[] = [
     server: "toolgate",
     era: MODERN,
     tool: TOOLGATE_SEARCH_TOOL,
-    env: (ctx) => toolgateEnv(ctx, { AUTH_MODE: "anonymous" }),
+    env: (ctx) => toolgateEnv(ctx, { AUTH_MODE: "anonymous", BENCH_TOOLGATE_PROJECT: "" }),
     once: true,
   },
 ];

@@ -15,26 +15,24 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { REPO } from "./proc.js";
 
 /**
- * The toolgate call every throughput mode makes (one constant: change it here only).
- *
- * The shipped `codebase.search` is real work: each search starts a `worker_threads` worker for its
- * regular expression (src/shipped/regex-worker.ts), milliseconds that would swamp what is being
- * compared here. Until a bench project with a trivial tool can be served, the call is a search
- * with an invalid regular expression: the arguments pass the input schema, the handler runs and
- * refuses at once (`ToolError` from the pattern compile, before any I/O), and the answer is a
- * 200 carrying an `isError` result — the whole toolgate path (HTTP, auth, SDK, validation,
- * handler, result) with a handler that costs next to nothing, like the baselines' echo.
+ * The toolgate call every throughput mode makes (one constant: change it here only): the same
+ * trivial `echo` the hand-written baselines and tmcp serve, from the toolgate project
+ * examples/bench-echo (mixed like codebase.search: anonymous, or signed in with search.read).
  */
 export const TOOLGATE_TOOL = {
-  name: "codebase.search",
-  arguments: { query: "(", regex: true } as Record<string, unknown>,
+  name: "echo",
+  arguments: { text: "needle" } as Record<string, unknown>,
   /** The scope a token needs for it in mode oauth2. */
   scope: "search.read",
-  describe: "codebase.search with an invalid regex (the handler refuses at once: isError result)",
+  describe: "echo from examples/bench-echo (the baselines' tool)",
 };
+
+/** The project that serves TOOLGATE_TOOL, relative to the repository (compiled with toolgate). */
+export const TOOLGATE_PROJECT = "examples/bench-echo";
 
 /** The real search, over a one-file CODEBASE_ROOT: the informational mode `anonymous+search`. */
 export const TOOLGATE_SEARCH_TOOL = {
@@ -106,12 +104,9 @@ export async function loadStart(root: string | undefined): Promise<StartFn> {
  * memory per N with no other change.
  */
 async function startProject(root: string, startServer: StartServer): Promise<StartFn> {
-  void startServer;
-  throw new Error(
-    `serving another project root (${root}) is not wired up yet: generated/ code there imports the runtime ` +
-      "through relative paths (../src/...); implement startProject() in bench/lib/project.ts once the " +
-      "runtime defines how a project outside the repository is laid out",
-  );
+  // A project inside the repository (its generated code imports the runtime by relative path).
+  const { project } = await importModule(pathToFileURL(join(root, "generated", "project.ts")).href);
+  return () => startServer({ project });
 }
 
 /** A folder holding one small file: the CODEBASE_ROOT the shipped search tool searches. */

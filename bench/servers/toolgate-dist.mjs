@@ -16,7 +16,8 @@ if (process.env.BENCH_PROJECT_ROOT)
 const { startServer } = await import(pathToFileURL(join(dist, "src", "server.js")).href);
 // The runtime serves the project it is given (`startServer({ project })`, generated/project.ts);
 // a runtime from before multi-project support takes no project and imports generated/ itself.
-const projectFile = join(dist, "generated", "project.js");
+// BENCH_TOOLGATE_PROJECT (e.g. examples/bench-echo) serves that project's tools; empty: the shipped ones.
+const projectFile = join(dist, process.env.BENCH_TOOLGATE_PROJECT || "", "generated", "project.js");
 const options = existsSync(projectFile)
   ? { project: (await import(pathToFileURL(projectFile).href)).project }
   : undefined;

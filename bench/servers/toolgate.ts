@@ -7,9 +7,11 @@
  * the harness names in BENCH_PROJECT_ROOT (see bench/lib/project.ts). Until the runtime can serve
  * another project's generated/ code, only the repository's own project is served.
  */
+import { REPO } from "../lib/proc.js";
 import { loadStart } from "../lib/project.js";
 
-const start = await loadStart(process.env.BENCH_PROJECT_ROOT);
+const project = process.env.BENCH_TOOLGATE_PROJECT;
+const start = await loadStart(project ? `${REPO}/${project}` : process.env.BENCH_PROJECT_ROOT);
 const running = await start();
 let stopping = false;
 const stop = () => {
