@@ -103,6 +103,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger,
       endpoint,
       gate: authRuntime.gate,
+      paramHeaders: (tool) => catalogue.paramHeaders(tool),
       routes: (a) => authRuntime.routes(a),
       ...(authRuntime.fallback ? { fallback: authRuntime.fallback } : {}),
       inflight,

@@ -20,6 +20,8 @@ export function createToolAjv(extra: Record<string, unknown> = {}): Ajv2020 {
   const ajv = new Ajv2020({ ...TOOL_AJV_OPTIONS, ...extra } as never);
   addFormats.default(ajv);
   ajv.addKeyword({ keyword: "$anchor", schemaType: "string" });
+  // SEP-2243: a top-level argument mirrored in an `Mcp-Param-<name>` header (checked by TOOLS013).
+  ajv.addKeyword({ keyword: "x-mcp-header", schemaType: "string" });
   return ajv;
 }
 
@@ -395,6 +397,57 @@ export const RULES: Rule[] = [
             ),
           ];
         });
+      }),
+  },
+  {
+    code: "TOOLS013",
+    title: "x-mcp-header names a primitive top-level argument with a header-safe, unique name (SEP-2243)",
+    check: ({ tools, entries }) =>
+      entries.flatMap(([name, t]) => {
+        const out: Diagnostic[] = [];
+        const input = isObject(t.input) ? t.input : {};
+        const properties = isObject(input.properties) ? input.properties : {};
+        const seen = new Map<string, string>();
+        for (const [prop, schema] of Object.entries(properties)) {
+          if (!isObject(schema) || schema["x-mcp-header"] === undefined) continue;
+          const header = schema["x-mcp-header"];
+          const path = ["tools", name, "input", "properties", prop, "x-mcp-header"];
+          if (typeof header !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) {
+            out.push(
+              at(
+                tools,
+                path,
+                "error",
+                "TOOLS013",
+                `x-mcp-header of "${prop}" must be an HTTP header token (letters, digits, - …)`,
+              ),
+            );
+            continue;
+          }
+          if (!["string", "number", "integer", "boolean"].includes(String(schema.type)))
+            out.push(
+              at(
+                tools,
+                path,
+                "error",
+                "TOOLS013",
+                `x-mcp-header needs a string, number, integer or boolean argument; "${prop}" is not one`,
+              ),
+            );
+          const other = seen.get(header.toLowerCase());
+          if (other)
+            out.push(
+              at(
+                tools,
+                path,
+                "error",
+                "TOOLS013",
+                `x-mcp-header "${header}" is used by "${other}" too (header names ignore case)`,
+              ),
+            );
+          else seen.set(header.toLowerCase(), prop);
+        }
+        return out;
       }),
   },
   {

@@ -12,7 +12,15 @@ import type { ServerConfig } from "../config/server-config.js";
 import { lazyLogger, type RequestLogger } from "../log.js";
 import type { McpEndpoint, McpRequestState } from "../mcp/endpoint.js";
 import { hostAndOriginValidation } from "../mcp/security.js";
-import { headerMismatch, RPC, type RpcCall, rpcCalls, rpcError } from "./jsonrpc.js";
+import {
+  headerMismatch,
+  type ParamHeader,
+  paramHeaderMismatch,
+  RPC,
+  type RpcCall,
+  rpcCalls,
+  rpcError,
+} from "./jsonrpc.js";
 
 /**
  * The authentication/authorization step of a /mcp POST. It either answers the request itself (a
@@ -34,6 +42,8 @@ export interface AppOptions {
   routes?: (app: Express) => void;
   /** Middleware mounted after everything (the development authorization server). */
   fallback?: RequestHandler;
+  /** Arguments each tool mirrors in `Mcp-Param-*` headers (SEP-2243). */
+  paramHeaders?: (tool: string) => readonly ParamHeader[];
   /** Counts requests in flight, for graceful shutdown. */
   inflight?: { count: number };
 }
@@ -90,7 +100,11 @@ export function createApp(options: AppOptions): Express {
     try {
       const body: unknown = req.body;
       const calls = req.method === "POST" ? rpcCalls(body) : [];
-      const mismatch = headerMismatch(req.headers as Record<string, string>, calls);
+      const mismatch =
+        headerMismatch(req.headers as Record<string, string>, calls) ??
+        (options.paramHeaders
+          ? paramHeaderMismatch(req.headers, calls, options.paramHeaders, (call) => argumentsOf(body, call))
+          : undefined);
       if (mismatch) {
         res
           .status(400)
@@ -118,6 +132,14 @@ export function createApp(options: AppOptions): Express {
   });
   app.use(errorHandler(logger));
   return app;
+}
+
+/** The `arguments` of the message a call came from (matched by id within a batch). */
+function argumentsOf(body: unknown, call: RpcCall): Record<string, unknown> | undefined {
+  const messages = Array.isArray(body) ? body : [body];
+  const message = messages.find((m) => typeof m === "object" && m !== null && (m as { id?: unknown }).id === call.id);
+  const args = (message as { params?: { arguments?: unknown } } | undefined)?.params?.arguments;
+  return typeof args === "object" && args !== null ? (args as Record<string, unknown>) : undefined;
 }
 
 /**

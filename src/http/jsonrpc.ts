@@ -34,7 +34,7 @@ export function rpcCalls(body: unknown): RpcCall[] {
 
 const NAME_SOURCE = new Set(["tools/call", "prompts/get", "resources/read"]);
 
-function decodeHeader(value: string): string | undefined {
+export function decodeHeader(value: string): string | undefined {
   if (!(value.startsWith("=?base64?") && value.endsWith("?="))) return value;
   const b64 = value.slice(9, -2);
   if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64)) return undefined;
@@ -78,3 +78,56 @@ export function rpcError(code: number, message: string, id: RpcCall["id"] = null
 }
 
 export const RPC = { PARSE_ERROR: -32700, INVALID_REQUEST: -32600, HEADER_MISMATCH: -32020 } as const;
+
+/** One argument a tool mirrors in a header (SEP-2243 `x-mcp-header`): `Mcp-Param-<header>`. */
+export interface ParamHeader {
+  /** Lower-case full header name, e.g. `mcp-param-region`. */
+  header: string;
+  property: string;
+}
+
+const MODERN_VERSION = "2026-07-28";
+
+/** How a primitive argument is written in a header (SEP-2243): strings as is, numbers in decimal, booleans in lower case. */
+function headerForm(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/**
+ * SEP-2243: an `Mcp-Param-*` header must carry exactly its argument (Base64 sentinel decoded, and
+ * strictly canonical); on a 2026-07-28 request an argument whose header is missing is refused too.
+ * Returns what disagrees, or undefined.
+ */
+export function paramHeaderMismatch(
+  headers: Record<string, string | string[] | undefined>,
+  calls: RpcCall[],
+  paramHeaders: (tool: string) => readonly ParamHeader[],
+  args: (call: RpcCall) => Record<string, unknown> | undefined,
+): string | undefined {
+  for (const call of calls) {
+    if (call.method !== "tools/call" || call.target === undefined) continue;
+    const declared = paramHeaders(call.target);
+    if (declared.length === 0) continue;
+    const modern =
+      headers["mcp-protocol-version"] === MODERN_VERSION ||
+      call.meta?.["io.modelcontextprotocol/protocolVersion"] !== undefined;
+    const values = args(call) ?? {};
+    for (const { header, property } of declared) {
+      const raw = headers[header];
+      const sent = Array.isArray(raw) ? raw.join(",") : raw;
+      const expected = headerForm(values[property]);
+      if (sent === undefined) {
+        if (modern && expected !== undefined) return `the body carries ${property} but the ${header} header is absent`;
+        continue;
+      }
+      const decoded = decodeHeader(sent);
+      if (decoded === undefined) return `the ${header} header carries an invalid Base64 value`;
+      if (expected !== undefined && decoded !== expected)
+        return `the ${header} header does not match the argument ${property}`;
+    }
+  }
+  return undefined;
+}

@@ -30,6 +30,8 @@ export interface ToolCatalogue {
   get(name: string): PreparedTool | undefined;
   /** The frozen `tools/list` result for a caller who is (not) authenticated. */
   list(authenticated: boolean): ListToolsResultBody;
+  /** Arguments a tool mirrors in `Mcp-Param-*` headers (SEP-2243 `x-mcp-header`), derived once. */
+  paramHeaders(name: string): readonly { header: string; property: string }[];
   /** Metadata of every tool in the catalogue, in tools.yaml order. */
   readonly infos: readonly ToolInfo[];
   readonly size: number;
@@ -72,10 +74,20 @@ export function createToolCatalogue(project: ToolProject, options: { anonymousOn
     );
   }
   const visible = project.tools.filter((t) => byName.has(t.name));
+  const headers = new Map<string, { header: string; property: string }[]>();
+  for (const tool of visible) {
+    const properties =
+      (tool.inputSchema as { properties?: Record<string, { "x-mcp-header"?: unknown }> } | undefined)?.properties ?? {};
+    const list = Object.entries(properties)
+      .filter(([, p]) => typeof p?.["x-mcp-header"] === "string")
+      .map(([property, p]) => ({ header: `mcp-param-${String(p["x-mcp-header"]).toLowerCase()}`, property }));
+    if (list.length > 0) headers.set(tool.name, list);
+  }
   const all = deepFreeze({ tools: visible });
   return {
     get: (name) => byName.get(name),
     list: () => all,
+    paramHeaders: (name) => headers.get(name) ?? [],
     infos: Object.freeze([...byName.values()].map((t) => t.meta)),
     size: byName.size,
   };

@@ -38,6 +38,7 @@ const FIXTURES = [
   "json_schema_2020_12_tool",
   "test_logging_tool",
   "test_streaming_elicitation",
+  "test_custom_header",
 ];
 
 const eras = [
@@ -199,4 +200,38 @@ describe("the JSON Schema 2020-12 fixture on the wire", () => {
       expect(schema.additionalProperties).toBe(false);
     },
   );
+});
+
+describe("SEP-2243: arguments mirrored in Mcp-Param-* headers (x-mcp-header)", () => {
+  const call = (region: string) => modern("tools/call", { name: "test_custom_header", arguments: { region } });
+  const b64 = (s: string) => `=?base64?${Buffer.from(s).toString("base64")}?=`;
+
+  it("accepts the header equal to the argument, literally or Base64-encoded", async () => {
+    for (const header of ["eu-west-2", b64("eu-west-2")]) {
+      const { message, headers } = call("eu-west-2");
+      const res = await rpc(mcpUrl, message, { ...headers, "mcp-param-region": header });
+      expect(res.status).toBe(200);
+      expect(res.body.result.content[0].text).toBe("region: eu-west-2");
+    }
+  });
+
+  it("refuses a header that disagrees, bad Base64, or (2026-07-28) a missing header: 400 -32020", async () => {
+    for (const header of ["us-east-1", "=?base64?ZXUtd2VzdA?=", "=?base64?ZX!!d2VzdC0y?=", undefined]) {
+      const { message, headers } = call("eu-west-2");
+      const res = await rpc(
+        mcpUrl,
+        message,
+        header === undefined ? headers : { ...headers, "mcp-param-region": header },
+      );
+      expect(res.status, String(header)).toBe(400);
+      expect(res.body.error.code).toBe(-32020);
+    }
+  });
+
+  it("does not ask 2025-era clients, which know no Mcp-Param headers, for one", async () => {
+    const { message, headers } = legacy("tools/call", { name: "test_custom_header", arguments: { region: "eu" } });
+    const res = await rpc(mcpUrl, message, headers);
+    expect(res.status).toBe(200);
+    expect(res.body.result.content[0].text).toBe("region: eu");
+  });
 });

@@ -13,6 +13,7 @@ import handler_TestErrorHandling from "../src/handlers/test_error_handling.js";
 import handler_JsonSchema202012Tool from "../src/handlers/json_schema_2020_12_tool.js";
 import handler_TestLoggingTool from "../src/handlers/test_logging_tool.js";
 import handler_TestStreamingElicitation from "../src/handlers/test_streaming_elicitation.js";
+import handler_TestCustomHeader from "../src/handlers/test_custom_header.js";
 
 export const handlers = {
   "test_simple_text": handler_TestSimpleText,
@@ -26,4 +27,5 @@ export const handlers = {
   "json_schema_2020_12_tool": handler_JsonSchema202012Tool,
   "test_logging_tool": handler_TestLoggingTool,
   "test_streaming_elicitation": handler_TestStreamingElicitation,
+  "test_custom_header": handler_TestCustomHeader,
 } satisfies HandlerMap;

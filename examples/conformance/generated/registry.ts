@@ -135,6 +135,18 @@ export const registry = {
     auth: "none",
     hasOutputSchema: false,
   },
+  /** @generated from tools.yaml#/tools/test_custom_header */
+  "test_custom_header": {
+    name: "test_custom_header",
+    ident: "TestCustomHeader",
+    source: "tools.yaml#/tools/test_custom_header",
+    title: "Custom parameter header",
+    securitySchemes: [{"type":"noauth"}],
+    scopes: [],
+    allowsAnonymous: true,
+    auth: "none",
+    hasOutputSchema: false,
+  },
 } as const;
 
 export type ToolName = keyof typeof registry;

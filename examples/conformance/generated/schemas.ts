@@ -51,4 +51,8 @@ export const schemas = {
     input: standardSchema<ToolTypes["test_streaming_elicitation"]["input"]>(validators.TestStreamingElicitationInput, tools[10]!.inputSchema),
     output: undefined,
   },
+  "test_custom_header": {
+    input: standardSchema<ToolTypes["test_custom_header"]["input"]>(validators.TestCustomHeaderInput, tools[11]!.inputSchema),
+    output: undefined,
+  },
 } as const;

@@ -349,5 +349,39 @@ export const tools = [
         }
       ]
     }
+  },
+  {
+    "name": "test_custom_header",
+    "title": "Custom parameter header",
+    "description": "Echoes the region, which clients also send in the Mcp-Param-Region header.",
+    "inputSchema": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "region"
+      ],
+      "properties": {
+        "region": {
+          "type": "string",
+          "x-mcp-header": "Region"
+        }
+      }
+    },
+    "annotations": {
+      "readOnlyHint": true,
+      "openWorldHint": false
+    },
+    "securitySchemes": [
+      {
+        "type": "noauth"
+      }
+    ],
+    "_meta": {
+      "securitySchemes": [
+        {
+          "type": "noauth"
+        }
+      ]
+    }
   }
 ];

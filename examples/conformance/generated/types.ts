@@ -58,6 +58,11 @@ export interface TestLoggingToolInput {
 export interface TestStreamingElicitationInput {
 }
 
+/** Arguments of `test_custom_header` (tools.yaml#/tools/test_custom_header/input) */
+export interface TestCustomHeaderInput {
+  region: string
+}
+
 /** Tool name → its argument type and its structured result type (`undefined`: no output schema). */
 export interface ToolTypes {
   "test_simple_text": { input: TestSimpleTextInput; output: undefined };
@@ -71,4 +76,5 @@ export interface ToolTypes {
   "json_schema_2020_12_tool": { input: JsonSchema202012ToolInput; output: undefined };
   "test_logging_tool": { input: TestLoggingToolInput; output: undefined };
   "test_streaming_elicitation": { input: TestStreamingElicitationInput; output: undefined };
+  "test_custom_header": { input: TestCustomHeaderInput; output: undefined };
 }
