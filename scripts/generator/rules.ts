@@ -442,7 +442,7 @@ export const RULES: Rule[] = [
                 path,
                 "error",
                 "TOOLS013",
-                `x-mcp-header "${header}" is used by "${other}" too (header names ignore case)`,
+                `x-mcp-header "${header}" of "${prop}" is already the header of "${other}" (header names ignore case)`,
               ),
             );
           else seen.set(header.toLowerCase(), prop);
