@@ -64,7 +64,7 @@ const KNOWN_KEYWORDS = Object.keys(reference.RULES.keywords);
 const KNOWN_FORMATS = Object.keys(reference.formats);
 
 /** Where JSON Schema 2020-12 (and `definitions` / `dependencies`, which ajv 2020 still reads) holds subschemas. */
-const ONE_SUBSCHEMA = new Set([
+export const ONE_SUBSCHEMA = new Set([
   "additionalProperties",
   "items",
   "not",
@@ -77,7 +77,7 @@ const ONE_SUBSCHEMA = new Set([
   "unevaluatedItems",
   "contentSchema",
 ]);
-const MAP_OF_SUBSCHEMAS = new Set([
+export const MAP_OF_SUBSCHEMAS = new Set([
   "properties",
   "patternProperties",
   "$defs",
@@ -85,7 +85,7 @@ const MAP_OF_SUBSCHEMAS = new Set([
   "dependentSchemas",
   "dependencies",
 ]);
-const LIST_OF_SUBSCHEMAS = new Set(["allOf", "anyOf", "oneOf", "prefixItems", "items"]);
+export const LIST_OF_SUBSCHEMAS = new Set(["allOf", "anyOf", "oneOf", "prefixItems", "items"]);
 
 interface SchemaProblem {
   message: string;
@@ -257,6 +257,21 @@ function compileProblem(schema: unknown): SchemaProblem | undefined {
   }
 }
 
+/** TOOLS002 / TOOLS003: the input or output schema of a tool has `type: object` at its root. */
+function rootObjectRule(code: string, part: "input" | "output", why: string): Rule {
+  return {
+    code,
+    title: `A tool's ${part} schema has \`type: object\` at its root`,
+    check: ({ tools, entries }) =>
+      entries.flatMap(([name, t]) => {
+        const schema = t[part];
+        if (!isObject(schema) || schema.type === "object") return [];
+        const path = ["tools", name, part, ...(schema.type === undefined ? [] : ["type"])];
+        return [at(tools, path, "error", code, `${part} of "${name}" must have "type: object" at its root (${why})`)];
+      }),
+  };
+}
+
 export const RULES: Rule[] = [
   {
     code: "TOOLS001",
@@ -274,38 +289,8 @@ export const RULES: Rule[] = [
         return problem ? [at(tools, ["tools", name], "error", "TOOLS001", problem, true)] : [];
       }),
   },
-  {
-    code: "TOOLS002",
-    title: "A tool's input schema has `type: object` at its root",
-    check: ({ tools, entries }) =>
-      entries
-        .filter(([, t]) => isObject(t.input) && t.input.type !== "object")
-        .map(([name, t]) =>
-          at(
-            tools,
-            ["tools", name, "input", ...((t.input as Record<string, unknown>).type === undefined ? [] : ["type"])],
-            "error",
-            "TOOLS002",
-            `input of "${name}" must have "type: object" at its root (MCP tool arguments are an object)`,
-          ),
-        ),
-  },
-  {
-    code: "TOOLS003",
-    title: "A tool's output schema has `type: object` at its root",
-    check: ({ tools, entries }) =>
-      entries
-        .filter(([, t]) => isObject(t.output) && t.output.type !== "object")
-        .map(([name, t]) =>
-          at(
-            tools,
-            ["tools", name, "output", ...((t.output as Record<string, unknown>).type === undefined ? [] : ["type"])],
-            "error",
-            "TOOLS003",
-            `output of "${name}" must have "type: object" at its root (structuredContent is an object)`,
-          ),
-        ),
-  },
+  rootObjectRule("TOOLS002", "input", "MCP tool arguments are an object"),
+  rootObjectRule("TOOLS003", "output", "structuredContent is an object"),
   {
     code: "TOOLS004",
     title: "Every tool schema compiles in ajv 2020 strict mode",

@@ -1,21 +1,12 @@
 import { compile } from "json-schema-to-typescript";
 import type { Model, ToolModel } from "../normalise.js";
+import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA } from "../rules.js";
 import { header, str } from "./header.js";
 
-const SCHEMA_MAPS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
-const SCHEMA_LISTS = ["allOf", "anyOf", "oneOf", "prefixItems"];
-const SCHEMA_ONE = [
-  "additionalProperties",
-  "items",
-  "not",
-  "if",
-  "then",
-  "else",
-  "contains",
-  "propertyNames",
-  "unevaluatedProperties",
-  "unevaluatedItems",
-];
+// The same subschema positions the TOOLS004 walk uses; `items` may be one schema or (old style) a list.
+const SCHEMA_MAPS = [...MAP_OF_SUBSCHEMAS].filter((k) => k !== "dependencies");
+const SCHEMA_LISTS = [...LIST_OF_SUBSCHEMAS].filter((k) => k !== "items");
+const SCHEMA_ONE = [...ONE_SUBSCHEMA].filter((k) => k !== "contentSchema");
 
 /**
  * A copy of a tool schema prepared for json-schema-to-typescript: `title`s are dropped (it would
