@@ -97,7 +97,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger,
       maxRequestBodySize: 4 * 1024 * 1024,
     });
-    const inflight = { count: 0 };
     const app = createApp({
       config,
       logger,
@@ -106,7 +105,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       paramHeaders: (tool) => catalogue.paramHeaders(tool),
       routes: (a) => authRuntime.routes(a),
       ...(authRuntime.fallback ? { fallback: authRuntime.fallback } : {}),
-      inflight,
     });
     httpServer.off("request", starting);
     httpServer.on("request", app);

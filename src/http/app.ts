@@ -44,8 +44,6 @@ export interface AppOptions {
   fallback?: RequestHandler;
   /** Arguments each tool mirrors in `Mcp-Param-*` headers (SEP-2243). */
   paramHeaders?: (tool: string) => readonly ParamHeader[];
-  /** Counts requests in flight, for graceful shutdown. */
-  inflight?: { count: number };
 }
 
 declare module "express-serve-static-core" {
@@ -67,16 +65,14 @@ export function createApp(options: AppOptions): Express {
     req.id = randomUUID();
     req.log = lazyLogger(logger, { reqId: req.id });
     res.setHeader("X-Request-Id", req.id);
-    if (options.inflight) options.inflight.count++;
-    res.on("close", () => {
-      if (options.inflight) options.inflight.count--;
-      if (!logger.isLevelEnabled("debug")) return;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      req.log.debug(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
-        "request",
-      );
-    });
+    if (logger.isLevelEnabled("debug"))
+      res.on("close", () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        req.log.debug(
+          { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+          "request",
+        );
+      });
     next();
   });
   app.use(hostAndOriginValidation({ allowedHosts: config.allowedHosts, allowedOrigins: [], checkOrigin: false }));
