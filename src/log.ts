@@ -43,18 +43,17 @@ export interface RequestLogger {
 }
 
 /**
- * Per-request loggers cost a pino child (bindings serialised) on every request even when nothing is
- * logged; this defers it to the first line actually written at an enabled level.
+ * Per-request loggers: a pino child (bindings serialised) on every request costs more than the
+ * one audit line most requests write, so a line is written through the parent with the bindings
+ * merged in, and only when its level is enabled.
  */
 export function lazyLogger(parent: Logger, bindings: Record<string, unknown>): RequestLogger {
-  let child: Logger | undefined;
-  const get = () => (child ??= parent.child(bindings));
   const at =
     (level: "debug" | "info" | "warn" | "error") =>
     (obj: object | string, msg?: string): void => {
       if (!parent.isLevelEnabled(level)) return;
-      if (typeof obj === "string") get()[level](obj);
-      else get()[level](obj, msg);
+      if (typeof obj === "string") parent[level](bindings, obj);
+      else parent[level]({ ...bindings, ...obj }, msg);
     };
   return {
     debug: at("debug"),
