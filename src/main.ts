@@ -6,7 +6,7 @@
 import { project } from "../generated/project.js";
 import { ConfigError } from "./config/diagnostics.js";
 import { EnvError } from "./config/server-config.js";
-import { startServer } from "./server.js";
+import { startServer, stopOnSignals } from "./server.js";
 
 try {
   process.loadEnvFile(".env");
@@ -19,17 +19,7 @@ try {
 
 try {
   const running = await startServer({ project });
-  let signals = 0;
-  const stop = (signal: string) => {
-    if (++signals > 1) process.exit(1);
-    running.logger.info({ signal }, "shutting down: finishing requests in flight");
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  stopOnSignals(running);
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   if (error instanceof ConfigError || error instanceof EnvError) console.error(`toolgate: ${error.message}`);

@@ -133,3 +133,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw error;
   }
 }
+
+/**
+ * Graceful stop on SIGTERM/SIGINT: in-flight requests finish, then the process exits 0; a second
+ * signal exits at once with 1. For every entry point (npm start, the examples, the benchmark).
+ */
+export function stopOnSignals(running: Pick<RunningServer, "close"> & { logger?: Pick<Logger, "info"> }): void {
+  let signals = 0;
+  const stop = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    running.logger?.info({ signal }, "shutting down: finishing requests in flight");
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}

@@ -13,7 +13,7 @@ const dist = process.env.BENCH_TOOLGATE_DIST;
 if (!dist) throw new Error("BENCH_TOOLGATE_DIST must name the compiled dist/ folder");
 if (process.env.BENCH_PROJECT_ROOT)
   throw new Error("another project root is served through bench/servers/toolgate.ts (see bench/lib/project.ts)");
-const { startServer } = await import(pathToFileURL(join(dist, "src", "server.js")).href);
+const { startServer, stopOnSignals } = await import(pathToFileURL(join(dist, "src", "server.js")).href);
 // The runtime serves the project it is given (`startServer({ project })`, generated/project.ts);
 // a runtime from before multi-project support takes no project and imports generated/ itself.
 // BENCH_TOOLGATE_PROJECT (e.g. examples/bench-echo) serves that project's tools; empty: the shipped ones.
@@ -22,14 +22,4 @@ const options = existsSync(projectFile)
   ? { project: (await import(pathToFileURL(projectFile).href)).project }
   : undefined;
 const running = await startServer(options);
-let stopping = false;
-const stop = () => {
-  if (stopping) process.exit(1);
-  stopping = true;
-  running.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+stopOnSignals(running);

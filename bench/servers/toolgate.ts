@@ -7,20 +7,12 @@
  * the harness names in BENCH_PROJECT_ROOT (see bench/lib/project.ts). Until the runtime can serve
  * another project's generated/ code, only the repository's own project is served.
  */
+
+import { stopOnSignals } from "../../src/server.js";
 import { REPO } from "../lib/proc.js";
 import { loadStart } from "../lib/project.js";
 
 const project = process.env.BENCH_TOOLGATE_PROJECT;
 const start = await loadStart(project ? `${REPO}/${project}` : process.env.BENCH_PROJECT_ROOT);
 const running = await start();
-let stopping = false;
-const stop = () => {
-  if (stopping) process.exit(1);
-  stopping = true;
-  running.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+stopOnSignals(running);

@@ -3,7 +3,7 @@
  * HOST, default 127.0.0.1). Anonymous: no credentials are read, every tool is `noauth`.
  */
 import { fileURLToPath } from "node:url";
-import { startServer } from "../../src/server.js";
+import { startServer, stopOnSignals } from "../../src/server.js";
 import { project } from "./generated/project.js";
 
 const authFile = fileURLToPath(new URL("auth.yaml", import.meta.url));
@@ -13,14 +13,4 @@ const running = await startServer({
   env: { ...process.env, AUTH_MODE: "anonymous", PORT: process.env.PORT ?? "3100" },
 });
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  running.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+stopOnSignals(running);
