@@ -97,7 +97,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger,
       maxRequestBodySize: 4 * 1024 * 1024,
     });
-    const app = createApp({
+    const { listener } = createApp({
       config,
       logger,
       endpoint,
@@ -107,7 +107,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ...(authRuntime.fallback ? { fallback: authRuntime.fallback } : {}),
     });
     httpServer.off("request", starting);
-    httpServer.on("request", app);
+    httpServer.on("request", listener);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
     logger.info(

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, {
   type ErrorRequestHandler,
   type Express,
@@ -11,7 +12,7 @@ import type { Logger } from "pino";
 import type { ServerConfig } from "../config/server-config.js";
 import { lazyLogger, type RequestLogger } from "../log.js";
 import type { McpEndpoint, McpRequestState } from "../mcp/endpoint.js";
-import { hostAndOriginValidation } from "../mcp/security.js";
+import { hostAndOriginAllowed, hostAndOriginValidation } from "../mcp/security.js";
 import {
   headerMismatch,
   type ParamHeader,
@@ -53,26 +54,39 @@ declare module "express-serve-static-core" {
   }
 }
 
-export function createApp(options: AppOptions): Express {
+/** The HTTP side of toolgate: the express app, and the listener to give node:http (fast path first). */
+export interface HttpApp {
+  app: Express;
+  listener(req: IncomingMessage, res: ServerResponse): void;
+}
+
+export function createApp(options: AppOptions): HttpApp {
   const { config, logger, endpoint } = options;
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
   app.set("etag", false);
 
-  app.use((req, res, next) => {
+  /** Request id, the request's logger, and (at debug) one line per request when it ends. */
+  const begin = (req: IncomingMessage, res: ServerResponse, path: () => string) => {
     const started = process.hrtime.bigint();
-    req.id = randomUUID();
-    req.log = lazyLogger(logger, { reqId: req.id });
-    res.setHeader("X-Request-Id", req.id);
+    const id = randomUUID();
+    const log = lazyLogger(logger, { reqId: id });
+    res.setHeader("X-Request-Id", id);
     if (logger.isLevelEnabled("debug"))
       res.on("close", () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        req.log.debug(
-          { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        log.debug(
+          { method: req.method, path: path(), status: res.statusCode, ms: Math.round(ms * 10) / 10 },
           "request",
         );
       });
+    return { requestId: id, log };
+  };
+  app.use((req, res, next) => {
+    const base = begin(req, res, () => req.path);
+    req.id = base.requestId;
+    req.log = base.log;
     next();
   });
   app.use(hostAndOriginValidation({ allowedHosts: config.allowedHosts, allowedOrigins: [], checkOrigin: false }));
@@ -92,30 +106,34 @@ export function createApp(options: AppOptions): Express {
     type: ["application/json", "application/*+json"],
     strict: false,
   });
+  /** Everything after the body is parsed, shared by the express route and the fast path. */
+  const serveMcpBody = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    base: { requestId: string; log: RequestLogger },
+  ) => {
+    const calls = req.method === "POST" ? rpcCalls(body) : [];
+    const mismatch =
+      headerMismatch(req.headers as Record<string, string>, calls) ??
+      (options.paramHeaders
+        ? paramHeaderMismatch(req.headers, calls, options.paramHeaders, (call) => argumentsOf(body, call))
+        : undefined);
+    if (mismatch) {
+      sendJson(
+        res,
+        400,
+        rpcError(RPC.HEADER_MISMATCH, `Bad Request: the request headers and body disagree: ${mismatch}`, calls[0]?.id),
+      );
+      return;
+    }
+    const state = await options.gate(req as Request, res as Response, calls, base);
+    if (!state) return;
+    await endpoint.handle(req, res, body, state);
+  };
   const serveMcp = async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const body: unknown = req.body;
-      const calls = req.method === "POST" ? rpcCalls(body) : [];
-      const mismatch =
-        headerMismatch(req.headers as Record<string, string>, calls) ??
-        (options.paramHeaders
-          ? paramHeaderMismatch(req.headers, calls, options.paramHeaders, (call) => argumentsOf(body, call))
-          : undefined);
-      if (mismatch) {
-        res
-          .status(400)
-          .json(
-            rpcError(
-              RPC.HEADER_MISMATCH,
-              `Bad Request: the request headers and body disagree: ${mismatch}`,
-              calls[0]?.id,
-            ),
-          );
-        return;
-      }
-      const state = await options.gate(req, res, calls, { requestId: req.id, log: req.log });
-      if (!state) return;
-      await endpoint.handle(req, res, body, state);
+      await serveMcpBody(req, res, req.body, { requestId: req.id, log: req.log });
     } catch (error) {
       next(error);
     }
@@ -127,7 +145,113 @@ export function createApp(options: AppOptions): Express {
     res.status(404).json({ error: "not_found" });
   });
   app.use(errorHandler(logger));
-  return app;
+
+  // The fast path: a JSON POST to /mcp that passes the Host/Origin checks is served without the
+  // express router and body-parser (a quarter of the request's CPU under load). Anything else —
+  // another method or path, another media type or charset, a compressed body, a refused Host or
+  // Origin — goes to the express app above, which answers it exactly as before.
+  const fast = { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins };
+  const limit = byteLimit(config.bodyLimit);
+  const serveFast = async (req: IncomingMessage, res: ServerResponse) => {
+    const base = begin(req, res, () => "/mcp");
+    try {
+      corsHeaders(req, res);
+      const read = await readJsonBody(req, limit);
+      if (read.kind === "too-large") return sendJson(res, 413, rpcError(RPC.INVALID_REQUEST, "Request body too large"));
+      if (read.kind === "invalid")
+        return sendJson(res, 400, rpcError(RPC.PARSE_ERROR, "Parse error: the body is not valid JSON"));
+      if (read.kind === "aborted") return void res.destroy();
+      await serveMcpBody(req, res, read.body, base);
+    } catch (error) {
+      if (res.headersSent) {
+        base.log.error({ err: error }, "error after the response started");
+        res.destroy();
+        return;
+      }
+      base.log.error({ err: error }, "request failed");
+      sendJson(res, 500, rpcError(-32603, `Internal error (request id ${base.requestId})`));
+    }
+  };
+  return {
+    app,
+    listener: (req, res) => {
+      if (isFastMcpPost(req) && hostAndOriginAllowed(req.headers, fast)) void serveFast(req, res);
+      else app(req, res);
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+}
+
+/** POST /mcp with a plain `application/json` body (UTF-8, not compressed). */
+function isFastMcpPost(req: IncomingMessage): boolean {
+  if (req.method !== "POST" || (req.url !== "/mcp" && !req.url?.startsWith("/mcp?"))) return false;
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") return false;
+  const [type, ...parameters] = (req.headers["content-type"] ?? "").split(";");
+  if (type?.trim().toLowerCase() !== "application/json") return false;
+  return parameters.every((p) => /^\s*charset\s*=\s*"?utf-8"?\s*$/i.test(p));
+}
+
+/** BODY_LIMIT ("512kb", "1mb", "2048") in bytes, as body-parser reads it. */
+function byteLimit(limit: string): number {
+  const match = /^(\d+)(b|kb|mb)?$/i.exec(limit);
+  if (!match) throw new Error(`invalid body limit "${limit}"`);
+  const unit = (match[2] ?? "b").toLowerCase();
+  return Number(match[1]) * (unit === "mb" ? 1024 * 1024 : unit === "kb" ? 1024 : 1);
+}
+
+type BodyRead = { kind: "ok"; body: unknown } | { kind: "too-large" } | { kind: "invalid" } | { kind: "aborted" };
+
+/** Reads and parses a JSON body up to `limit` bytes, the way express.json({ strict: false }) does. */
+function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) {
+    req.resume();
+    return Promise.resolve({ kind: "too-large" });
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) {
+        cleanup();
+        req.resume();
+        resolve({ kind: "too-large" });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      if (declared !== undefined && Number(declared) !== received) return resolve({ kind: "invalid" });
+      let text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString("utf8");
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      if (text.length === 0) return resolve({ kind: "ok", body: {} });
+      try {
+        resolve({ kind: "ok", body: JSON.parse(text) });
+      } catch {
+        resolve({ kind: "invalid" });
+      }
+    };
+    const onAbort = () => {
+      cleanup();
+      resolve({ kind: "aborted" });
+    };
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onAbort);
+      req.off("aborted", onAbort);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onAbort);
+    req.on("aborted", onAbort);
+  });
 }
 
 /** The `arguments` of the message a call came from (matched by id within a batch). */
@@ -138,19 +262,25 @@ function argumentsOf(body: unknown, call: RpcCall): Record<string, unknown> | un
   return typeof args === "object" && args !== null ? (args as Record<string, unknown>) : undefined;
 }
 
-/**
- * CORS for browser-based clients (the Inspector, web apps): the Origin was already checked against
- * ALLOWED_ORIGINS, so it is echoed; WWW-Authenticate is exposed so the client can read challenges.
- */
-const mcpCors: RequestHandler = (req, res, next) => {
+/** Sets the CORS response headers of a request with an Origin (already checked); false without one. */
+function corsHeaders(req: IncomingMessage, res: ServerResponse): boolean {
   const origin = req.headers.origin;
-  if (origin === undefined) return next();
+  if (origin === undefined) return false;
   res.setHeader("Access-Control-Allow-Origin", origin);
   res.setHeader("Vary", "Origin");
   res.setHeader(
     "Access-Control-Expose-Headers",
     "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version, X-Request-Id, Retry-After",
   );
+  return true;
+}
+
+/**
+ * CORS for browser-based clients (the Inspector, web apps): the Origin was already checked against
+ * ALLOWED_ORIGINS, so it is echoed; WWW-Authenticate is exposed so the client can read challenges.
+ */
+const mcpCors: RequestHandler = (req, res, next) => {
+  if (!corsHeaders(req, res)) return next();
   if (req.method === "OPTIONS") {
     res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
     res.setHeader(

@@ -12,6 +12,7 @@ import { type CallEnvironment, callTool } from "../tools/call-tool.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import { ScopeRequiredError } from "../tools/errors.js";
 import type { LoggingLevel, Principal } from "../tools/handler-api.js";
+import { legacyMessages, serveLegacyExchange } from "./legacy-exchange.js";
 
 /** Per-request state the HTTP layer hands to the MCP layer (through the SDK's pass-through `authInfo`). */
 export interface McpRequestState {
@@ -101,29 +102,53 @@ async function webRequest(
   });
 }
 
-/** Writes a web Response to Node, streaming (SSE) with backpressure, stopping when the client goes away. */
+/**
+ * Writes a web Response to Node: a JSON answer in one piece; an SSE stream chunk by chunk with
+ * backpressure, stopping when the client goes away.
+ */
 async function writeResponse(res: ServerResponse, response: Response, abort: AbortController): Promise<void> {
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;
-  res.writeHead(response.status, headers);
   if (response.body === null) {
-    res.end();
+    res.writeHead(response.status, headers).end();
     return;
   }
-  const closed = new Promise<void>((resolve) =>
-    abort.signal.addEventListener("abort", () => resolve(), { once: true }),
-  );
+  if (!headers["content-type"]?.startsWith("text/event-stream")) {
+    const body = Buffer.from(await response.arrayBuffer());
+    res.writeHead(response.status, headers).end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  const reader = response.body.getReader();
+  let closed: Promise<void> | undefined;
+  let ended = false;
   try {
-    for await (const chunk of response.body) {
-      if (abort.signal.aborted) break;
-      if (!res.write(chunk))
+    for (;;) {
+      const { done, value } = await reader.read();
+      ended = done;
+      if (done || abort.signal.aborted) break;
+      if (!res.write(value)) {
+        closed ??= new Promise<void>((resolve) =>
+          abort.signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
         await Promise.race([new Promise<void>((resolve) => res.once("drain", () => resolve())), closed]);
+      }
     }
   } catch {
     // the stream ended early (the client left, or the handler was closed)
+  } finally {
+    // A stream left early is cancelled, so the SDK's transport sees the exchange end.
+    if (ended) reader.releaseLock();
+    else await reader.cancel().catch(() => {});
   }
   res.end();
 }
+
+const internalError = (requestId: string) => ({
+  jsonrpc: "2.0",
+  id: null,
+  error: { code: -32603, message: `Internal error (request id ${requestId})` },
+});
 
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const { catalogue, serverInfo, instructions } = options;
@@ -197,6 +222,30 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         scopes: [...(principal?.scopes ?? [])],
         extra: { [STATE_KEY]: exchange },
       };
+      const messages = legacyMessages(req, body);
+      if (messages) {
+        try {
+          await serveLegacyExchange(factory(), res, messages, authInfo, {
+            onStreaming: () => {
+              exchange.answered = true;
+            },
+            beforeAnswer: () => {
+              exchange.answered = true;
+              if (!exchange.override) return false;
+              // A handler asked for step-up before anything was sent: answer the challenge over HTTP.
+              const { status, headers, body: refusal } = exchange.override;
+              res.writeHead(status, headers).end(JSON.stringify(refusal));
+              return true;
+            },
+            onerror: (error) => options.logger.debug({ err: error }, "MCP exchange error"),
+          });
+        } catch (error) {
+          options.logger.error({ err: error }, "MCP handler failed");
+          if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });
+          res.end(JSON.stringify(internalError(state.requestId)));
+        }
+        return;
+      }
       const abort = new AbortController();
       let finished = false;
       res.once("close", () => {
@@ -214,14 +263,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           );
         } else {
           options.logger.error({ err: error }, "MCP handler failed");
-          response = Response.json(
-            {
-              jsonrpc: "2.0",
-              id: null,
-              error: { code: -32603, message: `Internal error (request id ${state.requestId})` },
-            },
-            { status: 500 },
-          );
+          response = Response.json(internalError(state.requestId), { status: 500 });
         }
       }
       exchange.answered = true;

@@ -1,4 +1,6 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { hostHeaderValidation, originValidation } from "@modelcontextprotocol/node";
+import { validateHostHeader, validateOriginHeader } from "@modelcontextprotocol/server";
 import type { RequestHandler } from "express";
 
 /**
@@ -17,4 +19,19 @@ export function hostAndOriginValidation(options: {
     if (options.checkOrigin && origin && req.headers.origin !== undefined && !origin(req, res)) return;
     next();
   };
+}
+
+/** The same two checks as a predicate on a plain Node request (the /mcp fast path of src/http/app.ts). */
+export function hostAndOriginAllowed(
+  headers: IncomingHttpHeaders,
+  options: { allowedHosts: string[]; allowedOrigins: string[] },
+): boolean {
+  if (options.allowedHosts.length > 0 && !validateHostHeader(headers.host, options.allowedHosts).ok) return false;
+  if (
+    options.allowedOrigins.length > 0 &&
+    headers.origin !== undefined &&
+    !validateOriginHeader(headers.origin, options.allowedOrigins).ok
+  )
+    return false;
+  return true;
 }

@@ -1,0 +1,168 @@
+/**
+ * The /mcp fast path (plain JSON POSTs served without express) must answer exactly as the express
+ * route does, and 2025-era requests are answered by toolgate's own one-exchange transport: JSON
+ * unless the tool streams, then SSE. Every comparison sends the same body twice: once as
+ * `application/json` (fast path) and once with a media-type parameter the fast path does not take
+ * (express.json accepts it), so the two answers come from the two code paths.
+ */
+import { gzipSync } from "node:zlib";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { project as conformanceProject } from "../../examples/conformance/generated/project.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+import { legacy, modern, rpc, startTestServer } from "../helpers/server.js";
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.close());
+
+const ACCEPT = "application/json, text/event-stream";
+const FAST = "application/json";
+const EXPRESS = "application/json; charset=utf-8; profile=express";
+
+async function post(contentType: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  const res = await fetch(server.mcpUrl, {
+    method: "POST",
+    headers: { "content-type": contentType, accept: ACCEPT, ...headers },
+    body: typeof body === "string" ? body : new Uint8Array(body),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    type: res.headers.get("content-type"),
+    text,
+    requestId: res.headers.get("x-request-id"),
+  };
+}
+
+/** The answer with the request-specific parts (request id, SSE vs JSON framing) normalised. */
+function normalise(answer: Awaited<ReturnType<typeof post>>) {
+  return { status: answer.status, text: answer.text.replace(/request id [0-9a-f-]{36}/g, "request id <id>") };
+}
+
+const v2025 = { "mcp-protocol-version": "2025-11-25" };
+const call = (id: number, query: string) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "codebase.search", arguments: { query, limit: 1 } },
+});
+
+describe("fast path and express route answer alike", () => {
+  const cases: [string, string, Record<string, string>][] = [
+    ["bad JSON", "{not json", {}],
+    ["an empty body", "", v2025],
+    ["a JSON number", "123", v2025],
+    ["an empty array", "[]", v2025],
+    ["an empty object", "{}", v2025],
+    ["a 2025 tools/list", JSON.stringify(legacy("tools/list").message), v2025],
+    ["a 2025 batch", JSON.stringify([call(1, "x"), call(2, "y")]), v2025],
+    ["an unknown method", JSON.stringify({ jsonrpc: "2.0", id: 3, method: "no/such" }), v2025],
+    ["a notification only", JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }), v2025],
+    [
+      "an unsupported protocol version",
+      JSON.stringify(legacy("tools/list").message),
+      { "mcp-protocol-version": "1999-01-01" },
+    ],
+    ["a 2026 tools/list", JSON.stringify(modern("tools/list").message), modern("tools/list").headers],
+    ["a body over the limit", JSON.stringify(call(1, "x".repeat(1_100_000))), v2025],
+    ["a UTF-8 byte order mark", `\ufeff${JSON.stringify(legacy("tools/list").message)}`, v2025],
+  ];
+  for (const [name, body, headers] of cases) {
+    it(name, async () => {
+      const fast = await post(FAST, body, headers);
+      const slow = await post(EXPRESS, body, headers);
+      expect(normalise(fast)).toEqual(normalise(slow));
+      expect(fast.type).toEqual(slow.type);
+      expect(fast.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  }
+
+  it("a gzip body, which only the express route inflates, is served", async () => {
+    const body = JSON.stringify(legacy("tools/list").message);
+    const zipped = await post(FAST, gzipSync(body), { ...v2025, "content-encoding": "gzip" });
+    const plain = await post(FAST, body, v2025);
+    expect(zipped.status).toBe(200);
+    expect(JSON.parse(zipped.text)).toEqual(JSON.parse(plain.text));
+  });
+
+  it("a charset the express route refuses is a 415 there", async () => {
+    const res = await post("application/json; charset=latin1", JSON.stringify(legacy("tools/list").message), v2025);
+    expect(res.status).toBe(415);
+  });
+
+  it("without Accept: text/event-stream a 2025 POST is refused with 406, as the SDK does", async () => {
+    const res = await post(FAST, JSON.stringify(legacy("tools/list").message), {
+      ...v2025,
+      accept: "application/json",
+    });
+    expect(res.status).toBe(406);
+  });
+});
+
+describe("2025-era answers", () => {
+  it("a plain tools/call is answered with JSON, not an event stream", async () => {
+    const { message, headers } = legacy("tools/call", { name: "codebase.search", arguments: { query: "toolgate" } });
+    const res = await rpc(server.mcpUrl, message, headers);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(res.body).toMatchObject({
+      jsonrpc: "2.0",
+      id: 1,
+      result: { structuredContent: { matches: expect.any(Array) } },
+    });
+  });
+
+  it("a batch is answered with the responses in the order of the requests", async () => {
+    const res = await rpc(
+      server.mcpUrl,
+      [call(7, "a"), { jsonrpc: "2.0", method: "notifications/initialized" }, call(5, "b")],
+      v2025,
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.map((r: { id: number }) => r.id)).toEqual([7, 5]);
+  });
+
+  describe("a tool that reports progress", () => {
+    let conformance: RunningServer;
+    beforeAll(async () => {
+      conformance = await startServer({
+        project: conformanceProject,
+        authFile: new URL("../../examples/conformance/auth.yaml", import.meta.url).pathname,
+        env: { AUTH_MODE: "anonymous" },
+        server: { port: 0, host: "127.0.0.1" },
+        logger: pino({ level: "silent" }),
+      });
+    });
+    afterAll(() => conformance?.close());
+
+    it("streams the progress as SSE when the client asked for it, then the result", async () => {
+      const { message, headers } = legacy("tools/call", {
+        name: "test_tool_with_progress",
+        arguments: {},
+        _meta: { progressToken: "p1" },
+      });
+      const res = await rpc(`${conformance.url}/mcp`, message, headers);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/event-stream");
+      const methods = res.body.map((m: { method?: string; id?: number }) => m.method ?? `response ${m.id}`);
+      expect(methods).toEqual([
+        "notifications/progress",
+        "notifications/progress",
+        "notifications/progress",
+        "response 1",
+      ]);
+      expect(res.body[2].params).toMatchObject({ progressToken: "p1", progress: 100, total: 100 });
+      expect(res.body[3].result.content[0].text).toContain("Progress reported");
+    });
+
+    it("answers JSON when no progress token was given", async () => {
+      const { message, headers } = legacy("tools/call", { name: "test_tool_with_progress", arguments: {} });
+      const res = await rpc(`${conformance.url}/mcp`, message, headers);
+      expect(res.headers.get("content-type")).toBe("application/json");
+      expect(res.body.result.content[0].text).toContain("Progress reported");
+    });
+  });
+});
