@@ -120,6 +120,19 @@ export const MODES: Mode[] = [
     }),
   },
   {
+    key: "anonymous+token-bytes",
+    title:
+      "toolgate anonymous, each request carrying a bearer token the mode never reads: what the token's bytes cost without any auth work",
+    tag: "(b″)",
+    server: "toolgate",
+    era: MODERN,
+    tool: TOOLGATE_TOOL,
+    env: (ctx) => toolgateEnv(ctx, { AUTH_MODE: "anonymous" }),
+    credentials: async (base, ctx) => ({
+      authorization: `Bearer ${ctx.issuer.token({ aud: `${base}/mcp`, scope: TOOLGATE_TOOL.scope, client_id: "bench" })}`,
+    }),
+  },
+  {
     key: "oauth2-nocache",
     title: "toolgate, oauth2 as (c) with tokenCache.enabled: false (every request verifies RS256)",
     tag: "(d)",

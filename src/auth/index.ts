@@ -72,8 +72,8 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       "developmentServer.enabled is true, but the development authorization server never runs in production",
     );
   if (mountDev) {
-    const { createDevAuthorizationServer } = await import("../dev-as/index.js");
-    const dev = await createDevAuthorizationServer({
+    const { startDevAuthorizationServerWorker } = await import("../dev-as/worker-host.js");
+    const dev = await startDevAuthorizationServerWorker({
       issuer: options.origin,
       resource: config.resource,
       scopes: config.scopes,

@@ -1,0 +1,104 @@
+/**
+ * The development authorization server runs in a worker thread (src/dev-as/worker-host.ts) and is
+ * served on the app's port through a local proxy: provider routes answer through it, other paths
+ * fall through to the app, and a start failure is reported, not swallowed.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DevAuthorizationServer } from "../../src/dev-as/index.js";
+import { startDevAuthorizationServerWorker } from "../../src/dev-as/worker-host.js";
+
+let dataDir: string;
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "toolgate-dev-as-worker-"));
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+describe("development authorization server in a worker thread", () => {
+  let server: Server;
+  let dev: DevAuthorizationServer;
+  let origin: string;
+  const warnings: string[] = [];
+  beforeAll(async () => {
+    let handler: DevAuthorizationServer["handler"] | undefined;
+    server = createServer((req, res) =>
+      handler ? handler(req, res, () => void res.writeHead(418).end("app")) : res.writeHead(503).end(),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    dev = await startDevAuthorizationServerWorker({
+      issuer: origin,
+      resource: `${origin}/mcp`,
+      scopes: { "docs.write": "Write documents." },
+      dataDir,
+      logger: { info() {}, warn: (_o, m) => void warnings.push(String(m)) },
+    });
+    handler = dev.handler;
+  });
+  afterAll(async () => {
+    await dev?.close();
+    server?.close();
+  });
+
+  it("serves discovery and the JWKS on the app's port, with the app's origin as issuer", async () => {
+    const discovery = await fetch(`${origin}/.well-known/openid-configuration`);
+    expect(discovery.status).toBe(200);
+    const metadata = (await discovery.json()) as { issuer: string; jwks_uri: string };
+    expect(metadata.issuer).toBe(origin);
+    expect(metadata.jwks_uri).toBe(dev.jwksUri);
+    const jwks = (await (await fetch(dev.jwksUri)).json()) as { keys: { kty: string }[] };
+    expect(jwks.keys.map((k) => k.kty)).toContain("RSA");
+  });
+
+  it("passes paths no provider route claims on to the app", async () => {
+    const res = await fetch(`${origin}/not-a-provider-route`);
+    expect(res.status).toBe(418);
+    expect(await res.text()).toBe("app");
+  });
+
+  it("forwards request bodies (dynamic client registration)", async () => {
+    const res = await fetch(`${origin}/reg`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        redirect_uris: ["http://127.0.0.1/callback"],
+        token_endpoint_auth_method: "none",
+        client_name: "worker test",
+      }),
+    });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { client_id: string }).client_id).toEqual(expect.any(String));
+  });
+
+  it("stops its thread on close; later requests get 503, not a hang", async () => {
+    const other = await startDevAuthorizationServerWorker({
+      issuer: origin,
+      resource: `${origin}/mcp`,
+      scopes: {},
+      dataDir,
+    });
+    await other.close();
+    const front = createServer((req, res) => other.handler(req, res));
+    await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
+    const res = await fetch(`http://127.0.0.1:${(front.address() as AddressInfo).port}/jwks`);
+    expect(res.status).toBe(503);
+    front.close();
+  });
+});
+
+it("reports why it could not start", async () => {
+  const notADirectory = join(dataDir, "file");
+  await writeFile(notADirectory, "x");
+  await expect(
+    startDevAuthorizationServerWorker({
+      issuer: "http://127.0.0.1:1",
+      resource: "http://127.0.0.1:1/mcp",
+      scopes: {},
+      dataDir: notADirectory,
+    }),
+  ).rejects.toThrow(/^the development authorization server did not start: .*ENOTDIR/);
+});
