@@ -101,8 +101,9 @@ if (!args.keep) removeOnExit(dir);
 removeOnExit(codebase);
 const logLevel = args["log-level"];
 const ctx = await prepareModeContext(dir, codebase, logLevel);
+let build: Awaited<ReturnType<typeof buildToolgate>> | undefined;
 if (!args.source) {
-  const build = await buildToolgate(dir);
+  build = await buildToolgate(dir);
   useBuild(build);
   log(`compiled toolgate and the baseline servers in ${(build.ms / 1000).toFixed(1)} s (scratch build, not dist/)`);
   if (build.diagnostics)
@@ -124,7 +125,6 @@ const results: Results = {
     servers: args.source ? "sources through tsx (--source)" : "compiled with tsc into a scratch folder, plain node",
     toolgateTool: `${TOOLGATE_TOOL.name} ${JSON.stringify(TOOLGATE_TOOL.arguments)}: ${TOOLGATE_TOOL.describe}`,
     baselineTool: `${BASELINE_TOOL.name} ${JSON.stringify(BASELINE_TOOL.arguments)}`,
-    note: "A toolgate project serving the same trivial `echo` tool (bench/lib/project.ts BENCH_TOOLS_YAML) is the cleaner comparison, pending multi-project support.",
   },
   machine,
   versions: versions(),
@@ -150,7 +150,7 @@ try {
   }
   if (!skip.has("codegen")) {
     log(`\n[3/4] scale: generate for ${codegenSizes.join(", ")} tools`);
-    results.codegen = await runCodegen({ sizes: codegenSizes, dir, log, keepProjects: args.keep })
+    results.codegen = await runCodegen({ sizes: codegenSizes, dir, log, keepProjects: args.keep, build })
       .then((sizes) => ({ sizes }))
       .catch((error: Error) => ({ error: error.message }));
   }

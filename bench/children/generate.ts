@@ -1,7 +1,7 @@
 /**
  * Child process: `runGenerator({root, mode: "write"})` on one temp project, timed in-process from
  * the call to its return (module loading excluded, reported apart). Prints one JSON line.
- *   node --import tsx bench/children/generate.ts <root>
+ *   node --import tsx bench/children/generate.ts <root> [toolgate root]
  */
 const loadStarted = performance.now();
 const { runGenerator } = await import("../../scripts/generator/pipeline.js");
@@ -10,7 +10,14 @@ const loadMs = performance.now() - loadStarted;
 const root = process.argv[2];
 if (!root) throw new Error("usage: generate.ts <project root>");
 const started = performance.now();
-const result = await runGenerator({ root, mode: "write", env: { ...process.env, AUTH_MODE: "anonymous" } });
+// argv[3]: where the toolgate runtime lives (generated code imports it by relative path); default the project.
+const toolgateRoot = process.argv[3];
+const result = await runGenerator({
+  root,
+  mode: "write",
+  env: { ...process.env, AUTH_MODE: "anonymous" },
+  ...(toolgateRoot ? { toolgateRoot } : {}),
+});
 const generateMs = performance.now() - started;
 const errors = result.diagnostics.filter((d) => d.severity === "error");
 let bytes = 0;

@@ -1,16 +1,6 @@
 /**
- * Which toolgate project the benchmark serves, and which tool it calls: the two places that change
- * when the runtime can serve another project's generated/ code (multi-project support).
- *
- * Today the runtime imports the repository's own generated/ statically, so the throughput modes
- * call a shipped tool (TOOLGATE_TOOL) and the scale part measures `generate` only. When the runtime
- * takes a project root:
- *   1. implement `startProject()` below (e.g. `startServer({ root, ... })`),
- *   2. set SERVES_OTHER_PROJECTS to true,
- *   3. point TOOLGATE_TOOL at the bench project's trivial `echo` tool (BENCH_TOOLS_YAML), so toolgate
- *      and the baselines run the very same tool.
- * The scale part (bench/scenarios/codegen.ts) then measures start time, tools/list latency and
- * memory for 10 … 10,000 tools with no further change.
+ * Which toolgate project the benchmark serves and which tool it calls, and how the bench launcher
+ * starts toolgate on a project (the runtime serves any generated project: `startServer({ project })`).
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -45,34 +35,6 @@ export const TOOLGATE_SEARCH_TOOL = {
 /** The tool the hand-written baselines and tmcp serve. */
 export const BASELINE_TOOL = { name: "echo", arguments: { text: "needle" } as Record<string, unknown> };
 
-/** True once the runtime can serve a project root other than the repository's. */
-export const SERVES_OTHER_PROJECTS = false;
-
-/**
- * The project a cleaner comparison would use: a trivial `echo` tool, callable anonymously and with
- * `bench.read`, for when SERVES_OTHER_PROJECTS is true (its handler returns `{content: [{type: "text", text}]}`).
- */
-export const BENCH_TOOLS_YAML = `server:
-  name: toolgate-bench
-  title: toolgate benchmark project
-tools:
-  echo:
-    title: Echo
-    description: Echoes the text it is given.
-    input:
-      type: object
-      additionalProperties: false
-      required: [text]
-      properties:
-        text:
-          type: string
-          maxLength: 1000
-    securitySchemes:
-      - type: noauth
-      - type: oauth2
-        scopes: [bench.read]
-`;
-
 export type StartFn = () => Promise<{ url: string; close(): Promise<void> }>;
 
 type StartServer = (options?: { project?: unknown }) => Promise<{ url: string; close(): Promise<void> }>;
@@ -81,31 +43,13 @@ type StartServer = (options?: { project?: unknown }) => Promise<{ url: string; c
 const importModule = (specifier: string): Promise<Record<string, unknown>> => import(specifier);
 
 /**
- * How the bench server process (bench/servers/toolgate.ts) starts toolgate for `root`. The runtime
- * takes the project to serve (`startServer({ project })`, generated/project.ts); a runtime from
- * before multi-project support takes none and imports the repository's generated/ itself.
+ * How the bench server process (bench/servers/toolgate.ts, the sources through tsx) starts toolgate
+ * for `root`: the repository's own project, or the generated/ code of another project root.
  */
 export async function loadStart(root: string | undefined): Promise<StartFn> {
   const { startServer } = (await importModule("../../src/server.js")) as { startServer: StartServer };
-  if (root === undefined || resolve(root) === resolve(REPO)) {
-    const project = await importModule("../../generated/project.js").then(
-      (m) => m.project,
-      () => undefined,
-    );
-    return () => startServer(project === undefined ? undefined : { project });
-  }
-  return startProject(root, startServer);
-}
-
-/**
- * The multi-project hook: start toolgate serving the generated/ code of another project root
- * (the scale projects of bench/lib/scale-project.ts, or the echo project BENCH_TOOLS_YAML).
- * Set SERVES_OTHER_PROJECTS once this works: the scale part then measures start, tools/list and
- * memory per N with no other change.
- */
-async function startProject(root: string, startServer: StartServer): Promise<StartFn> {
-  // A project inside the repository (its generated code imports the runtime by relative path).
-  const { project } = await importModule(pathToFileURL(join(root, "generated", "project.ts")).href);
+  const projectRoot = root === undefined ? REPO : resolve(root);
+  const { project } = await importModule(pathToFileURL(join(projectRoot, "generated", "project.ts")).href);
   return () => startServer({ project });
 }
 

@@ -1,7 +1,7 @@
 /**
- * Temp toolgate projects with N copies of a realistic tool (the shipped `codebase.search` schema:
+ * Temp toolgate projects with N tools shaped like a realistic one (the shipped `codebase.search`:
  * five input properties with bounds and defaults, a nested output schema, annotations, noauth +
- * oauth2 security), for the scale part of the benchmark.
+ * oauth2 security), each with bounds of its own, for the scale part of the benchmark.
  */
 import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,18 +26,33 @@ export async function scaleToolsYaml(n: number): Promise<string> {
   const template = await templateTool();
   const tools: Record<string, unknown> = {};
   for (let i = 1; i <= n; i++) {
-    tools[scaleToolName(i, n)] = { ...template, title: `Tool ${i}`, description: `${template.description} (${i})` };
+    // Each tool gets bounds of its own, so no two schemas are alike (nothing can be shared or cached).
+    const tool = structuredClone(template) as {
+      input: { properties: { query: { maxLength: number } } };
+      output?: { properties: { filesSearched?: Record<string, unknown> } };
+    };
+    tool.input.properties.query.maxLength = 1000 + i;
+    if (tool.output) tool.output.properties.filesSearched = { type: "integer", minimum: 0, maximum: 1_000_000 + i };
+    tools[scaleToolName(i, n)] = { ...tool, title: `Tool ${i}`, description: `${template.description} (${i})` };
   }
   const doc = { server: { name: `toolgate-scale-${n}`, title: `${n} tools` }, tools };
   return `# ${n} copies of codebase.search, written by bench/lib/scale-project.ts\n${JSON.stringify(doc, null, 1)}\n`;
 }
 
-/** A temp project root (schema/, tools.yaml, auth.yaml, src/handlers/) ready for `runGenerator`. */
-export async function createScaleProject(n: number): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), `toolgate-bench-scale-${n}-`));
+/**
+ * A temp project root (schema/, tools.yaml, auth.yaml, src/handlers/, src/toolgate.ts) ready for
+ * `runGenerator`, under `parent` (default: the system temp folder). `runtime` is the path from the
+ * project's src/ to the toolgate runtime's root, for the `ToolError` its handler stubs import.
+ */
+export async function createScaleProject(n: number, parent = tmpdir(), runtime = "../.."): Promise<string> {
+  const root = await mkdtemp(join(parent, `toolgate-bench-scale-${n}-`));
   await cp(join(REPO, "schema"), join(root, "schema"), { recursive: true });
   await writeFile(join(root, "tools.yaml"), await scaleToolsYaml(n));
   await writeFile(join(root, "auth.yaml"), await readFile(join(REPO, "auth.yaml"), "utf8"));
   await mkdir(join(root, "src", "handlers"), { recursive: true });
+  await writeFile(
+    join(root, "src", "toolgate.ts"),
+    `export { defineHandler } from "../generated/define-handler.js";\nexport { ToolError } from "${runtime}/src/tools/errors.js";\n`,
+  );
   return root;
 }

@@ -33,9 +33,7 @@ export function useBuild(compiled: { dist: string; servers: string } | undefined
 
 /** node arguments for a server: compiled JavaScript on plain node when built, else the sources through tsx. */
 function entryArgs(kind: ServerKind, env: Record<string, string>): { args: string[]; env: Record<string, string> } {
-  // Another project root (multi-project support) is served from sources: see bench/lib/project.ts.
-  if (!build || (kind === "toolgate" && env.BENCH_PROJECT_ROOT !== undefined))
-    return { args: tsxArgs(join(REPO, ENTRY[kind])), env };
+  if (!build) return { args: tsxArgs(join(REPO, ENTRY[kind])), env };
   if (kind === "toolgate")
     return { args: [join(REPO, "bench/servers/toolgate-dist.mjs")], env: { ...env, BENCH_TOOLGATE_DIST: build.dist } };
   return { args: [join(build.servers, `${kind}.js`)], env };

@@ -1,13 +1,15 @@
 /**
  * Part 3: the scale of the schema-first part, for N generated tools — `generate` time (and the
- * generator's peak memory) always; server start time, tools/list latency and resident memory once
- * the runtime can serve another project (SERVES_OTHER_PROJECTS in bench/lib/project.ts).
+ * generator's peak memory), then the server on that project as `npm start` runs one: the generated
+ * TypeScript made JavaScript, toolgate's compiled runtime, plain node; start time (spawn → first 200
+ * on /healthz), tools/list latency and resident memory.
  */
-import { rm } from "node:fs/promises";
+import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { transform } from "esbuild";
 import { execChild } from "../lib/exec.js";
 import { runLoad } from "../lib/load.js";
-import { removeOnExit, SERVER_CORE, tsxArgs } from "../lib/proc.js";
-import { SERVES_OTHER_PROJECTS } from "../lib/project.js";
+import { REPO, removeOnExit, SERVER_CORE, tsxArgs } from "../lib/proc.js";
 import { MODERN, mcpRequest, send, verdict } from "../lib/requests.js";
 import { createScaleProject } from "../lib/scale-project.js";
 import { launch } from "../lib/servers.js";
@@ -38,6 +40,8 @@ export interface CodegenSize {
 
 export interface CodegenOptions {
   sizes: number[];
+  /** The harness's compiled runtime (bench/lib/build.ts): needed to serve the generated projects. */
+  build?: { dist: string };
   /** Scratch folder for server logs. */
   dir: string;
   log: (line: string) => void;
@@ -69,14 +73,41 @@ async function serveFigures(root: string, dir: string, tools: number): Promise<S
   }
 }
 
+/**
+ * The project's TypeScript (generated/ and src/) as JavaScript next to it, types erased by esbuild
+ * file by file — what tsc would emit for running, without type-checking 10,000 tools' types first.
+ */
+async function transpileProject(root: string): Promise<void> {
+  for (const folder of ["generated", "src", "src/handlers"]) {
+    for (const entry of await readdir(join(root, folder), { withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+      const file = join(root, folder, entry.name);
+      const { code } = await transform(await readFile(file, "utf8"), {
+        loader: "ts",
+        format: "esm",
+        target: "node20",
+        sourcefile: file,
+      });
+      await writeFile(file.replace(/\.ts$/, ".js"), code);
+    }
+  }
+}
+
 export async function runCodegen(options: CodegenOptions): Promise<CodegenSize[]> {
   const out: CodegenSize[] = [];
+  const dist = options.build?.dist;
+  // A project next to the compiled runtime: its generated code imports `<dist>/src/…` by relative
+  // path, and the generator reads the schemas from the runtime's root.
+  if (dist) await cp(join(REPO, "schema"), join(dist, "schema"), { recursive: true });
+  const parent = dist ? dirname(dist) : undefined;
   for (const n of options.sizes) {
-    const root = await createScaleProject(n);
+    const root = parent
+      ? await createScaleProject(n, parent, relative(join(parent, "project", "src"), dist as string))
+      : await createScaleProject(n);
     if (!options.keepProjects) removeOnExit(root);
     const size: CodegenSize = { tools: n, ok: false };
     try {
-      const line = await execChild(tsxArgs("bench/children/generate.ts", root), {
+      const line = await execChild(tsxArgs("bench/children/generate.ts", root, ...(dist ? [dist] : [])), {
         core: SERVER_CORE,
         // Measured ≈ 35 ms per tool on a busy machine: allow ten times that.
         timeoutMs: 60_000 + n * 350,
@@ -97,9 +128,12 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenSize[]
         peakRssMiB: r.peakRssMiB,
         ...(r.ok ? {} : { error: r.errors.join("; ") }),
       });
-      if (r.ok && SERVES_OTHER_PROJECTS) size.serve = await serveFigures(root, options.dir, n);
-      else
-        size.serveSkipped = "the runtime serves only the repository's generated/ code (no multi-project support yet)";
+      if (r.ok && dist) {
+        await transpileProject(root);
+        size.serve = await serveFigures(root, options.dir, n);
+      } else {
+        size.serveSkipped = r.ok ? "no compiled runtime (run without --source)" : "generate failed";
+      }
     } catch (error) {
       size.error = (error as Error).message.slice(0, 500);
     } finally {

@@ -11,13 +11,15 @@ import { pathToFileURL } from "node:url";
 
 const dist = process.env.BENCH_TOOLGATE_DIST;
 if (!dist) throw new Error("BENCH_TOOLGATE_DIST must name the compiled dist/ folder");
-if (process.env.BENCH_PROJECT_ROOT)
-  throw new Error("another project root is served through bench/servers/toolgate.ts (see bench/lib/project.ts)");
 const { startServer, stopOnSignals } = await import(pathToFileURL(join(dist, "src", "server.js")).href);
-// The runtime serves the project it is given (`startServer({ project })`, generated/project.ts);
-// a runtime from before multi-project support takes no project and imports generated/ itself.
-// BENCH_TOOLGATE_PROJECT (e.g. examples/bench-echo) serves that project's tools; empty: the shipped ones.
-const projectFile = join(dist, process.env.BENCH_TOOLGATE_PROJECT || "", "generated", "project.js");
+// The runtime serves the project it is given (`startServer({ project })`, generated/project.js):
+// BENCH_PROJECT_ROOT, a scale project transpiled next to the build (bench/scenarios/codegen.ts), or
+// BENCH_TOOLGATE_PROJECT (e.g. examples/bench-echo) inside the build; neither: the shipped tools.
+const projectFile = process.env.BENCH_PROJECT_ROOT
+  ? join(process.env.BENCH_PROJECT_ROOT, "generated", "project.js")
+  : join(dist, process.env.BENCH_TOOLGATE_PROJECT || "", "generated", "project.js");
+if (process.env.BENCH_PROJECT_ROOT && !existsSync(projectFile))
+  throw new Error(`no compiled project at ${projectFile}`);
 const options = existsSync(projectFile)
   ? { project: (await import(pathToFileURL(projectFile).href)).project }
   : undefined;

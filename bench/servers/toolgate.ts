@@ -3,9 +3,9 @@
  * from the environment the harness passes (PORT, HOST, AUTH_MODE, AUTH_CONFIG_FILE, DATA_DIR, …),
  * graceful stop on SIGTERM/SIGINT so `node --cpu-prof` can write its profile.
  *
- * Multi-project support plugs in here: `loadStart()` picks how to start the server for the project
- * the harness names in BENCH_PROJECT_ROOT (see bench/lib/project.ts). Until the runtime can serve
- * another project's generated/ code, only the repository's own project is served.
+ * The project is BENCH_TOOLGATE_PROJECT (a folder of the repository, e.g. examples/bench-echo) or
+ * BENCH_PROJECT_ROOT (any project root); neither: the repository's own tools. This is the `--source`
+ * launcher; compiled runs use bench/servers/toolgate-dist.mjs.
  */
 
 import { stopOnSignals } from "../../src/server.js";

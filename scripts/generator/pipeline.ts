@@ -17,7 +17,7 @@ import {
   replaceDirectory,
   writeFileAtomic,
 } from "./output-dir.js";
-import { checkRules } from "./rules.js";
+import { CompiledToolSchemas, checkRules } from "./rules.js";
 import { orphanDiagnostics, planHandlers, scaffold } from "./scaffold.js";
 import { validate } from "./validate.js";
 
@@ -60,12 +60,12 @@ export interface GeneratorResult {
 }
 
 /** Stage 5 — emit: every generated file, rendered in memory from the one model. */
-export async function render(model: Model, authSchema: object): Promise<RenderedFiles> {
+export async function render(model: Model, authSchema: object, compiled?: CompiledToolSchemas): Promise<RenderedFiles> {
   return new Map([
     ["types.ts", await emitTypes(model)],
     ["registry.ts", emitRegistry(model)],
     ["tools-list.ts", emitToolsList(model)],
-    ["validators.ts", emitToolValidators(model)],
+    ["validators.ts", emitToolValidators(model, compiled)],
     ["schemas.ts", emitStandardSchemas(model)],
     ["handlers.ts", emitHandlerMap(model)],
     ["define-handler.ts", emitDefineHandler(model)],
@@ -113,7 +113,8 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     const environment = loadEnvironment(environmentText);
     diagnostics.push(...sources.diagnostics, ...environment.diagnostics);
     diagnostics.push(...validate(sources, { tools: toolsSchema, auth: authSchema }));
-    diagnostics.push(...checkRules(sources));
+    const compiled = new CompiledToolSchemas();
+    diagnostics.push(...checkRules(sources, compiled));
     if (
       hasErrors(diagnostics) ||
       sources.tools.value === undefined ||
@@ -130,7 +131,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));
     if (options.mode === "lint") return finish();
 
-    const files = await render(model, authSchema);
+    const files = await render(model, authSchema, compiled);
     const docs: RenderedFiles =
       options.configurationDocs === false
         ? new Map()

@@ -32,6 +32,8 @@ interface RuleContext {
   entries: [string, Record<string, unknown>][];
   catalogue: Set<string> | undefined;
   mode: unknown;
+  /** Where TOOLS004 keeps the schemas it compiled, for the emitter. */
+  compiled: CompiledToolSchemas | undefined;
 }
 
 /** A named cross-file rule: a stable code, one sentence saying what it checks, and the check. */
@@ -131,7 +133,10 @@ function safeDecode(s: string): string {
  * then whatever else strict mode rejects (strictTypes, strictTuples, a bad $ref…), from compiling
  * the schema without what was already reported.
  */
-function schemaProblems(schema: Record<string, unknown>): SchemaProblem[] {
+function schemaProblems(
+  schema: Record<string, unknown>,
+  keep?: { compiled: CompiledToolSchemas; key: string },
+): SchemaProblem[] {
   let metaErrors: readonly SchemaErrorLike[];
   try {
     metaErrors = reference.validateSchema(schema) ? [] : ((reference.errors ?? []) as SchemaErrorLike[]);
@@ -141,7 +146,8 @@ function schemaProblems(schema: Record<string, unknown>): SchemaProblem[] {
   const problems = metaSchemaProblems(schema, metaErrors);
   const cleaned = withoutUnknown(schema, [], problems);
   if (metaErrors.length === 0) {
-    const problem = compileProblem(cleaned);
+    // Kept for the emitter only when nothing was cleaned out (then `cleaned` is the schema itself).
+    const problem = compileProblem(cleaned, problems.length === 0 ? keep : undefined);
     if (problem) problems.push(problem);
   }
   return problems;
@@ -234,8 +240,41 @@ function withoutUnknown(node: unknown, path: (string | number)[], problems: Sche
  */
 let checker: Ajv2020 | undefined;
 
+/**
+ * The tool schemas of one run, compiled by TOOLS004 for its check and kept, under the keys the
+ * validators emitter exports (`tool:<name>#input|output`), with the emitter's code options: the
+ * emitter then writes them out without compiling each schema a second time (a third of `generate`
+ * for 1,000 tools).
+ */
+export class CompiledToolSchemas {
+  readonly ajv = createToolAjv({ code: { source: true, esm: true, optimize: 1 } });
+  readonly keys = new Set<string>();
+  static key(tool: string, part: "input" | "output"): string {
+    return `tool:${tool}#${part}`;
+  }
+}
+
 /** What else ajv strict mode rejects: its first compile error, at the subschema it names when it names one. */
-function compileProblem(schema: unknown): SchemaProblem | undefined {
+function compileProblem(
+  schema: unknown,
+  keep?: { compiled: CompiledToolSchemas; key: string },
+): SchemaProblem | undefined {
+  if (keep) {
+    const { ajv, keys } = keep.compiled;
+    let added = false;
+    try {
+      ajv.addSchema(schema as object, keep.key);
+      added = true;
+      ajv.getSchema(keep.key); // compiles; throws what strict mode rejects
+      keys.add(keep.key);
+      return undefined;
+    } catch (error) {
+      if (added) ajv.removeSchema(keep.key);
+      // Not added (an $id another tool's schema already uses): checked alone below, as before.
+      // ajv names the schema by its key ("at \"tool:x#input#/…\""): the user's pointer is the rest.
+      if (added) return strictModeProblem(schema, error, keep.key);
+    }
+  }
   if (!checker) {
     checker = createToolAjv({ code: { optimize: false } });
   }
@@ -244,17 +283,22 @@ function compileProblem(schema: unknown): SchemaProblem | undefined {
     ajv.compile(schema as object);
     return undefined;
   } catch (error) {
-    const message = (error as Error).message.split("\n")[0] ?? String(error);
-    const pointer = /\bat (?:path )?"(#[^"]*)"/.exec(message)?.[1];
-    const path = pointer ? pointerPath(pointer) : [];
-    return {
-      message: `the schema does not compile in ajv strict mode: ${message.replace(/^strict mode: /, "")}`,
-      path: valueAt(schema, path) === undefined ? [] : path,
-      key: false,
-    };
+    return strictModeProblem(schema, error);
   } finally {
     ajv.removeSchema(schema as object);
   }
+}
+
+function strictModeProblem(schema: unknown, error: unknown, key?: string): SchemaProblem {
+  let message = (error as Error).message.split("\n")[0] ?? String(error);
+  if (key !== undefined) message = message.replaceAll(`"${key}#`, '"#').replaceAll(key, "#");
+  const pointer = /\bat (?:path )?"(#[^"]*)"/.exec(message)?.[1];
+  const path = pointer ? pointerPath(pointer) : [];
+  return {
+    message: `the schema does not compile in ajv strict mode: ${message.replace(/^strict mode: /, "")}`,
+    path: valueAt(schema, path) === undefined ? [] : path,
+    key: false,
+  };
 }
 
 /** TOOLS002 / TOOLS003: the input or output schema of a tool has `type: object` at its root. */
@@ -294,12 +338,13 @@ export const RULES: Rule[] = [
   {
     code: "TOOLS004",
     title: "Every tool schema compiles in ajv 2020 strict mode",
-    check: ({ tools, entries }) => {
+    check: ({ tools, entries, compiled }) => {
       const out: Diagnostic[] = [];
       for (const [name, t] of entries) {
         for (const part of ["input", "output"] as const) {
           if (!isObject(t[part])) continue;
-          for (const problem of schemaProblems(t[part] as Record<string, unknown>))
+          const keep = compiled ? { compiled, key: CompiledToolSchemas.key(name, part) } : undefined;
+          for (const problem of schemaProblems(t[part] as Record<string, unknown>, keep))
             out.push(
               at(
                 tools,
@@ -516,7 +561,7 @@ export const RULES: Rule[] = [
 ];
 
 /** Stage 3 — rules: the named cross-file checks. Defensive: they run even when the schema check failed. */
-export function checkRules(sources: LoadedSources): Diagnostic[] {
+export function checkRules(sources: LoadedSources, compiled?: CompiledToolSchemas): Diagnostic[] {
   const toolsValue = sources.tools.value;
   const authValue = sources.auth.value;
   const toolsMap = isObject(toolsValue) && isObject(toolsValue.tools) ? toolsValue.tools : {};
@@ -528,6 +573,7 @@ export function checkRules(sources: LoadedSources): Diagnostic[] {
     entries,
     catalogue: scopes ? new Set(Object.keys(scopes)) : undefined,
     mode: isObject(authValue) ? authValue.mode : undefined,
+    compiled,
   };
   return RULES.flatMap((rule) => rule.check(ctx));
 }

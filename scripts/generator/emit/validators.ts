@@ -2,7 +2,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormats from "ajv-formats";
 import type { Model } from "../normalise.js";
-import { createToolAjv } from "../rules.js";
+import { CompiledToolSchemas, createToolAjv } from "../rules.js";
 import { CONFIG_AJV_OPTIONS } from "../validate.js";
 import { header } from "./header.js";
 
@@ -25,7 +25,20 @@ function standalone(ajv: Ajv2020, exports: Record<string, string>): string {
  * `generated/validators.ts`: every tool's input and output schema compiled once, here, into plain
  * functions, so the server compiles no schema at run time. Export names: `<Ident>Input` / `<Ident>Output`.
  */
-export function emitToolValidators(model: Model): string {
+export function emitToolValidators(model: Model, compiled?: CompiledToolSchemas): string {
+  const keys = model.tools.flatMap((t) => [
+    CompiledToolSchemas.key(t.name, "input"),
+    ...(t.output ? [CompiledToolSchemas.key(t.name, "output")] : []),
+  ]);
+  if (compiled && keys.every((k) => compiled.keys.has(k))) {
+    // Every schema was compiled by the TOOLS004 check of this run, with these very options.
+    const exports: Record<string, string> = {};
+    for (const tool of model.tools) {
+      exports[`${tool.ident}Input`] = CompiledToolSchemas.key(tool.name, "input");
+      if (tool.output) exports[`${tool.ident}Output`] = CompiledToolSchemas.key(tool.name, "output");
+    }
+    return `${header(model, "Precompiled ajv validators of every tool's input and output schema.")}${PRELUDE}${standalone(compiled.ajv, exports)}\n`;
+  }
   const ajv = createToolAjv({ code: { source: true, esm: true, optimize: 1 } });
   const exports: Record<string, string> = {};
   for (const tool of model.tools) {
