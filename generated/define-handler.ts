@@ -17,6 +17,7 @@ export type HandlerContext<N extends ToolName> = HandlerContextOf<Project, N>;
 export type ToolInput<N extends ToolName> = ToolInputOf<Project, N>;
 export type ToolOutput<N extends ToolName> = ToolOutputOf<Project, N>;
 export type HandlerMap = HandlerMapOf<Project>;
+export type HandlerLoaders = { readonly [N in keyof HandlerMap]: () => Promise<HandlerMap[N]> };
 
 /** Defines the handler of tool `name`; see src/toolgate.ts. */
 export const defineHandler = createDefineHandler<Project>();

@@ -376,7 +376,7 @@ export function markdownReport(results: Results): string {
   const codegen = results.codegen;
   if (codegen && !("error" in codegen)) {
     sections.push(
-      '`runGenerator({root, mode: "write"})` on temp projects of N tools shaped like the shipped `codebase.search` (each with its own bounds, so no two schemas are alike), in a child process pinned to one core (module loading excluded). Then the project is served as `npm start` serves one — its TypeScript made JavaScript (esbuild, types erased file by file), toolgate\'s runtime compiled with tsc, plain node pinned to the server core, AUTH_MODE=anonymous: start is spawn → first 200 on /healthz, tools/list latency is one connection for 2 s, memory is VmRSS after that.',
+      '`runGenerator({root, mode: "write"})` on temp projects of N tools shaped like the shipped `codebase.search` (each with its own bounds, so no two schemas are alike), in a child process pinned to one core (module loading excluded). Then the project is served as `npm start` serves one — its TypeScript made JavaScript (esbuild, types erased file by file), toolgate\'s runtime compiled with tsc, plain node pinned to the server core, AUTH_MODE=anonymous: start is spawn → first 200 on /healthz; a tool\'s handler and validators load on its first call (timed, then the next call); tools/list latency is one connection for 2 s; memory is VmRSS after that.',
       "",
       mdTable(
         [
@@ -385,6 +385,7 @@ export function markdownReport(results: Results): string {
           "generator peak MiB",
           "generated MB",
           "start ms",
+          "first tools/call ms",
           "tools/list p50 ms",
           "server RSS MiB",
         ],
@@ -394,6 +395,7 @@ export function markdownReport(results: Results): string {
           f0(s.peakRssMiB),
           f1((s.generatedBytes ?? Number.NaN) / 1e6),
           f0(s.serve?.startMs),
+          s.serve ? `${f1(s.serve.firstCallMs)} (next ${f1(s.serve.nextCallMs)})` : "–",
           f1(s.serve?.listP50),
           f0(s.serve?.rssMiB),
         ]),

@@ -11,7 +11,7 @@ import { execChild } from "../lib/exec.js";
 import { runLoad } from "../lib/load.js";
 import { REPO, removeOnExit, SERVER_CORE, tsxArgs } from "../lib/proc.js";
 import { MODERN, mcpRequest, send, verdict } from "../lib/requests.js";
-import { createScaleProject } from "../lib/scale-project.js";
+import { createScaleProject, scaleToolName } from "../lib/scale-project.js";
 import { launch } from "../lib/servers.js";
 
 export interface ServeFigures {
@@ -20,6 +20,10 @@ export interface ServeFigures {
   listP50: number;
   listP99: number;
   listBytes: number;
+  /** The first tools/call of one tool after start: its handler and validators are loaded then. */
+  firstCallMs: number;
+  /** The next call of the same tool. */
+  nextCallMs: number;
   rssMiB: number | undefined;
 }
 
@@ -60,8 +64,21 @@ async function serveFigures(root: string, dir: string, tools: number): Promise<S
     const request = mcpRequest(MODERN, "tools/list", {});
     const probe = await send(server.base, request);
     if (probe.status !== 200 || verdict(probe.body) === "bad") throw new Error(`tools/list failed: ${probe.status}`);
+    const call = mcpRequest(MODERN, "tools/call", { name: scaleToolName(1, tools), arguments: { query: "x" } });
+    const timed = async () => {
+      const started = performance.now();
+      const answer = await send(server.base, call);
+      // The stub handler answers "not implemented" (an isError result): a 200 with a JSON-RPC result.
+      if (answer.status !== 200 || !answer.body.includes('"result"'))
+        throw new Error(`tools/call failed: ${answer.status} ${answer.body.slice(0, 200)}`);
+      return performance.now() - started;
+    };
+    const firstCallMs = await timed();
+    const nextCallMs = await timed();
     const load = await runLoad({ base: server.base, request, connections: 1, durationSec: 2 });
     return {
+      firstCallMs,
+      nextCallMs,
       startMs: server.readyMs,
       listP50: load.p50,
       listP99: load.p99,
@@ -140,7 +157,7 @@ export async function runCodegen(options: CodegenOptions): Promise<CodegenSize[]
       if (!options.keepProjects) await rm(root, { recursive: true, force: true });
     }
     options.log(
-      `  ${String(n).padStart(6)} tools: ${size.generateMs !== undefined ? `generate ${(size.generateMs / 1000).toFixed(2)} s, peak ${size.peakRssMiB?.toFixed(0)} MiB, ${((size.generatedBytes ?? 0) / 1e6).toFixed(1)} MB generated` : `FAILED ${size.error}`}${size.serve ? `; start ${size.serve.startMs.toFixed(0)} ms, tools/list p50 ${size.serve.listP50} ms, rss ${size.serve.rssMiB?.toFixed(0)} MiB` : ""}`,
+      `  ${String(n).padStart(6)} tools: ${size.generateMs !== undefined ? `generate ${(size.generateMs / 1000).toFixed(2)} s, peak ${size.peakRssMiB?.toFixed(0)} MiB, ${((size.generatedBytes ?? 0) / 1e6).toFixed(1)} MB generated` : `FAILED ${size.error}`}${size.serve ? `; start ${size.serve.startMs.toFixed(0)} ms, first call ${size.serve.firstCallMs.toFixed(1)} ms (next ${size.serve.nextCallMs.toFixed(1)}), tools/list p50 ${size.serve.listP50} ms, rss ${size.serve.rssMiB?.toFixed(0)} MiB` : ""}`,
     );
     out.push(size);
   }

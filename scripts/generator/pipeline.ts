@@ -65,7 +65,7 @@ export async function render(model: Model, authSchema: object, compiled?: Compil
     ["types.ts", await emitTypes(model)],
     ["registry.ts", emitRegistry(model)],
     ["tools-list.ts", emitToolsList(model)],
-    ["validators.ts", emitToolValidators(model, compiled)],
+    ...emitToolValidators(model, compiled),
     ["schemas.ts", emitStandardSchemas(model)],
     ["handlers.ts", emitHandlerMap(model)],
     ["define-handler.ts", emitDefineHandler(model)],

@@ -1,5 +1,5 @@
 import type { ToolName } from "../../generated/registry.js";
-import type { PreparedTool, ToolCatalogue } from "./catalogue.js";
+import type { LoadedTool, PreparedTool, ToolCatalogue } from "./catalogue.js";
 import { ScopeRequiredError, ToolError } from "./errors.js";
 import { type HandlerLogger, isToolResult, type LoggingLevel, type Principal, type ToolResult } from "./handler-api.js";
 import { formatIssues } from "./standard-schema.js";
@@ -32,21 +32,29 @@ export async function callTool(
   const tool = catalogue.get(name);
   if (!tool) return errorResult(`Unknown tool: ${JSON.stringify(name.slice(0, 128))}`);
 
+  const log = env.log.child({ tool: name });
+  let code: LoadedTool;
+  try {
+    code = await tool.load();
+  } catch (error) {
+    log.error({ err: error }, "tool code failed to load");
+    return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
+  }
+
   const args = params.arguments ?? {};
-  const checked = tool.input["~standard"].validate(args);
+  const checked = code.input["~standard"].validate(args);
   if (checked.issues) return errorResult(`Invalid arguments for tool ${name}: ${formatIssues(checked.issues)}`);
 
-  const log = env.log.child({ tool: name });
   let value: unknown;
   try {
-    value = await tool.run(checked.value as never, handlerContext(tool, env, log) as never);
+    value = await code.run(checked.value as never, handlerContext(tool, env, log) as never);
   } catch (error) {
     if (error instanceof ScopeRequiredError) throw error;
     if (error instanceof ToolError) return errorResult(error.message);
     log.error({ err: error }, "tool handler failed");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
-  return renderResult(tool, value, env.requestId, log);
+  return renderResult(tool, code, value, env.requestId, log);
 }
 
 function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger) {
@@ -72,7 +80,13 @@ function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLo
   };
 }
 
-function renderResult(tool: PreparedTool, value: unknown, requestId: string, log: HandlerLogger): CallToolResultBody {
+function renderResult(
+  tool: PreparedTool,
+  code: LoadedTool,
+  value: unknown,
+  requestId: string,
+  log: HandlerLogger,
+): CallToolResultBody {
   const badOutput = (detail: string) => {
     log.error({ detail }, "tool result does not match its output schema");
     return errorResult(
@@ -80,14 +94,14 @@ function renderResult(tool: PreparedTool, value: unknown, requestId: string, log
     );
   };
   if (isToolResult(value)) {
-    if (tool.output && !value.isError) {
-      const checked = tool.output["~standard"].validate(value.structuredContent);
+    if (code.output && !value.isError) {
+      const checked = code.output["~standard"].validate(value.structuredContent);
       if (checked.issues) return badOutput(formatIssues(checked.issues));
     }
     return value;
   }
-  if (tool.output) {
-    const checked = tool.output["~standard"].validate(value);
+  if (code.output) {
+    const checked = code.output["~standard"].validate(value);
     if (checked.issues) return badOutput(formatIssues(checked.issues));
     return {
       content: [{ type: "text", text: JSON.stringify(value) }],

@@ -16,13 +16,21 @@ export interface ToolInfo {
   readonly hasOutputSchema: boolean;
 }
 
-/** Everything the server needs about one tool, assembled once at startup from the generated modules. */
-export interface PreparedTool {
-  readonly name: string;
-  readonly meta: ToolInfo;
+/** A tool's code: its validators and handler, loaded on its first call and kept. */
+export interface LoadedTool {
   readonly input: StandardSchemaWithJson<unknown>;
   readonly output: StandardSchemaWithJson<unknown> | undefined;
   readonly run: (input: never, ctx: never) => unknown;
+}
+
+/**
+ * Everything the server needs about one tool. The metadata is there from startup; the code is loaded
+ * by `load()` on the first call, so start-up time and memory do not grow with the tools never called.
+ */
+export interface PreparedTool {
+  readonly name: string;
+  readonly meta: ToolInfo;
+  load(): Promise<LoadedTool>;
 }
 
 export interface ToolCatalogue {
@@ -50,7 +58,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Builds the catalogue. `anonymousOnly` (mode `anonymous`) hides every tool that does not allow
+ * Builds the catalogue (no tool code is loaded here). `anonymousOnly` (mode `anonymous`) hides every tool that does not allow
  * `noauth`: it is neither listed nor callable, exactly as if it did not exist.
  */
 export function createToolCatalogue(project: ToolProject, options: { anonymousOnly: boolean }): ToolCatalogue {
@@ -58,20 +66,18 @@ export function createToolCatalogue(project: ToolProject, options: { anonymousOn
   for (const name of project.toolNames) {
     const meta = project.registry[name] as ToolInfo;
     if (options.anonymousOnly && !meta.allowsAnonymous) continue;
-    const handler = project.handlers[name];
-    const s = project.schemas[name];
-    if (!handler || !s || handler.tool !== name)
-      throw new Error(`generated project is inconsistent for tool ${name}: run npm run generate`);
-    byName.set(
-      name,
-      Object.freeze({
-        name,
-        meta,
-        input: s.input as StandardSchemaWithJson<unknown>,
-        output: s.output as StandardSchemaWithJson<unknown> | undefined,
-        run: handler.run as PreparedTool["run"],
-      }),
-    );
+    const loadHandler = project.handlers[name];
+    const loadSchemas = project.schemas[name];
+    const inconsistent = () => new Error(`generated project is inconsistent for tool ${name}: run npm run generate`);
+    if (typeof loadHandler !== "function" || typeof loadSchemas !== "function") throw inconsistent();
+    let loading: Promise<LoadedTool> | undefined;
+    // A failed import stays failed (ES modules cache their errors): every call reports it alike.
+    const load = () =>
+      (loading ??= Promise.all([loadHandler(), loadSchemas()]).then(([handler, s]) => {
+        if (handler.tool !== name) throw inconsistent();
+        return Object.freeze({ input: s.input, output: s.output, run: handler.run as LoadedTool["run"] });
+      }));
+    byName.set(name, Object.freeze({ name, meta, load }));
   }
   const visible = project.tools.filter((t) => byName.has(t.name));
   const headers = new Map<string, { header: string; property: string }[]>();

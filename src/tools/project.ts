@@ -14,14 +14,19 @@ export interface ToolProject {
     readonly title?: string;
     readonly instructions?: string;
   };
+  /** Per tool, a loader of its validators (generated/validators/<Tool>.ts), called on its first call. */
   readonly schemas: {
-    readonly [name: string]: {
+    readonly [name: string]: () => Promise<{
       readonly input: StandardSchemaWithJson<unknown>;
       readonly output: StandardSchemaWithJson<unknown> | undefined;
-    };
+    }>;
   };
   readonly tools: readonly { readonly name: string; readonly [key: string]: unknown }[];
+  /** Per tool, a loader of its handler (src/handlers/<tool>.ts), called on its first call. */
   readonly handlers: {
-    readonly [name: string]: { readonly tool: string; readonly run: (input: never, ctx: never) => unknown };
+    readonly [name: string]: () => Promise<{
+      readonly tool: string;
+      readonly run: (input: never, ctx: never) => unknown;
+    }>;
   };
 }

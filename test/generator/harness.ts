@@ -19,7 +19,12 @@ export const GENERATED_FILES = [
   "schemas.ts",
   "tools-list.ts",
   "types.ts",
-  "validators.ts",
+  // one module of validators per tool of the shipped tools.yaml
+  "validators/CodebaseSearch.ts",
+  "validators/DocsCreate.ts",
+  "validators/LocalMemoryDelete.ts",
+  "validators/LocalMemorySearch.ts",
+  "validators/LocalMemoryStore.ts",
 ];
 
 /**

@@ -5,18 +5,19 @@ import { header, str } from "./header.js";
 export const handlerPath = (name: string): string => `src/handlers/${name}.ts`;
 
 /**
- * `generated/handlers.ts`: imports every handler and checks, at compile time, that the map is
- * complete and each handler was defined for its own tool.
+ * `generated/handlers.ts`: a loader for every tool's handler (the runtime imports a handler on its
+ * tool's first call), and the compile-time check that the map is complete and each handler was
+ * defined for its own tool.
  */
 export function emitHandlerMap(model: Model): string {
-  const imports = model.tools.map((t) => `import ${t.binding} from ${str(`../src/handlers/${t.name}.js`)};`);
-  const entries = model.tools.map((t) => `  ${str(t.name)}: ${t.binding},`);
-  return `${header(model, "The handler of every tool.")}import type { HandlerMap } from "./define-handler.js";
-${imports.join("\n")}
+  const entries = model.tools.map(
+    (t) => `  ${str(t.name)}: () => import(${str(`../src/handlers/${t.name}.js`)}).then((m) => m.default),`,
+  );
+  return `${header(model, "The handler of every tool, loaded on the tool's first call.")}import type { HandlerLoaders } from "./define-handler.js";
 
 export const handlers = {
 ${entries.join("\n")}
-} satisfies HandlerMap;
+} satisfies HandlerLoaders;
 `;
 }
 
@@ -42,6 +43,7 @@ export type HandlerContext<N extends ToolName> = HandlerContextOf<Project, N>;
 export type ToolInput<N extends ToolName> = ToolInputOf<Project, N>;
 export type ToolOutput<N extends ToolName> = ToolOutputOf<Project, N>;
 export type HandlerMap = HandlerMapOf<Project>;
+export type HandlerLoaders = { readonly [N in keyof HandlerMap]: () => Promise<HandlerMap[N]> };
 
 /** Defines the handler of tool \`name\`; see ${model.runtime === ".." ? "src/toolgate.ts" : "the toolgate README"}. */
 export const defineHandler = createDefineHandler<Project>();

@@ -21,35 +21,41 @@ function standalone(ajv: Ajv2020, exports: Record<string, string>): string {
   return code.replace(/;(?=(export |const |function ))/g, ";\n");
 }
 
+/** The module of one tool's validators, relative to generated/. */
+export const validatorModule = (ident: string): string => `validators/${ident}.ts`;
+
 /**
- * `generated/validators.ts`: every tool's input and output schema compiled once, here, into plain
- * functions, so the server compiles no schema at run time. Export names: `<Ident>Input` / `<Ident>Output`.
+ * `generated/validators/<Tool>.ts`, one module per tool: its input and output schema compiled once,
+ * here, into plain functions (exports `input` and `output`), so the server compiles no schema at run
+ * time. One module per tool, so a server loads the validators of the tools that are called, when
+ * they are first called, not the whole project's at start.
  */
-export function emitToolValidators(model: Model, compiled?: CompiledToolSchemas): string {
+export function emitToolValidators(model: Model, compiled?: CompiledToolSchemas): Map<string, string> {
   const keys = model.tools.flatMap((t) => [
     CompiledToolSchemas.key(t.name, "input"),
     ...(t.output ? [CompiledToolSchemas.key(t.name, "output")] : []),
   ]);
+  let ajv: Ajv2020;
   if (compiled && keys.every((k) => compiled.keys.has(k))) {
     // Every schema was compiled by the TOOLS004 check of this run, with these very options.
-    const exports: Record<string, string> = {};
+    ajv = compiled.ajv;
+  } else {
+    ajv = createToolAjv({ code: { source: true, esm: true, optimize: 1 } });
     for (const tool of model.tools) {
-      exports[`${tool.ident}Input`] = CompiledToolSchemas.key(tool.name, "input");
-      if (tool.output) exports[`${tool.ident}Output`] = CompiledToolSchemas.key(tool.name, "output");
+      ajv.addSchema(tool.input, CompiledToolSchemas.key(tool.name, "input"));
+      if (tool.output) ajv.addSchema(tool.output, CompiledToolSchemas.key(tool.name, "output"));
     }
-    return `${header(model, "Precompiled ajv validators of every tool's input and output schema.")}${PRELUDE}${standalone(compiled.ajv, exports)}\n`;
   }
-  const ajv = createToolAjv({ code: { source: true, esm: true, optimize: 1 } });
-  const exports: Record<string, string> = {};
+  const files = new Map<string, string>();
   for (const tool of model.tools) {
-    ajv.addSchema(tool.input, `tool:${tool.name}#input`);
-    exports[`${tool.ident}Input`] = `tool:${tool.name}#input`;
-    if (tool.output) {
-      ajv.addSchema(tool.output, `tool:${tool.name}#output`);
-      exports[`${tool.ident}Output`] = `tool:${tool.name}#output`;
-    }
+    const exports: Record<string, string> = { input: CompiledToolSchemas.key(tool.name, "input") };
+    if (tool.output) exports.output = CompiledToolSchemas.key(tool.name, "output");
+    files.set(
+      validatorModule(tool.ident),
+      `${header(model, `Precompiled ajv validators of ${tool.name}'s input and output schema (${tool.source}).`)}${PRELUDE}${standalone(ajv, exports)}\n`,
+    );
   }
-  return `${header(model, "Precompiled ajv validators of every tool's input and output schema.")}${PRELUDE}${standalone(ajv, exports)}\n`;
+  return files;
 }
 
 /** `generated/auth-schema.ts`: the auth.yaml schema, precompiled for the server's startup check. */
@@ -61,21 +67,26 @@ export function emitAuthValidator(model: Model, authSchema: object): string {
 }
 
 /**
- * `generated/schemas.ts`: each tool's validators as Standard Schema objects (what the SDK takes),
- * whose JSON Schema is the very schema published in `tools/list`.
+ * `generated/schemas.ts`: for each tool, a loader of its validators as Standard Schema objects (what
+ * the SDK takes), whose JSON Schema is the very schema published in `tools/list`. The runtime calls a
+ * tool's loader on the tool's first call.
  */
 export function emitStandardSchemas(model: Model): string {
   const entries = model.tools.map((t, i) => {
-    const input = `standardSchema<ToolTypes[${JSON.stringify(t.name)}]["input"]>(validators.${t.ident}Input, tools[${i}]!.inputSchema)`;
-    const output = t.output
-      ? `standardSchema<ToolTypes[${JSON.stringify(t.name)}]["output"]>(validators.${t.ident}Output, tools[${i}]!.outputSchema)`
-      : "undefined";
-    return `  ${JSON.stringify(t.name)}: {\n    input: ${input},\n    output: ${output},\n  },`;
+    const types = `ToolTypes[${JSON.stringify(t.name)}]`;
+    const module = JSON.stringify(`./${validatorModule(t.ident).replace(/\.ts$/, ".js")}`);
+    const output = t.output ? `standardSchema<${types}["output"]>(v.output, tools[${i}]!.outputSchema)` : "undefined";
+    return `  ${JSON.stringify(t.name)}: async () => {
+    const v = await import(${module});
+    return {
+      input: standardSchema<${types}["input"]>(v.input, tools[${i}]!.inputSchema),
+      output: ${output},
+    };
+  },`;
   });
-  return `${header(model, "Standard Schema objects over the precompiled validators.")}import { standardSchema } from "${model.runtime}/src/tools/standard-schema.js";
+  return `${header(model, "Each tool's validators as Standard Schema objects, loaded on the tool's first call.")}import { standardSchema } from "${model.runtime}/src/tools/standard-schema.js";
 import { tools } from "./tools-list.js";
 import type { ToolTypes } from "./types.js";
-import * as validators from "./validators.js";
 
 export const schemas = {
 ${entries.join("\n")}

@@ -1,0 +1,86 @@
+/**
+ * A tool's code (handler and validators) is loaded on the tool's first call, once: start-up loads
+ * metadata only. A handler module that throws while loading costs that tool only, with an internal
+ * error naming the request id, and the failure is logged. Served from test/fixtures/projects/lazy.
+ */
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { runGenerator } from "../../scripts/generator/pipeline.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+import type { ToolProject } from "../../src/tools/project.js";
+import { legacy, modern, rpc } from "../helpers/server.js";
+
+const REPO = join(import.meta.dirname, "..", "..");
+const loads = globalThis as { __toolgateLazyLoads?: number };
+let root: string;
+let server: RunningServer;
+let mcpUrl: string;
+const logged: { msg?: string; err?: { message?: string } }[] = [];
+
+beforeAll(async () => {
+  await mkdir(join(REPO, "test", ".tmp"), { recursive: true });
+  root = await mkdtemp(join(REPO, "test", ".tmp", "lazy-"));
+  await cp(join(REPO, "test", "fixtures", "projects", "lazy"), root, { recursive: true });
+  const runtime = relative(join(root, "src"), join(REPO, "src")).split("\\").join("/");
+  await writeFile(
+    join(root, "src", "toolgate.ts"),
+    `export { defineHandler } from "../generated/define-handler.js";\nexport { ToolError } from "${runtime}/tools/errors.js";\n`,
+  );
+  const generated = await runGenerator({ root, mode: "write", toolgateRoot: REPO, configurationDocs: false, env: {} });
+  expect(generated.diagnostics).toEqual([]);
+  const { project } = (await import(join(root, "generated", "project.ts"))) as { project: ToolProject };
+  const logger = pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+  server = await startServer({
+    project,
+    authFile: join(root, "auth.yaml"),
+    env: { DATA_DIR: join(root, "data") },
+    server: { port: 0, host: "127.0.0.1" },
+    logger,
+  });
+  mcpUrl = `${server.url}/mcp`;
+});
+afterAll(async () => {
+  await server?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+it("loads no handler at start; tools/list needs none", async () => {
+  expect(loads.__toolgateLazyLoads).toBeUndefined();
+  const { message, headers } = modern("tools/list");
+  const res = await rpc(mcpUrl, message, headers);
+  expect(res.body.result.tools.map((t: { name: string }) => t.name)).toEqual(["counted", "broken"]);
+  expect(loads.__toolgateLazyLoads).toBeUndefined();
+});
+
+it("loads a tool's code on its first call, once, and validates with it", async () => {
+  for (const [i, build] of [modern, legacy, modern].entries()) {
+    const { message, headers } = build("tools/call", { name: "counted", arguments: { text: `call ${i}` } });
+    const res = await rpc(mcpUrl, message, headers);
+    expect(res.body.result.content[0].text).toBe(`loaded 1 time(s): call ${i}`);
+  }
+  const { message, headers } = modern("tools/call", { name: "counted", arguments: { text: "far too long" } });
+  const res = await rpc(mcpUrl, message, headers);
+  expect(res.body.result).toMatchObject({ isError: true });
+  expect(res.body.result.content[0].text).toContain("/text must NOT have more than 10 characters");
+  expect(loads.__toolgateLazyLoads).toBe(1);
+});
+
+it("a handler module that throws while loading fails that tool only, and is logged", async () => {
+  for (let i = 0; i < 2; i++) {
+    const { message, headers } = modern("tools/call", { name: "broken", arguments: {} });
+    const res = await rpc(mcpUrl, message, headers);
+    expect(res.status).toBe(200);
+    expect(res.body.result.isError).toBe(true);
+    expect(res.body.result.content[0].text).toMatch(
+      /^Tool broken failed with an internal error \(request id [0-9a-f-]{36}\)\.$/,
+    );
+  }
+  expect(logged.filter((l) => l.msg === "tool code failed to load").map((l) => l.err?.message)).toEqual([
+    "this handler module cannot load",
+    "this handler module cannot load",
+  ]);
+  const { message, headers } = modern("tools/call", { name: "counted", arguments: { text: "still" } });
+  expect((await rpc(mcpUrl, message, headers)).body.result.content[0].text).toBe("loaded 1 time(s): still");
+});
