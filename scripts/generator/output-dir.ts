@@ -21,17 +21,55 @@ async function listFiles(dir: string, base = dir): Promise<string[]> {
   return out.sort();
 }
 
+/** The text of each of `names` under `dir` (absent when the file cannot be read). */
+async function readAll(dir: string, names: string[]): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  await inParallel(names, async (name) => {
+    const text = await readFile(join(dir, name), "utf8").catch(() => undefined);
+    if (text !== undefined) texts.set(name, text);
+  });
+  return texts;
+}
+
 /** Compares rendered files with what is on disk in `dir`, writing nothing. */
 export async function compareWithDisk(dir: string, files: RenderedFiles): Promise<Drift> {
   const onDisk = await listFiles(dir);
   const drift: Drift = { stale: [], missing: [], extra: [] };
+  const current = await readAll(dir, [...files.keys()]);
   for (const [name, content] of files) {
-    const current = await readFile(join(dir, name), "utf8").catch(() => undefined);
-    if (current === undefined) drift.missing.push(name);
-    else if (current !== content) drift.stale.push(name);
+    const text = current.get(name);
+    if (text === undefined) drift.missing.push(name);
+    else if (text !== content) drift.stale.push(name);
   }
   drift.extra = onDisk.filter((f) => !files.has(f));
   return drift;
+}
+
+/**
+ * Runs `task` on every item, `limit` at a time (one write after another costs a round trip to the
+ * thread pool each: seconds for a few thousand files). Every started task settles before this
+ * returns; after a failure no new one starts, and the first failure is thrown.
+ */
+export async function inParallel<T>(
+  items: Iterable<T>,
+  task: (item: T) => Promise<unknown>,
+  limit = 16,
+): Promise<void> {
+  const queue = [...items];
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < queue.length && !failure) {
+      const item = queue[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 /**
@@ -44,12 +82,10 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
   const staging = join(parent, `.${basename(dir)}.new-${tag}`);
   const previous = join(parent, `.${basename(dir)}.old-${tag}`);
   try {
-    for (const [name, content] of files) {
-      const path = join(staging, name);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, content);
-    }
     await mkdir(staging, { recursive: true });
+    for (const folder of new Set([...files.keys()].map((name) => dirname(join(staging, name)))))
+      await mkdir(folder, { recursive: true });
+    await inParallel(files, ([name, content]) => writeFile(join(staging, name), content));
     const hadPrevious = await rename(dir, previous).then(
       () => true,
       (e: NodeJS.ErrnoException) => {
@@ -87,10 +123,11 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
 /** Names of `files` (relative to `root`) whose content on disk differs (stale) or that are absent (missing). */
 export async function compareFiles(root: string, files: RenderedFiles): Promise<Omit<Drift, "extra">> {
   const drift: Omit<Drift, "extra"> = { stale: [], missing: [] };
+  const current = await readAll(root, [...files.keys()]);
   for (const [name, content] of files) {
-    const current = await readFile(join(root, name), "utf8").catch(() => undefined);
-    if (current === undefined) drift.missing.push(name);
-    else if (current !== content) drift.stale.push(name);
+    const text = current.get(name);
+    if (text === undefined) drift.missing.push(name);
+    else if (text !== content) drift.stale.push(name);
   }
   return drift;
 }

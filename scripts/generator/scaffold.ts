@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Diagnostic } from "../../src/config/diagnostics.js";
 import { handlerPath } from "./emit/handlers.js";
 import type { Model, ToolModel } from "./normalise.js";
+import { inParallel } from "./output-dir.js";
 
 /** The stub a new tool's handler starts as: it compiles, and answers a clear "not implemented" until filled in. */
 export function handlerStub(tool: ToolModel): string {
@@ -57,7 +58,7 @@ export function orphanDiagnostics(orphans: string[], toolsFile: string): Diagnos
  */
 export async function scaffold(root: string, missing: ToolModel[], created: string[] = []): Promise<string[]> {
   if (missing.length > 0) await mkdir(join(root, "src", "handlers"), { recursive: true });
-  for (const tool of missing) {
+  await inParallel(missing, async (tool) => {
     const path = handlerPath(tool.name);
     try {
       // O_EXCL: fails if the file appeared meanwhile, so user code is never overwritten.
@@ -71,6 +72,9 @@ export async function scaffold(root: string, missing: ToolModel[], created: stri
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-  }
+  });
+  // Written in parallel: report them in tools.yaml order, as before.
+  const order = new Map(missing.map((tool, i) => [handlerPath(tool.name), i]));
+  created.sort((a, b) => (order.get(a) ?? -1) - (order.get(b) ?? -1));
   return created;
 }
