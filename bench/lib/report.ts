@@ -78,6 +78,8 @@ export function computeRatios(modes: Record<string, ModeResult>): Record<string,
     "anonymous/tmcp": modeRatio(modes, "anonymous", "tmcp"),
     "oauth2/tmcp": modeRatio(modes, "oauth2", "tmcp"),
     "oauth2-oidc/anonymous": modeRatio(modes, "oauth2-oidc", "anonymous"),
+    "oauth2/anonymous+token-bytes": modeRatio(modes, "oauth2", "anonymous+token-bytes"),
+    "anonymous+token-bytes/anonymous": modeRatio(modes, "anonymous+token-bytes", "anonymous"),
     "oauth2-nocache/oauth2": modeRatio(modes, "oauth2-nocache", "oauth2"),
     "api-key/anonymous": modeRatio(modes, "api-key", "anonymous"),
     "baseline/tmcp": modeRatio(modes, "baseline", "tmcp"),
@@ -138,6 +140,11 @@ export function checkTargets(
     info("(b)/(t) anonymous / tmcp", "anonymous/tmcp"),
     info("(c)/(t) oauth2 / tmcp", "oauth2/tmcp"),
     info("(c′)/(b) oauth2 with an external issuer (no dev AS) / anonymous", "oauth2-oidc/anonymous"),
+    info(
+      "(c)/(b″) oauth2 / anonymous carrying the same token's bytes (the auth work alone)",
+      "oauth2/anonymous+token-bytes",
+    ),
+    info("(b″)/(b) what the bearer token's bytes cost an anonymous request", "anonymous+token-bytes/anonymous"),
     info("(d)/(c) token cache off / on", "oauth2-nocache/oauth2"),
     info("(e)/(b) api-key / anonymous", "api-key/anonymous"),
     info("(a)/(t) SDK v2 / tmcp", "baseline/tmcp"),
@@ -181,7 +188,7 @@ function modeRows(modes: Record<string, ModeResult>): string[][] {
     f1(m.p50At50),
     f1(m.p99At50),
     f0(m.rssMiB),
-    m.failed ? (m.failure ?? "").slice(0, 80) : m.toolErrors > 0 ? "isError result (stand-in call)" : "",
+    m.failed ? (m.failure ?? "").slice(0, 80) : m.toolErrors > 0 ? "isError results" : "",
   ]);
 }
 
@@ -323,7 +330,7 @@ export function markdownReport(results: Results): string {
     "",
     `Every mode runs in a fresh server process per round; modes are interleaved (all modes, then all again), ${run.rounds} round${run.rounds > 1 ? "s" : ""}, and each figure is the median over rounds. Per round: ${run.warmupSec} s warm-up, ${run.saturationSec} s at saturation with ${run.connections} connections, then ${run.fixedSec} s at a fixed offered load of 50 % of that round's SDK v2 baseline capacity (autocannon \`overallRate\`). CPU µs/req is the server's user + system CPU time (all threads, /proc/<pid>/stat) during the saturation run divided by the requests answered: it is less sensitive than req/s to other processes competing for the core (though in a VM it still counts time the hypervisor steals), so on a busy machine read the CPU ratios beside the req/s ones. Resident memory is VmRSS of the server after the runs. Servers: ${run.servers}. Every answer is checked: a 2xx carrying a JSON-RPC result, else the mode fails. Ratios are taken per round (the two modes ran minutes apart at most) and the median of those is reported.`,
     "",
-    `The baselines are called with \`${run.baselineTool}\`. toolgate serves only the repository's generated project today, so it is called with \`${run.toolgateTool}\`; the real search (one regex worker per call, one-file CODEBASE_ROOT) is the informational mode \`anonymous+search\`. toolgate logs at \`${run.logLevel}\` (one audit line per tools/call). ${run.note ?? ""}`.trim(),
+    `The baselines are called with \`${run.baselineTool}\`; toolgate with \`${run.toolgateTool}\`, the same trivial tool generated from a toolgate project. The real search (one regex worker per call, one-file CODEBASE_ROOT) is the informational mode \`anonymous+search\`. toolgate logs at \`${run.logLevel}\` (one audit line per tools/call). ${run.note ?? ""}`.trim(),
     "",
     "## tools/call",
     "",
@@ -335,8 +342,9 @@ export function markdownReport(results: Results): string {
     "",
     "Reading the table:",
     "",
-    "- (c) mounts the development authorization server in the server process, as `AUTH_MODE=oauth2` without a configured issuer does. Its oidc-provider keeps an `AsyncLocalStorage`, which on Node 20 turns on promise hooks for the whole process: every promise of every request pays for them. (c′) is the production shape (an external issuer, no development server) and the fairer oauth2 figure.",
-    "- toolgate's stand-in call runs the whole request path and the handler, which refuses at once by throwing (a `ToolError` after a `SyntaxError`): two exceptions a trivial tool would not raise.",
+    "- (c) runs the development authorization server, as `AUTH_MODE=oauth2` without a configured issuer does: in a worker thread behind a local proxy (src/dev-as/worker-host.ts), because its oidc-provider keeps an `AsyncLocalStorage` that on Node 20 turns on promise hooks for every promise of the process. (c′) trusts an external issuer instead (the production shape).",
+    "- (b″) is anonymous with each request carrying the same kind of bearer token, which the mode never reads: (c)/(b″) is the auth work alone (credential, SHA-256 cache key, decision, audit fields), (b″)/(b) what ~1 KB more per request costs the HTTP layer.",
+    "- A plain JSON POST to /mcp is served without the express router and body-parser (src/http/app.ts, answers compared with the express route in test/integration/http-fast-path.test.ts); 2025-era requests go through toolgate's one-exchange transport (src/mcp/legacy-exchange.ts: JSON unless the tool streams) instead of the SDK's legacy fallback (SSE for every answer); 2026-07-28 requests through the SDK's `createMcpHandler`.",
     "",
     "## Targets",
     "",
@@ -376,7 +384,7 @@ export function markdownReport(results: Results): string {
   const codegen = results.codegen;
   if (codegen && !("error" in codegen)) {
     sections.push(
-      '`runGenerator({root, mode: "write"})` on temp projects of N tools shaped like the shipped `codebase.search` (each with its own bounds, so no two schemas are alike), in a child process pinned to one core (module loading excluded). Then the project is served as `npm start` serves one — its TypeScript made JavaScript (esbuild, types erased file by file), toolgate\'s runtime compiled with tsc, plain node pinned to the server core, AUTH_MODE=anonymous: start is spawn → first 200 on /healthz; a tool\'s handler and validators load on its first call (timed, then the next call); tools/list latency is one connection for 2 s; memory is VmRSS after that.',
+      "`runGenerator({root, mode: \"write\"})` on temp projects of N tools shaped like the shipped `codebase.search` (each with its own bounds, so no two schemas are alike), in a child process pinned to one core (module loading excluded). Then the project is served as `npm start` serves one — its TypeScript made JavaScript (esbuild, types erased file by file), toolgate's runtime compiled with tsc, plain node pinned to the server core, AUTH_MODE=anonymous: start is spawn → first 200 on /healthz; a tool's handler and validators load on its first call (timed, then the next call); tools/list latency is one connection for 2 s; memory is VmRSS after that.",
       "",
       mdTable(
         [
