@@ -74,10 +74,10 @@ if (args["report-only"]) {
 const quick = args.quick;
 const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
 const settings = {
-  rounds: num(args.rounds, quick ? 1 : 2),
-  warmupSec: num(args.warmup, quick ? 0.75 : 1.5),
-  saturationSec: num(args.saturation, quick ? 1.5 : 5),
-  fixedSec: num(args.fixed, quick ? 1 : 3),
+  rounds: num(args.rounds, quick ? 1 : 3),
+  warmupSec: num(args.warmup, quick ? 0.75 : 1),
+  saturationSec: num(args.saturation, quick ? 1.5 : 3.5),
+  fixedSec: num(args.fixed, quick ? 1 : 2),
   connections: num(args.connections, 50),
 };
 const codegenSizes = (args["codegen-sizes"] ?? (quick ? "10,100" : "10,100,1000")).split(",").map(Number);
