@@ -119,13 +119,25 @@ async function runMode(
   }
 }
 
+/**
+ * The order of a round: the SDK v2 baseline first (its capacity sets the fixed load), the others
+ * rotated by one place per round, so no mode always runs right after the baseline or last — on a
+ * busy machine the place in a round alone moved req/s by tens of percent.
+ */
+function roundOrder(modes: Mode[], round: number): Mode[] {
+  const first = modes.filter((m) => m.key === "baseline");
+  const rest = modes.filter((m) => m.key !== "baseline");
+  const shift = rest.length === 0 ? 0 : (round - 1) % rest.length;
+  return [...first, ...rest.slice(shift), ...rest.slice(0, shift)];
+}
+
 export async function runThroughput(ctx: ModeContext, options: ThroughputOptions): Promise<Record<string, ModeResult>> {
   const modes = MODES.filter((m) => !options.only || options.only.includes(m.key));
   const perMode = new Map<string, RoundResult[]>(modes.map((m) => [m.key, []]));
   for (let round = 1; round <= options.rounds; round++) {
     // The 50 % load of every mode is half of this round's SDK v2 baseline (2026-07-28) capacity.
     let rate: number | undefined;
-    for (const mode of modes) {
+    for (const mode of roundOrder(modes, round)) {
       if (mode.once && round > 1) continue;
       let result: RoundResult;
       try {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
 import type { AuthConfig } from "../config/auth-config.js";
 import type { McpGate } from "../http/app.js";
 import type { RpcCall } from "../http/jsonrpc.js";
@@ -20,6 +21,7 @@ export interface GateOptions {
   verifier: JwtVerifier | undefined;
   apiKey(key: string): ApiKeyMatch | undefined;
   challenge: ChallengeContext;
+  audit: AuditLog;
 }
 
 /** ChatGPT marks its tools/call with `openai/*` keys in `_meta`; its user agent names it too. */
@@ -108,7 +110,7 @@ export function createAuthGate(options: GateOptions): McpGate {
       single !== undefined &&
       (config.challengeDelivery === "tool-result" || (config.challengeDelivery === "auto" && fromChatGpt(single, req)));
     const principal = decision.allow ? decision.principal : undefined;
-    audit(base.log, res, config, calls, principal, decision.allow ? undefined : decision.refusal);
+    options.audit(base, res, calls, principal, decision.allow ? undefined : decision.refusal);
 
     if (!decision.allow) {
       const { refusal } = decision;
@@ -153,9 +155,9 @@ export function createAuthGate(options: GateOptions): McpGate {
 }
 
 /** Mode `anonymous`: credentials are not read; only tools allowing noauth exist in the catalogue. */
-export function createAnonymousGate(config: AuthConfig): McpGate {
+export function createAnonymousGate(audit: AuditLog): McpGate {
   return async (_req, res, calls, base) => {
-    audit(base.log, res, config, calls, undefined, undefined);
+    audit(base, res, calls, undefined, undefined);
     return {
       ...base,
       principal: undefined,
@@ -164,35 +166,51 @@ export function createAnonymousGate(config: AuthConfig): McpGate {
   };
 }
 
-/** One structured line per tools/call decision: never a token or a key. */
-function audit(
-  log: McpRequestState["log"],
-  res: ServerResponse,
-  config: AuthConfig,
-  calls: readonly RpcCall[],
-  principal: McpRequestState["principal"],
-  refusal: Refusal | undefined,
-) {
-  const toolCalls = calls.filter((c) => c.method === "tools/call");
-  if (toolCalls.length === 0) return;
-  const started = performance.now();
-  res.once("close", () => {
-    for (const call of toolCalls) {
-      log.info(
-        {
-          audit: "tools/call",
-          tool: call.target,
-          subject: principal?.subject,
-          client: principal?.clientId,
-          via: principal?.via,
-          mode: config.mode,
-          decision: refusal ? "deny" : "allow",
-          status: refusal?.status,
-          missing: refusal?.missing,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-        },
-        "tool call decision",
-      );
+/**
+ * One structured line per tools/call decision: never a token or a key. The fields that do not change
+ * between requests (the mode; the caller's subject, client and credential kind) are pino bindings,
+ * serialised once per caller instead of on every line.
+ */
+export function createAuditLog(logger: Logger, config: AuthConfig) {
+  const root = logger.child({ audit: "tools/call", mode: config.mode });
+  const byPrincipal = new WeakMap<Principal, Logger>();
+  const loggerOf = (principal: Principal | undefined): Logger => {
+    if (!principal) return root;
+    let bound = byPrincipal.get(principal);
+    if (!bound) {
+      bound = root.child({ subject: principal.subject, client: principal.clientId, via: principal.via });
+      byPrincipal.set(principal, bound);
     }
-  });
+    return bound;
+  };
+  return (
+    base: { requestId: string },
+    res: ServerResponse,
+    calls: readonly RpcCall[],
+    principal: Principal | undefined,
+    refusal: Refusal | undefined,
+  ): void => {
+    if (!calls.some((c) => c.method === "tools/call") || !root.isLevelEnabled("info")) return;
+    const started = performance.now();
+    res.once("close", () => {
+      const log = loggerOf(principal);
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      for (const call of calls) {
+        if (call.method !== "tools/call") continue;
+        log.info(
+          {
+            reqId: base.requestId,
+            tool: call.target,
+            decision: refusal ? "deny" : "allow",
+            status: refusal?.status,
+            missing: refusal?.missing,
+            ms,
+          },
+          "tool call decision",
+        );
+      }
+    });
+  };
 }
+
+export type AuditLog = ReturnType<typeof createAuditLog>;

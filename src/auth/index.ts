@@ -10,7 +10,7 @@ import type { McpGate } from "../http/app.js";
 import type { ToolInfo } from "../tools/catalogue.js";
 import { createApiKeyVerifier } from "./api-keys.js";
 import type { ChallengeContext } from "./challenge.js";
-import { createAnonymousGate, createAuthGate } from "./gate.js";
+import { createAnonymousGate, createAuditLog, createAuthGate } from "./gate.js";
 import { discoverIssuerMetadata } from "./jwt/issuer-discovery.js";
 import { createJwtVerifier, type JwtVerifier } from "./jwt-verifier.js";
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from "./protected-resource-metadata.js";
@@ -56,7 +56,8 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
   const { config, logger } = options;
   const byName = new Map(options.tools.map((t) => [t.name, t]));
   if (config.mode === "anonymous") {
-    return { gate: createAnonymousGate(config), routes: () => {}, issuers: [], close: async () => {} };
+    const audit = createAuditLog(logger, config);
+    return { gate: createAnonymousGate(audit), routes: () => {}, issuers: [], close: async () => {} };
   }
 
   const issuers: IssuerConfig[] = [...config.issuers];
@@ -145,6 +146,7 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       verifier,
       apiKey: createApiKeyVerifier(config.apiKeys.keys),
       challenge,
+      audit: createAuditLog(logger, config),
     }),
     routes(app) {
       if (!wantsOAuth) return;

@@ -116,8 +116,8 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
     if (closed) throw new TokenVerificationError("VERIFIER_CLOSED");
     if (typeof token !== "string") throw new TokenVerificationError("TOKEN_MALFORMED");
     if (token.length > MAX_TOKEN_LENGTH) throw new TokenVerificationError("TOKEN_TOO_LARGE");
-    if (!COMPACT_JWS.test(token)) throw new TokenVerificationError("TOKEN_MALFORMED");
 
+    // A hit is this exact string verified before, so its shape needs no second look.
     const cacheKey = cache === undefined ? undefined : tokenCacheKey(token);
     if (cache !== undefined && cacheKey !== undefined) {
       const hit = cache.get(cacheKey);
@@ -127,6 +127,7 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
       }
       stats.cacheMisses++;
     }
+    if (!COMPACT_JWS.test(token)) throw new TokenVerificationError("TOKEN_MALFORMED");
     const { token: verified, validUntilMs } = await route(token).verify(token);
     if (cache !== undefined && cacheKey !== undefined) cache.set(cacheKey, verified, validUntilMs);
     return verified;

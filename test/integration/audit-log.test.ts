@@ -1,0 +1,58 @@
+/**
+ * The audit line of every tools/call decision: who (subject, client, credential kind), what (tool),
+ * the decision and its status, the request id — and never the credential itself.
+ */
+import pino from "pino";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { project } from "../../generated/project.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+import { legacy, modern, rpc } from "../helpers/server.js";
+
+const API_KEY = "tgk_auditlog0123456789abcdefghijk";
+const lines: Record<string, unknown>[] = [];
+let server: RunningServer;
+let mcpUrl: string;
+
+beforeAll(async () => {
+  server = await startServer({
+    project,
+    env: { AUTH_MODE: "optional", MCP_API_KEY: API_KEY, DATA_DIR: "test/.tmp/audit-data" },
+    server: { port: 0, host: "127.0.0.1" },
+    logger: pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+  });
+  mcpUrl = `${server.url}/mcp`;
+});
+afterAll(() => server?.close());
+
+const audits = () => lines.filter((l) => l.audit === "tools/call");
+
+it("logs each tools/call decision with the caller and the request id, never the key", async () => {
+  const before = audits().length;
+  const anonymous = modern("tools/call", { name: "docs.create", arguments: { title: "x", body: "y" } });
+  const refused = await rpc(mcpUrl, anonymous.message, anonymous.headers);
+  expect(refused.status).toBe(401);
+  const signedIn = legacy("tools/call", { name: "codebase.search", arguments: { query: "zzz-no-match", limit: 1 } });
+  const allowed = await rpc(mcpUrl, signedIn.message, { ...signedIn.headers, "x-api-key": API_KEY });
+  expect(allowed.status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // lines are written when the response closes
+  const [deny, allow] = audits().slice(before);
+  expect(deny).toMatchObject({
+    audit: "tools/call",
+    mode: "optional",
+    tool: "docs.create",
+    decision: "deny",
+    status: 401,
+    reqId: refused.headers.get("x-request-id"),
+  });
+  expect(deny?.subject).toBeUndefined();
+  expect(allow).toMatchObject({
+    audit: "tools/call",
+    mode: "optional",
+    tool: "codebase.search",
+    decision: "allow",
+    subject: "env", // the name auth.yaml gives the key from MCP_API_KEY
+    via: "api-key",
+    reqId: allowed.headers.get("x-request-id"),
+  });
+  expect(JSON.stringify(lines)).not.toContain(API_KEY);
+});
