@@ -106,7 +106,8 @@ export function createAuthGate(options: GateOptions): McpGate {
     });
     const single =
       calls.length === 1 && calls[0]?.method === "tools/call" && calls[0].id != null ? calls[0] : undefined;
-    const inBand =
+    // Only a refusal needs to know how it is delivered: asked then, not on every allowed call.
+    const inBand = () =>
       single !== undefined &&
       (config.challengeDelivery === "tool-result" || (config.challengeDelivery === "auto" && fromChatGpt(single, req)));
     const principal = decision.allow ? decision.principal : undefined;
@@ -114,7 +115,7 @@ export function createAuthGate(options: GateOptions): McpGate {
 
     if (!decision.allow) {
       const { refusal } = decision;
-      if (!(inBand && (refusal.status === 401 || refusal.status === 403))) {
+      if (!((refusal.status === 401 || refusal.status === 403) && inBand())) {
         sendHttp(res, refusal, challenge, calls[0]?.id);
         return undefined;
       }
@@ -147,7 +148,7 @@ export function createAuthGate(options: GateOptions): McpGate {
           "handler asked for step-up",
         );
         const result = refusalToolResult(refusal, challenge);
-        return inBand || !single ? { result } : { result, http: refusalHttp(refusal, challenge, single.id) };
+        return !single || inBand() ? { result } : { result, http: refusalHttp(refusal, challenge, single.id) };
       },
     };
     return state;
