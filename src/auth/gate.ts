@@ -45,11 +45,12 @@ function principalOf<T extends object>(source: T, make: (source: T) => Principal
   return principal;
 }
 
-async function authenticate(
+/** Synchronous for every credential but a bearer token that is not in the token cache yet. */
+function authenticate(
   req: IncomingMessage,
   options: GateOptions,
   log: McpRequestState["log"],
-): Promise<CallerState> {
+): CallerState | Promise<CallerState> {
   const { config } = options;
   const credential = extractCredential(req, {
     apiKeyHeader: config.apiKeys.header,
@@ -72,17 +73,23 @@ async function authenticate(
     case "bearer": {
       if (config.mode === "api-key") return { kind: "unsupported" };
       if (!options.verifier) return { kind: "invalid" };
-      try {
-        const token = await options.verifier.verify(credential.token);
-        return { kind: "authenticated", principal: principalOf(token, tokenPrincipal) };
-      } catch (error) {
-        if (!(error instanceof TokenVerificationError)) throw error;
-        // The stable code says why (expired, wrong audience, unknown issuer…); never the token.
-        log.info({ tokenError: error.code }, "access token refused");
-        if (error.kind === "unavailable") return { kind: "unavailable", retryAfterSec: error.retryAfterSec ?? 30 };
-        return { kind: "invalid" };
-      }
+      const known = options.verifier.cached(credential.token);
+      if (known) return { kind: "authenticated", principal: principalOf(known, tokenPrincipal) };
+      return verifyBearer(options.verifier, credential.token, log);
     }
+  }
+}
+
+async function verifyBearer(verifier: JwtVerifier, raw: string, log: McpRequestState["log"]): Promise<CallerState> {
+  try {
+    const token = await verifier.verify(raw);
+    return { kind: "authenticated", principal: principalOf(token, tokenPrincipal) };
+  } catch (error) {
+    if (!(error instanceof TokenVerificationError)) throw error;
+    // The stable code says why (expired, wrong audience, unknown issuer…); never the token.
+    log.info({ tokenError: error.code }, "access token refused");
+    if (error.kind === "unavailable") return { kind: "unavailable", retryAfterSec: error.retryAfterSec ?? 30 };
+    return { kind: "invalid" };
   }
 }
 
@@ -95,7 +102,8 @@ function sendHttp(res: ServerResponse, refusal: Refusal, challenge: ChallengeCon
 export function createAuthGate(options: GateOptions): McpGate {
   const { config, challenge } = options;
   return async (req, res, calls, base) => {
-    const caller = await authenticate(req, options, base.log);
+    const authenticated = authenticate(req, options, base.log);
+    const caller = authenticated instanceof Promise ? await authenticated : authenticated;
     const decision = decide({
       mode: config.mode,
       caller,

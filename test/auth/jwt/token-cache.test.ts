@@ -59,6 +59,26 @@ describe("verifier with the token cache", () => {
     verifier.close();
   });
 
+  it("answers cached() without awaiting for exactly the tokens it verified, until they expire", async () => {
+    let now = Date.now();
+    const verifier = await verifierFor([issuerOptions(idp)], {
+      tokenCache: { enabled: true, maxEntries: 100 },
+      now: () => now,
+    });
+    const exp = nowSec() + 30;
+    const token = idp.token({ exp });
+    expect(verifier.cached(token)).toBeUndefined(); // never verified: the caller must verify()
+    const verified = await verifier.verify(token);
+    expect(verifier.cached(token)).toBe(verified);
+    // Another signature on the same header and payload is another string: not in the cache.
+    const [header, payload] = token.split(".");
+    expect(verifier.cached(`${header}.${payload}.${"A".repeat(342)}`)).toBeUndefined();
+    now = exp * 1000 + 1;
+    expect(verifier.cached(token)).toBeUndefined();
+    verifier.close();
+    expect(verifier.cached(token)).toBeUndefined();
+  });
+
   it("verifies every time when the cache is disabled", async () => {
     const verifier = await verifierFor([issuerOptions(idp)], { tokenCache: { enabled: false, maxEntries: 100 } });
     const token = idp.token();
@@ -66,6 +86,7 @@ describe("verifier with the token cache", () => {
     const second = await verifier.verify(token);
     expect(second).not.toBe(first);
     expect(second).toEqual(first);
+    expect(verifier.cached(token)).toBeUndefined();
     expect(verifier.stats).toMatchObject({ cacheHits: 0, cacheMisses: 0 });
     verifier.close();
   });
