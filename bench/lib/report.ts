@@ -361,7 +361,7 @@ export function markdownReport(results: Results): string {
     "",
     "## Targets",
     "",
-    "The four ratio targets are checked on paired runs (bench/scenarios/paired.ts): the two servers of a ratio run at the same time, both pinned to the server core, each saturated by its own 50 connections, so whatever else the machine does in those seconds slows both alike; the scheduler gives each process half the core, so the ratio of their req/s is the inverse ratio of their CPU per request. The sequential ratio from the interleaved rounds above is in the note.",
+    "The four ratio targets are checked on paired runs (bench/scenarios/paired.ts): the two servers of a ratio run at the same time, both pinned to the server core, each saturated by its own 50 connections, so whatever else the machine does in those seconds slows both alike; the scheduler gives each process half the core, so the ratio of their req/s is the inverse ratio of their CPU per request. The sequential ratio from the interleaved rounds above is in the note; the informational (INFO) ratios are sequential only, and move by tens of percent between runs on a busy machine.",
     "",
     mdTable(["target", "value", "goal", "status", "note"], targetRows(results.targets)),
     "",
