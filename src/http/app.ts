@@ -182,7 +182,10 @@ export function createApp(options: AppOptions): HttpApp {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res
+    .writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) })
+    .end(text);
 }
 
 /** POST /mcp with a plain `application/json` body (UTF-8, not compressed). */

@@ -144,7 +144,9 @@ class ExchangeTransport implements Transport {
     } else if (!this.hooks.beforeAnswer()) {
       const answers = this.order.map((id) => this.answers.get(id));
       const body = JSON.stringify(this.batch ? answers : answers[0]);
-      this.res.writeHead(200, { "Content-Type": "application/json" }).end(body);
+      this.res
+        .writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) })
+        .end(body);
     }
     this.completed = true;
     this.settle();
