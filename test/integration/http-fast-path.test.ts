@@ -108,6 +108,7 @@ describe("2025-era answers", () => {
     const res = await rpc(server.mcpUrl, message, headers);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/json");
+    expect(Number(res.headers.get("content-length"))).toBe(Buffer.byteLength(JSON.stringify(res.body)));
     expect(res.body).toMatchObject({
       jsonrpc: "2.0",
       id: 1,
