@@ -64,12 +64,14 @@ async function serveFigures(root: string, dir: string, tools: number): Promise<S
     const request = mcpRequest(MODERN, "tools/list", {});
     const probe = await send(server.base, request);
     if (probe.status !== 200 || verdict(probe.body) === "bad") throw new Error(`tools/list failed: ${probe.status}`);
-    const call = mcpRequest(MODERN, "tools/call", { name: scaleToolName(1, tools), arguments: { query: "x" } });
+    const name = scaleToolName(1, tools);
+    const call = mcpRequest(MODERN, "tools/call", { name, arguments: { query: "x" } });
     const timed = async () => {
       const started = performance.now();
       const answer = await send(server.base, call);
-      // The stub handler answers "not implemented" (an isError result): a 200 with a JSON-RPC result.
-      if (answer.status !== 200 || !answer.body.includes('"result"'))
+      // The generated stub's own answer proves its handler and validators loaded and ran; an
+      // internal error (a module that failed to load) is an isError result too, so it is not enough.
+      if (answer.status !== 200 || !answer.body.includes(`not implemented: ${name}`))
         throw new Error(`tools/call failed: ${answer.status} ${answer.body.slice(0, 200)}`);
       return performance.now() - started;
     };
@@ -95,7 +97,7 @@ async function serveFigures(root: string, dir: string, tools: number): Promise<S
  * file by file — what tsc would emit for running, without type-checking 10,000 tools' types first.
  */
 async function transpileProject(root: string): Promise<void> {
-  for (const folder of ["generated", "src", "src/handlers"]) {
+  for (const folder of ["generated", "generated/validators", "src", "src/handlers"]) {
     for (const entry of await readdir(join(root, folder), { withFileTypes: true })) {
       if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
       const file = join(root, folder, entry.name);

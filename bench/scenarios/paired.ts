@@ -6,10 +6,9 @@
  * Sequential runs minutes apart moved a ratio by ±30 % on a busy VM; pairs agree within a few %.
  */
 import { runLoad } from "../lib/load.js";
-import { MODES, type Mode, type ModeContext } from "../lib/modes.js";
-import { send, toolCall, verdict } from "../lib/requests.js";
-import { launch } from "../lib/servers.js";
+import { MODES, type ModeContext } from "../lib/modes.js";
 import { median } from "../lib/stats.js";
+import { startMode } from "./throughput.js";
 
 export interface PairResult {
   /** `a/b`, e.g. `oauth2/anonymous`. */
@@ -28,21 +27,6 @@ export const TARGET_PAIRS: [string, string][] = [
   ["anonymous@2025-11-25", "baseline@2025-11-25"],
 ];
 
-async function started(mode: Mode, ctx: ModeContext, name: string) {
-  const server = await launch({ kind: mode.server, env: mode.env?.(ctx) ?? {}, dir: ctx.dir, name });
-  try {
-    const headers = (await mode.credentials?.(server.base, ctx)) ?? {};
-    const request = toolCall(mode.era, mode.tool.name, mode.tool.arguments, headers);
-    const probe = await send(server.base, request);
-    if (probe.status !== 200 || verdict(probe.body) === "bad")
-      throw new Error(`${mode.key}: the first call was not a result: ${probe.status}`);
-    return { server, request };
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-}
-
 export async function runPairs(
   ctx: ModeContext,
   options: { rounds: number; seconds: number; connections: number; only?: string[]; log: (line: string) => void },
@@ -58,10 +42,10 @@ export async function runPairs(
       for (let round = 1; round <= options.rounds; round++) {
         // Alternate which server starts first.
         const [first, second] = round % 2 === 1 ? [a, b] : [b, a];
-        const one = await started(first, ctx, `pair-${first.key.replace(/@/g, "_")}-r${round}`);
-        let two: Awaited<ReturnType<typeof started>> | undefined;
+        const one = await startMode(first, ctx, `pair-${first.key.replace(/@/g, "_")}-r${round}`);
+        let two: Awaited<ReturnType<typeof startMode>> | undefined;
         try {
-          two = await started(second, ctx, `pair-${second.key.replace(/@/g, "_")}-r${round}`);
+          two = await startMode(second, ctx, `pair-${second.key.replace(/@/g, "_")}-r${round}`);
           const both = (durationSec: number) =>
             Promise.all(
               [one, two as NonNullable<typeof two>].map((s) =>

@@ -67,6 +67,25 @@ export interface ModeResult {
   rounds: RoundResult[];
 }
 
+/**
+ * A fresh server for `mode`, its credentials, and the request every load sends, checked once: the
+ * first call must be a JSON-RPC result. The server is stopped again when this fails.
+ */
+export async function startMode(mode: Mode, ctx: ModeContext, name: string) {
+  const server = await launch({ kind: mode.server, env: mode.env?.(ctx) ?? {}, dir: ctx.dir, name });
+  try {
+    const headers = (await mode.credentials?.(server.base, ctx)) ?? {};
+    const request = toolCall(mode.era, mode.tool.name, mode.tool.arguments, headers);
+    const probe = await send(server.base, request);
+    if (probe.status !== 200 || verdict(probe.body) === "bad")
+      throw new Error(`the first call was not a result: ${probe.status} ${probe.body.slice(0, 300)}`);
+    return { server, request };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
 async function runMode(
   mode: Mode,
   ctx: ModeContext,
@@ -74,18 +93,8 @@ async function runMode(
   rate: number | undefined,
   round: number,
 ) {
-  const server = await launch({
-    kind: mode.server,
-    env: mode.env?.(ctx) ?? {},
-    dir: ctx.dir,
-    name: `${mode.key.replace(/[@]/g, "_")}-r${round}`,
-  });
+  const { server, request } = await startMode(mode, ctx, `${mode.key.replace(/[@]/g, "_")}-r${round}`);
   try {
-    const headers = (await mode.credentials?.(server.base, ctx)) ?? {};
-    const request = toolCall(mode.era, mode.tool.name, mode.tool.arguments, headers);
-    const probe = await send(server.base, request);
-    if (probe.status !== 200 || verdict(probe.body) === "bad")
-      throw new Error(`the first call was not a result: ${probe.status} ${probe.body.slice(0, 300)}`);
     const base = { base: server.base, request, connections: options.connections };
     if (options.warmupSec > 0) await runLoad({ ...base, durationSec: options.warmupSec });
     const cpuBefore = server.cpuMs();

@@ -47,7 +47,7 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 /**
  * The messages of a 2025-era POST this path serves, or undefined when the request must go to the SDK:
  * not classified legacy, an Accept the SDK would refuse (406), an unsupported MCP-Protocol-Version
- * (400), a batch over the bound or carrying `initialize`, or anything that is not a well-formed
+ * (400), a batch over the bound, carrying `initialize` or reusing a request id, or anything that is not a well-formed
  * JSON-RPC request or notification (the SDK answers those with its own errors).
  */
 export function legacyMessages(req: IncomingMessage, body: unknown): JSONRPCMessage[] | undefined {
@@ -56,19 +56,25 @@ export function legacyMessages(req: IncomingMessage, body: unknown): JSONRPCMess
   if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
   const version = header(req, "mcp-protocol-version");
   if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version.trim())) return undefined;
+  const method = header(req, "mcp-method");
+  const name = header(req, "mcp-name");
   const route = classifyInboundRequest({
     httpMethod: "POST",
     ...(version !== undefined ? { protocolVersionHeader: version } : {}),
-    ...(header(req, "mcp-method") !== undefined ? { mcpMethodHeader: header(req, "mcp-method") } : {}),
-    ...(header(req, "mcp-name") !== undefined ? { mcpNameHeader: header(req, "mcp-name") } : {}),
+    ...(method !== undefined ? { mcpMethodHeader: method } : {}),
+    ...(name !== undefined ? { mcpNameHeader: name } : {}),
     body,
   });
   if (route.kind !== "legacy") return undefined;
   const messages = Array.isArray(body) ? body : [body];
   if (messages.length === 0 || messages.length > MAX_BATCH_SIZE) return undefined;
+  // Answers are matched to requests by id: a batch reusing an id is left to the SDK.
+  const ids = new Set<unknown>();
   for (const message of messages) {
-    if (!isJSONRPCRequest(message) && !isJSONRPCNotification(message)) return undefined;
-    if (messages.length > 1 && isInitializeRequest(message)) return undefined;
+    if (isJSONRPCRequest(message)) {
+      if (ids.has(message.id) || (messages.length > 1 && isInitializeRequest(message))) return undefined;
+      ids.add(message.id);
+    } else if (!isJSONRPCNotification(message)) return undefined;
   }
   return messages as JSONRPCMessage[];
 }

@@ -80,3 +80,26 @@ export async function fingerprint(path: string): Promise<{ content: string; mtim
   const [content, info] = await Promise.all([readFile(path, "utf8"), stat(path)]);
   return { content, mtimeMs: info.mtimeMs };
 }
+
+/**
+ * A project of test/fixtures/projects/ copied into test/.tmp/ (inside the repository, so its
+ * generated code imports the runtime by a relative path), given a src/toolgate.ts, generated, and
+ * imported: ready for `startServer({ project, authFile: join(root, "auth.yaml") })`.
+ */
+export async function generatedFixtureProject(
+  name: string,
+): Promise<{ root: string; project: import("../../src/tools/project.js").ToolProject; diagnostics: unknown[] }> {
+  const { runGenerator } = await import("../../scripts/generator/pipeline.js");
+  await mkdir(join(REPO, "test", ".tmp"), { recursive: true });
+  const root = await mkdtemp(join(REPO, "test", ".tmp", `${name}-`));
+  await cp(join(REPO, "test", "fixtures", "projects", name), root, { recursive: true });
+  const runtime = relative(join(root, "src"), join(REPO, "src")).split("\\").join("/");
+  await writeFile(
+    join(root, "src", "toolgate.ts"),
+    `export { defineHandler } from "../generated/define-handler.js";\nexport { ToolError } from "${runtime}/tools/errors.js";\n`,
+  );
+  const generated = await runGenerator({ root, mode: "write", toolgateRoot: REPO, configurationDocs: false, env: {} });
+  if (!generated.ok) throw new Error(`fixture ${name} does not generate: ${JSON.stringify(generated.diagnostics)}`);
+  const { project } = await import(join(root, "generated", "project.ts"));
+  return { root, project, diagnostics: generated.diagnostics };
+}

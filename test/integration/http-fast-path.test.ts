@@ -126,6 +126,15 @@ describe("2025-era answers", () => {
     expect(res.body.map((r: { id: number }) => r.id)).toEqual([7, 5]);
   });
 
+  it("a batch that reuses a request id is left to the SDK's transport, which answers it", async () => {
+    const res = await rpc(server.mcpUrl, [call(4, "a"), call(4, "b")], v2025);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream"); // the SDK's answer, not toolgate's JSON
+    const answers = Array.isArray(res.body) ? res.body : [res.body];
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.every((a: { id: number; result?: unknown }) => a.id === 4 && a.result !== undefined)).toBe(true);
+  });
+
   describe("a tool that reports progress", () => {
     let conformance: RunningServer;
     beforeAll(async () => {

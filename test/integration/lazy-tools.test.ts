@@ -3,16 +3,15 @@
  * metadata only. A handler module that throws while loading costs that tool only, with an internal
  * error naming the request id, and the failure is logged. Served from test/fixtures/projects/lazy.
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { runGenerator } from "../../scripts/generator/pipeline.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 import type { ToolProject } from "../../src/tools/project.js";
 import { legacy, modern, rpc } from "../helpers/server.js";
+import { generatedFixtureProject } from "../helpers/temp-project.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
 const loads = globalThis as { __toolgateLazyLoads?: number };
 let root: string;
 let server: RunningServer;
@@ -20,17 +19,10 @@ let mcpUrl: string;
 const logged: { msg?: string; err?: { message?: string } }[] = [];
 
 beforeAll(async () => {
-  await mkdir(join(REPO, "test", ".tmp"), { recursive: true });
-  root = await mkdtemp(join(REPO, "test", ".tmp", "lazy-"));
-  await cp(join(REPO, "test", "fixtures", "projects", "lazy"), root, { recursive: true });
-  const runtime = relative(join(root, "src"), join(REPO, "src")).split("\\").join("/");
-  await writeFile(
-    join(root, "src", "toolgate.ts"),
-    `export { defineHandler } from "../generated/define-handler.js";\nexport { ToolError } from "${runtime}/tools/errors.js";\n`,
-  );
-  const generated = await runGenerator({ root, mode: "write", toolgateRoot: REPO, configurationDocs: false, env: {} });
-  expect(generated.diagnostics).toEqual([]);
-  const { project } = (await import(join(root, "generated", "project.ts"))) as { project: ToolProject };
+  let project: ToolProject;
+  let diagnostics: unknown[];
+  ({ root, project, diagnostics } = await generatedFixtureProject("lazy"));
+  expect(diagnostics).toEqual([]);
   const logger = pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
   server = await startServer({
     project,

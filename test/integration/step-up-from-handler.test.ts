@@ -4,34 +4,26 @@
  * has not started, in-band (tool result) for ChatGPT. Served from a small project of its own
  * (test/fixtures/projects/stepup), generated into test/.tmp/ and served by the same runtime.
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runGenerator } from "../../scripts/generator/pipeline.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 import type { ToolProject } from "../../src/tools/project.js";
 import { runOAuthFlow } from "../helpers/oauth-flow.js";
 import { legacy, modern, rpc } from "../helpers/server.js";
+import { generatedFixtureProject } from "../helpers/temp-project.js";
 
-const REPO = join(import.meta.dirname, "..", "..");
 let root: string;
 let server: RunningServer;
 let mcpUrl: string;
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  await mkdir(join(REPO, "test", ".tmp"), { recursive: true });
-  root = await mkdtemp(join(REPO, "test", ".tmp", "stepup-"));
-  await cp(join(REPO, "test", "fixtures", "projects", "stepup"), root, { recursive: true });
-  const runtime = relative(join(root, "src"), join(REPO, "src")).split("\\").join("/");
-  await writeFile(
-    join(root, "src", "toolgate.ts"),
-    `export { defineHandler } from "../generated/define-handler.js";\nexport { ToolError } from "${runtime}/tools/errors.js";\n`,
-  );
-  const generated = await runGenerator({ root, mode: "write", toolgateRoot: REPO, configurationDocs: false, env: {} });
-  expect(generated.diagnostics).toEqual([]);
-  const { project } = (await import(join(root, "generated", "project.ts"))) as { project: ToolProject };
+  let project: ToolProject;
+  let diagnostics: unknown[];
+  ({ root, project, diagnostics } = await generatedFixtureProject("stepup"));
+  expect(diagnostics).toEqual([]);
   server = await startServer({
     project,
     authFile: join(root, "auth.yaml"),
