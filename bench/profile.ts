@@ -19,7 +19,7 @@ import { runLoad } from "./lib/load.js";
 import { MODES, prepareModeContext } from "./lib/modes.js";
 import { pinSelf, REPO, removeOnExit } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
-import { LEGACY, send, toolCall, verdict } from "./lib/requests.js";
+import { LEGACY, MODERN, send, toolCall, verdict } from "./lib/requests.js";
 import { launch, useBuild } from "./lib/servers.js";
 
 const { values: args } = parseArgs({
@@ -69,7 +69,10 @@ interface Profiled {
 }
 
 async function profileMode(key: string, dir: string, ctx: Awaited<ReturnType<typeof prepareModeContext>>) {
-  const mode = MODES.find((m) => m.key === (legacy && key !== "baseline-v1" ? `${key}@${LEGACY}` : key));
+  // A mode measured in one era only (e.g. oauth2-oidc) is profiled in the other one on request.
+  const own = MODES.find((m) => m.key === key);
+  const found = legacy && key !== "baseline-v1" ? MODES.find((m) => m.key === `${key}@${LEGACY}`) : own;
+  const mode = found ?? (own && { ...own, key: `${own.key}@${args.era}`, era: legacy ? LEGACY : MODERN });
   if (!mode) throw new Error(`unknown mode ${key}`);
   const spawned = performance.now();
   const server = await launch({

@@ -28,6 +28,8 @@ export interface LoadResult {
   p99: number;
   mean: number;
   total: number;
+  /** How long the load ran, s (autocannon runs whole seconds: 0.5 runs 1). */
+  durationSec: number;
   /** 2xx with a JSON-RPC result. */
   ok: number;
   /** Of those, results with `isError: true` (still results: a tool refusing or not implemented). */
@@ -93,6 +95,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p99: result.latency.p99,
     mean: result.latency.mean,
     total: result.requests.total,
+    durationSec: result.duration,
     ok: counts.ok,
     toolErrors: counts.toolErrors,
     bad: counts.bad + errors,

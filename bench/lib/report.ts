@@ -5,7 +5,6 @@
 import type { AttackResult } from "../scenarios/attack.js";
 import type { CodegenSize } from "../scenarios/codegen.js";
 import type { FloorResult } from "../scenarios/floor.js";
-import type { PairResult } from "../scenarios/paired.js";
 import type { ModeResult } from "../scenarios/throughput.js";
 import type { MachineInfo } from "./machine.js";
 import { roundCpuRatio, roundRatio } from "./stats.js";
@@ -39,8 +38,6 @@ export interface Results {
   attack?: AttackResult | { error: string };
   codegen?: { sizes: CodegenSize[] } | { error: string };
   floor?: FloorResult | { error: string };
-  /** Paired A/B runs of the target ratios (bench/scenarios/paired.ts). */
-  pairs?: PairResult[];
 }
 
 export interface Target {
@@ -100,16 +97,18 @@ export function checkTargets(
   ratios: Record<string, number | null>,
   codegen: CodegenSize[] | undefined,
   modes: Record<string, ModeResult>,
-  pairs: PairResult[] = [],
 ): Target[] {
-  // A ratio target is checked on the paired A/B runs when there are some (both servers at once:
-  // the machine's noise hits both alike); the sequential ratio of the interleaved rounds is shown beside.
+  // A ratio target is the median of the per-round ratios: within a round both modes are measured
+  // seconds apart, in both orders (bench/scenarios/throughput.ts), so the machine's drift cancels.
   const atLeast = (name: string, a: string, b: string, goal: number): Target => {
-    const sequential = modeRatio(modes, a, b);
-    const pair = pairs.find((p) => p.key === `${a}/${b}`);
-    const value = pair?.ratio ?? sequential;
+    const value = modeRatio(modes, a, b);
     const failed = [a, b].filter((k) => modes[k]?.failed);
-    const seqNote = `sequential rounds: ${sequential === null ? "–" : sequential.toFixed(2)}`;
+    const x = modes[a]?.rounds ?? [];
+    const y = modes[b]?.rounds ?? [];
+    const perRound = x
+      .map((r, i) => (r.rps > 0 && (y[i]?.rps ?? 0) > 0 ? (r.rps / (y[i]?.rps as number)).toFixed(2) : "–"))
+      .slice(0, y.length);
+    const cpu = modeCpuRatio(modes, a, b);
     return {
       name,
       value,
@@ -117,9 +116,9 @@ export function checkTargets(
       status: value === null ? (failed.length > 0 ? "FAIL" : "N/A") : value >= goal ? "PASS" : "FAIL",
       ...(value === null
         ? { note: failed.length ? `mode failed: ${failed.join(", ")}` : "not measured" }
-        : pair?.ratio != null
-          ? { note: `paired runs: ${pair.rounds.map((r) => r.ratio.toFixed(2)).join(", ")}; ${seqNote}` }
-          : { note: seqNote }),
+        : {
+            note: `rounds: ${perRound.join(", ")}${cpu === null ? "" : `; CPU per request: ${cpu.toFixed(2)}`}`,
+          }),
     };
   };
   const thousand = codegen?.find((s) => s.tools === 1000);
@@ -341,7 +340,7 @@ export function markdownReport(results: Results): string {
     "",
     "## How it is measured",
     "",
-    `Every mode runs in a fresh server process per round; modes are interleaved (all modes, then all again; the SDK v2 baseline first, the others rotated by one place per round), ${run.rounds} round${run.rounds > 1 ? "s" : ""}, and each figure is the median over rounds. Per round: ${run.warmupSec} s warm-up, ${run.saturationSec} s at saturation with ${run.connections} connections, then ${run.fixedSec} s at a fixed offered load of 50 % of that round's SDK v2 baseline capacity (autocannon \`overallRate\`). CPU µs/req is the server's user + system CPU time (all threads, /proc/<pid>/stat) during the saturation run divided by the requests answered: it is less sensitive than req/s to other processes competing for the core (though in a VM it still counts time the hypervisor steals), so on a busy machine read the CPU ratios beside the req/s ones. Resident memory is VmRSS of the server after the runs. Servers: ${run.servers}. Every answer is checked: a 2xx carrying a JSON-RPC result, else the mode fails. Ratios are taken per round (the two modes ran minutes apart at most) and the median of those is reported.`,
+    `Every mode runs in a fresh server process per round, ${run.rounds} round${run.rounds > 1 ? "s" : ""} (the informational modes (c′), (b″), (d), (e), (a′) and (b+) in the first round only); each figure is the median over rounds. A round starts the server of every mode (the SDK v2 baseline first, the others rotated by one place per round), warms each up alone for ${run.warmupSec} s with ${run.connections} connections (a fresh Node server needs 3–5 s under load to reach its steady rate: the JIT), then saturates them one at a time in slices — every mode once in the round's order, then once in the reverse order, ${run.saturationSec} s per mode in all, each slice after 1 s of unmeasured load on the same server (after idling while the others ran, a server's first second back is slower) — and runs each, right after its last slice, for ${run.fixedSec} s at a fixed offered load of 50 % of that round's SDK v2 baseline capacity (autocannon \`overallRate\`). A server is always loaded alone on the server core; the others idle. CPU µs/req is the server's user + system CPU time (all threads, /proc/<pid>/stat) during its saturation slices divided by the requests answered. Resident memory is VmRSS of the server after its runs. Servers: ${run.servers}. Every answer is checked: a 2xx carrying a JSON-RPC result, else the mode fails. Ratios are taken per round — two modes of a round are measured seconds apart and in both orders, so the machine's drift falls on both — and the median over rounds is reported.`,
     "",
     `The baselines are called with \`${run.baselineTool}\`; toolgate with \`${run.toolgateTool}\`, the same trivial tool generated from a toolgate project. The real search (one regex worker per call, one-file CODEBASE_ROOT) is the informational mode \`anonymous+search\`. toolgate logs at \`${run.logLevel}\` (one audit line per tools/call). ${run.note ?? ""}`.trim(),
     "",
@@ -356,12 +355,12 @@ export function markdownReport(results: Results): string {
     "Reading the table:",
     "",
     "- (c) runs the development authorization server, as `AUTH_MODE=oauth2` without a configured issuer does: in a worker thread behind a local proxy (src/dev-as/worker-host.ts), because its oidc-provider keeps an `AsyncLocalStorage` that on Node 20 turns on promise hooks for every promise of the process. (c′) trusts an external issuer instead (the production shape).",
-    "- (b″) is anonymous with each request carrying the same kind of bearer token, which the mode never reads: (c)/(b″) is the auth work alone (credential, SHA-256 cache key, decision, audit fields), (b″)/(b) what ~1 KB more per request costs the HTTP layer.",
+    "- (b″) is anonymous with each request carrying the same kind of bearer token, which the mode never reads: (c)/(b″) is the auth work alone (credential, the caller remembered per connection or the SHA-256 cache key, decision, audit fields), (b″)/(b) what ~1 KB more per request costs the HTTP layer.",
     "- A plain JSON POST to /mcp is served without the express router and body-parser (src/http/app.ts, answers compared with the express route in test/integration/http-fast-path.test.ts); 2025-era requests go through toolgate's one-exchange transport (src/mcp/legacy-exchange.ts: JSON unless the tool streams) instead of the SDK's legacy fallback (SSE for every answer); 2026-07-28 requests through the SDK's `createMcpHandler`.",
     "",
     "## Targets",
     "",
-    "The four ratio targets are checked on paired runs (bench/scenarios/paired.ts): the two servers of a ratio run at the same time, both pinned to the server core, each saturated by its own 50 connections, so whatever else the machine does in those seconds slows both alike; the scheduler gives each process half the core, so the ratio of their req/s is the inverse ratio of their CPU per request. The sequential ratio from the interleaved rounds above is in the note; the informational (INFO) ratios are sequential only, and move by tens of percent between runs on a busy machine.",
+    "Each ratio is the median of its per-round ratios (listed in the note, with the ratio of CPU per request beside). Earlier runs measured the four target ratios with both servers at once on the server core: that cut the total rate 2–3.5× through contention (two Node processes and their GC threads on one core) and magnified differences in footprint, so it is no longer used; runs before this change also warmed up for 1 s only, short of the steady rate.",
     "",
     mdTable(["target", "value", "goal", "status", "note"], targetRows(results.targets)),
     "",

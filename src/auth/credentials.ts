@@ -20,18 +20,68 @@ export interface CredentialOptions {
   bearerPrefix: string;
 }
 
+/** Where a credential came from, before its value is parsed: the one header carrying it. */
+export type CredentialSource =
+  | { kind: "none" }
+  | { kind: "malformed"; reason: string }
+  | { kind: "header"; header: "authorization" | "api-key"; value: string };
+
 /**
- * Every value of one header, as sent (Node keeps only the first Authorization in `req.headers`).
- * Scans `rawHeaders` instead of `headersDistinct`, which builds arrays for every header of every request.
+ * The one header carrying the request's credential, checked for ambiguity (the cheap, structural half of
+ * {@link extractCredential}): two Authorization headers, two API key headers, both kinds together, or a
+ * credential in the query string are `malformed`. Scans `rawHeaders` once (Node keeps only the first
+ * Authorization in `req.headers`; `headersDistinct` would build arrays for every header of every request).
  */
-function headerValues(req: IncomingMessage, lowerName: string): string[] {
-  const values: string[] = [];
+export function credentialSource(req: IncomingMessage, options: CredentialOptions): CredentialSource {
+  const url = req.url;
+  if (url?.includes("?")) {
+    const query = new URLSearchParams(url.slice(url.indexOf("?") + 1));
+    if (QUERY_CREDENTIALS.some((name) => query.has(name)))
+      return {
+        kind: "malformed",
+        reason: "credentials are not accepted in the query string; send an Authorization header",
+      };
+  }
+  const apiKeyHeader = options.apiKeyHeader;
+  let authorization: string | undefined;
+  let apiKey: string | undefined;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === lowerName.length && name.toLowerCase() === lowerName) values.push(raw[i + 1] as string);
+    // Most clients send lower-case names: compared as is first, lower-cased only when that fails.
+    if (name.length === 13 && (name === "authorization" || name.toLowerCase() === "authorization")) {
+      if (authorization !== undefined) return { kind: "malformed", reason: "more than one Authorization header" };
+      authorization = raw[i + 1] as string;
+    } else if (name.length === apiKeyHeader.length && (name === apiKeyHeader || name.toLowerCase() === apiKeyHeader)) {
+      if (apiKey !== undefined) return { kind: "malformed", reason: `more than one ${apiKeyHeader} header` };
+      apiKey = raw[i + 1] as string;
+    }
   }
-  return values;
+  if (authorization !== undefined && apiKey !== undefined)
+    return { kind: "malformed", reason: `send either an Authorization header or ${apiKeyHeader}, not both` };
+  if (apiKey !== undefined) return { kind: "header", header: "api-key", value: apiKey };
+  if (authorization !== undefined) return { kind: "header", header: "authorization", value: authorization };
+  return { kind: "none" };
+}
+
+/** The credential in the header {@link credentialSource} found: the RFC 6750 grammar, the API key prefix. */
+export function parseCredential(
+  source: Extract<CredentialSource, { kind: "header" }>,
+  options: CredentialOptions,
+): Credential {
+  if (source.header === "api-key") {
+    const key = source.value.trim();
+    return key ? { kind: "api-key", key } : { kind: "malformed", reason: `empty ${options.apiKeyHeader} header` };
+  }
+  const value = source.value.trim();
+  const match = BEARER.exec(value);
+  if (!match) {
+    return /^bearer\b/i.test(value)
+      ? { kind: "malformed", reason: "the Bearer credential is not a single RFC 6750 token" }
+      : { kind: "unsupported" };
+  }
+  const token = match[1] as string;
+  return token.startsWith(options.bearerPrefix) ? { kind: "api-key", key: token } : { kind: "bearer", token };
 }
 
 /**
@@ -41,32 +91,6 @@ function headerValues(req: IncomingMessage, lowerName: string): string[] {
  * Another scheme (Basic, …) is `unsupported`: answered with a challenge that starts OAuth discovery.
  */
 export function extractCredential(req: IncomingMessage, options: CredentialOptions): Credential {
-  const query = req.url?.includes("?") ? new URLSearchParams(req.url.slice(req.url.indexOf("?") + 1)) : undefined;
-  if (query && QUERY_CREDENTIALS.some((name) => query.has(name)))
-    return {
-      kind: "malformed",
-      reason: "credentials are not accepted in the query string; send an Authorization header",
-    };
-
-  const authorization = headerValues(req, "authorization");
-  const apiKey = headerValues(req, options.apiKeyHeader);
-  if (authorization.length > 1) return { kind: "malformed", reason: "more than one Authorization header" };
-  if (apiKey.length > 1) return { kind: "malformed", reason: `more than one ${options.apiKeyHeader} header` };
-  if (authorization.length === 1 && apiKey.length === 1)
-    return { kind: "malformed", reason: `send either an Authorization header or ${options.apiKeyHeader}, not both` };
-
-  if (apiKey.length === 1) {
-    const key = (apiKey[0] ?? "").trim();
-    return key ? { kind: "api-key", key } : { kind: "malformed", reason: `empty ${options.apiKeyHeader} header` };
-  }
-  if (authorization.length === 0) return { kind: "none" };
-  const value = (authorization[0] ?? "").trim();
-  const match = BEARER.exec(value);
-  if (!match) {
-    return /^bearer\b/i.test(value)
-      ? { kind: "malformed", reason: "the Bearer credential is not a single RFC 6750 token" }
-      : { kind: "unsupported" };
-  }
-  const token = match[1] as string;
-  return token.startsWith(options.bearerPrefix) ? { kind: "api-key", key: token } : { kind: "bearer", token };
+  const source = credentialSource(req, options);
+  return source.kind === "header" ? parseCredential(source, options) : source;
 }

@@ -36,6 +36,65 @@ const union = (...lists: (readonly string[])[]) => [...new Set(lists.flat())];
  * and every message of the body. Deny by default: anything not explicitly allowed is refused.
  */
 export function decide(input: DecisionInput): Decision {
+  const { mode, caller } = input;
+  if (mode === "anonymous") return { allow: true, principal: undefined };
+  // The common case first, without building the refusal helpers below.
+  if (caller.kind === "authenticated") return decideSignedIn(input, caller.principal);
+  return decideOthers(input);
+}
+
+/** Scope sets per principal: principals are frozen and shared while their token is cached. */
+const heldScopes = new WeakMap<Principal, ReadonlySet<string>>();
+function scopesHeld(principal: Principal): ReadonlySet<string> {
+  let held = heldScopes.get(principal);
+  if (held === undefined) {
+    held = new Set(principal.scopes);
+    heldScopes.set(principal, held);
+  }
+  return held;
+}
+
+/** 403 for a signed-in caller: the challenge names the scopes needed and those already granted. */
+function stepUp(
+  input: DecisionInput,
+  principal: Principal,
+  scopes: readonly string[],
+  missing: string[],
+  tool?: string,
+): Decision {
+  return {
+    allow: false,
+    refusal: {
+      bearer: input.mode !== "api-key",
+      status: 403,
+      error: "insufficient_scope",
+      scope: union(scopes, principal.scopes),
+      message: `Unauthorized: scope ${missing.join(" ")} required`,
+      ...(tool ? { tool } : {}),
+      missing,
+    },
+  };
+}
+
+function decideSignedIn(input: DecisionInput, principal: Principal): Decision {
+  const held = scopesHeld(principal);
+  if (input.requiredScopesEnforce) {
+    const missing = input.requiredScopes.filter((s) => !held.has(s));
+    if (missing.length > 0) return stepUp(input, principal, input.requiredScopes, missing);
+  }
+  for (const call of input.calls) {
+    if (call.method !== "tools/call") continue;
+    const tool = input.tool(call.target ?? "");
+    // Unknown tools are answered by the tool layer; tools allowing noauth decide inside the handler.
+    if (!tool || tool.allowsAnonymous) continue;
+    const missing = tool.scopes.filter((s) => !held.has(s));
+    if (missing.length > 0) return stepUp(input, principal, tool.scopes, missing, tool.name);
+  }
+  return { allow: true, principal };
+}
+
+/** Every caller but a signed-in one, in modes oauth2, optional and api-key. */
+function decideOthers(input: DecisionInput): Decision {
   const { mode, caller, requiredScopes } = input;
   const bearer = mode !== "api-key";
   const refuse = (r: Omit<Refusal, "bearer"> & { bearer?: boolean }): Decision => ({
@@ -52,7 +111,6 @@ export function decide(input: DecisionInput): Decision {
       ? refuse({ status: 401, scope: [], message: "Unauthorized: an API key is required" })
       : refuse({ status: 401, scope: needed(), message, ...(firstTool ? { tool: firstTool } : {}) });
 
-  if (mode === "anonymous") return { allow: true, principal: undefined };
   switch (caller.kind) {
     case "malformed":
       return refuse({ status: 400, error: "invalid_request", scope: [], message: `Bad request: ${caller.reason}` });
@@ -97,36 +155,7 @@ export function decide(input: DecisionInput): Decision {
       }
       return { allow: true, principal: undefined };
     }
-    case "authenticated": {
-      const held = new Set(caller.principal.scopes);
-      const grantedKnown = caller.principal.scopes;
-      if (input.requiredScopesEnforce) {
-        const missing = requiredScopes.filter((s) => !held.has(s));
-        if (missing.length > 0)
-          return refuse({
-            status: 403,
-            error: "insufficient_scope",
-            scope: union(requiredScopes, grantedKnown),
-            message: `Unauthorized: scope ${missing.join(" ")} required`,
-            missing,
-          });
-      }
-      for (const call of toolCalls) {
-        const tool = input.tool(call.target ?? "");
-        // Unknown tools are answered by the tool layer; tools allowing noauth decide inside the handler.
-        if (!tool || tool.allowsAnonymous) continue;
-        const missing = tool.scopes.filter((s) => !held.has(s));
-        if (missing.length > 0)
-          return refuse({
-            status: 403,
-            error: "insufficient_scope",
-            scope: union(tool.scopes, grantedKnown),
-            message: `Unauthorized: scope ${missing.join(" ")} required`,
-            tool: tool.name,
-            missing,
-          });
-      }
-      return { allow: true, principal: caller.principal };
-    }
+    case "authenticated":
+      return decideSignedIn(input, caller.principal);
   }
 }

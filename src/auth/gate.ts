@@ -9,9 +9,10 @@ import type { ScopeRequiredError } from "../tools/errors.js";
 import type { Principal } from "../tools/handler-api.js";
 import type { ApiKeyMatch } from "./api-keys.js";
 import { type ChallengeContext, type Refusal, refusalHttp, refusalToolResult } from "./challenge.js";
-import { extractCredential } from "./credentials.js";
+import { ConnectionCallers } from "./connection-callers.js";
+import { credentialSource, parseCredential } from "./credentials.js";
 import { type CallerState, decide } from "./decide.js";
-import type { JwtVerifier } from "./jwt-verifier.js";
+import type { JwtVerifier, VerifiedToken } from "./jwt-verifier.js";
 import { TokenVerificationError } from "./jwt-verifier.js";
 import { apiKeyPrincipal, tokenPrincipal } from "./principal.js";
 
@@ -45,45 +46,64 @@ function principalOf<T extends object>(source: T, make: (source: T) => Principal
   return principal;
 }
 
-/** Synchronous for every credential but a bearer token that is not in the token cache yet. */
+/** Synchronous for every credential but a bearer token that is neither remembered nor in the token cache. */
 function authenticate(
   req: IncomingMessage,
   options: GateOptions,
+  callers: ConnectionCallers,
   log: McpRequestState["log"],
 ): CallerState | Promise<CallerState> {
-  const { config } = options;
-  const credential = extractCredential(req, {
-    apiKeyHeader: config.apiKeys.header,
-    bearerPrefix: config.apiKeys.bearerPrefix,
-  });
+  const { config, verifier } = options;
+  const credentialOptions = { apiKeyHeader: config.apiKeys.header, bearerPrefix: config.apiKeys.bearerPrefix };
+  const source = credentialSource(req, credentialOptions);
+  if (source.kind === "none") return { kind: "anonymous" };
+  if (source.kind === "malformed") return source;
+  const remembered = callers.recall(req, source.header, source.value);
+  if (remembered) return { kind: "authenticated", principal: remembered };
+
+  const credential = parseCredential(source, credentialOptions);
   switch (credential.kind) {
-    case "none":
-      return { kind: "anonymous" };
     case "unsupported":
       return { kind: "unsupported" };
     case "malformed":
       return { kind: "malformed", reason: credential.reason };
+    case "none":
+      return { kind: "anonymous" };
     case "api-key": {
       if (config.mode === "oauth2") return { kind: "unsupported" };
       const match = options.apiKey(credential.key);
-      return match
-        ? { kind: "authenticated", principal: principalOf(match, (m) => apiKeyPrincipal(m.name, m.scopes)) }
-        : { kind: "invalid" };
+      if (!match) return { kind: "invalid" };
+      const principal = principalOf(match, (m) => apiKeyPrincipal(m.name, m.scopes));
+      callers.remember(req, source.header, source.value, principal, always);
+      return { kind: "authenticated", principal };
     }
     case "bearer": {
       if (config.mode === "api-key") return { kind: "unsupported" };
-      if (!options.verifier) return { kind: "invalid" };
-      const known = options.verifier.cached(credential.token);
-      if (known) return { kind: "authenticated", principal: principalOf(known, tokenPrincipal) };
-      return verifyBearer(options.verifier, credential.token, log);
+      if (!verifier) return { kind: "invalid" };
+      const remember = (token: VerifiedToken): CallerState => {
+        const principal = principalOf(token, tokenPrincipal);
+        // Only while the token cache is on: with it off, every request verifies its token.
+        if (verifier.stillValid(token))
+          callers.remember(req, source.header, source.value, principal, () => verifier.stillValid(token));
+        return { kind: "authenticated", principal };
+      };
+      const known = verifier.cached(credential.token);
+      if (known) return remember(known);
+      return verifyBearer(verifier, credential.token, log, remember);
     }
   }
 }
 
-async function verifyBearer(verifier: JwtVerifier, raw: string, log: McpRequestState["log"]): Promise<CallerState> {
+const always = () => true;
+
+async function verifyBearer(
+  verifier: JwtVerifier,
+  raw: string,
+  log: McpRequestState["log"],
+  verified: (token: VerifiedToken) => CallerState,
+): Promise<CallerState> {
   try {
-    const token = await verifier.verify(raw);
-    return { kind: "authenticated", principal: principalOf(token, tokenPrincipal) };
+    return verified(await verifier.verify(raw));
   } catch (error) {
     if (!(error instanceof TokenVerificationError)) throw error;
     // The stable code says why (expired, wrong audience, unknown issuer…); never the token.
@@ -101,8 +121,9 @@ function sendHttp(res: ServerResponse, refusal: Refusal, challenge: ChallengeCon
 /** The /mcp gate for modes oauth2, optional and api-key: authenticate, decide, deliver. */
 export function createAuthGate(options: GateOptions): McpGate {
   const { config, challenge } = options;
+  const callers = new ConnectionCallers();
   return async (req, res, calls, base) => {
-    const authenticated = authenticate(req, options, base.log);
+    const authenticated = authenticate(req, options, callers, base.log);
     const caller = authenticated instanceof Promise ? await authenticated : authenticated;
     const decision = decide({
       mode: config.mode,

@@ -81,6 +81,12 @@ export interface JwtVerifier {
    * hot path of every request after a caller's first); undefined otherwise — then call `verify`.
    */
   cached(token: string): VerifiedToken | undefined;
+  /**
+   * True while a token this verifier returned may be used again without verifying it: the token cache
+   * is on, the verifier is open, and the token's validity (`exp`; `iat` + maxTokenAge) has not ended —
+   * the same rule as a cache hit, for callers that remember a verified token themselves.
+   */
+  stillValid(token: VerifiedToken): boolean;
   /** JWKS fetches over all issuers, and token cache use. */
   readonly stats: { jwksFetches: number; cacheHits: number; cacheMisses: number };
   close(): void;
@@ -116,6 +122,8 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
   const { enabled, maxEntries } = options.tokenCache;
   const cache = enabled && maxEntries > 0 ? new TokenCache<VerifiedToken>(maxEntries, now) : undefined;
   let closed = false;
+  /** When each verified token stops counting (what the cache uses as the entry's expiry). */
+  const validUntil = new WeakMap<VerifiedToken, number>();
 
   async function verify(token: string): Promise<VerifiedToken> {
     if (closed) throw new TokenVerificationError("VERIFIER_CLOSED");
@@ -134,7 +142,10 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
     }
     if (!COMPACT_JWS.test(token)) throw new TokenVerificationError("TOKEN_MALFORMED");
     const { token: verified, validUntilMs } = await route(token).verify(token);
-    if (cache !== undefined && cacheKey !== undefined) cache.set(cacheKey, verified, validUntilMs);
+    if (cache !== undefined && cacheKey !== undefined) {
+      cache.set(cacheKey, verified, validUntilMs);
+      validUntil.set(verified, validUntilMs);
+    }
     return verified;
   }
 
@@ -167,6 +178,10 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
       const hit = cache.get(tokenCacheKey(token));
       if (hit !== undefined) stats.cacheHits++;
       return hit;
+    },
+    stillValid(token) {
+      const until = closed ? undefined : validUntil.get(token);
+      return until !== undefined && now() < until;
     },
     stats,
     close() {

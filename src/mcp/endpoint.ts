@@ -114,7 +114,9 @@ async function writeResponse(res: ServerResponse, response: Response, abort: Abo
     return;
   }
   if (!headers["content-type"]?.startsWith("text/event-stream")) {
+    // With its length: no chunked framing for an answer that is complete anyway.
     const body = Buffer.from(await response.arrayBuffer());
+    headers["content-length"] = String(body.length);
     res.writeHead(response.status, headers).end(body);
     return;
   }

@@ -102,6 +102,22 @@ describe("fast path and express route answer alike", () => {
   });
 });
 
+describe("2026-07-28 answers", () => {
+  it("a JSON answer carries its Content-Length (no chunked framing)", async () => {
+    const { message, headers } = modern("tools/call", { name: "codebase.search", arguments: { query: "toolgate" } });
+    const res = await rpc(server.mcpUrl, message, headers);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(res.headers.get("transfer-encoding")).toBeNull();
+    expect(Number(res.headers.get("content-length"))).toBe(Buffer.byteLength(JSON.stringify(res.body)));
+    expect(res.body).toMatchObject({
+      jsonrpc: "2.0",
+      id: 1,
+      result: { structuredContent: { matches: expect.any(Array) } },
+    });
+  });
+});
+
 describe("2025-era answers", () => {
   it("a plain tools/call is answered with JSON, not an event stream", async () => {
     const { message, headers } = legacy("tools/call", { name: "codebase.search", arguments: { query: "toolgate" } });

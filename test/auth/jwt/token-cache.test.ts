@@ -59,7 +59,7 @@ describe("verifier with the token cache", () => {
     verifier.close();
   });
 
-  it("answers cached() without awaiting for exactly the tokens it verified, until they expire", async () => {
+  it("answers cached() and stillValid() without awaiting for exactly the tokens it verified, until they expire", async () => {
     let now = Date.now();
     const verifier = await verifierFor([issuerOptions(idp)], {
       tokenCache: { enabled: true, maxEntries: 100 },
@@ -70,13 +70,22 @@ describe("verifier with the token cache", () => {
     expect(verifier.cached(token)).toBeUndefined(); // never verified: the caller must verify()
     const verified = await verifier.verify(token);
     expect(verifier.cached(token)).toBe(verified);
+    expect(verifier.stillValid(verified)).toBe(true);
     // Another signature on the same header and payload is another string: not in the cache.
     const [header, payload] = token.split(".");
     expect(verifier.cached(`${header}.${payload}.${"A".repeat(342)}`)).toBeUndefined();
+    now = exp * 1000 - 1;
+    expect(verifier.stillValid(verified)).toBe(true);
+    now = exp * 1000;
+    expect(verifier.stillValid(verified)).toBe(false);
     now = exp * 1000 + 1;
     expect(verifier.cached(token)).toBeUndefined();
+    // A copy is not a token this verifier returned.
+    now = exp * 1000 - 1;
+    expect(verifier.stillValid({ ...verified })).toBe(false);
     verifier.close();
     expect(verifier.cached(token)).toBeUndefined();
+    expect(verifier.stillValid(verified)).toBe(false);
   });
 
   it("verifies every time when the cache is disabled", async () => {
@@ -87,6 +96,7 @@ describe("verifier with the token cache", () => {
     expect(second).not.toBe(first);
     expect(second).toEqual(first);
     expect(verifier.cached(token)).toBeUndefined();
+    expect(verifier.stillValid(first)).toBe(false); // nothing may be remembered: every request verifies
     expect(verifier.stats).toMatchObject({ cacheHits: 0, cacheMisses: 0 });
     verifier.close();
   });
@@ -117,8 +127,10 @@ describe("verifier with the token cache", () => {
     });
     const iat = nowSec();
     const token = idp.token({ iat, exp: iat + 3_600 });
-    await verifier.verify(token);
+    const verified = await verifier.verify(token);
+    expect(verifier.stillValid(verified)).toBe(true);
     now = (iat + 61) * 1000;
+    expect(verifier.stillValid(verified)).toBe(false);
     await expectRejected(verifier, token, "TOKEN_TOO_OLD");
     expect(verifier.stats.cacheHits).toBe(0);
     verifier.close();
