@@ -76,9 +76,9 @@ const num = (v: string | undefined, fallback: number) => (v === undefined ? fall
 const settings = {
   rounds: num(args.rounds, quick ? 1 : 3),
   // A fresh Node server reaches its steady rate only after 3–5 s under load (the JIT): after 1 s of
-  // warm-up a 3 s run averaged ~60 % of it (bench/README.md). The slices come after every warm-up.
-  warmupSec: num(args.warmup, quick ? 1 : 2),
-  saturationSec: num(args.saturation, quick ? 1 : 2),
+  // warm-up a 3 s run averaged ~60 % of it (bench/README.md).
+  warmupSec: num(args.warmup, quick ? 1 : 4),
+  saturationSec: num(args.saturation, quick ? 1 : 3),
   fixedSec: num(args.fixed, 1),
   connections: num(args.connections, 50),
 };

@@ -11,6 +11,7 @@ export interface LoadOptions {
   base: string;
   request: HttpRequest;
   connections: number;
+  /** Whole seconds: autocannon runs a fraction up to the next second (0.5 runs ~1 s). */
   durationSec: number;
   /** Requests per second over all connections; undefined: as fast as the server answers. */
   overallRate?: number;
@@ -28,8 +29,6 @@ export interface LoadResult {
   p99: number;
   mean: number;
   total: number;
-  /** How long the load ran, s (autocannon runs whole seconds: 0.5 runs 1). */
-  durationSec: number;
   /** 2xx with a JSON-RPC result. */
   ok: number;
   /** Of those, results with `isError: true` (still results: a tool refusing or not implemented). */
@@ -95,7 +94,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p99: result.latency.p99,
     mean: result.latency.mean,
     total: result.requests.total,
-    durationSec: result.duration,
     ok: counts.ok,
     toolErrors: counts.toolErrors,
     bad: counts.bad + errors,

@@ -6,10 +6,11 @@
  * the first `run()` of one turns on async hooks for the whole process — every promise of every
  * /mcp request then pays for them, even though the provider answers only a handful of logins.
  * Measured by `npm run bench` before this change: 838 µs of CPU per tools/call in oauth2 mode with
- * the development server, 731 µs trusting an external issuer; after it, paired runs of the two
- * measure 0.97–1.03. In a worker those hooks stay
- * in the worker's isolate; the cost moves to the login and token requests, which go through one
- * extra local hop.
+ * the development server, 731 µs trusting an external issuer. In a worker those hooks stay in the
+ * worker's isolate; the cost moves to the login and token requests, which go through one extra
+ * local hop. (Later, with each server measured alone, an oauth2 process hosting this worker still
+ * trailed one trusting an external issuer by 5–15 % on 2025-era calls in some runs, with the
+ * worker thread idle by its CPU time: not explained yet — see docs/performance.md.)
  */
 import { Agent, type IncomingMessage, request, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
