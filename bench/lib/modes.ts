@@ -45,7 +45,7 @@ export interface Mode {
   credentials?(base: string, ctx: ModeContext): Promise<Record<string, string>>;
   /**
    * Informational, not part of a target or a required ratio: measured in the first round only, so
-   * the target modes get more rounds in the six minutes.
+   * the target modes get more rounds in the six minutes (every round when named in `--only`).
    */
   once?: boolean;
 }
@@ -104,25 +104,27 @@ const oauth2 = (era: Era): Mode => ({
   credentials: (base) => devToken(base),
 });
 
+/** (c′): oauth2 as in production — an external issuer, no development AS in the process. */
+const oauth2Oidc = (era: Era): Mode => ({
+  key: era === MODERN ? "oauth2-oidc" : `oauth2-oidc@${era}`,
+  title: "toolgate, oauth2 trusting an external OIDC issuer (RS256, token cache on): no development AS in the process",
+  tag: "(c′)",
+  server: "toolgate",
+  era,
+  tool: TOOLGATE_TOOL,
+  env: (ctx) => toolgateEnv(ctx, { AUTH_MODE: "oauth2", AUTH_CONFIG_FILE: ctx.oidcAuthFile }),
+  credentials: async (base, ctx) => ({
+    authorization: `Bearer ${ctx.issuer.token({ aud: `${base}/mcp`, scope: TOOLGATE_TOOL.scope, client_id: "bench" })}`,
+  }),
+  once: true,
+});
+
 /** Every mode, in the order of a round: the SDK v2 baseline first (its capacity sets the 50 % load). */
 export const MODES: Mode[] = [
   baseline(MODERN),
   anonymous(MODERN),
   oauth2(MODERN),
-  {
-    key: "oauth2-oidc",
-    title:
-      "toolgate, oauth2 trusting an external OIDC issuer (RS256, token cache on): no development AS in the process",
-    tag: "(c′)",
-    server: "toolgate",
-    era: MODERN,
-    tool: TOOLGATE_TOOL,
-    env: (ctx) => toolgateEnv(ctx, { AUTH_MODE: "oauth2", AUTH_CONFIG_FILE: ctx.oidcAuthFile }),
-    credentials: async (base, ctx) => ({
-      authorization: `Bearer ${ctx.issuer.token({ aud: `${base}/mcp`, scope: TOOLGATE_TOOL.scope, client_id: "bench" })}`,
-    }),
-    once: true,
-  },
+  oauth2Oidc(MODERN),
   {
     key: "anonymous+token-bytes",
     title:
@@ -179,6 +181,7 @@ export const MODES: Mode[] = [
   baseline(LEGACY),
   anonymous(LEGACY),
   oauth2(LEGACY),
+  oauth2Oidc(LEGACY),
   {
     key: "anonymous+search",
     title: "toolgate anonymous, a real codebase.search over a one-file folder (informational)",

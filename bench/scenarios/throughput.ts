@@ -161,7 +161,8 @@ export async function runThroughput(ctx: ModeContext, options: ThroughputOptions
     // The 50 % load of every mode is half of this round's SDK v2 baseline (2026-07-28) capacity.
     let rate: number | undefined;
     for (const mode of roundOrder(modes, round)) {
-      if (mode.once && round > 1) continue;
+      // `--only` names the modes to study: those run every round, informational or not.
+      if (mode.once && round > 1 && !options.only) continue;
       let result: RoundResult;
       try {
         result = await runMode(mode, ctx, options, rate, round);

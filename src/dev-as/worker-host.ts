@@ -8,9 +8,8 @@
  * Measured by `npm run bench` before this change: 838 µs of CPU per tools/call in oauth2 mode with
  * the development server, 731 µs trusting an external issuer. In a worker those hooks stay in the
  * worker's isolate; the cost moves to the login and token requests, which go through one extra
- * local hop. (Later, with each server measured alone, an oauth2 process hosting this worker still
- * trailed one trusting an external issuer by 5–15 % on 2025-era calls in some runs, with the
- * worker thread idle by its CPU time: not explained yet — see docs/performance.md.)
+ * local hop. (Measured since with each server alone on the core: an oauth2 server hosting this
+ * worker and one trusting an external issuer are within the bench's noise of each other.)
  */
 import { Agent, type IncomingMessage, request, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
