@@ -24,14 +24,22 @@ interface Remembered {
  * The price: a connection keeps its last credential's bytes until it closes or another credential
  * replaces it (the shared token cache holds only SHA-256 digests).
  */
+/** Longer credential headers are not remembered (access tokens are refused beyond 8 KiB anyway). */
+const MAX_CHARS = 8 * 1024;
+/** Room for MAX_CHARS characters in UTF-8 (at most 3 bytes each): a write is never cut short. */
+const scratch = Buffer.allocUnsafeSlow(3 * MAX_CHARS);
+
 export class ConnectionCallers {
   readonly #bySocket = new WeakMap<object, Remembered>();
 
   recall(req: IncomingMessage, header: string, value: string): Principal | undefined {
     const remembered = this.#bySocket.get(req.socket);
-    if (remembered === undefined || remembered.header !== header) return undefined;
-    const bytes = Buffer.from(value, "utf8");
-    if (bytes.length !== remembered.bytes.length || !timingSafeEqual(bytes, remembered.bytes)) return undefined;
+    if (remembered === undefined || remembered.header !== header || value.length > MAX_CHARS) return undefined;
+    // Encoded into one reused buffer: a Buffer per request would be off-heap memory V8 counts
+    // towards its next garbage collection.
+    const length = scratch.write(value, 0, "utf8");
+    if (length !== remembered.bytes.length) return undefined;
+    if (!timingSafeEqual(scratch.subarray(0, length), remembered.bytes)) return undefined;
     if (!remembered.current()) {
       this.#bySocket.delete(req.socket);
       return undefined;
@@ -40,6 +48,7 @@ export class ConnectionCallers {
   }
 
   remember(req: IncomingMessage, header: string, value: string, principal: Principal, current: () => boolean): void {
+    if (value.length > MAX_CHARS) return;
     // Its own memory, not a slice of Node's shared pool (which would keep 8 KiB alive per connection).
     const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(value, "utf8"));
     bytes.write(value, "utf8");
