@@ -7,7 +7,7 @@ import type { CodegenSize } from "../scenarios/codegen.js";
 import type { FloorResult } from "../scenarios/floor.js";
 import type { ModeResult } from "../scenarios/throughput.js";
 import type { MachineInfo } from "./machine.js";
-import { roundCpuRatio, roundRatio } from "./stats.js";
+import { perRoundRatios, roundCpuRatio, roundRatio } from "./stats.js";
 
 export interface RunInfo {
   command: string;
@@ -100,15 +100,13 @@ export function checkTargets(
   modes: Record<string, ModeResult>,
 ): Target[] {
   // A ratio target is the median of the per-round ratios: within a round both modes are measured
-  // seconds apart, in both orders (bench/scenarios/throughput.ts), so the machine's drift cancels.
+  // seconds apart, and the order is reversed every other round (bench/scenarios/throughput.ts).
   const atLeast = (name: string, a: string, b: string, goal: number): Target => {
     const value = modeRatio(modes, a, b);
     const failed = [a, b].filter((k) => modes[k]?.failed);
-    const x = modes[a]?.rounds ?? [];
-    const y = modes[b]?.rounds ?? [];
-    const perRound = x
-      .map((r, i) => (r.rps > 0 && (y[i]?.rps ?? 0) > 0 ? (r.rps / (y[i]?.rps as number)).toFixed(2) : "–"))
-      .slice(0, y.length);
+    const perRound = perRoundRatios(modes[a]?.rounds ?? [], modes[b]?.rounds ?? []).map((r) =>
+      r === undefined ? "–" : r.toFixed(2),
+    );
     const cpu = modeCpuRatio(modes, a, b);
     return {
       name,
@@ -356,13 +354,13 @@ export function markdownReport(results: Results): string {
     "",
     "Reading the table:",
     "",
-    "- (c) runs the development authorization server, as `AUTH_MODE=oauth2` without a configured issuer does: in a worker thread behind a local proxy (src/dev-as/worker-host.ts), because its oidc-provider keeps an `AsyncLocalStorage` that on Node 20 turns on promise hooks for every promise of the process. (c′) trusts an external issuer instead (the production shape). What a signed-in request costs the gate itself is small: ~1.7 µs of CPU more than an anonymous one, measured in-process (credential header, the caller remembered per keep-alive connection, decision, audit fields) — under 1 % of a 2025-era request — while (c)/(b) on the 2025 path reads ≈ 0.86–0.88 in longer runs (10 rounds of the two modes alone: 0.86; 4 rounds after 12 s of warm-up: 0.88), whatever one 3-round run shows. The rest is not explained (garbage collection counted in the server ran a scavenge every ~193–200 requests signed in and every ~202–227 anonymous, but V8 sizes the young generation as it goes, so that is a hint, not a measure); it is not the development server (in a 6-round run of the 2025 modes alone, (c′) with an external issuer read 0.81 and (c) 0.85 of anonymous), and single rounds on this machine spread from 0.74 to 1.12.",
+    "- (c) runs the development authorization server, as `AUTH_MODE=oauth2` without a configured issuer does: in a worker thread behind a local proxy (src/dev-as/worker-host.ts), because its oidc-provider keeps an `AsyncLocalStorage` that on Node 20 turns on promise hooks for every promise of the process. (c′) trusts an external issuer instead (the production shape). What is known about the gap between (c) and (b), with the runs behind it, is in bench/README.md (Findings).",
     "- (b″) is anonymous with each request carrying the same kind of bearer token, which the mode never reads: (c)/(b″) is the auth work alone (credential, the caller remembered per connection or the SHA-256 cache key, decision, audit fields), (b″)/(b) what ~1 KB more per request costs the HTTP layer.",
     "- A plain JSON POST to /mcp is served without the express router and body-parser (src/http/app.ts, answers compared with the express route in test/integration/http-fast-path.test.ts); 2025-era requests go through toolgate's one-exchange transport (src/mcp/legacy-exchange.ts: JSON unless the tool streams) instead of the SDK's legacy fallback (SSE for every answer); 2026-07-28 requests through the SDK's `createMcpHandler`.",
     "",
     "## Targets",
     "",
-    "Each ratio is the median of its per-round ratios (listed in the note, with the ratio of CPU per request beside). Earlier runs measured the four target ratios with both servers at once on the server core: that cut the total rate 2–3.5× through contention (two Node processes and their GC threads on one core) and magnified differences in footprint, so it is no longer used; runs before this change also warmed up for 1 s only, short of the steady rate (bench/README.md).",
+    "Each ratio is the median of its per-round ratios (listed in the note, with the ratio of CPU per request beside). Three rounds do not settle a difference of a few percent on a busy machine: see bench/README.md for longer runs of one ratio.",
     "",
     mdTable(["target", "value", "goal", "status", "note"], targetRows(results.targets)),
     "",

@@ -6,18 +6,20 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** `a / b` round by round (same round, adjacent in time); undefined where either side has no rate. */
+export function perRoundRatios(a: { rps: number }[], b: { rps: number }[]): (number | undefined)[] {
+  return a.slice(0, b.length).map((x, i) => {
+    const y = b[i]?.rps ?? 0;
+    return x.rps > 0 && y > 0 ? x.rps / y : undefined;
+  });
+}
+
 /**
- * The ratio of two modes from one run: per round (same round, adjacent in time), then the median
- * over rounds, so slow drift of the machine cancels out.
+ * The ratio of two modes from one run: per round, then the median over rounds, so slow drift of the
+ * machine cancels out.
  */
 export function roundRatio(a: { rps: number }[], b: { rps: number }[]): number {
-  const ratios: number[] = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    const x = a[i]?.rps ?? 0;
-    const y = b[i]?.rps ?? 0;
-    if (x > 0 && y > 0) ratios.push(x / y);
-  }
-  return median(ratios);
+  return median(perRoundRatios(a, b).filter((r): r is number => r !== undefined));
 }
 
 /**

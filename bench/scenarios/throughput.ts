@@ -85,7 +85,7 @@ export interface ModeResult {
  * A fresh server for `mode`, its credentials, and the request every load sends, checked once: the
  * first call must be a JSON-RPC result. The server is stopped again when this fails.
  */
-export async function startMode(mode: Mode, ctx: ModeContext, name: string) {
+async function startMode(mode: Mode, ctx: ModeContext, name: string) {
   const server = await launch({ kind: mode.server, env: mode.env?.(ctx) ?? {}, dir: ctx.dir, name });
   try {
     const headers = (await mode.credentials?.(server.base, ctx)) ?? {};

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from "node:http";
 
-/** What a request presents, routed by shape (never "try JWT, then API key"). */
+/** What a credential header holds, routed by shape (never "try JWT, then API key"). */
 export type Credential =
-  | { kind: "none" }
   | { kind: "bearer"; token: string }
   | { kind: "api-key"; key: string }
   /** An authorization scheme other than Bearer: treated as "no usable credential" (RFC 6750 §3.1). */
@@ -27,9 +26,10 @@ export type CredentialSource =
   | { kind: "header"; header: "authorization" | "api-key"; value: string };
 
 /**
- * The one header carrying the request's credential, checked for ambiguity (the cheap, structural half of
- * {@link extractCredential}): two Authorization headers, two API key headers, both kinds together, or a
- * credential in the query string are `malformed`. Scans `rawHeaders` once (Node keeps only the first
+ * The one header carrying the request's credential, checked for ambiguity (the cheap, structural half
+ * of reading a credential; {@link parseCredential} is the other): two Authorization headers, two API key
+ * headers, both kinds together, or a credential in the query string are `malformed` (ambiguity is an
+ * error, not a guess). Scans `rawHeaders` once (Node keeps only the first
  * Authorization in `req.headers`; `headersDistinct` would build arrays for every header of every request).
  */
 export function credentialSource(req: IncomingMessage, options: CredentialOptions): CredentialSource {
@@ -64,7 +64,11 @@ export function credentialSource(req: IncomingMessage, options: CredentialOption
   return { kind: "none" };
 }
 
-/** The credential in the header {@link credentialSource} found: the RFC 6750 grammar, the API key prefix. */
+/**
+ * The credential in the header {@link credentialSource} found: the RFC 6750 grammar, the API key prefix.
+ * A Bearer value outside the grammar is `malformed` (400 invalid_request); another scheme (Basic, …) is
+ * `unsupported`, answered with a challenge that starts OAuth discovery.
+ */
 export function parseCredential(
   source: Extract<CredentialSource, { kind: "header" }>,
   options: CredentialOptions,
@@ -82,15 +86,4 @@ export function parseCredential(
   }
   const token = match[1] as string;
   return token.startsWith(options.bearerPrefix) ? { kind: "api-key", key: token } : { kind: "bearer", token };
-}
-
-/**
- * Reads the credential of a request. Ambiguity is an error, not a guess: two Authorization headers,
- * an Authorization header and an API key header together, a non-Bearer scheme, a value outside the
- * RFC 6750 grammar, or a credential in the query string are all `malformed` (400 invalid_request).
- * Another scheme (Basic, …) is `unsupported`: answered with a challenge that starts OAuth discovery.
- */
-export function extractCredential(req: IncomingMessage, options: CredentialOptions): Credential {
-  const source = credentialSource(req, options);
-  return source.kind === "header" ? parseCredential(source, options) : source;
 }

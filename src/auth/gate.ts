@@ -67,8 +67,6 @@ function authenticate(
       return { kind: "unsupported" };
     case "malformed":
       return { kind: "malformed", reason: credential.reason };
-    case "none":
-      return { kind: "anonymous" };
     case "api-key": {
       if (config.mode === "oauth2") return { kind: "unsupported" };
       const match = options.apiKey(credential.key);

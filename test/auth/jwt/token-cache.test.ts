@@ -48,6 +48,16 @@ describe("verifier with the token cache", () => {
 
   afterAll(() => idp.close());
 
+  /** A verifier with the token cache on and a clock the test moves (`clock.ms`). */
+  async function clockedVerifier(issuer = issuerOptions(idp)) {
+    const clock = { ms: Date.now() };
+    const verifier = await verifierFor([issuer], {
+      tokenCache: { enabled: true, maxEntries: 100 },
+      now: () => clock.ms,
+    });
+    return { verifier, clock };
+  }
+
   it("serves a second verification of the same token from the cache", async () => {
     const verifier = await verifierFor([issuerOptions(idp)], { tokenCache: { enabled: true, maxEntries: 100 } });
     const token = idp.token();
@@ -60,11 +70,7 @@ describe("verifier with the token cache", () => {
   });
 
   it("answers cached() and stillValid() without awaiting for exactly the tokens it verified, until they expire", async () => {
-    let now = Date.now();
-    const verifier = await verifierFor([issuerOptions(idp)], {
-      tokenCache: { enabled: true, maxEntries: 100 },
-      now: () => now,
-    });
+    const { verifier, clock } = await clockedVerifier();
     const exp = nowSec() + 30;
     const token = idp.token({ exp });
     expect(verifier.cached(token)).toBeUndefined(); // never verified: the caller must verify()
@@ -74,14 +80,14 @@ describe("verifier with the token cache", () => {
     // Another signature on the same header and payload is another string: not in the cache.
     const [header, payload] = token.split(".");
     expect(verifier.cached(`${header}.${payload}.${"A".repeat(342)}`)).toBeUndefined();
-    now = exp * 1000 - 1;
+    clock.ms = exp * 1000 - 1;
     expect(verifier.stillValid(verified)).toBe(true);
-    now = exp * 1000;
+    clock.ms = exp * 1000;
     expect(verifier.stillValid(verified)).toBe(false);
-    now = exp * 1000 + 1;
+    clock.ms = exp * 1000 + 1;
     expect(verifier.cached(token)).toBeUndefined();
     // A copy is not a token this verifier returned.
-    now = exp * 1000 - 1;
+    clock.ms = exp * 1000 - 1;
     expect(verifier.stillValid({ ...verified })).toBe(false);
     verifier.close();
     expect(verifier.cached(token)).toBeUndefined();
@@ -102,34 +108,26 @@ describe("verifier with the token cache", () => {
   });
 
   it("does not serve a token from the cache once it has expired", async () => {
-    let now = Date.now();
-    const verifier = await verifierFor([issuerOptions(idp)], {
-      tokenCache: { enabled: true, maxEntries: 100 },
-      now: () => now,
-    });
+    const { verifier, clock } = await clockedVerifier();
     const exp = nowSec() + 30;
     const token = idp.token({ exp });
     await verifier.verify(token);
-    now = exp * 1000 - 1;
+    clock.ms = exp * 1000 - 1;
     await verifier.verify(token);
     expect(verifier.stats.cacheHits).toBe(1);
-    now = exp * 1000 + 1;
+    clock.ms = exp * 1000 + 1;
     await expectRejected(verifier, token, "TOKEN_EXPIRED");
     expect(verifier.stats.cacheHits).toBe(1);
     verifier.close();
   });
 
   it("does not keep a token past its maxTokenAge", async () => {
-    let now = Date.now();
-    const verifier = await verifierFor([issuerOptions(idp, { maxTokenAgeSec: 60 })], {
-      tokenCache: { enabled: true, maxEntries: 100 },
-      now: () => now,
-    });
+    const { verifier, clock } = await clockedVerifier(issuerOptions(idp, { maxTokenAgeSec: 60 }));
     const iat = nowSec();
     const token = idp.token({ iat, exp: iat + 3_600 });
     const verified = await verifier.verify(token);
     expect(verifier.stillValid(verified)).toBe(true);
-    now = (iat + 61) * 1000;
+    clock.ms = (iat + 61) * 1000;
     expect(verifier.stillValid(verified)).toBe(false);
     await expectRejected(verifier, token, "TOKEN_TOO_OLD");
     expect(verifier.stats.cacheHits).toBe(0);
