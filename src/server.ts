@@ -19,6 +19,11 @@ export interface StartOptions {
   server?: Partial<ServerConfig>;
   authFile?: string;
   logger?: Logger;
+  /**
+   * Serve every /mcp request through the SDK's `createMcpHandler` instead of toolgate's own
+   * one-exchange transports (src/mcp/exchange.ts): the reference they are compared with in tests.
+   */
+  sdkTransportsOnly?: boolean;
 }
 
 export interface RunningServer {
@@ -96,6 +101,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       catalogue,
       logger,
       maxRequestBodySize: 4 * 1024 * 1024,
+      ...(options.sdkTransportsOnly ? { sdkTransportsOnly: true } : {}),
     });
     const { listener } = createApp({
       config,

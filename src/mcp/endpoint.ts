@@ -1,18 +1,28 @@
 /**
  * The only module family that imports the MCP SDK (`@modelcontextprotocol/*`). It serves both
  * protocol eras from one stateless endpoint: 2026-07-28 (server/discover, Mcp-* headers, the _meta
- * envelope) natively, 2025-era clients through the SDK's stateless legacy fallback.
+ * envelope) and 2025-era clients. The common requests (2025-era POSTs, 2026 tools/call and
+ * tools/list) are served by the SDK's `Server` over toolgate's one-exchange transports
+ * (./exchange.ts); everything else by the SDK's `createMcpHandler`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toWebRequest } from "@modelcontextprotocol/node";
-import { type AuthInfo, createMcpHandler, Server, type ServerContext } from "@modelcontextprotocol/server";
+import {
+  type AuthInfo,
+  createMcpHandler,
+  type JSONRPCMessage,
+  type MessageClassification,
+  Server,
+  type ServerContext,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
 import type { RequestLogger } from "../log.js";
 import { type CallEnvironment, callTool } from "../tools/call-tool.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import { ScopeRequiredError } from "../tools/errors.js";
 import type { LoggingLevel, Principal } from "../tools/handler-api.js";
-import { legacyMessages, serveLegacyExchange } from "./legacy-exchange.js";
+import { type ExchangeHooks, legacyMessages, MODERN_REVISIONS, modernRequest, serveExchange } from "./exchange.js";
 
 /** Per-request state the HTTP layer hands to the MCP layer (through the SDK's pass-through `authInfo`). */
 export interface McpRequestState {
@@ -41,6 +51,11 @@ export interface McpEndpointOptions {
   logger: Logger;
   /** Bound on a body the SDK reads itself (when no parsed body is given). */
   maxRequestBodySize: number;
+  /**
+   * Serve every request through the SDK's `createMcpHandler`, none through toolgate's own
+   * transports: the reference the own transports are compared with in tests.
+   */
+  sdkTransportsOnly?: boolean;
 }
 
 export interface McpEndpoint {
@@ -152,6 +167,17 @@ const internalError = (requestId: string) => ({
   error: { code: -32603, message: `Internal error (request id ${requestId})` },
 });
 
+/** The messages toolgate's own transports serve, or undefined for the SDK's entry. */
+function ownExchange(
+  req: IncomingMessage,
+  body: unknown,
+): { messages: readonly JSONRPCMessage[]; classification?: MessageClassification } | undefined {
+  const messages = legacyMessages(req, body);
+  if (messages) return { messages };
+  const route = modernRequest(req, body);
+  return route ? { messages: [route.message], classification: route.classification } : undefined;
+}
+
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const { catalogue, serverInfo, instructions } = options;
   // McpServer would drop the top-level `securitySchemes` from tools/list and re-validate every call
@@ -203,13 +229,18 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       return answer.result as never;
     }
   };
-  const factory = () => {
-    const server = new Server(serverInfo, serverOptions);
+  // A Server for a 2026 exchange of our own lists the revision, as the SDK's entry makes it do.
+  const modernServerOptions = {
+    ...serverOptions,
+    supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, ...MODERN_REVISIONS],
+  };
+  const factory = (modern = false) => {
+    const server = new Server(serverInfo, modern ? modernServerOptions : serverOptions);
     server.setRequestHandler("tools/list", listTools);
     server.setRequestHandler("tools/call", callToolHandler as never);
     return server;
   };
-  const handler = createMcpHandler(factory, {
+  const handler = createMcpHandler(() => factory(), {
     onerror: (error) => options.logger.debug({ err: error }, "MCP request rejected"),
     maxRequestBodySize: options.maxRequestBodySize,
   });
@@ -224,23 +255,30 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         scopes: [...(principal?.scopes ?? [])],
         extra: { [STATE_KEY]: exchange },
       };
-      const messages = legacyMessages(req, body);
-      if (messages) {
+      const own = options.sdkTransportsOnly ? undefined : ownExchange(req, body);
+      if (own) {
+        const hooks: ExchangeHooks = {
+          onStreaming: () => {
+            exchange.answered = true;
+          },
+          beforeAnswer: () => {
+            exchange.answered = true;
+            if (!exchange.override) return false;
+            // A handler asked for step-up before anything was sent: answer the challenge over HTTP.
+            const { status, headers, body: refusal } = exchange.override;
+            res.writeHead(status, headers).end(JSON.stringify(refusal));
+            return true;
+          },
+          onerror: (error) => options.logger.debug({ err: error }, "MCP exchange error"),
+        };
         try {
-          await serveLegacyExchange(factory(), res, messages, authInfo, {
-            onStreaming: () => {
-              exchange.answered = true;
-            },
-            beforeAnswer: () => {
-              exchange.answered = true;
-              if (!exchange.override) return false;
-              // A handler asked for step-up before anything was sent: answer the challenge over HTTP.
-              const { status, headers, body: refusal } = exchange.override;
-              res.writeHead(status, headers).end(JSON.stringify(refusal));
-              return true;
-            },
-            onerror: (error) => options.logger.debug({ err: error }, "MCP exchange error"),
-          });
+          await serveExchange(
+            factory(own.classification !== undefined),
+            res,
+            own.messages,
+            own.classification ? { authInfo, classification: own.classification } : { authInfo },
+            hooks,
+          );
         } catch (error) {
           options.logger.error({ err: error }, "MCP handler failed");
           if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" });

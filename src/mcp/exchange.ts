@@ -1,0 +1,293 @@
+/**
+ * toolgate's own one-exchange transports: the SDK's `Server` connected to a transport that lives for
+ * one HTTP exchange and writes to Node's response directly, for both protocol eras. The SDK still
+ * does the protocol (dispatch, the 2026-07-28 envelope and result encoding, zod validation of the
+ * messages); only the transport around it is toolgate's.
+ *
+ * Why not the SDK's own HTTP entry (`createMcpHandler`): it speaks web `Request`/`Response`, so every
+ * POST costs a `Headers`, a `Request` with its `AbortSignal`, a `Response` read back into a Buffer,
+ * and on completion the SDK closes the exchange, which builds a "Connection closed" `SdkError` (a
+ * stack trace) even when nothing was in flight. For a 2025-era POST its legacy fallback also answers
+ * every request over SSE (a ReadableStream, a TextEncoder, a priming frame, a second stream wrapped
+ * around the first) and validates each message with zod twice. Profiled under load (bench/profile.ts),
+ * that transport work was more than half of a tools/call.
+ *
+ * Here the answer is plain JSON unless the handler streams (progress, log messages), in which case
+ * the reply turns into SSE at the first notification — what both transports allow, and what the
+ * SDK's 2026-07-28 transport does. Only requests these paths answer exactly as the SDK would are
+ * taken (`legacyMessages`, `modernRequest`); everything else still goes to the SDK's entry, and
+ * test/integration/own-transports.test.ts compares the two answer by answer.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  type AuthInfo,
+  classifyInboundRequest,
+  type InboundModernRoute,
+  isInitializeRequest,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  isJsonContentType,
+  type JSONRPCMessage,
+  type MessageClassification,
+  PerRequestHTTPServerTransport,
+  type Server,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type Transport,
+  type TransportSendOptions,
+} from "@modelcontextprotocol/server";
+
+/** The 2026-era revisions served here (the SDK does not export its list); others go to the SDK. */
+export const MODERN_REVISIONS: readonly string[] = ["2026-07-28"];
+
+/** The SDK's bound on a JSON-RPC batch (its legacy transport refuses longer ones). */
+const MAX_BATCH_SIZE = 100;
+
+/** The SDK's SSE keep-alive: a comment frame every 15 s while a stream is open. */
+const KEEP_ALIVE_MS = 15_000;
+
+const SSE_HEADERS = {
+  "Content-Type": "text/event-stream",
+  "Cache-Control": "no-cache, no-transform",
+  Connection: "keep-alive",
+  "X-Accel-Buffering": "no",
+};
+
+/**
+ * The methods the 2026 path serves itself; anything else goes to the SDK's entry. Both are registered
+ * on every Server, so the dispatch never refuses them with an error the SDK's transport would turn
+ * into an HTTP 4xx (method not found, era mismatch): every answer here is a 200.
+ */
+const MODERN_METHODS = new Set(["tools/call", "tools/list"]);
+
+type RequestId = string | number;
+type ModernRequestRoute = Extract<InboundModernRoute, { messageKind: "request" }>;
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
+};
+
+/**
+ * The messages of a 2025-era POST this path serves, or undefined when the request must go to the SDK:
+ * not classified legacy, a media type or Accept the SDK would refuse (415, 406), an unsupported
+ * MCP-Protocol-Version (400), a batch over the bound, carrying `initialize` or reusing a request id,
+ * or anything that is not a well-formed JSON-RPC request or notification (the SDK answers those with
+ * its own errors).
+ */
+export function legacyMessages(req: IncomingMessage, body: unknown): JSONRPCMessage[] | undefined {
+  if (req.method !== "POST" || body === undefined || !isJsonContentType(req.headers["content-type"])) return undefined;
+  const accept = header(req, "accept");
+  if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
+  const version = header(req, "mcp-protocol-version");
+  if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version.trim())) return undefined;
+  const method = header(req, "mcp-method");
+  const name = header(req, "mcp-name");
+  const route = classifyInboundRequest({
+    httpMethod: "POST",
+    ...(version !== undefined ? { protocolVersionHeader: version } : {}),
+    ...(method !== undefined ? { mcpMethodHeader: method } : {}),
+    ...(name !== undefined ? { mcpNameHeader: name } : {}),
+    body,
+  });
+  if (route.kind !== "legacy") return undefined;
+  const messages = Array.isArray(body) ? body : [body];
+  if (messages.length === 0 || messages.length > MAX_BATCH_SIZE) return undefined;
+  // Answers are matched to requests by id: a batch reusing an id is left to the SDK.
+  const ids = new Set<unknown>();
+  for (const message of messages) {
+    if (isJSONRPCRequest(message)) {
+      if (ids.has(message.id) || (messages.length > 1 && isInitializeRequest(message))) return undefined;
+      ids.add(message.id);
+    } else if (!isJSONRPCNotification(message)) return undefined;
+  }
+  return messages as JSONRPCMessage[];
+}
+
+/**
+ * A 2026-07-28 `tools/call` or `tools/list` this path serves, or undefined when the request must go
+ * to the SDK's entry. Taken only when the SDK would serve it without an entry-level refusal: the
+ * SDK's own classifier says modern request for a revision served here, and the standard headers the
+ * SDK requires are all there and agree with the body (`MCP-Protocol-Version`, `Mcp-Method`, and for
+ * tools/call a plain `Mcp-Name` equal to `params.name`). Missing or encoded headers, notifications,
+ * other methods (server/discover, subscriptions/listen, …) and every refusal stay with the SDK.
+ */
+export function modernRequest(req: IncomingMessage, body: unknown): ModernRequestRoute | undefined {
+  if (req.method !== "POST" || body === null || typeof body !== "object" || Array.isArray(body)) return undefined;
+  const method = (body as { method?: unknown }).method;
+  if (typeof method !== "string" || !MODERN_METHODS.has(method)) return undefined;
+  if (!isJsonContentType(req.headers["content-type"])) return undefined;
+  const version = header(req, "mcp-protocol-version");
+  const mcpMethod = header(req, "mcp-method");
+  if (version === undefined || mcpMethod === undefined) return undefined;
+  const name = header(req, "mcp-name");
+  if (method === "tools/call") {
+    const params = (body as { params?: { name?: unknown } }).params;
+    const toolName = typeof params === "object" && params !== null ? params.name : undefined;
+    if (typeof toolName !== "string" || name?.trim() !== toolName) return undefined;
+  } else if (name !== undefined) return undefined;
+  const route = classifyInboundRequest({
+    httpMethod: "POST",
+    protocolVersionHeader: version,
+    mcpMethodHeader: mcpMethod,
+    ...(name !== undefined ? { mcpNameHeader: name } : {}),
+    body,
+  });
+  if (route.kind !== "modern" || route.messageKind !== "request") return undefined;
+  const revision = route.classification.revision;
+  if (revision === undefined || !MODERN_REVISIONS.includes(revision) || version.trim() !== revision) return undefined;
+  return route;
+}
+
+/** Hooks the endpoint gives one exchange. */
+export interface ExchangeHooks {
+  /** Called once when the reply turns into an SSE stream (headers are then on the wire). */
+  onStreaming(): void;
+  /** Called before the final answer is written; returning true means the hook answered instead. */
+  beforeAnswer(): boolean;
+  onerror(error: Error): void;
+}
+
+/** A Transport whose lifetime is one HTTP exchange: answers JSON, or SSE once a notification streams. */
+class ExchangeTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: Transport["onmessage"];
+  private readonly pending: Set<RequestId>;
+  private readonly answers = new Map<RequestId, JSONRPCMessage>();
+  private streaming = false;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** True once every request has its answer written. */
+  completed = false;
+  private settle!: () => void;
+  /** Resolves when every request of the exchange has its answer on the wire (or the client left). */
+  readonly done = new Promise<void>((resolve) => {
+    this.settle = resolve;
+  });
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly order: readonly RequestId[],
+    private readonly batch: boolean,
+    private readonly hooks: ExchangeHooks,
+  ) {
+    this.pending = new Set(order);
+  }
+
+  async start(): Promise<void> {}
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (this.closed || this.completed) return;
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      const id = message.id as RequestId;
+      if (!this.pending.delete(id)) return;
+      if (this.streaming) this.frame(message);
+      else this.answers.set(id, message);
+      if (this.pending.size === 0) this.finish();
+      return;
+    }
+    // A notification (progress, log message) belongs on the stream of the request it relates to.
+    // Without a session there is no standalone stream, so anything unrelated is dropped.
+    const related = options?.relatedRequestId as RequestId | undefined;
+    if (related === undefined || !this.pending.has(related)) return;
+    if (!this.streaming) {
+      this.streaming = true;
+      this.hooks.onStreaming();
+      this.res.writeHead(200, SSE_HEADERS);
+      for (const answer of this.answers.values()) this.frame(answer);
+      this.answers.clear();
+      this.keepAlive = setInterval(() => this.res.write(": keepalive\n\n"), KEEP_ALIVE_MS);
+      this.keepAlive.unref();
+    }
+    this.frame(message);
+  }
+
+  private frame(message: JSONRPCMessage): void {
+    this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  private finish(): void {
+    clearInterval(this.keepAlive);
+    if (this.streaming) {
+      this.res.end();
+    } else if (!this.hooks.beforeAnswer()) {
+      const answers = this.order.map((id) => this.answers.get(id));
+      const body = JSON.stringify(this.batch ? answers : answers[0]);
+      this.res
+        .writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) })
+        .end(body);
+    }
+    this.completed = true;
+    this.settle();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.keepAlive);
+    this.settle();
+    this.onclose?.();
+  }
+}
+
+/**
+ * What a Server connects to for a 2026-07-28 exchange. The SDK binds a Server to a 2026 revision
+ * only when it connects to an instance of its own per-request transport (`Server.connect` reads the
+ * classification off it); everything that transport would do with a web Response is replaced by the
+ * exchange's direct writes.
+ */
+class ModernBinding extends PerRequestHTTPServerTransport {
+  constructor(
+    classification: MessageClassification,
+    private readonly exchange: ExchangeTransport,
+  ) {
+    super({ classification });
+    exchange.onclose = () => this.onclose?.();
+  }
+
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    return this.exchange.send(message, options);
+  }
+
+  override close(): Promise<void> {
+    return this.exchange.close();
+  }
+}
+
+/**
+ * Serves the messages on a fresh Server: 2025-era ones (`classification` absent), or the one
+ * 2026-07-28 request of `modernRequest` with its classification (the Server must list that revision
+ * in its `supportedProtocolVersions`). Resolves once the answer is written (202 with no body when the
+ * POST carried notifications only), or once the client went away.
+ */
+export async function serveExchange(
+  server: Server,
+  res: ServerResponse,
+  messages: readonly JSONRPCMessage[],
+  extra: { authInfo: AuthInfo; classification?: MessageClassification },
+  hooks: ExchangeHooks,
+): Promise<void> {
+  const order = messages.filter(isJSONRPCRequest).map((m) => m.id as RequestId);
+  const exchange = new ExchangeTransport(res, order, messages.length > 1, hooks);
+  const transport: Transport = extra.classification ? new ModernBinding(extra.classification, exchange) : exchange;
+  transport.onerror = hooks.onerror;
+  await server.connect(transport);
+  const onClose = () => void server.close().catch(hooks.onerror);
+  res.once("close", onClose);
+  try {
+    for (const message of messages) transport.onmessage?.(message, extra);
+    if (order.length === 0) {
+      res.writeHead(202).end();
+      return;
+    }
+    await exchange.done;
+  } finally {
+    res.off("close", onClose);
+    // A completed exchange leaves nothing running: the Server and its transport are simply dropped.
+    // Closing would only build the SDK's "Connection closed" error (a stack trace, ~20 µs) for
+    // in-flight handlers, and there are none. An exchange the client left is closed, which aborts them.
+    if (!exchange.completed) await server.close().catch(hooks.onerror);
+  }
+}

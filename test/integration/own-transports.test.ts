@@ -1,0 +1,275 @@
+/**
+ * toolgate serves the common /mcp requests over its own one-exchange transports
+ * (src/mcp/exchange.ts): 2025-era POSTs, and 2026-07-28 tools/call and tools/list. The SDK's
+ * `createMcpHandler` is the reference: a second server started with `sdkTransportsOnly` serves every
+ * request through it, and each request below is sent to both. On the 2026 path the answers must be
+ * the same byte for byte (status, Content-Type, body); on the 2025 path the same messages (the SDK's
+ * legacy transport answers every request over SSE, toolgate's JSON unless the tool streams).
+ */
+import { PerRequestHTTPServerTransport } from "@modelcontextprotocol/server";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { project } from "../../examples/conformance/generated/project.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+import { ENVELOPE, legacy, MODERN, modern } from "../helpers/server.js";
+
+let own: RunningServer;
+let sdk: RunningServer;
+const start = (sdkTransportsOnly: boolean) =>
+  startServer({
+    project,
+    authFile: new URL("../../examples/conformance/auth.yaml", import.meta.url).pathname,
+    env: { AUTH_MODE: "anonymous" },
+    server: { port: 0, host: "127.0.0.1" },
+    logger: pino({ level: "silent" }),
+    sdkTransportsOnly,
+  });
+beforeAll(async () => {
+  [own, sdk] = await Promise.all([start(false), start(true)]);
+});
+afterAll(async () => {
+  await Promise.all([own?.close(), sdk?.close()]);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+interface Answer {
+  status: number;
+  type: string | null;
+  text: string;
+}
+
+async function post(server: RunningServer, body: unknown, headers: Record<string, string>): Promise<Answer> {
+  const res = await fetch(`${server.url}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    type: res.headers.get("content-type"),
+    text: (await res.text()).replace(/request id [0-9a-f-]{36}/g, "request id <id>"),
+  };
+}
+
+/** The JSON-RPC messages of an answer, whether JSON or SSE. */
+function messagesOf(answer: Answer): unknown[] {
+  if (answer.type?.startsWith("text/event-stream"))
+    return answer.text
+      .split("\n")
+      .filter((line) => line.startsWith("data: ") && line.length > 6)
+      .map((line) => JSON.parse(line.slice(6)));
+  if (!answer.text) return [];
+  const body = JSON.parse(answer.text);
+  return Array.isArray(body) ? body : [body];
+}
+
+const byId = (messages: unknown[]) =>
+  [...messages].sort((a, b) =>
+    JSON.stringify((a as { id?: unknown }).id).localeCompare(JSON.stringify((b as { id?: unknown }).id)),
+  );
+
+/** Sends the request to both servers; counts how often the SDK's 2026 transport served one. */
+async function both(body: unknown, headers: Record<string, string>) {
+  const handled = vi.spyOn(PerRequestHTTPServerTransport.prototype, "handleMessage");
+  const ownAnswer = await post(own, body, headers);
+  const ownSdkCalls = handled.mock.calls.length;
+  const sdkAnswer = await post(sdk, body, headers);
+  return { own: ownAnswer, sdk: sdkAnswer, ownSdkCalls, sdkSdkCalls: handled.mock.calls.length - ownSdkCalls };
+}
+
+const withMeta = (meta: Record<string, unknown>) => ({ _meta: { ...ENVELOPE, ...meta } });
+
+describe("2026-07-28: toolgate's transport answers byte for byte as the SDK's", () => {
+  const served: [string, ReturnType<typeof modern>][] = [
+    ["tools/list", modern("tools/list")],
+    ["tools/list with a cursor", modern("tools/list", { cursor: "abc" })],
+    ["a tools/call with a text result", modern("tools/call", { name: "test_simple_text", arguments: {} })],
+    [
+      "a tools/call with a string id",
+      modern("tools/call", { name: "test_simple_text", arguments: {} }, "call-7" as never),
+    ],
+    ["a tools/call with id 0", modern("tools/call", { name: "test_simple_text", arguments: {} }, 0)],
+    ["a tools/call without arguments", modern("tools/call", { name: "test_simple_text" })],
+    ["an unknown tool", modern("tools/call", { name: "no_such_tool", arguments: {} })],
+    [
+      "arguments the schema refuses",
+      modern("tools/call", { name: "json_schema_2020_12_tool", arguments: { name: 5 } }),
+    ],
+    ["arguments that are not an object", modern("tools/call", { name: "test_simple_text", arguments: 5 })],
+    ["a tool that fails", modern("tools/call", { name: "test_error_handling", arguments: {} })],
+    [
+      "progress with a progress token: SSE, then the result",
+      modern("tools/call", { name: "test_tool_with_progress", arguments: {}, ...withMeta({ progressToken: "p1" }) }),
+    ],
+    [
+      "progress without a progress token: JSON",
+      modern("tools/call", { name: "test_tool_with_progress", arguments: {} }),
+    ],
+    [
+      "log messages without a log level in the envelope: none sent",
+      modern("tools/call", { name: "test_tool_with_logging" }),
+    ],
+    [
+      "log messages at the envelope's level: SSE",
+      modern("tools/call", {
+        name: "test_tool_with_logging",
+        ...withMeta({ "io.modelcontextprotocol/logLevel": "info" }),
+      }),
+    ],
+    [
+      "log messages below the envelope's level: none sent",
+      modern("tools/call", {
+        name: "test_tool_with_logging",
+        ...withMeta({ "io.modelcontextprotocol/logLevel": "error" }),
+      }),
+    ],
+    [
+      "client _meta keys of its own",
+      modern("tools/call", {
+        name: "test_simple_text",
+        arguments: {},
+        ...withMeta({
+          "openai/userAgent": "ChatGPT",
+          "io.modelcontextprotocol/clientInfo": { name: "c", version: "1" },
+        }),
+      }),
+    ],
+  ];
+  for (const [name, { message, headers }] of served) {
+    it(name, async () => {
+      const { own: mine, sdk: reference, ownSdkCalls, sdkSdkCalls } = await both(message, headers);
+      expect(mine).toEqual(reference);
+      expect(ownSdkCalls).toBe(0); // served by toolgate's transport…
+      expect(sdkSdkCalls).toBe(1); // …and by the SDK's on the reference server
+    });
+  }
+
+  const call = modern("tools/call", { name: "test_simple_text", arguments: {} });
+  const left: [string, unknown, Record<string, string>][] = [
+    ["server/discover", modern("server/discover").message, modern("server/discover").headers],
+    ["no Mcp-Name", call.message, { "mcp-protocol-version": MODERN, "mcp-method": "tools/call" }],
+    ["no Mcp-Method", call.message, { "mcp-protocol-version": MODERN, "mcp-name": "test_simple_text" }],
+    ["no MCP-Protocol-Version", call.message, { "mcp-method": "tools/call", "mcp-name": "test_simple_text" }],
+    [
+      "an Mcp-Name in the base64 form",
+      call.message,
+      { ...call.headers, "mcp-name": `=?base64?${Buffer.from("test_simple_text").toString("base64")}?=` },
+    ],
+    [
+      "an envelope without clientCapabilities",
+      {
+        ...call.message,
+        params: { name: "test_simple_text", _meta: { "io.modelcontextprotocol/protocolVersion": MODERN } },
+      },
+      call.headers,
+    ],
+    [
+      "an envelope naming a revision not served",
+      {
+        ...call.message,
+        params: {
+          name: "test_simple_text",
+          _meta: { ...ENVELOPE, "io.modelcontextprotocol/protocolVersion": "2027-01-01" },
+        },
+      },
+      { ...call.headers, "mcp-protocol-version": "2027-01-01" },
+    ],
+    ["a notification", { jsonrpc: "2.0", method: "notifications/cancelled", params: withMeta({}) }, call.headers],
+    [
+      "a tools/list with an Mcp-Name",
+      modern("tools/list").message,
+      { ...modern("tools/list").headers, "mcp-name": "x" },
+    ],
+    ["a name that is not a string", { ...call.message, params: { name: 5, ...withMeta({}) } }, call.headers],
+  ];
+  for (const [name, body, headers] of left) {
+    it(`${name} is left to the SDK's entry, on both servers alike`, async () => {
+      const { own: mine, sdk: reference } = await both(body, headers);
+      expect(mine).toEqual(reference);
+    });
+  }
+
+  it("a client that goes away mid-call aborts the handler, in both eras", async () => {
+    const lines: { msg?: string; err?: { message?: string } }[] = [];
+    const watched = await startServer({
+      project,
+      authFile: new URL("../../examples/conformance/auth.yaml", import.meta.url).pathname,
+      env: { AUTH_MODE: "anonymous" },
+      server: { port: 0, host: "127.0.0.1" },
+      logger: pino({ level: "error" }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+    });
+    try {
+      const calls = [
+        modern("tools/call", { name: "test_tool_with_logging" }),
+        legacy("tools/call", { name: "test_tool_with_logging" }),
+      ];
+      for (const { message, headers } of calls) {
+        const leave = new AbortController();
+        const answer = fetch(`${watched.url}/mcp`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+          body: JSON.stringify(message),
+          signal: leave.signal,
+        }).then((res) => res.text());
+        setTimeout(() => leave.abort(), 20);
+        await expect(answer).rejects.toThrow();
+      }
+      // The handler sleeps 2 × 50 ms on ctx.signal: aborted, it fails (logged) instead of finishing.
+      await expect.poll(() => lines.filter((l) => l.msg === "tool handler failed").length).toBe(2);
+    } finally {
+      await watched.close();
+    }
+  });
+});
+
+describe("2025-11-25: toolgate's transport answers the SDK's messages", () => {
+  const v2025 = { "mcp-protocol-version": "2025-11-25" };
+  const cases: [string, unknown, string][] = [
+    ["tools/list", legacy("tools/list").message, "application/json"],
+    ["a tools/call", legacy("tools/call", { name: "test_simple_text", arguments: {} }).message, "application/json"],
+    ["an unknown tool", legacy("tools/call", { name: "no_such_tool", arguments: {} }).message, "application/json"],
+    [
+      "arguments that are not an object",
+      legacy("tools/call", { name: "test_simple_text", arguments: 5 }).message,
+      "application/json",
+    ],
+    [
+      "a tool that fails",
+      legacy("tools/call", { name: "test_error_handling", arguments: {} }).message,
+      "application/json",
+    ],
+    [
+      "progress with a progress token",
+      legacy("tools/call", { name: "test_tool_with_progress", arguments: {}, _meta: { progressToken: 9 } }).message,
+      "text/event-stream",
+    ],
+    // Without a session nobody set a log level, so the SDK sends every log message.
+    ["log messages", legacy("tools/call", { name: "test_tool_with_logging" }).message, "text/event-stream"],
+    [
+      "a batch",
+      [legacy("tools/call", { name: "test_simple_text" }, 3).message, legacy("tools/list", {}, "b" as never).message],
+      "application/json",
+    ],
+    ["ping", legacy("ping").message, "application/json"],
+    ["an unknown method", legacy("no/such").message, "application/json"],
+  ];
+  for (const [name, body, type] of cases) {
+    it(name, async () => {
+      const { own: mine, sdk: reference } = await both(body, v2025);
+      expect(mine.status).toBe(reference.status);
+      // The SDK streams a batch's answers as they complete; toolgate answers them in request order.
+      const order = Array.isArray(body) ? byId : (messages: unknown[]) => messages;
+      expect(order(messagesOf(mine))).toEqual(order(messagesOf(reference)));
+      expect(mine.type).toBe(type);
+    });
+  }
+
+  it("a notification alone is accepted with 202 and no body, as by the SDK", async () => {
+    const { own: mine, sdk: reference } = await both({ jsonrpc: "2.0", method: "notifications/initialized" }, v2025);
+    expect(mine).toEqual({ ...reference, type: mine.type });
+    expect(mine.status).toBe(202);
+    expect(mine.text).toBe("");
+  });
+});
