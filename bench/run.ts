@@ -4,7 +4,7 @@
  *   npm run bench                      full run (≤ 6 min on 2 cores)
  *   npm run bench -- --quick           ~1 min smoke run (one short round, small codegen sizes)
  *   options: --rounds N  --saturation S  --fixed S  --warmup S  --connections N
- *            --only baseline,anonymous,…   --skip throughput,attack,codegen,floor
+ *            --only baseline,anonymous,…   --skip throughput,signin,attack,codegen,floor
  *            --codegen-sizes 10,100,1000,10000   --log-level info   --no-docs   --keep
  *            --source (run the servers' TypeScript through tsx instead of compiling them first)
  *            --report-only (rewrite docs/performance.md and the chart from bench/results/latest.json)
@@ -34,6 +34,7 @@ import { useBuild } from "./lib/servers.js";
 import { runAttack } from "./scenarios/attack.js";
 import { runCodegen } from "./scenarios/codegen.js";
 import { runFloor } from "./scenarios/floor.js";
+import { runSignInCost } from "./scenarios/sign-in.js";
 import { runThroughput } from "./scenarios/throughput.js";
 
 const { values: args } = parseArgs({
@@ -82,6 +83,8 @@ const settings = {
   fixedSec: num(args.fixed, 1),
   connections: num(args.connections, 50),
 };
+/** The in-process sign-in measure: pairs of 2 s slices (~30 s per era with the warm-up). */
+const SIGN_IN = { alternations: 5, sliceSec: 2 };
 const codegenSizes = (args["codegen-sizes"] ?? (quick ? "10,100" : "10,100,1000")).split(",").map(Number);
 const skip = new Set(args.skip.split(",").filter(Boolean));
 const only = args.only?.split(",").filter(Boolean);
@@ -123,6 +126,7 @@ const results: Results = {
     date: new Date().toISOString(),
     commit: commit(),
     ...settings,
+    signInSliceSec: SIGN_IN.sliceSec,
     logLevel,
     servers: args.source ? "sources through tsx (--source)" : "compiled with tsc into a scratch folder, plain node",
     toolgateTool: `${TOOLGATE_TOOL.name} ${JSON.stringify(TOOLGATE_TOOL.arguments)}: ${TOOLGATE_TOOL.describe}`,
@@ -139,6 +143,16 @@ try {
   if (!skip.has("throughput")) {
     log("\n[1/4] tools/call throughput and latency");
     results.modes = await runThroughput(ctx, { ...settings, ...(only ? { only } : {}), log });
+  }
+  if (!skip.has("signin") && !only) {
+    log("\n[1b] signing in, inside one process (AUTH_MODE=optional, with and without the token)");
+    results.signIn = await runSignInCost(ctx, {
+      alternations: quick ? 1 : SIGN_IN.alternations,
+      sliceSec: SIGN_IN.sliceSec,
+      warmupSec: settings.warmupSec,
+      connections: settings.connections,
+      log,
+    }).catch((error: Error) => ({ error: error.message }));
   }
   if (!skip.has("attack")) {
     log("\n[2/4] attack cost");
@@ -175,6 +189,7 @@ results.targets = checkTargets(
   results.ratios,
   results.codegen && "sizes" in results.codegen ? results.codegen.sizes : undefined,
   results.modes,
+  results.signIn && !("error" in results.signIn) ? results.signIn : undefined,
 );
 
 await mkdir(join(REPO, "bench", "results"), { recursive: true });

@@ -5,6 +5,7 @@
 import type { AttackResult } from "../scenarios/attack.js";
 import type { CodegenSize } from "../scenarios/codegen.js";
 import type { FloorResult } from "../scenarios/floor.js";
+import type { SignInEra } from "../scenarios/sign-in.js";
 import type { ModeResult } from "../scenarios/throughput.js";
 import type { MachineInfo } from "./machine.js";
 import { perRoundRatios, roundCpuRatio, roundRatio } from "./stats.js";
@@ -19,6 +20,8 @@ export interface RunInfo {
   saturationSec: number;
   fixedSec: number;
   connections: number;
+  /** Slice length of the in-process sign-in measure. */
+  signInSliceSec?: number;
   logLevel: string;
   /** How the servers ran: compiled JavaScript, or sources through tsx. */
   servers: string;
@@ -35,6 +38,8 @@ export interface Results {
   modes: Record<string, ModeResult>;
   ratios: Record<string, number | null>;
   targets: Target[];
+  /** What signing in costs inside one process (bench/scenarios/sign-in.ts). */
+  signIn?: SignInEra[] | { error: string };
   attack?: AttackResult | { error: string };
   codegen?: { sizes: CodegenSize[] } | { error: string };
   floor?: FloorResult | { error: string };
@@ -98,6 +103,7 @@ export function checkTargets(
   ratios: Record<string, number | null>,
   codegen: CodegenSize[] | undefined,
   modes: Record<string, ModeResult>,
+  signIn?: SignInEra[],
 ): Target[] {
   // A ratio target is the median of the per-round ratios: within a round both modes are measured
   // seconds apart, and the order is reversed every other round (bench/scenarios/throughput.ts).
@@ -141,9 +147,21 @@ export function checkTargets(
     goal: "report",
     status: "INFO",
   });
+  const inProcess = (era: string, label: string): Target => {
+    const measured = signIn?.find((e) => e.era === era);
+    return {
+      name: `(c)/(b) in one process (AUTH_MODE=optional, with and without the token), ${label}`,
+      value: measured ? measured.ratio : null,
+      goal: "report",
+      status: "INFO",
+      ...(measured ? { note: `pairs: ${measured.pairRatios.map((r) => r.toFixed(2)).join(", ")}` } : {}),
+    };
+  };
   return [
     atLeast("(c)/(b) oauth2 / anonymous, 2026-07-28", "oauth2", "anonymous", 0.95),
     atLeast("(c)/(b) oauth2 / anonymous, 2025-11-25", `oauth2${L}`, `anonymous${L}`, 0.95),
+    inProcess("2026-07-28", "2026-07-28"),
+    inProcess("2025-11-25", "2025-11-25"),
     atLeast("(b)/(a) anonymous / SDK v2 baseline, 2026-07-28", "anonymous", "baseline", 1.0),
     atLeast("(b)/(a) anonymous / SDK v2 baseline, 2025-11-25", `anonymous${L}`, `baseline${L}`, 1.0),
     gen,
@@ -365,6 +383,26 @@ export function markdownReport(results: Results): string {
     mdTable(["target", "value", "goal", "status", "note"], targetRows(results.targets)),
     "",
   ];
+  const signIn = results.signIn;
+  sections.push("## Signing in, inside one process", "");
+  if (signIn && !("error" in signIn)) {
+    sections.push(
+      "The (c)/(b) targets compare two fresh processes, and two processes of the same code differ by up to ±15 % per round on this machine. Here one toolgate with `AUTH_MODE=optional` is loaded alternately with the tools/call of (c) — bearer token from the development AS — and the same call without it (bench/scenarios/sign-in.ts): the token's bytes, the credential step, the caller remembered per connection, the decision and the signed-in audit line, against the same request anonymous, in the same process. Ratio: per pair of slices, anonymous CPU per request ÷ signed-in CPU per request; the median over pairs.",
+      "",
+      mdTable(
+        ["era", "pairs × slice", "signed in µs/req", "anonymous µs/req", "ratio", "per pair"],
+        signIn.map((e) => [
+          e.era,
+          `${e.pairRatios.length} × ${run.signInSliceSec ?? "?"} s`,
+          f1(e.signedInCpuUs),
+          f1(e.anonymousCpuUs),
+          e.ratio.toFixed(3),
+          e.pairRatios.map((r) => r.toFixed(2)).join(", "),
+        ]),
+      ),
+      "",
+    );
+  } else sections.push(signIn ? `Failed: ${signIn.error}` : "Not run.", "");
   const attack = results.attack;
   sections.push("## Attack cost", "");
   if (attack && !("error" in attack)) {
