@@ -72,7 +72,8 @@ export async function runSignInCost(ctx: ModeContext, options: SignInOptions): P
           before !== undefined && after !== undefined && run.total > 0 ? ((after - before) * 1000) / run.total : NaN;
         return { signedIn, rps: run.rps, cpuUsPerReq };
       };
-      const half = Math.max(1, Math.round(options.warmupSec / 2));
+      // A fresh server needs 3–5 s under load to reach its steady rate: never less, even in --quick.
+      const half = Math.max(2, Math.round(options.warmupSec / 2));
       await load(true, half);
       await load(false, half);
       const slices: SignInSlice[] = [];
