@@ -167,6 +167,11 @@ const internalError = (requestId: string) => ({
   error: { code: -32603, message: `Internal error (request id ${requestId})` },
 });
 
+/** A handler asked for step-up before anything was sent: the challenge is answered over HTTP. */
+function sendOverride(res: ServerResponse, override: NonNullable<Exchange["override"]>): void {
+  res.writeHead(override.status, override.headers).end(JSON.stringify(override.body));
+}
+
 /** The messages toolgate's own transports serve, or undefined for the SDK's entry. */
 function ownExchange(
   req: IncomingMessage,
@@ -264,9 +269,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           beforeAnswer: () => {
             exchange.answered = true;
             if (!exchange.override) return false;
-            // A handler asked for step-up before anything was sent: answer the challenge over HTTP.
-            const { status, headers, body: refusal } = exchange.override;
-            res.writeHead(status, headers).end(JSON.stringify(refusal));
+            sendOverride(res, exchange.override);
             return true;
           },
           onerror: (error) => options.logger.debug({ err: error }, "MCP exchange error"),
@@ -276,7 +279,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
             factory(own.classification !== undefined),
             res,
             own.messages,
-            own.classification ? { authInfo, classification: own.classification } : { authInfo },
+            { authInfo, classification: own.classification },
             hooks,
           );
         } catch (error) {
@@ -308,10 +311,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       }
       exchange.answered = true;
       if (exchange.override) {
-        // A handler asked for step-up before anything was sent: answer the challenge over HTTP.
         await response.body?.cancel();
-        const { status, headers, body: refusal } = exchange.override;
-        res.writeHead(status, headers).end(JSON.stringify(refusal));
+        sendOverride(res, exchange.override);
       } else {
         await writeResponse(res, response, abort);
       }

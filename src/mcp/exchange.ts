@@ -257,7 +257,7 @@ class ModernBinding extends PerRequestHTTPServerTransport {
 }
 
 /**
- * Serves the messages on a fresh Server: 2025-era ones (`classification` absent), or the one
+ * Serves the messages on a fresh Server: 2025-era ones (`classification` undefined), or the one
  * 2026-07-28 request of `modernRequest` with its classification (the Server must list that revision
  * in its `supportedProtocolVersions`). Resolves once the answer is written (202 with no body when the
  * POST carried notifications only), or once the client went away.
@@ -266,7 +266,7 @@ export async function serveExchange(
   server: Server,
   res: ServerResponse,
   messages: readonly JSONRPCMessage[],
-  extra: { authInfo: AuthInfo; classification?: MessageClassification },
+  extra: { authInfo: AuthInfo; classification: MessageClassification | undefined },
   hooks: ExchangeHooks,
 ): Promise<void> {
   const order = messages.filter(isJSONRPCRequest).map((m) => m.id as RequestId);
