@@ -1,0 +1,153 @@
+/**
+ * A/B of two throughput modes, each in a fresh server process per round, loaded *alternately* in
+ * short slices, so both see the same moments of a noisy machine. A ratio measured by the full run
+ * compares processes that ran seconds apart, and on a shared 2-core VM consecutive processes of the
+ * same code differ by up to ±15 % (bench/README.md); here two live processes take turns, each idle
+ * only for the other's slice (seconds: too short for V8 to drop its warm-up).
+ *
+ *   npx tsx bench/paired.ts --modes anonymous,oauth2 [--rounds 3] [--pairs 5] [--slice 2] [--warmup 4]
+ *                           [--env-a K=V,…] [--env-b K=V,…] [--connections 50]
+ *
+ * `--modes` takes two keys of lib/modes.ts (the same key twice measures the noise floor: A/A);
+ * `--env-a`/`--env-b` add settings to one side (e.g. `--modes anonymous,anonymous --env-b LOG_LEVEL=warn`).
+ * Per pair of slices the figure is A's CPU per request ÷ B's: B's throughput relative to A's at
+ * saturation (for `anonymous,oauth2`, the (c)/(b) of the full run). Prints each pair, each round's
+ * median and the median over rounds. Nothing is written: a tool for looking closer, not a result.
+ */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { buildToolgate } from "./lib/build.js";
+import { runLoad } from "./lib/load.js";
+import { MODES, type Mode, prepareModeContext } from "./lib/modes.js";
+import { pinSelf, removeOnExit } from "./lib/proc.js";
+import { createTinyCodebase } from "./lib/project.js";
+import { type HttpRequest, toolCall } from "./lib/requests.js";
+import { type Launched, launch, useBuild } from "./lib/servers.js";
+import { median } from "./lib/stats.js";
+
+const { values: args } = parseArgs({
+  options: {
+    modes: { type: "string", default: "anonymous,oauth2" },
+    rounds: { type: "string", default: "3" },
+    pairs: { type: "string", default: "5" },
+    slice: { type: "string", default: "2" },
+    warmup: { type: "string", default: "4" },
+    connections: { type: "string", default: "50" },
+    "env-a": { type: "string", default: "" },
+    "env-b": { type: "string", default: "" },
+    "log-level": { type: "string", default: "info" },
+  },
+});
+
+function wholeSeconds(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got ${value}`);
+  return n;
+}
+function envList(name: string, value: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of (value ?? "").split(",").filter(Boolean)) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new Error(`--${name}: expected KEY=VALUE, got ${item}`);
+    env[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return env;
+}
+
+const keys = (args.modes ?? "").split(",");
+const modes = keys.map((key) => MODES.find((m) => m.key === key));
+if (keys.length !== 2 || modes.some((m) => !m))
+  throw new Error(`--modes takes two of: ${MODES.map((m) => m.key).join(", ")}`);
+const [modeA, modeB] = modes as [Mode, Mode];
+const rounds = wholeSeconds("rounds", args.rounds, 1);
+const pairs = wholeSeconds("pairs", args.pairs, 1);
+const slice = wholeSeconds("slice", args.slice, 1);
+const warmup = wholeSeconds("warmup", args.warmup, 2);
+const connections = wholeSeconds("connections", args.connections, 1);
+const extra = [envList("env-a", args["env-a"]), envList("env-b", args["env-b"])];
+const label = (i: number) => {
+  const mode = i === 0 ? modeA : modeB;
+  const env = Object.entries(extra[i] ?? {});
+  return `${i === 0 ? "A" : "B"} ${mode.key}${env.length ? ` (${env.map(([k, v]) => `${k}=${v}`).join(" ")})` : ""}`;
+};
+
+pinSelf();
+const dir = await mkdtemp(join(tmpdir(), "toolgate-paired-"));
+removeOnExit(dir);
+const codebase = await createTinyCodebase();
+removeOnExit(codebase);
+const ctx = await prepareModeContext(dir, codebase, args["log-level"] ?? "info");
+useBuild(await buildToolgate(dir));
+console.log(`${label(0)}  vs  ${label(1)}: ${rounds} round(s) × ${pairs} pair(s) of ${slice} s slices`);
+
+interface Side {
+  server: Launched;
+  request: HttpRequest;
+}
+async function slice1(side: Side, seconds: number) {
+  const before = side.server.cpuMs();
+  const run = await runLoad({ base: side.server.base, request: side.request, connections, durationSec: seconds });
+  const after = side.server.cpuMs();
+  if (run.bad > 0) throw new Error(`${side.server.kind}: bad answers, first: ${run.firstBad}`);
+  if (before === undefined || after === undefined || run.total === 0) throw new Error("no CPU time or no answers");
+  return { rps: run.rps, cpuUs: ((after - before) * 1000) / run.total };
+}
+
+const roundMedians: number[] = [];
+const rps: [number[], number[]] = [[], []];
+try {
+  for (let round = 0; round < rounds; round++) {
+    const servers: Launched[] = [];
+    try {
+      // The side started first alternates too.
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const started: Record<number, Side> = {};
+      for (const i of order) {
+        const mode = i === 0 ? modeA : modeB;
+        const server = await launch({
+          kind: mode.server,
+          env: { ...mode.env?.(ctx), ...extra[i] },
+          dir,
+          name: `${mode.key}-${i}-r${round + 1}`,
+        });
+        servers.push(server);
+        started[i] = {
+          server,
+          request: toolCall(
+            mode.era,
+            mode.tool.name,
+            mode.tool.arguments,
+            (await mode.credentials?.(server.base, ctx)) ?? {},
+          ),
+        };
+      }
+      const both = [started[0] as Side, started[1] as Side] as const;
+      for (let s = 0; s < warmup; s += 2) for (const i of order) await slice1(both[i] as Side, 2);
+      const ratios: number[] = [];
+      const shown: string[] = [];
+      for (let p = 0; p < pairs; p++) {
+        const result: Record<number, { rps: number; cpuUs: number }> = {};
+        for (const i of p % 2 === 0 ? order : [...order].reverse()) result[i] = await slice1(both[i] as Side, slice);
+        const a = result[0] as { rps: number; cpuUs: number };
+        const b = result[1] as { rps: number; cpuUs: number };
+        ratios.push(a.cpuUs / b.cpuUs);
+        rps[0].push(a.rps);
+        rps[1].push(b.rps);
+        shown.push(`${(a.cpuUs / b.cpuUs).toFixed(2)} (${a.cpuUs.toFixed(0)}/${b.cpuUs.toFixed(0)} µs)`);
+      }
+      roundMedians.push(median(ratios));
+      console.log(`round ${round + 1}: B/A ${median(ratios).toFixed(3)}   pairs: ${shown.join(", ")}`);
+    } finally {
+      for (const server of servers) await server.stop();
+    }
+  }
+} finally {
+  await ctx.close();
+}
+console.log(
+  `B/A over rounds: ${median(roundMedians).toFixed(3)} (${roundMedians.map((r) => r.toFixed(3)).join(", ")}); ` +
+    `req/s medians A ${median(rps[0]).toFixed(0)}, B ${median(rps[1]).toFixed(0)}`,
+);
+process.exit(0);
