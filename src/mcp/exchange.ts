@@ -17,6 +17,14 @@
  * SDK's 2026-07-28 transport does. Only requests these paths answer exactly as the SDK would are
  * taken (`legacyMessages`, `modernRequest`); everything else still goes to the SDK's entry, and
  * test/integration/own-transports.test.ts compares the two answer by answer.
+ *
+ * Failed zod parses are kept off the common path. zod 4.6 returns each failed `safeParse` as an object
+ * literal with a getter and a setter of its own; V8 allocates every such accessor pair in the old
+ * generation, so its closures — and what they reach — outlive young collections until the next full
+ * one, and building them is slow besides. The SDK's type guards cost a request four of them: its
+ * classifier and the `onmessage` a Server installs both try a request as a result and as an error
+ * response first. Without the four, an anonymous tools/call took ~12 % less CPU (bench/paired.ts,
+ * bench/README.md, Findings). Hence `plainLegacyBody` and `dispatch` below.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -32,6 +40,7 @@ import {
   type JSONRPCMessage,
   type MessageClassification,
   PerRequestHTTPServerTransport,
+  PROTOCOL_VERSION_META_KEY,
   type Server,
   SUPPORTED_PROTOCOL_VERSIONS,
   type Transport,
@@ -70,6 +79,26 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 };
 
 /**
+ * A body the SDK's classifier is certain to call legacy, decided without it (it would first try the
+ * body as a result and as an error response: two failed parses). With the MCP-Protocol-Version header
+ * absent or a 2025-era version (checked before), a single message that is not a response and whose
+ * `params._meta`, if any, is an object without the 2026-07-28 envelope claim
+ * (`io.modelcontextprotocol/protocolVersion`) is legacy for the classifier — an `initialize` too. A
+ * body that is not a valid request or notification still fails the checks after it. Anything else
+ * (a batch, a claim, an odd `_meta`) is left to `classifyInboundRequest`.
+ */
+function plainLegacyBody(body: unknown): boolean {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return false;
+  if ("result" in body || "error" in body) return false;
+  const params = (body as { params?: unknown }).params;
+  if (params === undefined) return true;
+  if (params === null || typeof params !== "object" || Array.isArray(params)) return false;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (meta === undefined) return true;
+  return meta !== null && typeof meta === "object" && !Array.isArray(meta) && !(PROTOCOL_VERSION_META_KEY in meta);
+}
+
+/**
  * The messages of a 2025-era POST this path serves, or undefined when the request must go to the SDK:
  * not classified legacy, a media type or Accept the SDK would refuse (415, 406), an unsupported
  * MCP-Protocol-Version (400), a batch over the bound, carrying `initialize` or reusing a request id,
@@ -82,16 +111,18 @@ export function legacyMessages(req: IncomingMessage, body: unknown): JSONRPCMess
   if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
   const version = header(req, "mcp-protocol-version");
   if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version.trim())) return undefined;
-  const method = header(req, "mcp-method");
-  const name = header(req, "mcp-name");
-  const route = classifyInboundRequest({
-    httpMethod: "POST",
-    ...(version !== undefined ? { protocolVersionHeader: version } : {}),
-    ...(method !== undefined ? { mcpMethodHeader: method } : {}),
-    ...(name !== undefined ? { mcpNameHeader: name } : {}),
-    body,
-  });
-  if (route.kind !== "legacy") return undefined;
+  if (!plainLegacyBody(body)) {
+    const method = header(req, "mcp-method");
+    const name = header(req, "mcp-name");
+    const route = classifyInboundRequest({
+      httpMethod: "POST",
+      ...(version !== undefined ? { protocolVersionHeader: version } : {}),
+      ...(method !== undefined ? { mcpMethodHeader: method } : {}),
+      ...(name !== undefined ? { mcpNameHeader: name } : {}),
+      body,
+    });
+    if (route.kind !== "legacy") return undefined;
+  }
   const messages = Array.isArray(body) ? body : [body];
   if (messages.length === 0 || messages.length > MAX_BATCH_SIZE) return undefined;
   // Answers are matched to requests by id: a batch reusing an id is left to the SDK.
@@ -256,6 +287,36 @@ class ModernBinding extends PerRequestHTTPServerTransport {
   }
 }
 
+/** The handler a Server's `onmessage` hands a request to (the SDK's `Protocol`; not public API). */
+type RequestDispatch = (message: JSONRPCMessage, extra: unknown) => void;
+const requestDispatchOf = (server: Server): RequestDispatch | undefined => {
+  const method = (server as unknown as { _onrequest?: unknown })._onrequest;
+  return typeof method === "function" ? (method as RequestDispatch) : undefined;
+};
+
+/** Whether requests skip the `onmessage` type guards (false if an SDK release renames the method). */
+export function directDispatchAvailable(server: Server): boolean {
+  return requestDispatchOf(server) !== undefined;
+}
+
+/**
+ * Hands one message to the Server. A request goes straight to the handler its `onmessage` would call
+ * after finding the message is neither a result nor an error response — found here without the two
+ * failed parses: it passed `isJSONRPCRequest` and carries no `result` or `error` member. Everything
+ * else, and every message if the SDK lacks the method, goes through `onmessage` as before.
+ */
+function dispatch(
+  server: Server,
+  transport: Transport,
+  message: JSONRPCMessage,
+  isRequest: boolean,
+  extra: { authInfo: AuthInfo; classification: MessageClassification | undefined },
+): void {
+  const handle = isRequest && !("result" in message) && !("error" in message) ? requestDispatchOf(server) : undefined;
+  if (handle) handle.call(server, message, extra);
+  else transport.onmessage?.(message, extra);
+}
+
 /**
  * Serves the messages on a fresh Server: 2025-era ones (`classification` undefined), or the one
  * 2026-07-28 request of `modernRequest` with its classification (the Server must list that revision
@@ -269,7 +330,8 @@ export async function serveExchange(
   extra: { authInfo: AuthInfo; classification: MessageClassification | undefined },
   hooks: ExchangeHooks,
 ): Promise<void> {
-  const order = messages.filter(isJSONRPCRequest).map((m) => m.id as RequestId);
+  const requests = messages.filter(isJSONRPCRequest);
+  const order = requests.map((m) => m.id as RequestId);
   const exchange = new ExchangeTransport(res, order, messages.length > 1, hooks);
   const transport: Transport = extra.classification ? new ModernBinding(extra.classification, exchange) : exchange;
   transport.onerror = hooks.onerror;
@@ -277,7 +339,8 @@ export async function serveExchange(
   const onClose = () => void server.close().catch(hooks.onerror);
   res.once("close", onClose);
   try {
-    for (const message of messages) transport.onmessage?.(message, extra);
+    for (const message of messages)
+      dispatch(server, transport, message, (requests as readonly JSONRPCMessage[]).includes(message), extra);
     if (order.length === 0) {
       res.writeHead(202).end();
       return;
