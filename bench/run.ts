@@ -83,7 +83,7 @@ const settings = {
   fixedSec: num(args.fixed, 1),
   connections: num(args.connections, 50),
 };
-/** The in-process sign-in measure: pairs of 2 s slices (~30 s per era with the warm-up). */
+/** (c)/(b) with the two modes loaded alternately: pairs of 2 s slices (~35 s per era with the warm-up). */
 const SIGN_IN = { alternations: 5, sliceSec: 2 };
 const codegenSizes = (args["codegen-sizes"] ?? (quick ? "10,100" : "10,100,1000")).split(",").map(Number);
 const skip = new Set(args.skip.split(",").filter(Boolean));
@@ -145,7 +145,7 @@ try {
     results.modes = await runThroughput(ctx, { ...settings, ...(only ? { only } : {}), log });
   }
   if (!skip.has("signin") && !only) {
-    log("\n[1b] signing in, inside one process (AUTH_MODE=optional, with and without the token)");
+    log("\n[1b] (c)/(b) with fresh (b) and (c) servers loaded alternately");
     results.signIn = await runSignInCost(ctx, {
       alternations: quick ? 1 : SIGN_IN.alternations,
       sliceSec: SIGN_IN.sliceSec,

@@ -1,13 +1,14 @@
 /**
- * What signing in costs a request, measured inside one server process. (c)/(b) compares two fresh
- * processes, and on this kind of machine two processes of the same code differ by up to ±15 % per
- * round (bench/README.md, Findings) — more than the 5 % the target is about. Here one toolgate runs
- * with `AUTH_MODE=optional` (the echo tool allows noauth) and is loaded alternately with the same
- * tools/call with and without the bearer token of (c): the token's bytes, the credential step, the
- * caller remembered per connection, the decision for a signed-in caller and its longer audit line,
- * against the same request anonymous. Same process, same heap, same JIT state: only the request differs.
+ * (c)/(b) measured with the two modes loaded alternately. The sequential rounds of part 1 measure
+ * each mode in a process of its own, seconds apart, and on this kind of machine two consecutive
+ * processes of the same code differ by up to ±15 % — more than the 5 % the target is about
+ * (bench/README.md, Findings). Here, per era, a fresh (b) (`AUTH_MODE=anonymous`) and a fresh (c)
+ * (`AUTH_MODE=oauth2`, bearer token from the development AS) run side by side and take turns under
+ * load, so both see the same moments of the machine; neither idles longer than one slice (too short
+ * for V8 to drop its warm-up). Two processes of the same mode measured this way agree within ±4 %
+ * (`npx tsx bench/paired.ts --modes anonymous,anonymous`).
  *
- * Per era: start, warm-up with both requests, then `alternations` pairs of slices (the order inside a
+ * Per era: start both, warm-up with both, then `alternations` pairs of slices (the order inside a
  * pair alternates). Each slice: saturation for `sliceSec`, CPU µs per request from /proc. The ratio is
  * the median over pairs of (anonymous CPU per request ÷ signed-in CPU per request): the share of
  * throughput a saturated server keeps when every caller signs in.
@@ -15,7 +16,7 @@
 import { runLoad } from "../lib/load.js";
 import { MODES, type Mode, type ModeContext } from "../lib/modes.js";
 import { type Era, LEGACY, MODERN, toolCall } from "../lib/requests.js";
-import { launch } from "../lib/servers.js";
+import { type Launched, launch } from "../lib/servers.js";
 import { median } from "../lib/stats.js";
 
 export interface SignInSlice {
@@ -46,19 +47,29 @@ export async function runSignInCost(ctx: ModeContext, options: SignInOptions): P
   const oauth2 = MODES.find((m) => m.key === "oauth2") as Mode;
   const results: SignInEra[] = [];
   for (const era of [MODERN, LEGACY]) {
-    const server = await launch({
-      kind: "toolgate",
-      env: { ...(oauth2.env?.(ctx) ?? {}), AUTH_MODE: "optional" },
-      dir: ctx.dir,
-      name: `sign-in-${era}`,
-    });
+    const anonymous = MODES.find((m) => m.key === (era === MODERN ? "anonymous" : `anonymous@${era}`)) as Mode;
+    const servers: Launched[] = [];
     try {
-      const headers = (await oauth2.credentials?.(server.base, ctx)) ?? {};
+      for (const [name, mode] of [
+        ["anonymous", anonymous],
+        ["oauth2", oauth2],
+      ] as const)
+        servers.push(
+          await launch({
+            kind: "toolgate",
+            env: mode.env?.(ctx) ?? {},
+            dir: ctx.dir,
+            name: `alternate-${name}-${era}`,
+          }),
+        );
+      const [anonymousServer, signedInServer] = servers as [Launched, Launched];
+      const headers = (await oauth2.credentials?.(signedInServer.base, ctx)) ?? {};
       const requests = {
         signedIn: toolCall(era, oauth2.tool.name, oauth2.tool.arguments, headers),
         anonymous: toolCall(era, oauth2.tool.name, oauth2.tool.arguments, {}),
       };
       const load = async (signedIn: boolean, durationSec: number) => {
+        const server = signedIn ? signedInServer : anonymousServer;
         const before = server.cpuMs();
         const run = await runLoad({
           base: server.base,
@@ -67,15 +78,17 @@ export async function runSignInCost(ctx: ModeContext, options: SignInOptions): P
           durationSec,
         });
         const after = server.cpuMs();
-        if (run.bad > 0) throw new Error(`sign-in cost (${era}): bad answers, first: ${run.firstBad}`);
+        if (run.bad > 0) throw new Error(`(c)/(b) alternately (${era}): bad answers, first: ${run.firstBad}`);
         const cpuUsPerReq =
           before !== undefined && after !== undefined && run.total > 0 ? ((after - before) * 1000) / run.total : NaN;
         return { signedIn, rps: run.rps, cpuUsPerReq };
       };
-      // A fresh server needs 3–5 s under load to reach its steady rate: never less, even in --quick.
-      const half = Math.max(2, Math.round(options.warmupSec / 2));
-      await load(true, half);
-      await load(false, half);
+      // A fresh server needs 3–5 s under load to reach its steady rate: each gets at least 4 s, in
+      // turns of 2 s, even in --quick.
+      for (let s = 0; s < Math.max(4, options.warmupSec); s += 2) {
+        await load(true, 2);
+        await load(false, 2);
+      }
       const slices: SignInSlice[] = [];
       const pairRatios: number[] = [];
       for (let i = 0; i < options.alternations; i++) {
@@ -100,7 +113,7 @@ export async function runSignInCost(ctx: ModeContext, options: SignInOptions): P
       );
       results.push(result);
     } finally {
-      await server.stop();
+      for (const server of servers) await server.stop();
     }
   }
   return results;
