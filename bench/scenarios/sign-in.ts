@@ -83,9 +83,9 @@ export async function runSignInCost(ctx: ModeContext, options: SignInOptions): P
           before !== undefined && after !== undefined && run.total > 0 ? ((after - before) * 1000) / run.total : NaN;
         return { signedIn, rps: run.rps, cpuUsPerReq };
       };
-      // A fresh server needs 3–5 s under load to reach its steady rate: each gets at least 4 s, in
-      // turns of 2 s, even in --quick.
-      for (let s = 0; s < Math.max(4, options.warmupSec); s += 2) {
+      // A fresh server needs 3–5 s under load to reach its steady rate: the full run gives each 4 s
+      // in turns of 2 s; --quick (a smoke run) one turn.
+      for (let s = 0; s < Math.max(2, options.warmupSec); s += 2) {
         await load(true, 2);
         await load(false, 2);
       }
