@@ -18,12 +18,12 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { alternate, type Side } from "./lib/alternate.js";
 import { buildToolgate } from "./lib/build.js";
-import { runLoad } from "./lib/load.js";
 import { MODES, type Mode, prepareModeContext } from "./lib/modes.js";
 import { pinSelf, removeOnExit } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
-import { type HttpRequest, toolCall } from "./lib/requests.js";
+import { toolCall } from "./lib/requests.js";
 import { type Launched, launch, useBuild } from "./lib/servers.js";
 import { median } from "./lib/stats.js";
 
@@ -82,29 +82,16 @@ const ctx = await prepareModeContext(dir, codebase, args["log-level"] ?? "info")
 useBuild(await buildToolgate(dir));
 console.log(`${label(0)}  vs  ${label(1)}: ${rounds} round(s) × ${pairs} pair(s) of ${slice} s slices`);
 
-interface Side {
-  server: Launched;
-  request: HttpRequest;
-}
-async function slice1(side: Side, seconds: number) {
-  const before = side.server.cpuMs();
-  const run = await runLoad({ base: side.server.base, request: side.request, connections, durationSec: seconds });
-  const after = side.server.cpuMs();
-  if (run.bad > 0) throw new Error(`${side.server.kind}: bad answers, first: ${run.firstBad}`);
-  if (before === undefined || after === undefined || run.total === 0) throw new Error("no CPU time or no answers");
-  return { rps: run.rps, cpuUs: ((after - before) * 1000) / run.total };
-}
-
 const roundMedians: number[] = [];
 const rps: [number[], number[]] = [[], []];
 try {
   for (let round = 0; round < rounds; round++) {
     const servers: Launched[] = [];
     try {
-      // The side started first alternates too.
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      const started: Record<number, Side> = {};
-      for (const i of order) {
+      // The side started and loaded first alternates from round to round.
+      const first = round % 2 === 0 ? 0 : 1;
+      const started: Partial<Record<0 | 1, Side>> = {};
+      for (const i of first === 0 ? ([0, 1] as const) : ([1, 0] as const)) {
         const mode = i === 0 ? modeA : modeB;
         const server = await launch({
           kind: mode.server,
@@ -113,32 +100,25 @@ try {
           name: `${mode.key}-${i}-r${round + 1}`,
         });
         servers.push(server);
-        started[i] = {
-          server,
-          request: toolCall(
-            mode.era,
-            mode.tool.name,
-            mode.tool.arguments,
-            (await mode.credentials?.(server.base, ctx)) ?? {},
-          ),
-        };
+        const headers = (await mode.credentials?.(server.base, ctx)) ?? {};
+        started[i] = { server, request: toolCall(mode.era, mode.tool.name, mode.tool.arguments, headers) };
       }
-      const both = [started[0] as Side, started[1] as Side] as const;
-      for (let s = 0; s < warmup; s += 2) for (const i of order) await slice1(both[i] as Side, 2);
-      const ratios: number[] = [];
-      const shown: string[] = [];
-      for (let p = 0; p < pairs; p++) {
-        const result: Record<number, { rps: number; cpuUs: number }> = {};
-        for (const i of p % 2 === 0 ? order : [...order].reverse()) result[i] = await slice1(both[i] as Side, slice);
-        const a = result[0] as { rps: number; cpuUs: number };
-        const b = result[1] as { rps: number; cpuUs: number };
-        ratios.push(a.cpuUs / b.cpuUs);
-        rps[0].push(a.rps);
-        rps[1].push(b.rps);
-        shown.push(`${(a.cpuUs / b.cpuUs).toFixed(2)} (${a.cpuUs.toFixed(0)}/${b.cpuUs.toFixed(0)} µs)`);
-      }
-      roundMedians.push(median(ratios));
-      console.log(`round ${round + 1}: B/A ${median(ratios).toFixed(3)}   pairs: ${shown.join(", ")}`);
+      const measured = await alternate([started[0] as Side, started[1] as Side], {
+        pairs,
+        sliceSec: slice,
+        warmupSec: warmup,
+        connections,
+        first,
+        label: `round ${round + 1}`,
+      });
+      const shown = measured.pairRatios.map((r, p) => {
+        const [a, b] = [0, 1].map((side) => measured.slices.filter((s) => s.side === side)[p]?.cpuUsPerReq ?? NaN);
+        return `${r.toFixed(2)} (${a?.toFixed(0)}/${b?.toFixed(0)} µs)`;
+      });
+      roundMedians.push(measured.ratio);
+      rps[0].push(measured.rps[0]);
+      rps[1].push(measured.rps[1]);
+      console.log(`round ${round + 1}: B/A ${measured.ratio.toFixed(3)}   pairs: ${shown.join(", ")}`);
     } finally {
       for (const server of servers) await server.stop();
     }

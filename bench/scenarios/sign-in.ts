@@ -8,16 +8,15 @@
  * for V8 to drop its warm-up). Two processes of the same mode measured this way agree within ±4 %
  * (`npx tsx bench/paired.ts --modes anonymous,anonymous`).
  *
- * Per era: start both, warm-up with both, then `alternations` pairs of slices (the order inside a
- * pair alternates). Each slice: saturation for `sliceSec`, CPU µs per request from /proc. The ratio is
- * the median over pairs of (anonymous CPU per request ÷ signed-in CPU per request): the share of
- * throughput a saturated server keeps when every caller signs in.
+ * Per era: start both, then lib/alternate.ts: warm-up with both, `alternations` pairs of slices (the
+ * order inside a pair alternates), each slice saturation for `sliceSec` with CPU µs per request from
+ * /proc. The ratio is the median over pairs of (anonymous CPU per request ÷ signed-in CPU per
+ * request): the share of throughput a saturated server keeps when every caller signs in.
  */
-import { runLoad } from "../lib/load.js";
+import { alternate } from "../lib/alternate.js";
 import { MODES, type Mode, type ModeContext } from "../lib/modes.js";
 import { type Era, LEGACY, MODERN, toolCall } from "../lib/requests.js";
 import { type Launched, launch } from "../lib/servers.js";
-import { median } from "../lib/stats.js";
 
 export interface SignInSlice {
   signedIn: boolean;
@@ -64,52 +63,32 @@ export async function runSignInCost(ctx: ModeContext, options: SignInOptions): P
         );
       const [anonymousServer, signedInServer] = servers as [Launched, Launched];
       const headers = (await oauth2.credentials?.(signedInServer.base, ctx)) ?? {};
-      const requests = {
-        signedIn: toolCall(era, oauth2.tool.name, oauth2.tool.arguments, headers),
-        anonymous: toolCall(era, oauth2.tool.name, oauth2.tool.arguments, {}),
-      };
-      const load = async (signedIn: boolean, durationSec: number) => {
-        const server = signedIn ? signedInServer : anonymousServer;
-        const before = server.cpuMs();
-        const run = await runLoad({
-          base: server.base,
-          request: signedIn ? requests.signedIn : requests.anonymous,
+      const call = (h: Record<string, string>) => toolCall(era, oauth2.tool.name, oauth2.tool.arguments, h);
+      // The full run gives each server 4 s of warm-up in turns of 2 s; --quick (a smoke run) one turn.
+      const measured = await alternate(
+        [
+          { server: anonymousServer, request: call({}) },
+          { server: signedInServer, request: call(headers) },
+        ],
+        {
+          pairs: options.alternations,
+          sliceSec: options.sliceSec,
+          warmupSec: options.warmupSec,
           connections: options.connections,
-          durationSec,
-        });
-        const after = server.cpuMs();
-        if (run.bad > 0) throw new Error(`(c)/(b) alternately (${era}): bad answers, first: ${run.firstBad}`);
-        const cpuUsPerReq =
-          before !== undefined && after !== undefined && run.total > 0 ? ((after - before) * 1000) / run.total : NaN;
-        return { signedIn, rps: run.rps, cpuUsPerReq };
-      };
-      // A fresh server needs 3–5 s under load to reach its steady rate: the full run gives each 4 s
-      // in turns of 2 s; --quick (a smoke run) one turn.
-      for (let s = 0; s < Math.max(2, options.warmupSec); s += 2) {
-        await load(true, 2);
-        await load(false, 2);
-      }
-      const slices: SignInSlice[] = [];
-      const pairRatios: number[] = [];
-      for (let i = 0; i < options.alternations; i++) {
-        const first = await load(i % 2 === 0, options.sliceSec);
-        const second = await load(i % 2 !== 0, options.sliceSec);
-        slices.push(first, second);
-        const [signedIn, anonymous] = first.signedIn ? [first, second] : [second, first];
-        pairRatios.push(anonymous.cpuUsPerReq / signedIn.cpuUsPerReq);
-      }
-      const cpu = (signedIn: boolean) =>
-        median(slices.filter((s) => s.signedIn === signedIn).map((s) => s.cpuUsPerReq));
+          first: 1,
+          label: `(c)/(b) alternately (${era})`,
+        },
+      );
       const result: SignInEra = {
         era,
-        slices,
-        pairRatios,
-        ratio: median(pairRatios),
-        signedInCpuUs: cpu(true),
-        anonymousCpuUs: cpu(false),
+        slices: measured.slices.map(({ side, rps, cpuUsPerReq }) => ({ signedIn: side === 1, rps, cpuUsPerReq })),
+        pairRatios: measured.pairRatios,
+        ratio: measured.ratio,
+        signedInCpuUs: measured.cpuUs[1],
+        anonymousCpuUs: measured.cpuUs[0],
       };
       options.log(
-        `  ${era}: signed in ${result.signedInCpuUs.toFixed(0)} µs/req, anonymous ${result.anonymousCpuUs.toFixed(0)} µs/req; ratio ${result.ratio.toFixed(3)} (pairs: ${pairRatios.map((r) => r.toFixed(2)).join(", ")})`,
+        `  ${era}: signed in ${result.signedInCpuUs.toFixed(0)} µs/req, anonymous ${result.anonymousCpuUs.toFixed(0)} µs/req; ratio ${result.ratio.toFixed(3)} (pairs: ${result.pairRatios.map((r) => r.toFixed(2)).join(", ")})`,
       );
       results.push(result);
     } finally {

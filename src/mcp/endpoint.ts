@@ -10,7 +10,6 @@ import { toWebRequest } from "@modelcontextprotocol/node";
 import {
   type AuthInfo,
   createMcpHandler,
-  type JSONRPCMessage,
   type MessageClassification,
   Server,
   type ServerContext,
@@ -22,7 +21,14 @@ import { type CallEnvironment, callTool } from "../tools/call-tool.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import { ScopeRequiredError } from "../tools/errors.js";
 import type { LoggingLevel, Principal } from "../tools/handler-api.js";
-import { type ExchangeHooks, legacyMessages, MODERN_REVISIONS, modernRequest, serveExchange } from "./exchange.js";
+import {
+  type ExchangeHooks,
+  type ExchangeMessages,
+  legacyMessages,
+  MODERN_REVISIONS,
+  modernRequest,
+  serveExchange,
+} from "./exchange.js";
 
 /** Per-request state the HTTP layer hands to the MCP layer (through the SDK's pass-through `authInfo`). */
 export interface McpRequestState {
@@ -176,11 +182,13 @@ function sendOverride(res: ServerResponse, override: NonNullable<Exchange["overr
 function ownExchange(
   req: IncomingMessage,
   body: unknown,
-): { messages: readonly JSONRPCMessage[]; classification?: MessageClassification } | undefined {
-  const messages = legacyMessages(req, body);
-  if (messages) return { messages };
+): (ExchangeMessages & { classification?: MessageClassification }) | undefined {
+  const legacy = legacyMessages(req, body);
+  if (legacy) return legacy;
   const route = modernRequest(req, body);
-  return route ? { messages: [route.message], classification: route.classification } : undefined;
+  return route
+    ? { messages: [route.message], requests: new Set([route.message]), classification: route.classification }
+    : undefined;
 }
 
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
@@ -278,7 +286,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           await serveExchange(
             factory(own.classification !== undefined),
             res,
-            own.messages,
+            own,
             { authInfo, classification: own.classification },
             hooks,
           );

@@ -24,7 +24,8 @@
  * one, and building them is slow besides. The SDK's type guards cost a request four of them: its
  * classifier and the `onmessage` a Server installs both try a request as a result and as an error
  * response first. Without the four, an anonymous tools/call took ~12 % less CPU (bench/paired.ts,
- * bench/README.md, Findings). Hence `plainLegacyBody` and `dispatch` below.
+ * bench/README.md, Findings). Hence `plainLegacyBody`, `dispatch`, and each message's kind decided once
+ * (`ExchangeMessages.requests`); what the Server sends back is told apart by its members (`isResponse`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -32,12 +33,12 @@ import {
   classifyInboundRequest,
   type InboundModernRoute,
   isInitializeRequest,
-  isJSONRPCErrorResponse,
   isJSONRPCNotification,
   isJSONRPCRequest,
-  isJSONRPCResultResponse,
   isJsonContentType,
+  type JSONRPCErrorResponse,
   type JSONRPCMessage,
+  type JSONRPCResultResponse,
   type MessageClassification,
   PerRequestHTTPServerTransport,
   PROTOCOL_VERSION_META_KEY,
@@ -71,6 +72,20 @@ const SSE_HEADERS = {
 const MODERN_METHODS = new Set(["tools/call", "tools/list"]);
 
 type RequestId = string | number;
+
+/** The messages of one exchange, and which of them are requests (decided once, where they are checked). */
+export interface ExchangeMessages {
+  messages: readonly JSONRPCMessage[];
+  requests: ReadonlySet<JSONRPCMessage>;
+}
+
+/**
+ * A response the Server sends: `result` or `error` beside an `id`, no `method`. The Server builds its
+ * messages itself, so their members say what they are — without the SDK's guards, which would fail
+ * twice on every progress or log notification.
+ */
+const isResponse = (message: JSONRPCMessage): message is JSONRPCResultResponse | JSONRPCErrorResponse =>
+  "id" in message && !("method" in message) && ("result" in message || "error" in message);
 type ModernRequestRoute = Extract<InboundModernRoute, { messageKind: "request" }>;
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
@@ -105,7 +120,7 @@ function plainLegacyBody(body: unknown): boolean {
  * or anything that is not a well-formed JSON-RPC request or notification (the SDK answers those with
  * its own errors).
  */
-export function legacyMessages(req: IncomingMessage, body: unknown): JSONRPCMessage[] | undefined {
+export function legacyMessages(req: IncomingMessage, body: unknown): ExchangeMessages | undefined {
   if (req.method !== "POST" || body === undefined || !isJsonContentType(req.headers["content-type"])) return undefined;
   const accept = header(req, "accept");
   if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
@@ -123,17 +138,19 @@ export function legacyMessages(req: IncomingMessage, body: unknown): JSONRPCMess
     });
     if (route.kind !== "legacy") return undefined;
   }
-  const messages = Array.isArray(body) ? body : [body];
+  const messages: JSONRPCMessage[] = Array.isArray(body) ? body : [body];
   if (messages.length === 0 || messages.length > MAX_BATCH_SIZE) return undefined;
   // Answers are matched to requests by id: a batch reusing an id is left to the SDK.
   const ids = new Set<unknown>();
+  const requests = new Set<JSONRPCMessage>();
   for (const message of messages) {
     if (isJSONRPCRequest(message)) {
       if (ids.has(message.id) || (messages.length > 1 && isInitializeRequest(message))) return undefined;
       ids.add(message.id);
+      requests.add(message);
     } else if (!isJSONRPCNotification(message)) return undefined;
   }
-  return messages as JSONRPCMessage[];
+  return { messages, requests };
 }
 
 /**
@@ -211,7 +228,7 @@ class ExchangeTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.closed || this.completed) return;
-    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+    if (isResponse(message)) {
       const id = message.id as RequestId;
       if (!this.pending.delete(id)) return;
       if (this.streaming) this.frame(message);
@@ -302,8 +319,9 @@ export function directDispatchAvailable(server: Server): boolean {
 /**
  * Hands one message to the Server. A request goes straight to the handler its `onmessage` would call
  * after finding the message is neither a result nor an error response — found here without the two
- * failed parses: it passed `isJSONRPCRequest` and carries no `result` or `error` member. Everything
- * else, and every message if the SDK lacks the method, goes through `onmessage` as before.
+ * failed parses: it passed `isJSONRPCRequest` where the exchange was checked and carries no `result`
+ * or `error` member. Everything else, and every message if the SDK lacks the method, goes through
+ * `onmessage` as before.
  */
 function dispatch(
   server: Server,
@@ -326,12 +344,11 @@ function dispatch(
 export async function serveExchange(
   server: Server,
   res: ServerResponse,
-  messages: readonly JSONRPCMessage[],
+  { messages, requests }: ExchangeMessages,
   extra: { authInfo: AuthInfo; classification: MessageClassification | undefined },
   hooks: ExchangeHooks,
 ): Promise<void> {
-  const requests = messages.filter(isJSONRPCRequest);
-  const order = requests.map((m) => m.id as RequestId);
+  const order = messages.filter((m) => requests.has(m)).map((m) => (m as { id: RequestId }).id);
   const exchange = new ExchangeTransport(res, order, messages.length > 1, hooks);
   const transport: Transport = extra.classification ? new ModernBinding(extra.classification, exchange) : exchange;
   transport.onerror = hooks.onerror;
@@ -339,8 +356,7 @@ export async function serveExchange(
   const onClose = () => void server.close().catch(hooks.onerror);
   res.once("close", onClose);
   try {
-    for (const message of messages)
-      dispatch(server, transport, message, (requests as readonly JSONRPCMessage[]).includes(message), extra);
+    for (const message of messages) dispatch(server, transport, message, requests.has(message), extra);
     if (order.length === 0) {
       res.writeHead(202).end();
       return;
