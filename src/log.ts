@@ -45,21 +45,46 @@ export interface RequestLogger {
 /**
  * Per-request loggers: a pino child (bindings serialised) on every request costs more than the
  * one audit line most requests write, so a line is written through the parent with the bindings
- * merged in, and only when its level is enabled.
+ * merged in, and only when its level is enabled. A class, not a literal of closures: two are made
+ * per tools/call (the request's, the tool's), and most write nothing.
  */
+class LazyLogger implements RequestLogger {
+  readonly #parent: Logger;
+  readonly #bindings: Record<string, unknown>;
+  /** Bindings added by `child()`, merged only when a line is written. */
+  readonly #more: object | undefined;
+
+  constructor(parent: Logger, bindings: Record<string, unknown>, more?: object) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#more = more;
+  }
+
+  #write(level: "debug" | "info" | "warn" | "error", obj: object | string, msg?: string): void {
+    const parent = this.#parent;
+    if (!parent.isLevelEnabled(level)) return;
+    const bindings = this.#more ? { ...this.#bindings, ...this.#more } : this.#bindings;
+    if (typeof obj === "string") parent[level](bindings, obj);
+    else parent[level]({ ...bindings, ...obj }, msg);
+  }
+
+  debug(obj: object | string, msg?: string): void {
+    this.#write("debug", obj, msg);
+  }
+  info(obj: object | string, msg?: string): void {
+    this.#write("info", obj, msg);
+  }
+  warn(obj: object | string, msg?: string): void {
+    this.#write("warn", obj, msg);
+  }
+  error(obj: object | string, msg?: string): void {
+    this.#write("error", obj, msg);
+  }
+  child(bindings: object): RequestLogger {
+    return new LazyLogger(this.#parent, this.#more ? { ...this.#bindings, ...this.#more } : this.#bindings, bindings);
+  }
+}
+
 export function lazyLogger(parent: Logger, bindings: Record<string, unknown>): RequestLogger {
-  const at =
-    (level: "debug" | "info" | "warn" | "error") =>
-    (obj: object | string, msg?: string): void => {
-      if (!parent.isLevelEnabled(level)) return;
-      if (typeof obj === "string") parent[level](bindings, obj);
-      else parent[level]({ ...bindings, ...obj }, msg);
-    };
-  return {
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (more) => lazyLogger(parent, { ...bindings, ...more }),
-  };
+  return new LazyLogger(parent, bindings);
 }

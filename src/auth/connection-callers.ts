@@ -6,6 +6,8 @@ interface Remembered {
   header: string;
   /** The credential header's value, as sent. */
   bytes: Buffer;
+  /** The first `bytes.length` bytes of the scratch buffer: compared without a view per request. */
+  scratch: Buffer;
   principal: Principal;
   /** False once the credential must be checked again (the token expired, the verifier closed). */
   current(): boolean;
@@ -37,9 +39,8 @@ export class ConnectionCallers {
     if (remembered === undefined || remembered.header !== header || value.length > MAX_CHARS) return undefined;
     // Encoded into one reused buffer: a Buffer per request would be off-heap memory V8 counts
     // towards its next garbage collection.
-    const length = scratch.write(value, 0, "utf8");
-    if (length !== remembered.bytes.length) return undefined;
-    if (!timingSafeEqual(scratch.subarray(0, length), remembered.bytes)) return undefined;
+    if (scratch.write(value, 0, "utf8") !== remembered.bytes.length) return undefined;
+    if (!timingSafeEqual(remembered.scratch, remembered.bytes)) return undefined;
     if (!remembered.current()) {
       this.#bySocket.delete(req.socket);
       return undefined;
@@ -52,6 +53,6 @@ export class ConnectionCallers {
     // Its own memory, not a slice of Node's shared pool (which would keep 8 KiB alive per connection).
     const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(value, "utf8"));
     bytes.write(value, "utf8");
-    this.#bySocket.set(req.socket, { header, bytes, principal, current });
+    this.#bySocket.set(req.socket, { header, bytes, scratch: scratch.subarray(0, bytes.length), principal, current });
   }
 }

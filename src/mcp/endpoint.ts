@@ -71,6 +71,7 @@ export interface McpEndpoint {
 }
 
 const STATE_KEY = "toolgate";
+const NO_SCOPES: readonly string[] = Object.freeze([]);
 
 /** What the endpoint tracks of one exchange, next to the caller's state. */
 interface Exchange {
@@ -265,8 +266,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       const authInfo: AuthInfo = {
         token: "",
         clientId: principal?.clientId ?? "",
-        scopes: [...(principal?.scopes ?? [])],
-        extra: { [STATE_KEY]: exchange },
+        // The principal's frozen list (the SDK only reads it): no copy per request.
+        scopes: (principal?.scopes ?? NO_SCOPES) as string[],
+        // STATE_KEY spelled out: an object with a computed key is slower to build.
+        extra: { toolgate: exchange } satisfies Record<typeof STATE_KEY, Exchange>,
       };
       const own = options.sdkTransportsOnly ? undefined : ownExchange(req, body);
       if (own) {
