@@ -3,18 +3,28 @@
  * baseline, each server started with `node --cpu-prof`, pinned to core 0, saturated by autocannon
  * on core 1. Only the samples of the measured load window count (no start-up, no shutdown).
  * Prints, and writes to bench/results/profile.md: CPU per request by module group and by module,
- * the top self-time functions, and toolgate's own functions by inclusive time.
+ * the top self-time functions, toolgate's own functions by inclusive time, and its hottest source
+ * lines (V8 position ticks; this is how the per-request object spreads were found).
  *
  *   npx tsx bench/profile.ts [--seconds 8] [--modes baseline,anonymous,oauth2] [--era 2026-07-28|2025-11-25]
  *                            [--source] [--keep]
  * Servers are compiled first (bench/lib/build.ts), as in `npm run bench`; `--source` runs them through tsx.
  */
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildToolgate } from "./lib/build.js";
-import { analyse, type Entry, formatSummary, loadProfile, type ProfileSummary } from "./lib/cpuprofile.js";
+import {
+  analyse,
+  type Entry,
+  formatSummary,
+  type LineEntry,
+  loadProfile,
+  type ProfileSummary,
+} from "./lib/cpuprofile.js";
 import { runLoad } from "./lib/load.js";
 import { MODES, prepareModeContext } from "./lib/modes.js";
 import { pinSelf, REPO, removeOnExit } from "./lib/proc.js";
@@ -66,6 +76,8 @@ interface Profiled {
   requests: number;
   rps: number;
   summary: ProfileSummary;
+  /** toolgate's hottest lines, with their text. */
+  hotLines: (LineEntry & { text: string })[];
 }
 
 async function profileMode(key: string, dir: string, ctx: Awaited<ReturnType<typeof prepareModeContext>>) {
@@ -104,7 +116,18 @@ async function profileMode(key: string, dir: string, ctx: Awaited<ReturnType<typ
   if (!file) throw new Error(`${key}: no main-thread .cpuprofile written (see ${server.logFile})`);
   const summary = analyse(loadProfile(join(profileDir, file)), window);
   const share = (window.toMs - window.fromMs) / (seconds * 1000);
-  return { mode: mode.key, requests: load.total * share, rps: load.rps, summary };
+  const hotLines = summary.lines.slice(0, 20).map((l) => ({ ...l, text: lineText(l.url, l.line) }));
+  return { mode: mode.key, requests: load.total * share, rps: load.rps, summary, hotLines };
+}
+
+/** The text of a line of a compiled file (the build is still there when the profile is analysed). */
+function lineText(url: string, line: number): string {
+  try {
+    const text = readFileSync(fileURLToPath(url), "utf8").split("\n")[line - 1]?.trim() ?? "";
+    return text.length > 90 ? `${text.slice(0, 87)}…` : text;
+  } catch {
+    return "";
+  }
 }
 
 const us = (ms: number, requests: number) => ((1000 * ms) / Math.max(1, requests)).toFixed(1);
@@ -189,6 +212,15 @@ for (const run of runs) {
     "toolgate's own functions (src/) by inclusive time:",
     "",
     functionsTable(run, (f) => f.module.startsWith("src/"), "total", 25),
+    "",
+    "toolgate's hottest lines by self time (line numbers of the compiled JavaScript; a line's share of its function's samples, from V8's position ticks):",
+    "",
+    "| µs/req self | line | code |",
+    "|---:|---|---|",
+    ...run.hotLines.map(
+      (l) =>
+        `| ${us(l.self, run.requests)} | \`${l.key}\` | \`${l.text.replaceAll("|", "\\|").replaceAll("`", "'")}\` |`,
+    ),
     "",
     "```",
     formatSummary(run.summary, { top: 30 }),

@@ -1,7 +1,7 @@
 /**
  * A small analyser of V8 `.cpuprofile` files (what `node --cpu-prof` writes): self time and
  * inclusive time per function, and self time per module (a package, a file of the project, a
- * node: builtin, the garbage collector).
+ * node: builtin, the garbage collector), and self time per source line of the project's code.
  *
  *   npx tsx bench/lib/cpuprofile.ts <file.cpuprofile> [--top 25] [--filter src/]
  */
@@ -19,6 +19,8 @@ interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
+  /** Samples per source line (1-based) taken in this node, over the whole profile. */
+  positionTicks?: { line: number; ticks: number }[];
 }
 export interface CpuProfile {
   nodes: ProfileNode[];
@@ -36,12 +38,28 @@ export interface Entry {
   total: number;
 }
 
+export interface LineEntry {
+  /** `<module>:<line>` — for a build, the line of the compiled JavaScript. */
+  key: string;
+  module: string;
+  url: string;
+  line: number;
+  /** Milliseconds of self time. */
+  self: number;
+}
+
 export interface ProfileSummary {
   /** Wall time covered by the profile, and the part not idle (ms). */
   wallMs: number;
   busyMs: number;
   functions: Entry[];
   modules: { module: string; self: number }[];
+  /**
+   * Self time per source line of the project's code (modules `src/…`, `generated/…`): each
+   * function's self time in the window, shared out over its lines as V8's `positionTicks` count
+   * them over the whole profile (they carry no timestamps).
+   */
+  lines: LineEntry[];
 }
 
 const repoUrl = pathToFileURL(REPO).href.replace(/\/?$/, "/");
@@ -88,6 +106,7 @@ export function analyse(profile: CpuProfile, window?: { fromMs: number; toMs: nu
   }
   const self = new Map<string, Entry>();
   const moduleSelf = new Map<string, number>();
+  const nodeSelf = new Map<ProfileNode, number>();
   const entry = (frame: CallFrame): Entry => {
     const key = functionKey(frame);
     let e = self.get(key);
@@ -113,6 +132,7 @@ export function analyse(profile: CpuProfile, window?: { fromMs: number; toMs: nu
     }
     const leaf = entry(node.callFrame);
     leaf.self += ms;
+    nodeSelf.set(node, (nodeSelf.get(node) ?? 0) + ms);
     const mod = moduleOf(node.callFrame);
     moduleSelf.set(mod, (moduleSelf.get(mod) ?? 0) + ms);
     // Inclusive: every distinct function on the stack, once.
@@ -127,9 +147,26 @@ export function analyse(profile: CpuProfile, window?: { fromMs: number; toMs: nu
       }
     }
   }
+  const lines = new Map<string, LineEntry>();
+  for (const [node, ms] of nodeSelf) {
+    const module = moduleOf(node.callFrame);
+    const ticks = node.positionTicks ?? [];
+    const all = ticks.reduce((sum, t) => sum + t.ticks, 0);
+    if (!(module.startsWith("src/") || module.startsWith("generated/")) || all === 0) continue;
+    for (const t of ticks) {
+      const key = `${module}:${t.line}`;
+      let e = lines.get(key);
+      if (!e) {
+        e = { key, module, url: node.callFrame.url, line: t.line, self: 0 };
+        lines.set(key, e);
+      }
+      e.self += (ms * t.ticks) / all;
+    }
+  }
   return {
     wallMs: wall,
     busyMs: wall - idle,
+    lines: [...lines.values()].sort((a, b) => b.self - a.self),
     functions: [...self.values()].sort((a, b) => b.self - a.self),
     modules: [...moduleSelf.entries()].map(([module, s]) => ({ module, self: s })).sort((a, b) => b.self - a.self),
   };

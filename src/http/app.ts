@@ -193,7 +193,10 @@ function isFastMcpPost(req: IncomingMessage): boolean {
   if (req.method !== "POST" || (req.url !== "/mcp" && !req.url?.startsWith("/mcp?"))) return false;
   const encoding = req.headers["content-encoding"];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") return false;
-  const [type, ...parameters] = (req.headers["content-type"] ?? "").split(";");
+  const contentType = req.headers["content-type"];
+  // What every MCP client sends, decided without splitting the header.
+  if (contentType === "application/json") return true;
+  const [type, ...parameters] = (contentType ?? "").split(";");
   if (type?.trim().toLowerCase() !== "application/json") return false;
   return parameters.every((p) => /^\s*charset\s*=\s*"?utf-8"?\s*$/i.test(p));
 }

@@ -22,12 +22,11 @@ export function rpcCalls(body: unknown): RpcCall[] {
     const params = isObject(m.params) ? m.params : {};
     const target =
       typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : undefined;
-    calls.push({
-      id: m.id as RpcCall["id"],
-      method: m.method,
-      ...(target !== undefined ? { target } : {}),
-      ...(isObject(params._meta) ? { meta: params._meta } : {}),
-    });
+    // Assigned, not spread in: conditional spreads were a measurable cost per request.
+    const call: RpcCall = { id: m.id as RpcCall["id"], method: m.method };
+    if (target !== undefined) call.target = target;
+    if (isObject(params._meta)) call.meta = params._meta;
+    calls.push(call);
   }
   return calls;
 }
