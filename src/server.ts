@@ -110,6 +110,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       gate: authRuntime.gate,
       paramHeaders: (tool) => catalogue.paramHeaders(tool),
       routes: (a) => authRuntime.routes(a),
+      ownPaths: authRuntime.paths,
       ...(authRuntime.fallback ? { fallback: authRuntime.fallback } : {}),
     });
     httpServer.off("request", starting);

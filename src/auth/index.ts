@@ -3,6 +3,7 @@
  * metadata routes and, outside production when no authorization server is configured, the
  * development authorization server mounted on the same port.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Express, RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { AuthConfig, IssuerConfig } from "../config/auth-config.js";
@@ -18,8 +19,10 @@ import { protectedResourceMetadata, protectedResourceMetadataUrl } from "./prote
 export interface AuthRuntime {
   gate: McpGate;
   routes(app: Express): void;
-  /** The development authorization server's handler, when it is mounted. */
-  fallback?: RequestHandler;
+  /** The paths `routes` serves. */
+  paths: readonly string[];
+  /** The development authorization server's handler, when it is mounted (served without express). */
+  fallback?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   issuers: string[];
   verifier?: JwtVerifier;
   close(): Promise<void>;
@@ -57,11 +60,11 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
   const byName = new Map(options.tools.map((t) => [t.name, t]));
   if (config.mode === "anonymous") {
     const audit = createAuditLog(logger, config);
-    return { gate: createAnonymousGate(audit), routes: () => {}, issuers: [], close: async () => {} };
+    return { gate: createAnonymousGate(audit), routes: () => {}, paths: [], issuers: [], close: async () => {} };
   }
 
   const issuers: IssuerConfig[] = [...config.issuers];
-  let fallback: RequestHandler | undefined;
+  let fallback: AuthRuntime["fallback"];
   let closeDev: (() => Promise<void>) | undefined;
   let authorizationUri: string | undefined;
   const wantsOAuth = config.mode !== "api-key";
@@ -93,8 +96,8 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       clockToleranceSec: 30,
     });
     authorizationUri = dev.authorizationEndpoint;
-    fallback = dev.handler as RequestHandler;
-    options.serveEarly?.(fallback);
+    fallback = dev.handler;
+    options.serveEarly?.(dev.handler as RequestHandler);
     closeDev = () => dev.close();
     logger.warn(
       { issuer: dev.issuer, getAToken: 'npm run token -- --scope "docs.write"' },
@@ -154,6 +157,12 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       if (config.metadataMirror && firstMetadata && !mountDev)
         app.all("/.well-known/oauth-authorization-server", cors, (_req, res) => void res.json(firstMetadata));
     },
+    paths: wantsOAuth
+      ? [
+          ...prmPaths,
+          ...(config.metadataMirror && firstMetadata && !mountDev ? ["/.well-known/oauth-authorization-server"] : []),
+        ]
+      : [],
     ...(fallback ? { fallback } : {}),
     issuers: issuers.map((i) => i.issuer),
     ...(verifier ? { verifier } : {}),

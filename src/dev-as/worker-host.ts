@@ -1,31 +1,47 @@
 /**
  * Runs the development authorization server in a worker thread and serves it on toolgate's own
- * port through a local proxy.
+ * port: each request for it is read here, handed to the thread as a message, and the thread's
+ * answer written back.
  *
  * Why a thread: oidc-provider keeps its request context in an AsyncLocalStorage, and on Node 20
  * the first `run()` of one turns on async hooks for the whole process — every promise of every
  * /mcp request then pays for them, even though the provider answers only a handful of logins.
  * Measured by `npm run bench` before this change: 838 µs of CPU per tools/call in oauth2 mode with
  * the development server, 731 µs trusting an external issuer. In a worker those hooks stay in the
- * worker's isolate; the cost moves to the login and token requests, which go through one extra
- * local hop. (Measured since with each server alone on the core: an oauth2 server hosting this
- * worker and one trusting an external issuer are within the bench's noise of each other.)
+ * worker's isolate; the cost moves to the login and token requests.
+ *
+ * Why messages, not an HTTP proxy to the thread's port: a proxy made this thread an HTTP client
+ * (ClientRequest, client-side IncomingMessage) for every sign-in and JWKS request, and node:http's
+ * code, shared with the /mcp path, then sees objects of more shapes than V8 keeps fast property
+ * access for (megamorphic inline caches in `end`, the `headers` getter, stream code…: bench/README.md).
+ * The thread replays each request against its own server instead; this thread only reads requests
+ * and writes responses, as for /mcp. The provider's requests and answers are small (forms, JSON, HTML
+ * pages): they are read whole, bounded by MAX_BODY_BYTES.
  */
-import { Agent, type IncomingMessage, request, type ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { readBody } from "../http/body.js";
 import type { DevAuthorizationServer, DevAuthorizationServerOptions } from "./index.js";
-import { UNCLAIMED_HEADER, type WorkerMessage } from "./worker-protocol.js";
+import { type HostMessage, type WorkerAnswer, type WorkerMessage, withoutHopByHop } from "./worker-protocol.js";
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) a proxy does not forward. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]);
+/** The largest request body forwarded to the provider (its largest are client registrations). */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** A forwarded request the thread has not answered by then is answered 503. */
+const ANSWER_TIMEOUT_MS = 30_000;
 
-function withoutHopByHop(headers: IncomingMessage["headers"]): IncomingMessage["headers"] {
-  const copy: IncomingMessage["headers"] = {};
-  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name)) copy[name] = value;
-  return copy;
+/** A body as the worker gets it: none when empty. */
+const forwarded = (body: Buffer, received: number) => ({
+  kind: "ok" as const,
+  body: received === 0 ? undefined : body,
+});
+
+interface Pending {
+  res: ServerResponse;
+  next: ((err?: unknown) => void) | undefined;
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -70,38 +86,63 @@ export async function startDevAuthorizationServerWorker(
     });
   });
 
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const handler: DevAuthorizationServer["handler"] = (req, res, next) => {
-    const upstream = request(
-      {
-        host: "127.0.0.1",
-        port: ready.port,
-        method: req.method,
-        path: req.url,
-        headers: withoutHopByHop(req.headers),
-        agent,
-      },
-      (answer: IncomingMessage) => {
-        if (answer.headers[UNCLAIMED_HEADER] !== undefined) {
-          answer.resume();
-          if (next) next();
-          else res.writeHead(404).end();
-          return;
-        }
-        res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
-        answer.pipe(res);
-      },
-    );
-    upstream.on("error", (error) => unavailable(res, error));
-    req.pipe(upstream);
-  };
-  const unavailable = (res: ServerResponse, error: Error) => {
-    logger?.warn({ err: error }, "development authorization server unreachable");
+  const pending = new Map<number, Pending>();
+  let lastId = 0;
+  let gone = false;
+  const unavailable = (res: ServerResponse, reason: string) => {
+    logger?.warn({ reason }, "development authorization server unreachable");
     if (res.headersSent) res.destroy();
     else
       res
         .writeHead(503, { "content-type": "application/json", "retry-after": "1" })
         .end(JSON.stringify({ error: "temporarily_unavailable" }));
+  };
+  const settle = (message: WorkerAnswer) => {
+    const waiting = pending.get(message.id);
+    if (!waiting) return;
+    pending.delete(message.id);
+    clearTimeout(waiting.timer);
+    const { res, next } = waiting;
+    if (res.destroyed) return; // the client left
+    if ("unclaimed" in message) {
+      if (next) next();
+      else res.writeHead(404).end();
+    } else if ("error" in message) unavailable(res, message.error);
+    else res.writeHead(message.status, message.headers).end(message.body);
+  };
+  worker.on("message", (message: WorkerMessage) => {
+    if (message.type === "answer") settle(message);
+  });
+  worker.once("exit", () => {
+    gone = true;
+    for (const id of [...pending.keys()]) settle({ type: "answer", id, error: "the worker exited" });
+  });
+
+  const handler: DevAuthorizationServer["handler"] = (req, res, next) => {
+    if (gone || stopping) return unavailable(res, "the worker is stopped");
+    void readBody(req, MAX_BODY_BYTES, forwarded).then((read) => {
+      if (read.kind === "aborted") return;
+      if (read.kind === "too-large") {
+        res
+          .writeHead(413, { "content-type": "application/json", connection: "close" })
+          .end(JSON.stringify({ error: "invalid_request", error_description: "request body too large" }));
+        return;
+      }
+      if (gone || stopping) return unavailable(res, "the worker is stopped");
+      const id = ++lastId;
+      const timer = setTimeout(() => settle({ type: "answer", id, error: "no answer in time" }), ANSWER_TIMEOUT_MS);
+      timer.unref();
+      pending.set(id, { res, next, timer });
+      const message: HostMessage = {
+        type: "request",
+        id,
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        headers: withoutHopByHop(req.headers),
+        body: read.body,
+      };
+      worker.postMessage(message);
+    });
   };
 
   return {
@@ -111,7 +152,6 @@ export async function startDevAuthorizationServerWorker(
     handler,
     close: async () => {
       stopping = true;
-      agent.destroy();
       const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
       worker.postMessage({ type: "close" });
       const timer = setTimeout(() => void worker.terminate(), 2000);

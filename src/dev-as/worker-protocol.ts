@@ -1,8 +1,39 @@
 /** Messages between the development authorization server's worker and its host. */
-export type WorkerMessage =
-  | { type: "ready"; port: number; issuer: string; jwksUri: string; authorizationEndpoint: string }
-  | { type: "failed"; message: string }
-  | { type: "log"; level: "info" | "warn"; fields: object; message?: string };
+import type { IncomingHttpHeaders } from "node:http";
 
-/** Set by the worker on a 404 for a path no provider route claims: the host passes the request on. */
+/** From the worker. */
+export type WorkerMessage =
+  | { type: "ready"; issuer: string; jwksUri: string; authorizationEndpoint: string }
+  | { type: "failed"; message: string }
+  | { type: "log"; level: "info" | "warn"; fields: object; message?: string }
+  | WorkerAnswer;
+
+/** The answer to one forwarded request: the provider's response, "no provider route", or a failure. */
+export type WorkerAnswer =
+  | { type: "answer"; id: number; status: number; headers: IncomingHttpHeaders; body: Uint8Array }
+  | { type: "answer"; id: number; unclaimed: true }
+  | { type: "answer"; id: number; error: string };
+
+/** To the worker. */
+export type HostMessage =
+  | { type: "close" }
+  | {
+      type: "request";
+      id: number;
+      method: string;
+      url: string;
+      headers: IncomingHttpHeaders;
+      body: Uint8Array | undefined;
+    };
+
+/** Set by the worker's server on a 404 for a path no provider route claims: the host passes the request on. */
 export const UNCLAIMED_HEADER = "x-toolgate-dev-as-unclaimed";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]);
+
+export function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const copy: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name)) copy[name] = value;
+  return copy;
+}

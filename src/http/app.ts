@@ -13,6 +13,7 @@ import type { ServerConfig } from "../config/server-config.js";
 import { lazyLogger, type RequestLogger } from "../log.js";
 import type { McpEndpoint, McpRequestState } from "../mcp/endpoint.js";
 import { hostAndOriginAllowed, hostAndOriginValidation } from "../mcp/security.js";
+import { readBody } from "./body.js";
 import {
   headerMismatch,
   type ParamHeader,
@@ -41,8 +42,16 @@ export interface AppOptions {
   gate: McpGate;
   /** Routes mounted before /mcp (well-known metadata). */
   routes?: (app: Express) => void;
-  /** Middleware mounted after everything (the development authorization server). */
-  fallback?: RequestHandler;
+  /** The paths `routes` serves: they go to the express app, never to `fallback`. */
+  ownPaths?: readonly string[];
+  /**
+   * Serves every other path (the development authorization server) before the express app does:
+   * requests for /mcp, /healthz and `ownPaths` never reach it, and what it does not claim (it calls
+   * `next`) goes on to the app, which answers 404. Not an express middleware on purpose: express
+   * gives every request it handles its own prototypes and properties, and requests of many shapes
+   * make node:http's code megamorphic for the /mcp fast path too (bench/README.md).
+   */
+  fallback?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   /** Arguments each tool mirrors in `Mcp-Param-*` headers (SEP-2243). */
   paramHeaders?: (tool: string) => readonly ParamHeader[];
 }
@@ -140,7 +149,6 @@ export function createApp(options: AppOptions): HttpApp {
   };
   app.all("/mcp", originCheck, mcpCors, json, serveMcp);
 
-  if (options.fallback) app.use(options.fallback);
   app.use((_req, res) => {
     res.status(404).json({ error: "not_found" });
   });
@@ -172,11 +180,32 @@ export function createApp(options: AppOptions): HttpApp {
       sendJson(res, 500, rpcError(-32603, `Internal error (request id ${base.requestId})`));
     }
   };
+  // Requests other than /mcp POSTs the fast path takes: the health check and the fallback's paths
+  // are served without express too (see AppOptions.fallback), after the same Host check the app makes.
+  const hostOnly = { allowedHosts: config.allowedHosts, allowedOrigins: [] };
+  const appPaths = new Set(["/mcp", "/healthz", ...(options.ownPaths ?? [])]);
+  const health = JSON.stringify({ status: "ok" });
+  const fallback = options.fallback;
   return {
     app,
     listener: (req, res) => {
-      if (isFastMcpPost(req) && hostAndOriginAllowed(req.headers, fast)) void serveFast(req, res);
-      else app(req, res);
+      if (isFastMcpPost(req) && hostAndOriginAllowed(req.headers, fast)) return void serveFast(req, res);
+      const url = req.url ?? "/";
+      const query = url.indexOf("?");
+      const path = query < 0 ? url : url.slice(0, query);
+      if (!hostAndOriginAllowed(req.headers, hostOnly)) return app(req, res); // the app answers the refusal
+      if (path === "/healthz" && req.method === "GET") {
+        begin(req, res, () => path);
+        res
+          .writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": health.length })
+          .end(health);
+        return;
+      }
+      if (fallback && !appPaths.has(path)) {
+        begin(req, res, () => path);
+        return fallback(req, res, () => app(req, res));
+      }
+      app(req, res);
     },
   };
 }
@@ -218,45 +247,16 @@ function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
     req.resume();
     return Promise.resolve({ kind: "too-large" });
   }
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limit) {
-        cleanup();
-        req.resume();
-        resolve({ kind: "too-large" });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      if (declared !== undefined && Number(declared) !== received) return resolve({ kind: "invalid" });
-      let text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString("utf8");
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      if (text.length === 0) return resolve({ kind: "ok", body: {} });
-      try {
-        resolve({ kind: "ok", body: JSON.parse(text) });
-      } catch {
-        resolve({ kind: "invalid" });
-      }
-    };
-    const onAbort = () => {
-      cleanup();
-      resolve({ kind: "aborted" });
-    };
-    const cleanup = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onAbort);
-      req.off("aborted", onAbort);
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onAbort);
-    req.on("aborted", onAbort);
+  return readBody(req, limit, (bytes, received): BodyRead => {
+    if (declared !== undefined && Number(declared) !== received) return { kind: "invalid" };
+    let text = bytes.toString("utf8");
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.length === 0) return { kind: "ok", body: {} };
+    try {
+      return { kind: "ok", body: JSON.parse(text) };
+    } catch {
+      return { kind: "invalid" };
+    }
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * The development authorization server runs in a worker thread (src/dev-as/worker-host.ts) and is
- * served on the app's port through a local proxy: provider routes answer through it, other paths
- * fall through to the app, and a start failure is reported, not swallowed.
+ * served on the app's port, each request handed to the thread as a message: provider routes answer
+ * through it, other paths fall through to the app, and a start failure is reported, not swallowed.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DevAuthorizationServer } from "../../src/dev-as/index.js";
-import { startDevAuthorizationServerWorker } from "../../src/dev-as/worker-host.js";
+import { MAX_BODY_BYTES, startDevAuthorizationServerWorker } from "../../src/dev-as/worker-host.js";
 
 let dataDir: string;
 beforeAll(async () => {
@@ -72,6 +72,44 @@ describe("development authorization server in a worker thread", () => {
     });
     expect(res.status).toBe(201);
     expect(((await res.json()) as { client_id: string }).client_id).toEqual(expect.any(String));
+  });
+
+  it("refuses a body beyond MAX_BODY_BYTES with 413 without forwarding it, and goes on serving", async () => {
+    const res = await fetch(`${origin}/reg`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(MAX_BODY_BYTES + 1),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toBe("invalid_request");
+    expect((await fetch(`${origin}/jwks`)).status).toBe(200);
+  });
+
+  it("keeps a repeated response header (Set-Cookie) and answers HEAD without a body", async () => {
+    const head = await fetch(`${origin}/.well-known/openid-configuration`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    const registered = await fetch(`${origin}/reg`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"], token_endpoint_auth_method: "none" }),
+    });
+    const { client_id } = (await registered.json()) as { client_id: string };
+    // The authorization endpoint starts an interaction: the provider sets its cookies (value and signature).
+    const authorize = await fetch(
+      `${origin}/auth?${new URLSearchParams({
+        client_id,
+        response_type: "code",
+        redirect_uri: "http://127.0.0.1/callback",
+        scope: "openid",
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method: "S256",
+      })}`,
+      { redirect: "manual" },
+    );
+    expect(authorize.status).toBe(303);
+    expect(authorize.headers.get("location")).toMatch(/\/interaction\//);
+    expect(authorize.headers.getSetCookie().length).toBeGreaterThanOrEqual(2);
   });
 
   it("stops its thread on close; later requests get 503, not a hang", async () => {

@@ -5,6 +5,10 @@
  * `application/json` (fast path) and once with a media-type parameter the fast path does not take
  * (express.json accepts it), so the two answers come from the two code paths.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { type IncomingHttpHeaders, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -190,5 +194,67 @@ describe("2025-era answers", () => {
       expect(res.headers.get("content-type")).toBe("application/json");
       expect(res.body.result.content[0].text).toContain("Progress reported");
     });
+  });
+});
+
+describe("requests other than /mcp that are served without express", () => {
+  let dev: Awaited<ReturnType<typeof startTestServer>>;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "toolgate-plain-routes-"));
+    dev = await startTestServer({ AUTH_MODE: "optional", DATA_DIR: dataDir });
+  });
+  afterAll(async () => {
+    await dev?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** A GET through node:http, which (unlike fetch) lets the test send any Host header. */
+  const get = (path: string, host?: string) =>
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const req = request(`${dev.url}${path}`, { headers: host ? { host } : {} }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          body += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+
+  it("GET /healthz", async () => {
+    const res = await get("/healthz");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ status: "ok" });
+    expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("the development authorization server's routes, with the server's origin as issuer", async () => {
+    const res = await get("/.well-known/openid-configuration");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).issuer).toBe(dev.url);
+  });
+
+  it("a path no one claims goes on to the app's 404", async () => {
+    const res = await get("/no-such-path?x=1");
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toEqual({ error: "not_found" });
+  });
+
+  it("the app's own routes never reach the development server", async () => {
+    const res = await get("/.well-known/oauth-protected-resource");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).resource).toBe(`${dev.url}/mcp`);
+  });
+
+  it("a Host the app refuses is refused before the development server or the health check see it", async () => {
+    for (const path of ["/.well-known/openid-configuration", "/healthz"]) {
+      const res = await get(path, "evil.example");
+      expect(res.status).toBe(403);
+      expect(res.body).not.toContain("issuer");
+    }
   });
 });
