@@ -32,7 +32,10 @@ export interface DevAuthorizationServerOptions {
 
 export interface DevAuthorizationServer {
   issuer: string;
-  /** Express/Node middleware: `app.use(devAs.handler)` AFTER the MCP routes, with no body parser in front of it. */
+  /**
+   * A Node handler for every path the app does not serve itself (src/http/app.ts calls it before the
+   * express app, with no body parser in front); `next` hands on a path the provider does not claim.
+   */
   handler: (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
   jwksUri: string;
   authorizationEndpoint: string;
