@@ -183,7 +183,10 @@ export function createApp(options: AppOptions): HttpApp {
   // Requests other than /mcp POSTs the fast path takes: the health check and the fallback's paths
   // are served without express too (see AppOptions.fallback), after the same Host check the app makes.
   const hostOnly = { allowedHosts: config.allowedHosts, allowedOrigins: [] };
-  const appPaths = new Set(["/mcp", "/healthz", ...(options.ownPaths ?? [])]);
+  // Compared the way express routes match (case-insensitive, a trailing slash allowed): a path
+  // express would serve must never reach the fallback, which reads the body.
+  const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, "");
+  const appPaths = new Set(["/mcp", "/healthz", ...(options.ownPaths ?? [])].map(routeKey));
   const health = JSON.stringify({ status: "ok" });
   const fallback = options.fallback;
   return {
@@ -201,7 +204,7 @@ export function createApp(options: AppOptions): HttpApp {
           .end(health);
         return;
       }
-      if (fallback && !appPaths.has(path)) {
+      if (fallback && !appPaths.has(routeKey(path))) {
         begin(req, res, () => path);
         return fallback(req, res, () => app(req, res));
       }

@@ -250,6 +250,18 @@ describe("requests other than /mcp that are served without express", () => {
     expect(JSON.parse(res.body).resource).toBe(`${dev.url}/mcp`);
   });
 
+  it("/mcp spelt as express also matches it (a trailing slash, capitals) is the app's, body and all", async () => {
+    for (const path of ["/mcp/", "/MCP"]) {
+      const res = await fetch(`${dev.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json; charset=utf-8", accept: ACCEPT, ...v2025 },
+        body: JSON.stringify(legacy("tools/list").message),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
+    }
+  });
+
   it("a Host the app refuses is refused before the development server or the health check see it", async () => {
     for (const path of ["/.well-known/openid-configuration", "/healthz"]) {
       const res = await get(path, "evil.example");
