@@ -108,7 +108,15 @@ export async function startDevAuthorizationServerWorker(
       if (next) next();
       else res.writeHead(404).end();
     } else if ("error" in message) unavailable(res, message.error);
-    else res.writeHead(message.status, message.headers).end(message.body);
+    else {
+      try {
+        res.writeHead(message.status, message.headers).end(message.body);
+      } catch (error) {
+        // a header node:http refuses to write: the client gets a closed connection, not a crash
+        logger?.warn({ err: error }, "development authorization server answer not writable");
+        res.destroy();
+      }
+    }
   };
   worker.on("message", (message: WorkerMessage) => {
     if (message.type === "answer") settle(message);
