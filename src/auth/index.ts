@@ -44,6 +44,8 @@ export interface AuthRuntimeOptions {
   serveEarly?: (handler: RequestHandler) => void;
 }
 
+const MIRROR_PATH = "/.well-known/oauth-authorization-server";
+
 const cors: RequestHandler = (req, res, next) => {
   res.setHeader("Access-Control-Allow-Origin", "*");
   if (req.method === "OPTIONS") {
@@ -138,6 +140,8 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       requiredScopes: config.requiredScopes,
     }),
   );
+  // The authorization server's metadata, served on this origin too (metadataMirror).
+  const mirror = config.metadataMirror && firstMetadata && !mountDev ? firstMetadata : undefined;
   const prmPaths = [
     ...new Set(["/.well-known/oauth-protected-resource", new URL(challenge.resourceMetadataUrl).pathname]),
   ];
@@ -154,15 +158,9 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
     routes(app) {
       if (!wantsOAuth) return;
       for (const path of prmPaths) app.all(path, cors, (_req, res) => void res.json(prm));
-      if (config.metadataMirror && firstMetadata && !mountDev)
-        app.all("/.well-known/oauth-authorization-server", cors, (_req, res) => void res.json(firstMetadata));
+      if (mirror) app.all(MIRROR_PATH, cors, (_req, res) => void res.json(mirror));
     },
-    paths: wantsOAuth
-      ? [
-          ...prmPaths,
-          ...(config.metadataMirror && firstMetadata && !mountDev ? ["/.well-known/oauth-authorization-server"] : []),
-        ]
-      : [],
+    paths: wantsOAuth ? [...prmPaths, ...(mirror ? [MIRROR_PATH] : [])] : [],
     ...(fallback ? { fallback } : {}),
     issuers: issuers.map((i) => i.issuer),
     ...(verifier ? { verifier } : {}),

@@ -33,10 +33,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 const ANSWER_TIMEOUT_MS = 30_000;
 
 /** A body as the worker gets it: none when empty. */
-const forwarded = (body: Buffer, received: number) => ({
-  kind: "ok" as const,
-  body: received === 0 ? undefined : body,
-});
+const forwarded = (body: Buffer) => ({ kind: "ok" as const, body: body.length === 0 ? undefined : body });
 
 interface Pending {
   res: ServerResponse;

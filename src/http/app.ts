@@ -250,8 +250,8 @@ function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
     req.resume();
     return Promise.resolve({ kind: "too-large" });
   }
-  return readBody(req, limit, (bytes, received): BodyRead => {
-    if (declared !== undefined && Number(declared) !== received) return { kind: "invalid" };
+  return readBody(req, limit, (bytes): BodyRead => {
+    if (declared !== undefined && Number(declared) !== bytes.length) return { kind: "invalid" };
     let text = bytes.toString("utf8");
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.length === 0) return { kind: "ok", body: {} };

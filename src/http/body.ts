@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 export function readBody<T>(
   req: IncomingMessage,
   limit: number,
-  complete: (bytes: Buffer, received: number) => T,
+  complete: (bytes: Buffer) => T,
 ): Promise<T | { kind: "too-large" } | { kind: "aborted" }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -25,7 +25,7 @@ export function readBody<T>(
     };
     const onEnd = () => {
       cleanup();
-      resolve(complete(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), received));
+      resolve(complete(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
     };
     const onAbort = () => {
       cleanup();
