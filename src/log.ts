@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import { lineWriter } from "./log-writer.js";
 
 /** Paths that may hold credentials: never written to a log line. */
 export const REDACT = [
@@ -30,7 +31,8 @@ export function createLogger(options: {
         options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname,service" },
       },
     });
-  return pino(base);
+  // Not pino's default destination: see LineWriter for why.
+  return pino(base, lineWriter(1));
 }
 
 /** A logger with bindings, made into a pino child only when something is logged through it. */

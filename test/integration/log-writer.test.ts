@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { LineWriter } from "../../src/log-writer.js";
+
+const CHILD = fileURLToPath(new URL("../fixtures/log-writer/child.ts", import.meta.url));
+
+/** Runs the child writer with stdout a pipe that is not read for `stallMs`; resolves with what it wrote. */
+function runChild(lines: number, how: "flush" | "exit", stallMs: number) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, String(lines), how], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    let stderr = "";
+    child.stdout.pause();
+    setTimeout(() => {
+      child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+      child.stdout.resume();
+    }, stallMs);
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("the child did not finish"));
+    }, 25_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr });
+    });
+  });
+}
+
+function numbers(text: string): number[] {
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => (JSON.parse(line) as { i: number }).i);
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe("LineWriter (the logger's destination)", () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it("writes every line once, in order, when lines arrive faster than the file takes them", async () => {
+    dir = mkdtempSync(join(tmpdir(), "toolgate-lines-"));
+    const file = join(dir, "log");
+    const fd = openSync(file, "w");
+    const writer = new LineWriter(fd);
+    // The first line starts a write; the rest arrive while it is under way and go out joined.
+    for (let i = 0; i < 5_000; i++) writer.write(`{"i":${i},"text":"é ✓ ${"y".repeat(i % 50)}"}\n`);
+    await new Promise<void>((resolve) => writer.flush(() => resolve()));
+    closeSync(fd);
+    const text = readFileSync(file, "utf8");
+    expect(numbers(text)).toEqual(range(5_000));
+    expect(text).toContain('"text":"é ✓ yyy"');
+  });
+
+  it("flush calls back at once when nothing is being written", async () => {
+    dir = mkdtempSync(join(tmpdir(), "toolgate-lines-"));
+    const fd = openSync(join(dir, "log"), "w");
+    const writer = new LineWriter(fd);
+    let called = false;
+    writer.flush(() => {
+      called = true;
+    });
+    expect(called).toBe(true);
+    closeSync(fd);
+  });
+
+  it("a full non-blocking pipe (EAGAIN, partial writes) loses and reorders nothing", async () => {
+    // 3,000 lines of ~1 KiB: ~3 MiB into a 64 KiB pipe nobody reads for 400 ms.
+    const run = await runChild(3_000, "flush", 400);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(numbers(run.stdout)).toEqual(range(3_000));
+  });
+
+  it("at exit, what is still pending is written (waiting for a full pipe)", async () => {
+    const run = await runChild(3_000, "exit", 400);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(numbers(run.stdout)).toEqual(range(3_000));
+  });
+
+  it("a reader that went away (EPIPE) stops the writer with one line on stderr, not a crash", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, "3000", "flush"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Read the first chunk, then close our end: the child's next writes fail with EPIPE.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^toolgate: writing the log failed \(EPIPE\); later log lines are dropped\n$/);
+  });
+});
