@@ -109,8 +109,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       endpoint,
       gate: authRuntime.gate,
       paramHeaders: (tool) => catalogue.paramHeaders(tool),
-      routes: (a) => authRuntime.routes(a),
-      ownPaths: authRuntime.paths,
+      documents: authRuntime.documents,
       ...(authRuntime.fallback ? { fallback: authRuntime.fallback } : {}),
     });
     httpServer.off("request", starting);

@@ -4,7 +4,7 @@
  * development authorization server mounted on the same port.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Express, RequestHandler } from "express";
+import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { AuthConfig, IssuerConfig } from "../config/auth-config.js";
 import type { McpGate } from "../http/app.js";
@@ -18,9 +18,8 @@ import { protectedResourceMetadata, protectedResourceMetadataUrl } from "./prote
 
 export interface AuthRuntime {
   gate: McpGate;
-  routes(app: Express): void;
-  /** The paths `routes` serves. */
-  paths: readonly string[];
+  /** The metadata this server publishes, by path: its protected resource metadata, the AS metadata mirror. */
+  documents: ReadonlyMap<string, unknown>;
   /** The development authorization server's handler, when it is mounted (served without express). */
   fallback?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   issuers: string[];
@@ -46,23 +45,12 @@ export interface AuthRuntimeOptions {
 
 const MIRROR_PATH = "/.well-known/oauth-authorization-server";
 
-const cors: RequestHandler = (req, res, next) => {
-  res.setHeader("Access-Control-Allow-Origin", "*");
-  if (req.method === "OPTIONS") {
-    res.setHeader("Access-Control-Allow-Methods", "GET, OPTIONS");
-    res.setHeader("Access-Control-Allow-Headers", "*");
-    res.status(204).end();
-    return;
-  }
-  next();
-};
-
 export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<AuthRuntime> {
   const { config, logger } = options;
   const byName = new Map(options.tools.map((t) => [t.name, t]));
   if (config.mode === "anonymous") {
     const audit = createAuditLog(logger, config);
-    return { gate: createAnonymousGate(audit), routes: () => {}, paths: [], issuers: [], close: async () => {} };
+    return { gate: createAnonymousGate(audit), documents: new Map(), issuers: [], close: async () => {} };
   }
 
   const issuers: IssuerConfig[] = [...config.issuers];
@@ -155,12 +143,11 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       challenge,
       audit: createAuditLog(logger, config),
     }),
-    routes(app) {
-      if (!wantsOAuth) return;
-      for (const path of prmPaths) app.all(path, cors, (_req, res) => void res.json(prm));
-      if (mirror) app.all(MIRROR_PATH, cors, (_req, res) => void res.json(mirror));
-    },
-    paths: wantsOAuth ? [...prmPaths, ...(mirror ? [MIRROR_PATH] : [])] : [],
+    documents: new Map<string, unknown>(
+      wantsOAuth
+        ? [...prmPaths.map((path) => [path, prm] as const), ...(mirror ? [[MIRROR_PATH, mirror] as const] : [])]
+        : [],
+    ),
     ...(fallback ? { fallback } : {}),
     issuers: issuers.map((i) => i.issuer),
     ...(verifier ? { verifier } : {}),

@@ -40,13 +40,14 @@ export interface AppOptions {
   logger: Logger;
   endpoint: McpEndpoint;
   gate: McpGate;
-  /** Routes mounted before /mcp (well-known metadata). */
-  routes?: (app: Express) => void;
-  /** The paths `routes` serves: they go to the express app, never to `fallback`. */
-  ownPaths?: readonly string[];
+  /**
+   * JSON documents at fixed paths (the well-known metadata): answered for any method with open CORS
+   * (a preflight gets 204), from the listener — not express, for the reason given under `fallback`.
+   */
+  documents?: ReadonlyMap<string, unknown>;
   /**
    * Serves every other path (the development authorization server) before the express app does:
-   * requests for /mcp, /healthz and `ownPaths` never reach it, and what it does not claim (it calls
+   * requests for /mcp, /healthz and `documents` never reach it, and what it does not claim (it calls
    * `next`) goes on to the app, which answers 404. Not an express middleware on purpose: express
    * gives every request it handles its own prototypes and properties, and requests of many shapes
    * make node:http's code megamorphic for the /mcp fast path too (bench/README.md).
@@ -103,7 +104,6 @@ export function createApp(options: AppOptions): HttpApp {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
-  options.routes?.(app);
 
   const originCheck = hostAndOriginValidation({
     allowedHosts: [],
@@ -186,7 +186,10 @@ export function createApp(options: AppOptions): HttpApp {
   // Compared the way express routes match (case-insensitive, a trailing slash allowed): a path
   // express would serve must never reach the fallback, which reads the body.
   const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, "");
-  const appPaths = new Set(["/mcp", "/healthz", ...(options.ownPaths ?? [])].map(routeKey));
+  const documents = new Map(
+    [...(options.documents ?? [])].map(([path, document]) => [routeKey(path), JSON.stringify(document)]),
+  );
+  const appPaths = new Set(["/mcp", "/healthz"].map(routeKey));
   const health = JSON.stringify({ status: "ok" });
   const fallback = options.fallback;
   return {
@@ -204,13 +207,30 @@ export function createApp(options: AppOptions): HttpApp {
           .end(health);
         return;
       }
-      if (fallback && !appPaths.has(routeKey(path))) {
+      const key = routeKey(path);
+      const document = documents.get(key);
+      if (document !== undefined) {
+        begin(req, res, () => path);
+        return serveDocument(req, res, document);
+      }
+      if (fallback && !appPaths.has(key)) {
         begin(req, res, () => path);
         return fallback(req, res, () => app(req, res));
       }
       app(req, res);
     },
   };
+}
+
+/** A metadata document: readable from any origin (browser-based clients discover the server with it). */
+function serveDocument(req: IncomingMessage, res: ServerResponse, json: string): void {
+  res.setHeader("Access-Control-Allow-Origin", "*");
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, { "Access-Control-Allow-Methods": "GET, OPTIONS", "Access-Control-Allow-Headers": "*" }).end();
+    return;
+  }
+  res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(json) });
+  res.end(req.method === "HEAD" ? undefined : json);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

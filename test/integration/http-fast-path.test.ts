@@ -250,6 +250,36 @@ describe("requests other than /mcp that are served without express", () => {
     expect(JSON.parse(res.body).resource).toBe(`${dev.url}/mcp`);
   });
 
+  it("the metadata is served from the listener as express served it: any method, HEAD without a body, spelt as express matches, open CORS", async () => {
+    const expected = JSON.parse((await get("/.well-known/oauth-protected-resource")).body) as { resource: string };
+    for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/OAuth-Protected-Resource/"]) {
+      const res = await get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+      expect(res.headers["access-control-allow-origin"]).toBe("*");
+      expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Number(res.headers["content-length"])).toBe(Buffer.byteLength(res.body));
+      expect(JSON.parse(res.body)).toEqual(expected);
+    }
+    const post = await fetch(`${dev.url}/.well-known/oauth-protected-resource?x=1`, {
+      method: "POST",
+      body: "ignored",
+    });
+    expect(post.status).toBe(200);
+    expect(await post.json()).toEqual(expected);
+    const head = await fetch(`${dev.url}/.well-known/oauth-protected-resource`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get("content-length"))).toBeGreaterThan(0);
+    expect(await head.text()).toBe("");
+    const preflight = await fetch(`${dev.url}/.well-known/oauth-protected-resource/mcp`, {
+      method: "OPTIONS",
+      headers: { origin: "https://claude.ai", "access-control-request-method": "GET" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, OPTIONS");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("*");
+  });
+
   it("/mcp spelt as express also matches it (a trailing slash, capitals) is the app's, body and all", async () => {
     for (const path of ["/mcp/", "/MCP"]) {
       const res = await fetch(`${dev.url}${path}`, {
@@ -263,7 +293,7 @@ describe("requests other than /mcp that are served without express", () => {
   });
 
   it("a Host the app refuses is refused before the development server or the health check see it", async () => {
-    for (const path of ["/.well-known/openid-configuration", "/healthz"]) {
+    for (const path of ["/.well-known/openid-configuration", "/healthz", "/.well-known/oauth-protected-resource"]) {
       const res = await get(path, "evil.example");
       expect(res.status).toBe(403);
       expect(res.body).not.toContain("issuer");
