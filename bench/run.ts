@@ -83,8 +83,8 @@ const settings = {
   fixedSec: num(args.fixed, 1),
   connections: num(args.connections, 50),
 };
-/** (c)/(b) with the two modes loaded alternately: pairs of 2 s slices (~35 s per era with the warm-up). */
-const SIGN_IN = { alternations: 5, sliceSec: 2 };
+/** (c)/(b) with the two modes loaded alternately: two fresh pairs of processes per era, three pairs of 2 s slices each (~45 s per era with the warm-ups). */
+const SIGN_IN = { rounds: 2, alternations: 3, sliceSec: 2 };
 const codegenSizes = (args["codegen-sizes"] ?? (quick ? "10,100" : "10,100,1000")).split(",").map(Number);
 const skip = new Set(args.skip.split(",").filter(Boolean));
 const only = args.only?.split(",").filter(Boolean);
@@ -127,6 +127,7 @@ const results: Results = {
     commit: commit(),
     ...settings,
     signInSliceSec: SIGN_IN.sliceSec,
+    signInRounds: quick ? 1 : SIGN_IN.rounds,
     logLevel,
     servers: args.source ? "sources through tsx (--source)" : "compiled with tsc into a scratch folder, plain node",
     toolgateTool: `${TOOLGATE_TOOL.name} ${JSON.stringify(TOOLGATE_TOOL.arguments)}: ${TOOLGATE_TOOL.describe}`,
@@ -147,6 +148,7 @@ try {
   if (!skip.has("signin") && !only) {
     log("\n[1b] (c)/(b) with fresh (b) and (c) servers loaded alternately");
     results.signIn = await runSignInCost(ctx, {
+      rounds: quick ? 1 : SIGN_IN.rounds,
       alternations: quick ? 1 : SIGN_IN.alternations,
       sliceSec: SIGN_IN.sliceSec,
       warmupSec: settings.warmupSec,

@@ -8,15 +8,19 @@
  * for V8 to drop its warm-up). Two processes of the same mode measured this way agree within ±4 %
  * (`npx tsx bench/paired.ts --modes anonymous,anonymous`).
  *
- * Per era: start both, then lib/alternate.ts: warm-up with both, `alternations` pairs of slices (the
- * order inside a pair alternates), each slice saturation for `sliceSec` with CPU µs per request from
- * /proc. The ratio is the median over pairs of (anonymous CPU per request ÷ signed-in CPU per
- * request): the share of throughput a saturated server keeps when every caller signs in.
+ * Per era, `rounds` times: start both, then lib/alternate.ts: warm-up with both, `alternations` pairs
+ * of slices (the order inside a pair alternates), each slice saturation for `sliceSec` with CPU µs per
+ * request from /proc; stop both. A round's ratio is the median over its pairs of (anonymous CPU per
+ * request ÷ signed-in CPU per request): the share of throughput a saturated server keeps when every
+ * caller signs in. The era's ratio is the median over rounds (the mean, for two). More than one round:
+ * pairs of fresh processes differ from pair to pair by more than slices within a pair do
+ * (`bench/paired.ts`, bench/README.md), so one pair of processes decided the verdict by lot.
  */
-import { alternate } from "../lib/alternate.js";
+import { type AlternateResult, alternate } from "../lib/alternate.js";
 import { MODES, type Mode, type ModeContext } from "../lib/modes.js";
 import { type Era, LEGACY, MODERN, toolCall } from "../lib/requests.js";
 import { type Launched, launch } from "../lib/servers.js";
+import { median } from "../lib/stats.js";
 
 export interface SignInSlice {
   signedIn: boolean;
@@ -27,14 +31,20 @@ export interface SignInSlice {
 export interface SignInEra {
   era: Era;
   slices: SignInSlice[];
-  /** Per pair: anonymous CPU µs/req ÷ signed-in CPU µs/req. */
+  /** Per pair, round after round: anonymous CPU µs/req ÷ signed-in CPU µs/req. */
   pairRatios: number[];
+  /** Per round (a fresh pair of processes): the median of its pairs. Absent in results saved before rounds. */
+  roundRatios?: number[];
+  /** The median of `roundRatios`. */
   ratio: number;
   signedInCpuUs: number;
   anonymousCpuUs: number;
 }
 
 export interface SignInOptions {
+  /** Fresh pairs of processes per era. */
+  rounds: number;
+  /** Pairs of slices per round. */
   alternations: number;
   sliceSec: number;
   warmupSec: number;
@@ -43,57 +53,71 @@ export interface SignInOptions {
 }
 
 export async function runSignInCost(ctx: ModeContext, options: SignInOptions): Promise<SignInEra[]> {
-  const oauth2 = MODES.find((m) => m.key === "oauth2") as Mode;
   const results: SignInEra[] = [];
   for (const era of [MODERN, LEGACY]) {
-    const anonymous = MODES.find((m) => m.key === (era === MODERN ? "anonymous" : `anonymous@${era}`)) as Mode;
-    const servers: Launched[] = [];
-    try {
-      for (const [name, mode] of [
-        ["anonymous", anonymous],
-        ["oauth2", oauth2],
-      ] as const)
-        servers.push(
-          await launch({
-            kind: "toolgate",
-            env: mode.env?.(ctx) ?? {},
-            dir: ctx.dir,
-            name: `alternate-${name}-${era}`,
-          }),
-        );
-      const [anonymousServer, signedInServer] = servers as [Launched, Launched];
-      const headers = (await oauth2.credentials?.(signedInServer.base, ctx)) ?? {};
-      const call = (h: Record<string, string>) => toolCall(era, oauth2.tool.name, oauth2.tool.arguments, h);
-      // The full run gives each server 4 s of warm-up in turns of 2 s; --quick (a smoke run) one turn.
-      const measured = await alternate(
-        [
-          { server: anonymousServer, request: call({}) },
-          { server: signedInServer, request: call(headers) },
-        ],
-        {
-          pairs: options.alternations,
-          sliceSec: options.sliceSec,
-          warmupSec: options.warmupSec,
-          connections: options.connections,
-          first: 1,
-          label: `(c)/(b) alternately (${era})`,
-        },
-      );
-      const result: SignInEra = {
-        era,
-        slices: measured.slices.map(({ side, rps, cpuUsPerReq }) => ({ signedIn: side === 1, rps, cpuUsPerReq })),
-        pairRatios: measured.pairRatios,
-        ratio: measured.ratio,
-        signedInCpuUs: measured.cpuUs[1],
-        anonymousCpuUs: measured.cpuUs[0],
-      };
-      options.log(
-        `  ${era}: signed in ${result.signedInCpuUs.toFixed(0)} µs/req, anonymous ${result.anonymousCpuUs.toFixed(0)} µs/req; ratio ${result.ratio.toFixed(3)} (pairs: ${result.pairRatios.map((r) => r.toFixed(2)).join(", ")})`,
-      );
-      results.push(result);
-    } finally {
-      for (const server of servers) await server.stop();
-    }
+    const rounds: AlternateResult[] = [];
+    for (let round = 1; round <= options.rounds; round++) rounds.push(await runRound(ctx, options, era, round));
+    const roundRatios = rounds.map((r) => r.ratio);
+    const result: SignInEra = {
+      era,
+      slices: rounds.flatMap((r) =>
+        r.slices.map(({ side, rps, cpuUsPerReq }) => ({ signedIn: side === 1, rps, cpuUsPerReq })),
+      ),
+      pairRatios: rounds.flatMap((r) => r.pairRatios),
+      roundRatios,
+      ratio: median(roundRatios),
+      signedInCpuUs: median(rounds.map((r) => r.cpuUs[1])),
+      anonymousCpuUs: median(rounds.map((r) => r.cpuUs[0])),
+    };
+    options.log(
+      `  ${era}: signed in ${result.signedInCpuUs.toFixed(0)} µs/req, anonymous ${result.anonymousCpuUs.toFixed(0)} µs/req; ratio ${result.ratio.toFixed(3)} (rounds: ${roundRatios.map((r) => r.toFixed(3)).join(", ")})`,
+    );
+    results.push(result);
   }
   return results;
+}
+
+/** One round: a fresh (b) and a fresh (c), loaded alternately, stopped. */
+async function runRound(ctx: ModeContext, options: SignInOptions, era: Era, round: number): Promise<AlternateResult> {
+  const oauth2 = MODES.find((m) => m.key === "oauth2") as Mode;
+  const anonymous = MODES.find((m) => m.key === (era === MODERN ? "anonymous" : `anonymous@${era}`)) as Mode;
+  const servers: Launched[] = [];
+  try {
+    for (const [name, mode] of [
+      ["anonymous", anonymous],
+      ["oauth2", oauth2],
+    ] as const)
+      servers.push(
+        await launch({
+          kind: "toolgate",
+          env: mode.env?.(ctx) ?? {},
+          dir: ctx.dir,
+          name: `alternate-${name}-${era}-${round}`,
+        }),
+      );
+    const [anonymousServer, signedInServer] = servers as [Launched, Launched];
+    const headers = (await oauth2.credentials?.(signedInServer.base, ctx)) ?? {};
+    const call = (h: Record<string, string>) => toolCall(era, oauth2.tool.name, oauth2.tool.arguments, h);
+    // The full run gives each server 4 s of warm-up in turns of 2 s; --quick (a smoke run) one turn.
+    const measured = await alternate(
+      [
+        { server: anonymousServer, request: call({}) },
+        { server: signedInServer, request: call(headers) },
+      ],
+      {
+        pairs: options.alternations,
+        sliceSec: options.sliceSec,
+        warmupSec: options.warmupSec,
+        connections: options.connections,
+        first: 1,
+        label: `(c)/(b) alternately (${era}, round ${round})`,
+      },
+    );
+    options.log(
+      `    round ${round}: ratio ${measured.ratio.toFixed(3)} (pairs: ${measured.pairRatios.map((r) => r.toFixed(2)).join(", ")})`,
+    );
+    return measured;
+  } finally {
+    for (const server of servers) await server.stop();
+  }
 }
