@@ -95,6 +95,9 @@ if (only) {
 }
 
 const started = performance.now();
+/** Seconds each part took (the whole run must stay within six minutes). */
+const partsSec: Record<string, number> = {};
+const seconds = (from: number) => Math.round((performance.now() - from) / 100) / 10;
 const log = (line: string) => console.log(line);
 const machine = machineInfo();
 if (!canPin) log("bench: taskset or a second core is missing: server and load generator are NOT pinned");
@@ -142,10 +145,13 @@ const results: Results = {
 
 try {
   if (!skip.has("throughput")) {
+    const partStarted = performance.now();
     log("\n[1/4] tools/call throughput and latency");
     results.modes = await runThroughput(ctx, { ...settings, ...(only ? { only } : {}), log });
+    partsSec.throughput = seconds(partStarted);
   }
   if (!skip.has("signin") && !only) {
+    const partStarted = performance.now();
     log("\n[1b] (c)/(b) with fresh (b) and (c) servers loaded alternately");
     results.signIn = await runSignInCost(ctx, {
       rounds: quick ? 1 : SIGN_IN.rounds,
@@ -155,8 +161,10 @@ try {
       connections: settings.connections,
       log,
     }).catch((error: Error) => ({ error: error.message }));
+    partsSec.signIn = seconds(partStarted);
   }
   if (!skip.has("attack")) {
+    const partStarted = performance.now();
     log("\n[2/4] attack cost");
     results.attack = await runAttack({
       dir,
@@ -165,18 +173,23 @@ try {
       logLevel,
       log,
     }).catch((error: Error) => ({ error: error.message }));
+    partsSec.attack = seconds(partStarted);
   }
   if (!skip.has("codegen")) {
+    const partStarted = performance.now();
     log(`\n[3/4] scale: generate for ${codegenSizes.join(", ")} tools`);
     results.codegen = await runCodegen({ sizes: codegenSizes, dir, log, keepProjects: args.keep, build })
       .then((sizes) => ({ sizes }))
       .catch((error: Error) => ({ error: error.message }));
+    partsSec.codegen = seconds(partStarted);
   }
   if (!skip.has("floor")) {
+    const partStarted = performance.now();
     log("\n[4/4] floor: jose verify on one core");
     results.floor = await runFloor(quick ? 1 : 3).catch((error: Error) => ({ error: error.message }));
     if (!("error" in results.floor))
       log(`  RS256 ${results.floor.rs256.toFixed(0)}/s, ES256 ${results.floor.es256.toFixed(0)}/s`);
+    partsSec.floor = seconds(partStarted);
   }
 } finally {
   await ctx.close();
@@ -186,6 +199,7 @@ try {
 
 results.machine.loadEnd = loadavg()[0] ?? 0;
 results.run.elapsedSec = (performance.now() - started) / 1000;
+results.run.partsSec = partsSec;
 results.ratios = computeRatios(results.modes);
 results.targets = checkTargets(
   results.ratios,
@@ -203,6 +217,10 @@ if (!args["no-docs"]) {
 }
 log(`\n${consoleReport(results)}`);
 log(
-  `\nwrote bench/results/latest.json${args["no-docs"] ? "" : ", docs/performance.md, docs/performance-throughput.svg"} in ${Math.round(results.run.elapsedSec)} s${args.keep ? `; kept ${dir}` : ""}`,
+  `\nwrote bench/results/latest.json${args["no-docs"] ? "" : ", docs/performance.md, docs/performance-throughput.svg"} in ${Math.round(results.run.elapsedSec)} s (${Object.entries(
+    partsSec,
+  )
+    .map(([part, sec]) => `${part} ${Math.round(sec)} s`)
+    .join(", ")})${args.keep ? `; kept ${dir}` : ""}`,
 );
 process.exit(0);

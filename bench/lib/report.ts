@@ -28,6 +28,8 @@ export interface RunInfo {
   /** How the servers ran: compiled JavaScript, or sources through tsx. */
   servers: string;
   elapsedSec?: number;
+  /** Seconds per part (throughput, signIn, attack, codegen, floor). */
+  partsSec?: Record<string, number>;
   toolgateTool: string;
   baselineTool: string;
   note?: string;
