@@ -168,7 +168,7 @@ try {
     log("\n[2/4] attack cost");
     results.attack = await runAttack({
       dir,
-      durationSec: quick ? 2 : 5,
+      durationSec: quick ? 2 : 4,
       connections: settings.connections,
       logLevel,
       log,

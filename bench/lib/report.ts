@@ -145,6 +145,7 @@ export function checkTargets(
     status: thousand?.serve === undefined ? "N/A" : thousand.serve.startMs < 1000 ? "PASS" : "FAIL",
     ...(thousand?.serve ? {} : { note: thousand?.serveSkipped ?? "not measured" }),
   };
+  const optional = (target: Target): Target[] => (target.value === null ? [] : [target]);
   const info = (name: string, key: string): Target => ({
     name,
     value: ratios[key] ?? null,
@@ -178,12 +179,17 @@ export function checkTargets(
     info("(b)/(t) anonymous / tmcp", "anonymous/tmcp"),
     info("(c)/(t) oauth2 / tmcp", "oauth2/tmcp"),
     info("(c′)/(b) oauth2 with an external issuer (no dev AS) / anonymous", "oauth2-oidc/anonymous"),
-    info("(c′)/(b) the same, 2025-11-25", `oauth2-oidc/anonymous${L}`),
-    info(
-      "(c)/(b″) oauth2 / anonymous carrying the same token's bytes (the auth work alone)",
-      "oauth2/anonymous+token-bytes",
+    // On-demand modes (`--only`): reported when measured.
+    ...optional(info("(c′)/(b) the same, 2025-11-25", `oauth2-oidc/anonymous${L}`)),
+    ...optional(
+      info(
+        "(c)/(b″) oauth2 / anonymous carrying the same token's bytes (the auth work alone)",
+        "oauth2/anonymous+token-bytes",
+      ),
     ),
-    info("(b″)/(b) what the bearer token's bytes cost an anonymous request", "anonymous+token-bytes/anonymous"),
+    ...optional(
+      info("(b″)/(b) what the bearer token's bytes cost an anonymous request", "anonymous+token-bytes/anonymous"),
+    ),
     info("(d)/(c) token cache off / on", "oauth2-nocache/oauth2"),
     info("(e)/(b) api-key / anonymous", "api-key/anonymous"),
     info("(a)/(t) SDK v2 / tmcp", "baseline/tmcp"),
@@ -367,7 +373,7 @@ export function markdownReport(results: Results): string {
     "",
     "## How it is measured",
     "",
-    `Every mode runs in a fresh server process per round, ${run.rounds} round${run.rounds > 1 ? "s" : ""} (the informational modes (c′), (b″), (d), (e), (a′) and (b+) in the first round only); each figure is the median over rounds. Modes are interleaved: the SDK v2 baseline first, the others in the order of the table, reversed in even rounds, so the two modes of a ratio run next to each other, neither always first (except the 2026 baseline, first in every round). Per mode and round: start the server, ${run.warmupSec} s warm-up with ${run.connections} connections (a fresh Node server needs 3–5 s under load to reach its steady rate: the JIT), ${run.saturationSec} s at saturation, then ${run.fixedSec} s at a fixed offered load of 50 % of that round's SDK v2 baseline capacity (autocannon \`overallRate\`), stop. A server is always loaded alone on the server core. CPU µs/req is the server's user + system CPU time (all threads, /proc/<pid>/stat) during the saturation run divided by the requests answered. Resident memory is VmRSS of the server after the runs. Servers: ${run.servers}. Every answer is checked: a 2xx carrying a JSON-RPC result, else the mode fails. Ratios are taken per round (the two modes ran seconds apart), then the median over rounds.`,
+    `Every mode runs in a fresh server process per round, ${run.rounds} round${run.rounds > 1 ? "s" : ""} (the informational modes (c′), (d), (e), (a′) and (b+) in the first round only; (b″) and (c′) on the 2025 path only when named in \`--only\`); each figure is the median over rounds. Modes are interleaved: the SDK v2 baseline first, the others in the order of the table, reversed in even rounds, so the two modes of a ratio run next to each other, neither always first (except the 2026 baseline, first in every round). Per mode and round: start the server, ${run.warmupSec} s warm-up with ${run.connections} connections (a fresh Node server needs 3–5 s under load to reach its steady rate: the JIT), ${run.saturationSec} s at saturation, then ${run.fixedSec} s at a fixed offered load of 50 % of that round's SDK v2 baseline capacity (autocannon \`overallRate\`), stop. A server is always loaded alone on the server core. CPU µs/req is the server's user + system CPU time (all threads, /proc/<pid>/stat) during the saturation run divided by the requests answered. Resident memory is VmRSS of the server after the runs. Servers: ${run.servers}. Every answer is checked: a 2xx carrying a JSON-RPC result, else the mode fails. Ratios are taken per round (the two modes ran seconds apart), then the median over rounds.`,
     "",
     `The baselines are called with \`${run.baselineTool}\`; toolgate with \`${run.toolgateTool}\`, the same trivial tool generated from a toolgate project. The real search (one regex worker per call, one-file CODEBASE_ROOT) is the informational mode \`anonymous+search\`. toolgate logs at \`${run.logLevel}\` (one audit line per tools/call). ${run.note ?? ""}`.trim(),
     "",
@@ -381,8 +387,12 @@ export function markdownReport(results: Results): string {
     "",
     "Reading the table:",
     "",
-    "- (c) runs the development authorization server, as `AUTH_MODE=oauth2` without a configured issuer does: in a worker thread behind a local proxy (src/dev-as/worker-host.ts), because its oidc-provider keeps an `AsyncLocalStorage` that on Node 20 turns on promise hooks for every promise of the process. (c′) trusts an external issuer instead (the production shape). What is known about the gap between (c) and (b), with the runs behind it, is in bench/README.md (Findings).",
-    "- (b″) is anonymous with each request carrying the same kind of bearer token, which the mode never reads: (c)/(b″) is the auth work alone (credential, the caller remembered per connection or the SHA-256 cache key, decision, audit fields), (b″)/(b) what ~1 KB more per request costs the HTTP layer.",
+    "- (c) runs the development authorization server, as `AUTH_MODE=oauth2` without a configured issuer does: in a worker thread, its requests handed to it as messages (src/dev-as/worker-host.ts), because its oidc-provider keeps an `AsyncLocalStorage` that on Node 20 turns on promise hooks for every promise of the process. (c′) trusts an external issuer instead (the production shape). What is known about the gap between (c) and (b), with the runs behind it, is in bench/README.md (Findings).",
+    ...(results.modes["anonymous+token-bytes"]
+      ? [
+          "- (b″) is anonymous with each request carrying the same kind of bearer token, which the mode never reads: (c)/(b″) is the auth work alone (credential, the caller remembered per connection or the SHA-256 cache key, decision, audit fields), (b″)/(b) what ~1 KB more per request costs the HTTP layer.",
+        ]
+      : []),
     "- A plain JSON POST to /mcp is served without the express router and body-parser (src/http/app.ts, answers compared with the express route in test/integration/http-fast-path.test.ts); 2025-era POSTs and 2026-07-28 tools/call and tools/list are served by the SDK's `Server` over toolgate's own one-exchange transports (src/mcp/exchange.ts: written straight to Node, JSON unless the tool streams; answers compared with the SDK's `createMcpHandler` in test/integration/own-transports.test.ts), every other request by `createMcpHandler`.",
     "",
     "## Targets",

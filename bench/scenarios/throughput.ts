@@ -155,7 +155,7 @@ function roundOrder(modes: Mode[], round: number): Mode[] {
 }
 
 export async function runThroughput(ctx: ModeContext, options: ThroughputOptions): Promise<Record<string, ModeResult>> {
-  const modes = MODES.filter((m) => !options.only || options.only.includes(m.key));
+  const modes = MODES.filter((m) => (options.only ? options.only.includes(m.key) : !m.onDemand));
   const perMode = new Map<string, RoundResult[]>(modes.map((m) => [m.key, []]));
   for (let round = 1; round <= options.rounds; round++) {
     // The 50 % load of every mode is half of this round's SDK v2 baseline (2026-07-28) capacity.
