@@ -59,7 +59,8 @@ export class ConnectionCallers {
     const length = value.length;
     const words = wordsFor(length);
     scratch.write(value, 0, length, "latin1");
-    scratch.fill(0, length, words * 4);
+    // The last word's padding: at most three bytes (Buffer#fill is a C++ builtin call, ~0.2 µs under load).
+    for (let i = length; i < words * 4; i++) scratch[i] = 0;
     if (!sameWords(remembered.words, words)) return undefined;
     // Equal bytes: now an ordinary comparison tells nothing new. It refuses a string from elsewhere
     // whose characters beyond latin1 were cut to the same bytes.

@@ -23,6 +23,18 @@ describe("ConnectionCallers", () => {
     expect(callers.recall(on(socket), "authorization", "Bearer abc.def.gh")).toBeUndefined();
   });
 
+  it("compares a header whose length is not a whole number of words after a longer one (the padding is cleared)", () => {
+    const callers = new ConnectionCallers();
+    const short = {};
+    const long = {};
+    callers.remember(on(short), "authorization", "Bearer abc", principal, () => true);
+    callers.remember(on(long), "authorization", `Bearer ${"z".repeat(40)}`, principal, () => true);
+    // The long recall leaves non-zero bytes where the short header's last word is padded.
+    expect(callers.recall(on(long), "authorization", `Bearer ${"z".repeat(40)}`)).toBe(principal);
+    expect(callers.recall(on(short), "authorization", "Bearer abc")).toBe(principal);
+    expect(callers.recall(on(short), "authorization", "Bearer abd")).toBeUndefined();
+  });
+
   it("refuses a string whose characters beyond latin1 are cut to the remembered bytes", () => {
     const callers = new ConnectionCallers();
     const socket = {};
