@@ -58,8 +58,9 @@ export class LineWriter {
   }
 
   /**
-   * Writes what is pending now, blocking: at exit. A write the thread pool is doing finishes there;
-   * a batch waiting to be tried again is written first. A full pipe is waited for 5 s at most.
+   * Writes what is pending now, blocking: at exit. A batch waiting to be tried again is written first.
+   * A batch the thread pool is writing finishes there, and the pending lines may land before it —
+   * the one case where order is not kept (as with sonic-boom). A full pipe is waited for 5 s at most.
    */
   flushSync(): void {
     if (this.#failed) return;
@@ -69,9 +70,12 @@ export class LineWriter {
       clearTimeout(retry.timer);
       this.#retry = undefined;
       if (!this.#writeSync(retry.bytes, retry.offset, deadline)) return;
+      // Nothing is with the thread pool: later lines start a write of their own.
+      this.#busy = false;
     }
     const bytes = this.#take();
-    if (bytes) this.#writeSync(bytes, 0, deadline);
+    if (bytes && !this.#writeSync(bytes, 0, deadline)) return;
+    if (!this.#busy) for (const done of this.#waiting.splice(0)) done();
   }
 
   #writeSync(bytes: Buffer, offset: number, deadline: number): boolean {
