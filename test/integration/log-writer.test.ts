@@ -9,7 +9,7 @@ import { LineWriter } from "../../src/log-writer.js";
 const CHILD = fileURLToPath(new URL("../fixtures/log-writer/child.ts", import.meta.url));
 
 /** Runs the child writer with stdout a pipe that is not read for `stallMs`; resolves with what it wrote. */
-function runChild(lines: number, how: "flush" | "exit", stallMs: number) {
+function runChild(lines: number, how: "flush" | "exit" | "later", stallMs: number) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", CHILD, String(lines), how], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -87,6 +87,13 @@ describe("LineWriter (the logger's destination)", () => {
 
   it("at exit, what is still pending is written (waiting for a full pipe)", async () => {
     const run = await runChild(3_000, "exit", 400);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(numbers(run.stdout)).toEqual(range(3_000));
+  });
+
+  it("at exit, a batch waiting to be tried again after EAGAIN is written before the pending lines", async () => {
+    const run = await runChild(3_000, "later", 600);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(numbers(run.stdout)).toEqual(range(3_000));
