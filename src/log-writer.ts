@@ -1,4 +1,4 @@
-import { write, writeSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 
 /** Lines kept while the destination is slower than the server: beyond this, lines are dropped and counted. */
 const MAX_PENDING_CHARS = 16 * 1024 * 1024;
@@ -8,8 +8,8 @@ const RETRY_MS = 10;
 const EXIT_WAIT_MS = 5_000;
 
 /**
- * pino's destination for JSON lines: written to a file descriptor asynchronously, the lines that
- * arrive while a write is under way joined into the next one.
+ * pino's destination for JSON lines: the lines of one turn of the event loop are joined and written
+ * to the file descriptor at its end, in one `write`.
  *
  * Instead of pino's default (sonic-boom, asynchronous): it appends each line to the pending text and
  * first measures the pending text's UTF-8 length, which makes V8 copy all of it into one flat string
@@ -18,19 +18,23 @@ const EXIT_WAIT_MS = 5_000;
  * more the longer the line (`bench/README.md`). Here a line is pushed on a list and the list joined
  * once per write.
  *
- * Writes go through `fs.write` (libuv's thread pool), in order, one at a time; a partial write
- * continues where it stopped; EAGAIN (a full non-blocking pipe) is tried again after 10 ms. Another
- * error (EPIPE: the reader went away) stops the writer: later lines are dropped, and one line on
- * stderr says so. At exit, what is pending is written synchronously.
+ * The write is a `write(2)` on the main thread, never a blocking one for a pipe: Node puts a pipe on
+ * stdout in non-blocking mode (the writer makes sure it has), so a full pipe answers EAGAIN at once;
+ * what is left is tried again 10 ms later while new lines queue (16 Mi characters at most, then they
+ * are dropped and counted). Not libuv's thread pool, as sonic-boom does: a batch the pool is writing
+ * when the process exits is lost (seen on a full pipe under load), and on a server pinned to one core
+ * the pool's write runs on that core anyway. Another error (EPIPE: the reader went away) stops the
+ * writer: later lines are dropped, and one line on stderr says so. At exit, what is left is written,
+ * waiting for a full pipe 5 s at most.
  */
 export class LineWriter {
   readonly #fd: number;
   #pending: string[] = [];
   #pendingChars = 0;
-  /** True from the first `fs.write` of a batch until its last byte is written. */
-  #busy = false;
-  /** A batch waiting to be tried again after EAGAIN: not with the thread pool, so `flushSync` takes it. */
-  #retry: { bytes: Buffer; offset: number; timer: NodeJS.Timeout } | undefined;
+  /** A write is scheduled for the end of this turn of the event loop. */
+  #scheduled = false;
+  /** Bytes a full pipe did not take yet (EAGAIN), written before any pending line. */
+  #blocked: { bytes: Buffer; offset: number; timer: NodeJS.Timeout } | undefined;
   #dropped = 0;
   #failed = false;
   #waiting: (() => void)[] = [];
@@ -47,38 +51,73 @@ export class LineWriter {
     }
     this.#pending.push(line);
     this.#pendingChars += line.length;
-    if (!this.#busy) this.#next();
+    if (!this.#scheduled && !this.#blocked) {
+      this.#scheduled = true;
+      setImmediate(this.#flushTurn);
+    }
   }
 
   /** Calls back once every line written so far has reached the file descriptor (pino's `logger.flush`). */
   flush(done?: (error?: Error) => void): void {
     if (!done) return;
-    if (!this.#busy || this.#failed) done();
+    if (this.#failed || (!this.#scheduled && !this.#blocked && this.#pending.length === 0)) done();
     else this.#waiting.push(() => done());
   }
 
-  /**
-   * Writes what is pending now, blocking: at exit. A batch waiting to be tried again is written first.
-   * A batch the thread pool is writing finishes there, and the pending lines may land before it —
-   * the one case where order is not kept (as with sonic-boom). A full pipe is waited for 5 s at most.
-   */
+  /** Writes everything now, blocking: at exit. A full pipe is waited for 5 s at most. */
   flushSync(): void {
     if (this.#failed) return;
     const deadline = Date.now() + EXIT_WAIT_MS;
-    const retry = this.#retry;
-    if (retry) {
-      clearTimeout(retry.timer);
-      this.#retry = undefined;
-      if (!this.#writeSync(retry.bytes, retry.offset, deadline)) return;
-      // Nothing is with the thread pool: later lines start a write of their own.
-      this.#busy = false;
+    const blocked = this.#blocked;
+    if (blocked) {
+      clearTimeout(blocked.timer);
+      this.#blocked = undefined;
+      if (!this.#writeAll(blocked.bytes, blocked.offset, deadline)) return;
     }
     const bytes = this.#take();
-    if (bytes && !this.#writeSync(bytes, 0, deadline)) return;
-    if (!this.#busy) for (const done of this.#waiting.splice(0)) done();
+    if (bytes && !this.#writeAll(bytes, 0, deadline)) return;
+    this.#release();
   }
 
-  #writeSync(bytes: Buffer, offset: number, deadline: number): boolean {
+  readonly #flushTurn = (): void => {
+    this.#scheduled = false;
+    if (this.#failed || this.#blocked) return;
+    const bytes = this.#take();
+    if (bytes) this.#writeSome(bytes, 0);
+    if (!this.#blocked) this.#release();
+  };
+
+  /** Writes what a non-blocking descriptor takes now; the rest waits for the retry timer. */
+  #writeSome(bytes: Buffer, offset: number): void {
+    while (offset < bytes.length) {
+      try {
+        offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") {
+          this.#fail(error);
+          return;
+        }
+        // Not holding the process open for its log: at exit, flushSync writes the rest.
+        const timer = setTimeout(this.#retry, RETRY_MS).unref();
+        this.#blocked = { bytes, offset, timer };
+        return;
+      }
+    }
+  }
+
+  readonly #retry = (): void => {
+    const blocked = this.#blocked;
+    if (!blocked || this.#failed) return;
+    this.#blocked = undefined;
+    this.#writeSome(blocked.bytes, blocked.offset);
+    if (this.#blocked) return;
+    // Caught up: what queued meanwhile goes out now.
+    if (this.#pending.length > 0 || this.#dropped > 0) this.#flushTurn();
+    else this.#release();
+  };
+
+  /** Like #writeSome, but waits out EAGAIN (at exit, when there is no later). */
+  #writeAll(bytes: Buffer, offset: number, deadline: number): boolean {
     while (offset < bytes.length) {
       try {
         offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
@@ -106,36 +145,16 @@ export class LineWriter {
     return Buffer.from(text, "utf8");
   }
 
-  #next(): void {
-    const bytes = this.#take();
-    this.#busy = bytes !== undefined;
-    if (bytes) this.#write(bytes, 0);
-    else for (const done of this.#waiting.splice(0)) done();
-  }
-
-  #write(bytes: Buffer, offset: number): void {
-    write(this.#fd, bytes, offset, bytes.length - offset, null, (error, written) => {
-      if (this.#failed) return;
-      if (error) {
-        if (error.code !== "EAGAIN") return this.#fail(error);
-        // Not holding the process open for its log: at exit, flushSync writes this batch.
-        const timer = setTimeout(() => {
-          this.#retry = undefined;
-          this.#write(bytes, offset);
-        }, RETRY_MS).unref();
-        this.#retry = { bytes, offset, timer };
-        return;
-      }
-      if (offset + written < bytes.length) this.#write(bytes, offset + written);
-      else this.#next();
-    });
+  #release(): void {
+    for (const done of this.#waiting.splice(0)) done();
   }
 
   #fail(error: unknown): void {
     this.#failed = true;
     this.#pending = [];
     this.#pendingChars = 0;
-    this.#busy = false;
+    if (this.#blocked) clearTimeout(this.#blocked.timer);
+    this.#blocked = undefined;
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     try {
       writeSync(2, `toolgate: writing the log failed (${code}); later log lines are dropped\n`);
@@ -143,16 +162,21 @@ export class LineWriter {
       // stderr is gone too: nothing left to tell.
     }
     // Last: a waiter may end the process (a flush before exit).
-    for (const done of this.#waiting.splice(0)) done();
+    this.#release();
   }
 }
 
 const writers = new Map<number, LineWriter>();
 
-/** The one writer of a file descriptor in this process, flushed at exit. */
+/**
+ * The one writer of a file descriptor in this process, flushed at exit. For stdout, `process.stdout`
+ * is set up first when it is a pipe or a socket: Node then switches the descriptor to non-blocking
+ * mode, so a slow reader makes writes fail with EAGAIN instead of stopping the event loop.
+ */
 export function lineWriter(fd: number): LineWriter {
   let writer = writers.get(fd);
   if (!writer) {
+    if (fd === 1 && isPipeOrSocket(fd)) void process.stdout.writable;
     if (writers.size === 0)
       process.once("exit", () => {
         for (const w of writers.values()) w.flushSync();
@@ -161,4 +185,13 @@ export function lineWriter(fd: number): LineWriter {
     writers.set(fd, writer);
   }
   return writer;
+}
+
+function isPipeOrSocket(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
 }
