@@ -186,7 +186,7 @@ try {
   if (!skip.has("floor")) {
     const partStarted = performance.now();
     log("\n[4/4] floor: jose verify on one core");
-    results.floor = await runFloor(quick ? 1 : 3).catch((error: Error) => ({ error: error.message }));
+    results.floor = await runFloor(quick ? 1 : 2).catch((error: Error) => ({ error: error.message }));
     if (!("error" in results.floor))
       log(`  RS256 ${results.floor.rs256.toFixed(0)}/s, ES256 ${results.floor.es256.toFixed(0)}/s`);
     partsSec.floor = seconds(partStarted);
