@@ -42,6 +42,8 @@ export interface SignInEra {
 }
 
 export interface SignInOptions {
+  /** The protocol eras to measure (default both; `--quick` smoke-tests one). */
+  eras?: readonly Era[];
   /** Fresh pairs of processes per era. */
   rounds: number;
   /** Pairs of slices per round. */
@@ -54,7 +56,7 @@ export interface SignInOptions {
 
 export async function runSignInCost(ctx: ModeContext, options: SignInOptions): Promise<SignInEra[]> {
   const results: SignInEra[] = [];
-  for (const era of [MODERN, LEGACY]) {
+  for (const era of options.eras ?? [MODERN, LEGACY]) {
     const rounds: AlternateResult[] = [];
     for (let round = 1; round <= options.rounds; round++) rounds.push(await runRound(ctx, options, era, round));
     const roundRatios = rounds.map((r) => r.ratio);
