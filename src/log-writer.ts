@@ -89,20 +89,26 @@ export class LineWriter {
 
   /** Writes what a non-blocking descriptor takes now; the rest waits for the retry timer. */
   #writeSome(bytes: Buffer, offset: number): void {
+    const reached = this.#writeUntilFull(bytes, offset);
+    if (reached === undefined || reached === bytes.length) return;
+    // Not holding the process open for its log: at exit, flushSync writes the rest.
+    const timer = setTimeout(this.#retry, RETRY_MS).unref();
+    this.#blocked = { bytes, offset: reached, timer };
+  }
+
+  /** Writes from `offset` until done or a full pipe (EAGAIN): the offset reached; undefined once another error failed the writer. */
+  #writeUntilFull(bytes: Buffer, offset: number): number | undefined {
     while (offset < bytes.length) {
       try {
         offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EAGAIN") {
-          this.#fail(error);
-          return;
-        }
-        // Not holding the process open for its log: at exit, flushSync writes the rest.
-        const timer = setTimeout(this.#retry, RETRY_MS).unref();
-        this.#blocked = { bytes, offset, timer };
-        return;
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        if (code === "EAGAIN") return offset;
+        this.#fail(code);
+        return undefined;
       }
     }
+    return offset;
   }
 
   readonly #retry = (): void => {
@@ -116,20 +122,19 @@ export class LineWriter {
     else this.#release();
   };
 
-  /** Like #writeSome, but waits out EAGAIN (at exit, when there is no later). */
+  /** Like #writeSome, but waits out a full pipe (at exit, when there is no later). */
   #writeAll(bytes: Buffer, offset: number, deadline: number): boolean {
-    while (offset < bytes.length) {
-      try {
-        offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) {
-          this.#fail(error);
-          return false;
-        }
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, RETRY_MS);
+    for (;;) {
+      const reached = this.#writeUntilFull(bytes, offset);
+      if (reached === undefined) return false;
+      if (reached === bytes.length) return true;
+      if (Date.now() > deadline) {
+        this.#fail("EAGAIN");
+        return false;
       }
+      offset = reached;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, RETRY_MS);
     }
-    return true;
   }
 
   /** The pending lines as bytes (with a line about dropped ones first), the list emptied. */
@@ -149,13 +154,12 @@ export class LineWriter {
     for (const done of this.#waiting.splice(0)) done();
   }
 
-  #fail(error: unknown): void {
+  #fail(code: string): void {
     this.#failed = true;
     this.#pending = [];
     this.#pendingChars = 0;
     if (this.#blocked) clearTimeout(this.#blocked.timer);
     this.#blocked = undefined;
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
     try {
       writeSync(2, `toolgate: writing the log failed (${code}); later log lines are dropped\n`);
     } catch {

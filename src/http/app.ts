@@ -202,10 +202,7 @@ export function createApp(options: AppOptions): HttpApp {
       if (!hostAndOriginAllowed(req.headers, hostOnly)) return app(req, res); // the app answers the refusal
       if (path === "/healthz" && req.method === "GET") {
         begin(req, res, () => path);
-        res
-          .writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": health.length })
-          .end(health);
-        return;
+        return sendJsonText(res, 200, health);
       }
       const key = routeKey(path);
       const document = documents.get(key);
@@ -229,15 +226,18 @@ function serveDocument(req: IncomingMessage, res: ServerResponse, json: string):
     res.writeHead(204, { "Access-Control-Allow-Methods": "GET, OPTIONS", "Access-Control-Allow-Headers": "*" }).end();
     return;
   }
-  res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(json) });
-  res.end(req.method === "HEAD" ? undefined : json);
+  sendJsonText(res, 200, json, req.method === "HEAD");
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body));
+}
+
+/** JSON already serialised; for HEAD the headers only. */
+function sendJsonText(res: ServerResponse, status: number, text: string, headOnly = false): void {
   res
     .writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) })
-    .end(text);
+    .end(headOnly ? undefined : text);
 }
 
 /** POST /mcp with a plain `application/json` body (UTF-8, not compressed). */

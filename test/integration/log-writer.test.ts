@@ -77,23 +77,13 @@ describe("LineWriter (the logger's destination)", () => {
     closeSync(fd);
   });
 
-  it("a full non-blocking pipe (EAGAIN, partial writes) loses and reorders nothing", async () => {
-    // 3,000 lines of ~1 KiB: ~3 MiB into a 64 KiB pipe nobody reads for 400 ms.
-    const run = await runChild(3_000, "flush", 400);
-    expect(run.stderr).toBe("");
-    expect(run.code).toBe(0);
-    expect(numbers(run.stdout)).toEqual(range(3_000));
-  });
-
-  it("at exit, what is still pending is written (waiting for a full pipe)", async () => {
-    const run = await runChild(3_000, "exit", 400);
-    expect(run.stderr).toBe("");
-    expect(run.code).toBe(0);
-    expect(numbers(run.stdout)).toEqual(range(3_000));
-  });
-
-  it("at exit, a batch waiting to be tried again after EAGAIN is written before the pending lines", async () => {
-    const run = await runChild(3_000, "later", 600);
+  // 3,000 lines of ~1 KiB: ~3 MiB into a 64 KiB pipe nobody reads for a while.
+  it.each([
+    ["a full non-blocking pipe (EAGAIN, partial writes) loses and reorders nothing", "flush", 400],
+    ["at exit, what is still pending is written (waiting for a full pipe)", "exit", 400],
+    ["at exit, a batch waiting to be tried again after EAGAIN is written before the pending lines", "later", 600],
+  ] as const)("%s", async (_name, how, stallMs) => {
+    const run = await runChild(3_000, how, stallMs);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(numbers(run.stdout)).toEqual(range(3_000));

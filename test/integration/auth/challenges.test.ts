@@ -188,7 +188,8 @@ describe("Protected Resource Metadata (RFC 9728)", () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
-    expect(preflight.headers.get("access-control-allow-methods")).toContain("GET");
+    expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, OPTIONS");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("*");
   });
 
   it("uses MCP_RESOURCE_URL (port and path) exactly, the issuer string exactly (trailing slash), and unions REQUIRED_SCOPES without offline_access", async () => {
