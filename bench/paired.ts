@@ -17,9 +17,9 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { alternate, type Side } from "./lib/alternate.js";
 import { buildToolgate } from "./lib/build.js";
+import { cli } from "./lib/cli.js";
 import { MODES, type Mode, prepareModeContext } from "./lib/modes.js";
 import { pinSelf, removeOnExit } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
@@ -27,18 +27,16 @@ import { toolCall } from "./lib/requests.js";
 import { type Launched, launch, useBuild } from "./lib/servers.js";
 import { median } from "./lib/stats.js";
 
-const { values: args } = parseArgs({
-  options: {
-    modes: { type: "string", default: "anonymous,oauth2" },
-    rounds: { type: "string", default: "3" },
-    pairs: { type: "string", default: "5" },
-    slice: { type: "string", default: "2" },
-    warmup: { type: "string", default: "4" },
-    connections: { type: "string", default: "50" },
-    "env-a": { type: "string", default: "" },
-    "env-b": { type: "string", default: "" },
-    "log-level": { type: "string", default: "info" },
-  },
+const args = cli(import.meta.url, {
+  modes: { type: "string", default: "anonymous,oauth2" },
+  rounds: { type: "string", default: "3" },
+  pairs: { type: "string", default: "5" },
+  slice: { type: "string", default: "2" },
+  warmup: { type: "string", default: "4" },
+  connections: { type: "string", default: "50" },
+  "env-a": { type: "string", default: "" },
+  "env-b": { type: "string", default: "" },
+  "log-level": { type: "string", default: "info" },
 });
 
 function wholeSeconds(name: string, value: string | undefined, min: number): number {

@@ -15,8 +15,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { buildToolgate } from "./lib/build.js";
+import { cli } from "./lib/cli.js";
 import {
   analyse,
   type Entry,
@@ -32,15 +32,13 @@ import { createTinyCodebase } from "./lib/project.js";
 import { LEGACY, MODERN, send, toolCall, verdict } from "./lib/requests.js";
 import { launch, useBuild } from "./lib/servers.js";
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "8" },
-    modes: { type: "string", default: "baseline,anonymous,oauth2" },
-    era: { type: "string", default: "2026-07-28" },
-    "log-level": { type: "string", default: "info" },
-    keep: { type: "boolean", default: false },
-    source: { type: "boolean", default: false },
-  },
+const args = cli(import.meta.url, {
+  seconds: { type: "string", default: "8" },
+  modes: { type: "string", default: "baseline,anonymous,oauth2" },
+  era: { type: "string", default: "2026-07-28" },
+  "log-level": { type: "string", default: "info" },
+  keep: { type: "boolean", default: false },
+  source: { type: "boolean", default: false },
 });
 const seconds = Number(args.seconds);
 const legacy = args.era === LEGACY;

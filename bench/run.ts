@@ -16,8 +16,8 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { buildToolgate } from "./lib/build.js";
+import { cli } from "./lib/cli.js";
 import { commit, machineInfo, versions } from "./lib/machine.js";
 import { MODES, prepareModeContext } from "./lib/modes.js";
 import { canPin, pinSelf, REPO, removeOnExit } from "./lib/proc.js";
@@ -38,30 +38,22 @@ import { runFloor } from "./scenarios/floor.js";
 import { runSignInCost } from "./scenarios/sign-in.js";
 import { runThroughput } from "./scenarios/throughput.js";
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    rounds: { type: "string" },
-    warmup: { type: "string" },
-    saturation: { type: "string" },
-    fixed: { type: "string" },
-    connections: { type: "string", default: "50" },
-    only: { type: "string" },
-    skip: { type: "string", default: "" },
-    "codegen-sizes": { type: "string" },
-    "log-level": { type: "string", default: "info" },
-    "no-docs": { type: "boolean", default: false },
-    keep: { type: "boolean", default: false },
-    source: { type: "boolean", default: false },
-    "report-only": { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
-  },
+const args = cli(import.meta.url, {
+  quick: { type: "boolean", default: false },
+  rounds: { type: "string" },
+  warmup: { type: "string" },
+  saturation: { type: "string" },
+  fixed: { type: "string" },
+  connections: { type: "string", default: "50" },
+  only: { type: "string" },
+  skip: { type: "string", default: "" },
+  "codegen-sizes": { type: "string" },
+  "log-level": { type: "string", default: "info" },
+  "no-docs": { type: "boolean", default: false },
+  keep: { type: "boolean", default: false },
+  source: { type: "boolean", default: false },
+  "report-only": { type: "boolean", default: false },
 });
-if (args.help) {
-  const source = await import("node:fs").then((fs) => fs.readFileSync(new URL(import.meta.url), "utf8"));
-  console.log(source.slice(source.indexOf("/**") + 3, source.indexOf("*/")).replace(/^ \* ?/gm, ""));
-  process.exit(0);
-}
 
 if (args["report-only"]) {
   const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
