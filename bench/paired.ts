@@ -6,10 +6,11 @@
  * only for the other's slice (seconds: too short for V8 to drop its warm-up).
  *
  *   npx tsx bench/paired.ts --modes anonymous,oauth2 [--rounds 3] [--pairs 5] [--slice 2] [--warmup 4]
- *                           [--env-a K=V,…] [--env-b K=V,…] [--connections 50]
+ *                           [--env-a K=V,…] [--env-b K=V,…] [--connections 50] [--log-level info]
  *
  * `--modes` takes two keys of lib/modes.ts (the same key twice measures the noise floor: A/A);
- * `--env-a`/`--env-b` add settings to one side (e.g. `--modes anonymous,anonymous --env-b LOG_LEVEL=warn`).
+ * `--env-a`/`--env-b` add settings to one side (e.g. `--modes anonymous,anonymous --env-b LOG_LEVEL=warn`);
+ * `--log-level` (default info) is the LOG_LEVEL of the toolgate servers (an `--env-a`/`--env-b` LOG_LEVEL wins).
  * Per pair of slices the figure is A's CPU per request ÷ B's: B's throughput relative to A's at
  * saturation (for `anonymous,oauth2`, the (c)/(b) of the full run). Prints each pair, each round's
  * median and the median over rounds. Nothing is written: a tool for looking closer, not a result.

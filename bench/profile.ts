@@ -7,7 +7,8 @@
  * lines (V8 position ticks; this is how the per-request object spreads were found).
  *
  *   npx tsx bench/profile.ts [--seconds 8] [--modes baseline,anonymous,oauth2] [--era 2026-07-28|2025-11-25]
- *                            [--source] [--keep]
+ *                            [--log-level info] [--source] [--keep]
+ * `--log-level` (default info) is the LOG_LEVEL of the toolgate servers.
  * Servers are compiled first (bench/lib/build.ts), as in `npm run bench`; `--source` runs them through tsx.
  */
 import { readFileSync } from "node:fs";

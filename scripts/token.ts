@@ -1,10 +1,12 @@
 /**
- * `npm run token -- --scope "docs.write memory.read" [--client NAME] [--url URL] [--data-dir DIR]`
+ * `npm run token -- [--scope "docs.write memory.read"] [--client NAME] [--url URL] [--data-dir DIR]`
  *
  * Prints an access token from the development authorization server of a running toolgate server,
  * and nothing else on stdout, so `TOKEN=$(npm run --silent token -- --scope docs.write)` works.
- * The login is NAME (default "dev-user"), so each client name is its own subject. The client
- * registered for NAME is kept in DIR/dev-as/token-clients.json and reused.
+ * Without --scope it asks for every scope in the server's `scopes_supported`. URL is the
+ * server's origin (default http://127.0.0.1:3000; PORT, HOST and .env are not read). The login is
+ * NAME (default "dev-user"), so each client name is its own subject. The client registered for NAME
+ * is kept in DIR/dev-as/token-clients.json (DIR: default $DATA_DIR, else "data") and reused.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -21,7 +23,7 @@ import {
 } from "../src/dev-as/headless-login.js";
 import { DEVELOPMENT_SERVER_MARKER } from "../src/dev-as/provider-configuration.js";
 
-const USAGE = 'usage: npm run token -- --scope "docs.write memory.read" [--client NAME] [--url URL] [--data-dir DIR]';
+const USAGE = 'usage: npm run token -- [--scope "docs.write memory.read"] [--client NAME] [--url URL] [--data-dir DIR]';
 
 /** Clients registered by this script: issuer -> client name -> credentials. */
 type ClientCache = Record<string, Record<string, ClientCredentials>>;

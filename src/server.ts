@@ -45,10 +45,32 @@ const packageVersion = (): string => {
   }
 };
 
+/**
+ * The Host and Origin lists by default also accept the resolved resource URL's host (MCP_RESOURCE_URL
+ * or auth.yaml's `resource`): clients are told to connect there. Lists set explicitly stay as they are.
+ */
+function withResourceHost(
+  config: ServerConfig,
+  resource: string,
+  env: NodeJS.ProcessEnv,
+  overrides: Partial<ServerConfig> | undefined,
+): ServerConfig {
+  const host = new URL(resource).hostname;
+  const add = (list: string[], explicit: boolean) => (explicit || list.includes(host) ? list : [...list, host]);
+  return {
+    ...config,
+    allowedHosts: add(config.allowedHosts, env.ALLOWED_HOSTS !== undefined || overrides?.allowedHosts !== undefined),
+    allowedOrigins: add(
+      config.allowedOrigins,
+      env.ALLOWED_ORIGINS !== undefined || overrides?.allowedOrigins !== undefined,
+    ),
+  };
+}
+
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const serverMeta = options.project.server;
   const env = options.env ?? process.env;
-  const config: ServerConfig = { ...loadServerConfig(env), ...options.server };
+  let config: ServerConfig = { ...loadServerConfig(env), ...options.server };
   const logger = options.logger ?? createLogger({ level: config.logLevel, production: config.production });
 
   // Listen first: the default resource URL needs the real port (PORT=0 in tests).
@@ -77,6 +99,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       listen: { host: config.host, port },
       production: config.production,
     });
+    config = withResourceHost(config, auth.resource, env, options.server);
     const catalogue = createToolCatalogue(options.project, { anonymousOnly: auth.mode === "anonymous" });
     const authRuntime = await createAuthRuntime({
       config: auth,
@@ -101,6 +124,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       catalogue,
       logger,
       maxRequestBodySize: 4 * 1024 * 1024,
+      credentialHeaders: [auth.apiKeys.header],
       ...(options.sdkTransportsOnly ? { sdkTransportsOnly: true } : {}),
     });
     const { listener } = createApp({
@@ -117,9 +141,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
     logger.info(
-      { url: `${url}/mcp`, mode: auth.mode, tools: catalogue.size, resource: auth.resource },
+      {
+        url: `${url}/mcp`,
+        mode: auth.mode,
+        tools: catalogue.size,
+        resource: auth.resource,
+        allowedHosts: config.allowedHosts,
+      },
       "toolgate is listening",
     );
+    const off = [
+      ...(config.allowedHosts.length === 0 ? ["ALLOWED_HOSTS (the Host check: DNS-rebinding protection)"] : []),
+      ...(config.allowedOrigins.length === 0 ? ["ALLOWED_ORIGINS (the Origin check: web pages of other sites)"] : []),
+    ];
+    if (off.length > 0) logger.warn(`set empty, so that check is off: ${off.join("; ")}`);
 
     let closing: Promise<void> | undefined;
     const close = () =>

@@ -543,7 +543,7 @@ export const RULES: Rule[] = [
     },
   },
   {
-    code: "AUTH001",
+    code: "AUTH011",
     title: "requiredScopes are declared in the scope catalogue (warning)",
     check: ({ auth, catalogue }) => {
       const value = (auth.value as Record<string, unknown> | undefined)?.requiredScopes;
@@ -554,7 +554,7 @@ export const RULES: Rule[] = [
           (s): s is string => typeof s === "string" && !catalogue.has(s) && s !== "openid" && s !== "offline_access",
         )
         .map((s) =>
-          at(auth, ["requiredScopes"], "warning", "AUTH001", `required scope "${s}" is not in the scope catalogue`),
+          at(auth, ["requiredScopes"], "warning", "AUTH011", `required scope "${s}" is not in the scope catalogue`),
         );
     },
   },

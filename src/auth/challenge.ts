@@ -62,11 +62,10 @@ export function wwwAuthenticate(
 
 /** The CallToolResult that carries a refusal in-band. */
 export function refusalToolResult(refusal: Refusal, ctx: ChallengeContext): Record<string, unknown> {
-  return {
-    content: [{ type: "text", text: refusal.message }],
-    isError: true,
-    _meta: { "mcp/www_authenticate": [wwwAuthenticate(refusal, ctx, { forceError: true })] },
-  };
+  const text = { content: [{ type: "text", text: refusal.message }], isError: true };
+  // A Bearer challenge only where signing in is possible (not in api-key mode, not for 503).
+  if (!refusal.bearer) return text;
+  return { ...text, _meta: { "mcp/www_authenticate": [wwwAuthenticate(refusal, ctx, { forceError: true })] } };
 }
 
 /** HTTP status, headers and JSON-RPC body of a refusal delivered over HTTP. */

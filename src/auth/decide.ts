@@ -76,21 +76,45 @@ function stepUp(
   };
 }
 
+/** The scopes of every tool called that needs a signed-in caller. */
+function protectedScopes(input: DecisionInput): (readonly string[])[] {
+  return input.calls.map((call) => {
+    const tool = call.method === "tools/call" ? input.tool(call.target ?? "") : undefined;
+    return tool && !tool.allowsAnonymous ? tool.scopes : [];
+  });
+}
+
+function holdsAll(held: ReadonlySet<string>, scopes: readonly string[]): boolean {
+  for (const scope of scopes) if (!held.has(scope)) return false;
+  return true;
+}
+
+/**
+ * A signed-in caller needs the required scopes (when enforced) and those of every tool it calls. A
+ * refusal names all of them at once, plus those already granted (DESIGN §3), so one step-up is enough
+ * — not one for the required scopes and another for the tool, or one per tool of a batch.
+ */
 function decideSignedIn(input: DecisionInput, principal: Principal): Decision {
   const held = scopesHeld(principal);
-  if (input.requiredScopesEnforce) {
-    const missing = input.requiredScopes.filter((s) => !held.has(s));
-    if (missing.length > 0) return stepUp(input, principal, input.requiredScopes, missing);
-  }
+  let short = input.requiredScopesEnforce && !holdsAll(held, input.requiredScopes);
+  let firstShort: string | undefined;
   for (const call of input.calls) {
     if (call.method !== "tools/call") continue;
     const tool = input.tool(call.target ?? "");
     // Unknown tools are answered by the tool layer; tools allowing noauth decide inside the handler.
-    if (!tool || tool.allowsAnonymous) continue;
-    const missing = tool.scopes.filter((s) => !held.has(s));
-    if (missing.length > 0) return stepUp(input, principal, tool.scopes, missing, tool.name);
+    if (!tool || tool.allowsAnonymous || holdsAll(held, tool.scopes)) continue;
+    short = true;
+    firstShort ??= tool.name;
   }
-  return { allow: true, principal };
+  if (!short) return { allow: true, principal };
+  const needed = union(input.requiredScopesEnforce ? input.requiredScopes : [], ...protectedScopes(input));
+  return stepUp(
+    input,
+    principal,
+    needed,
+    needed.filter((s) => !held.has(s)),
+    firstShort,
+  );
 }
 
 /** Every caller but a signed-in one, in modes oauth2, optional and api-key. */
@@ -142,16 +166,20 @@ function decideOthers(input: DecisionInput): Decision {
       if (mode === "api-key") return signIn("");
       if (mode === "oauth2") return signIn("Unauthorized: sign in to use this server");
       // optional: anonymous callers may do anything but call a tool that needs a signed-in caller.
+      // The challenge asks for what the sign-in needs: the required scopes and those of every tool
+      // called that needs a signed-in caller, so the new token is not refused a step later.
       for (const call of toolCalls) {
         const tool = input.tool(call.target ?? "");
-        if (tool && !tool.allowsAnonymous)
+        if (tool && !tool.allowsAnonymous) {
+          const scope = union(requiredScopes, ...protectedScopes(input));
           return refuse({
             status: 401,
-            scope: union(tool.scopes),
+            scope,
             message: `Unauthorized: sign in to use ${tool.name}`,
             tool: tool.name,
-            missing: tool.scopes,
+            missing: scope,
           });
+        }
       }
       return { allow: true, principal: undefined };
     }

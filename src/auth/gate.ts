@@ -114,7 +114,8 @@ async function verifyBearer(
 
 function sendHttp(res: ServerResponse, refusal: Refusal, challenge: ChallengeContext, id: unknown) {
   const { status, headers, body } = refusalHttp(refusal, challenge, id);
-  res.writeHead(status, headers).end(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  res.writeHead(status, headers).end(text);
 }
 
 /** A refusal is delivered as a tool result (in-band) instead of over HTTP: asked only when refusing. */
@@ -165,7 +166,7 @@ class GateState implements McpRequestState {
           error: "insufficient_scope",
           scope: [...new Set([...error.scopes, ...principal.scopes])],
           message: error.message,
-          bearer: true,
+          bearer: config.mode !== "api-key",
           tool: error.tool,
           missing: error.missing,
         }
@@ -173,7 +174,7 @@ class GateState implements McpRequestState {
           status: 401,
           scope: error.scopes,
           message: error.message,
-          bearer: true,
+          bearer: config.mode !== "api-key",
           tool: error.tool,
           missing: error.missing,
         };

@@ -181,7 +181,7 @@ function resolve(
     error(
       ["authorizationServers"],
       "AUTH010",
-      `mode "${mode}" needs an authorization server in production: set AUTH0_DOMAIN (and AUTH0_AUDIENCE), or add an oidc issuer`,
+      `mode "${mode}" needs an authorization server in production: set AUTH0_DOMAIN, or add an oidc issuer`,
     );
 
   const j = raw.jwks ?? {};

@@ -38,9 +38,24 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return Number(raw);
 }
 
+/** Binding to every interface: the loopback names reach the server too. */
+const isWildcard = (host: string): boolean => host === "0.0.0.0" || host === "::" || host === "[::]";
+
+/**
+ * The Host names accepted when ALLOWED_HOSTS / ALLOWED_ORIGINS are not set: the loopback names when
+ * bound to loopback or to every interface, else the address bound to; the server adds the host of the
+ * resolved resource URL (MCP_RESOURCE_URL or auth.yaml's `resource`). Never empty, so the checks are
+ * on unless a list is set empty on purpose.
+ */
+function defaultHosts(host: string): string[] {
+  if (isLoopback(host) || isWildcard(host)) return ["localhost", "127.0.0.1", "[::1]"];
+  return [host.includes(":") && !host.startsWith("[") ? `[${host}]` : host];
+}
+
 /**
  * PORT (3000), HOST (127.0.0.1), ALLOWED_HOSTS / ALLOWED_ORIGINS (comma-separated; default: the
- * loopback names when bound to loopback, plus the host of MCP_RESOURCE_URL), BODY_LIMIT (1mb),
+ * loopback names when bound to loopback or to every interface, else the address bound to, plus the
+ * host of MCP_RESOURCE_URL and — added by the server — of the resolved resource URL), BODY_LIMIT (1mb),
  * LOG_LEVEL (info), NODE_ENV, SHUTDOWN_TIMEOUT_MS (10000), TRUST_PROXY (false), DATA_DIR (data).
  */
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -54,8 +69,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
       throw new EnvError("MCP_RESOURCE_URL", "is not a URL");
     }
   }
-  const loopbackNames = isLoopback(host) ? ["localhost", "127.0.0.1", "[::1]"] : [];
-  const defaults = [...loopbackNames, ...(resourceHost ? [resourceHost] : [])];
+  const defaults = [...new Set([...defaultHosts(host), ...(resourceHost ? [resourceHost] : [])])];
   const bodyLimit = env.BODY_LIMIT || "1mb";
   if (!/^\d+(b|kb|mb)?$/i.test(bodyLimit))
     throw new EnvError("BODY_LIMIT", `must look like 512kb or 1mb, not "${bodyLimit.slice(0, 20)}"`);

@@ -122,6 +122,12 @@ export function createApp(options: AppOptions): HttpApp {
     body: unknown,
     base: { requestId: string; log: RequestLogger },
   ) => {
+    // Fail closed: a POST whose body was not parsed as JSON (another media type) is never decided on
+    // an empty list of calls; it is refused here, as the SDK would refuse it.
+    if (req.method === "POST" && body === undefined) {
+      sendJson(res, 415, rpcError(RPC.INVALID_REQUEST, "Unsupported Media Type: the body must be application/json"));
+      return;
+    }
     const calls = req.method === "POST" ? rpcCalls(body) : [];
     const mismatch =
       headerMismatch(req.headers as Record<string, string>, calls) ??
@@ -196,6 +202,13 @@ export function createApp(options: AppOptions): HttpApp {
     app,
     listener: (req, res) => {
       if (isFastMcpPost(req) && hostAndOriginAllowed(req.headers, fast)) return void serveFast(req, res);
+      if (!originForm(req)) {
+        begin(req, res, () => "(bad request target)");
+        return sendJson(res, 400, {
+          error: "bad_request",
+          message: "the request target must be a path or an absolute http(s) URL, without a fragment",
+        });
+      }
       const url = req.url ?? "/";
       const query = url.indexOf("?");
       const path = query < 0 ? url : url.slice(0, query);
@@ -217,6 +230,31 @@ export function createApp(options: AppOptions): HttpApp {
       app(req, res);
     },
   };
+}
+
+/**
+ * Brings the request target to origin form (`/path?query`) before anything routes on it, so this
+ * listener, express and the SDK all see the same path: an absolute-form target (`POST http://host/mcp`,
+ * which RFC 9112 §3.2.2 says a server must accept) becomes its path and query, and its authority
+ * replaces the Host header (the same section: the target's host wins). False for anything else — a
+ * fragment (never part of a request target), the authority or asterisk forms, a URL that does not
+ * parse. Before this, such a target reached the fallback (which read the body) while express still
+ * routed it to /mcp with the body gone.
+ */
+function originForm(req: IncomingMessage): boolean {
+  const url = req.url ?? "";
+  if (url.charCodeAt(0) === 47 /* / */ && !url.includes("#")) return true;
+  if (!/^https?:\/\//i.test(url) || url.includes("#")) return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.username || parsed.password) return false;
+  req.url = `${parsed.pathname}${parsed.search}`;
+  req.headers.host = parsed.host;
+  return true;
 }
 
 /** A metadata document: readable from any origin (browser-based clients discover the server with it). */
@@ -242,7 +280,8 @@ function sendJsonText(res: ServerResponse, status: number, text: string, headOnl
 
 /** POST /mcp with a plain `application/json` body (UTF-8, not compressed). */
 function isFastMcpPost(req: IncomingMessage): boolean {
-  if (req.method !== "POST" || (req.url !== "/mcp" && !req.url?.startsWith("/mcp?"))) return false;
+  if (req.method !== "POST" || (req.url !== "/mcp" && !(req.url?.startsWith("/mcp?") && !req.url.includes("#"))))
+    return false;
   const encoding = req.headers["content-encoding"];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") return false;
   const contentType = req.headers["content-type"];

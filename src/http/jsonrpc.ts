@@ -23,7 +23,9 @@ export function rpcCalls(body: unknown): RpcCall[] {
     const target =
       typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : undefined;
     // Assigned, not spread in: conditional spreads were a measurable cost per request.
-    const call: RpcCall = { id: m.id as RpcCall["id"], method: m.method };
+    // A JSON-RPC id is a string, a number or null; anything else is not echoed (a refusal answers null).
+    const id = typeof m.id === "string" || typeof m.id === "number" || m.id === undefined ? m.id : null;
+    const call: RpcCall = { id, method: m.method };
     if (target !== undefined) call.target = target;
     if (isObject(params._meta)) call.meta = params._meta;
     calls.push(call);

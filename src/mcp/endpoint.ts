@@ -6,7 +6,6 @@
  * (./exchange.ts); everything else by the SDK's `createMcpHandler`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toWebRequest } from "@modelcontextprotocol/node";
 import {
   type AuthInfo,
   createMcpHandler,
@@ -57,6 +56,8 @@ export interface McpEndpointOptions {
   logger: Logger;
   /** Bound on a body the SDK reads itself (when no parsed body is given). */
   maxRequestBodySize: number;
+  /** Request headers that carry credentials besides Authorization (the API key header): never passed to the SDK. */
+  credentialHeaders?: readonly string[];
   /**
    * Serve every request through the SDK's `createMcpHandler`, none through toolgate's own
    * transports: the reference the own transports are compared with in tests.
@@ -82,15 +83,15 @@ interface Exchange {
   override?: NonNullable<ScopeAnswer["http"]>;
 }
 
-/** Headers the SDK never needs: credentials stay out of the web Request it sees. */
-const DROPPED_HEADERS = new Set([
+/** Headers the SDK never needs: credentials stay out of the web Request it sees (and the configured API key header). */
+const DROPPED_HEADERS = [
   "authorization",
   "x-api-key",
   "cookie",
   "content-length",
   "transfer-encoding",
   "content-encoding",
-]);
+];
 
 function exchangeOf(ctx: ServerContext): Exchange {
   const exchange = ctx.http?.authInfo?.extra?.[STATE_KEY] as Exchange | undefined;
@@ -101,23 +102,20 @@ function exchangeOf(ctx: ServerContext): Exchange {
 const stateOf = (ctx: ServerContext): McpRequestState => exchangeOf(ctx).state;
 
 /**
- * The web Request the SDK sees. With a parsed body (express.json) it carries no body at all: the
- * SDK reads `parsedBody`, so serialising the JSON again (what toNodeHandler does) is pure cost.
+ * The web Request the SDK sees. It carries no body: a POST comes with its body parsed (the SDK reads
+ * `parsedBody`, so serialising the JSON again, as toNodeHandler does, is pure cost; a POST whose body
+ * is not JSON is refused before it gets here), and the other methods have none.
  */
-async function webRequest(
-  req: IncomingMessage,
-  body: unknown,
-  signal: AbortSignal,
-  maxBytes: number,
-): Promise<Request> {
-  if (body === undefined) return toWebRequest(req as never, undefined, { signal, maxRequestBodySize: maxBytes });
+function webRequest(req: IncomingMessage, signal: AbortSignal, dropped: ReadonlySet<string>): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || DROPPED_HEADERS.has(name) || name.startsWith(":")) continue;
+    if (value === undefined || dropped.has(name) || name.startsWith(":")) continue;
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
     else headers.set(name, value);
   }
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+  // A fixed authority: the SDK reads the path, never the host, and a client's malformed Host header
+  // (when the Host check is off) must not make the URL unparsable — that was a 500.
+  return new Request(`http://localhost${req.url ?? "/"}`, {
     method: req.method ?? "POST",
     headers,
     signal,
@@ -254,6 +252,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     server.setRequestHandler("tools/call", callToolHandler as never);
     return server;
   };
+  const dropped = new Set([...DROPPED_HEADERS, ...(options.credentialHeaders ?? []).map((h) => h.toLowerCase())]);
   const handler = createMcpHandler(() => factory(), {
     onerror: (error) => options.logger.debug({ err: error }, "MCP request rejected"),
     maxRequestBodySize: options.maxRequestBodySize,
@@ -307,7 +306,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       });
       let response: Response;
       try {
-        const request = await webRequest(req, body, abort.signal, options.maxRequestBodySize);
+        const request = webRequest(req, abort.signal, dropped);
         response = await handler.fetch(request, { authInfo, ...(body !== undefined ? { parsedBody: body } : {}) });
       } catch (error) {
         if ((error as Error).name === "RequestBodyTooLargeError") {

@@ -156,7 +156,7 @@ export async function resolveSearchPath(rootReal: string, path: string | undefin
     throw new ToolError(`path must be relative to the search root, like "src", not ${JSON.stringify(path)}`);
   const segments = raw.split("/").filter((s) => s !== "" && s !== ".");
   if (segments.includes("..")) throw new ToolError('path must not contain ".." segments');
-  const hidden = () => new ToolError("path is excluded from searching (.gitignore, .git or node_modules)");
+  const hidden = () => new ToolError("path is excluded from searching (.gitignore, .git, node_modules or a .env file)");
   if (segments.length === 0) return { rel: "", isDirectory: true, levels: (await levelsFor(rootReal, ""))! };
 
   const asGiven = segments.join("/");

@@ -112,7 +112,8 @@ export type JwksFaultMode =
   | "empty-object" // `{}`
   | "private-keys" // the published keys with their private members
   | "redirect" // 302 to /jwks-moved (which would serve the right keys)
-  | "not-found";
+  | "not-found"
+  | "endless"; // a chunked answer (no Content-Length) that goes on until the client hangs up (64 MiB at most)
 
 export interface TestIssuerOptions {
   /** Appended to the origin to form the issuer: "" (default), "/" (Auth0 style) or a path. */
@@ -139,6 +140,8 @@ export class TestIssuer {
   slowMs: number;
   /** Requests that reached the JWKS endpoint. */
   jwksFetches = 0;
+  /** Bytes the "endless" fault wrote before the client hung up. */
+  endlessBytesSent = 0;
   /** Every path requested, in order. */
   readonly requests: string[] = [];
   readonly #server: Server;
@@ -226,6 +229,21 @@ export class TestIssuer {
       case "not-found":
         res.writeHead(404).end();
         return;
+      case "endless": {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"keys":[');
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        this.endlessBytesSent = 0;
+        const pump = () => {
+          while (this.endlessBytesSent < 64 * 1024 * 1024 && !res.destroyed) {
+            this.endlessBytesSent += chunk.length;
+            if (!res.write(chunk)) return void res.once("drain", pump);
+          }
+          if (!res.destroyed) res.end("]}");
+        };
+        pump();
+        return;
+      }
     }
   }
 

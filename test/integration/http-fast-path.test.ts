@@ -286,6 +286,74 @@ describe("requests other than /mcp that are served without express", () => {
     }
   });
 
+  /** Any request target, method, headers and body through node:http (which sends the path as given). */
+  const send = (
+    target: string,
+    options: { method?: string; headers?: Record<string, string>; body?: string; base?: string } = {},
+  ) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL(options.base ?? dev.url);
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: options.method ?? "POST",
+          path: target,
+          headers: options.headers,
+        },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            body += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on("error", reject);
+      req.end(options.body);
+    });
+  const protectedCall = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 7,
+    method: "tools/call",
+    params: { name: "docs.create", arguments: { title: "t", body: "b" } },
+  });
+  const jsonHeaders = { "content-type": "application/json; charset=utf-8", accept: ACCEPT, ...v2025 };
+
+  it("an absolute-form request target (RFC 9112 §3.2.2) is served as its path, its authority taken as the Host", async () => {
+    const { host } = new URL(dev.url);
+    // the body is read and decided on: anonymous → the sign-in challenge, as for POST /mcp
+    const res = await send(`http://${host}/mcp`, { headers: jsonHeaders, body: protectedCall });
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.body).id).toBe(7);
+    const health = await send(`http://${host}/healthz?probe=1`, { method: "GET" });
+    expect(health.status).toBe(200);
+    // the target's authority is what the Host check sees
+    const foreign = await send("http://evil.example/mcp", { headers: jsonHeaders, body: protectedCall });
+    expect(foreign.status).toBe(403);
+  });
+
+  it("a target with a fragment, or neither a path nor an http(s) URL, is a 400 that nothing behind it sees", async () => {
+    for (const target of [
+      "/mcp#x",
+      "/mcp?a=1#x",
+      "*",
+      "ftp://127.0.0.1/mcp",
+      `http://u:p@${new URL(dev.url).host}/mcp`,
+    ]) {
+      const res = await send(target, { headers: jsonHeaders, body: protectedCall });
+      expect(res.status, target).toBe(400);
+      expect(JSON.parse(res.body).error, target).toBe("bad_request");
+    }
+  });
+
+  it("a POST whose body is not JSON is refused before the auth gate decides anything", async () => {
+    const res = await send("/mcp", { headers: { ...jsonHeaders, "content-type": "text/plain" }, body: protectedCall });
+    expect(res.status).toBe(415);
+    expect(JSON.parse(res.body).error.code).toBe(-32600);
+  });
+
   it("a Host the app refuses is refused before the development server or the health check see it", async () => {
     for (const path of ["/.well-known/openid-configuration", "/healthz", "/.well-known/oauth-protected-resource"]) {
       const res = await get(path, "evil.example");

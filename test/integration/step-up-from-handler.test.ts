@@ -4,7 +4,7 @@
  * has not started, in-band (tool result) for ChatGPT. Served from a small project of its own
  * (test/fixtures/projects/stepup), generated into test/.tmp/ and served by the same runtime.
  */
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -104,6 +104,55 @@ describe("ctx.requireScopes() in a handler", () => {
       expect(res.body.result.isError).toBe(true);
       expect(res.body.result._meta["mcp/www_authenticate"][0]).toContain('error="insufficient_scope"');
     }
+  });
+});
+
+describe("ctx.requireScopes() in mode api-key", () => {
+  const KEY = "tgk_stepup_reader_0123456789abcdef";
+  let keyed: RunningServer;
+  beforeAll(async () => {
+    const file = join(root, "auth-api-key.yaml");
+    await writeFile(
+      file,
+      [
+        "mode: api-key",
+        "scopes:",
+        "  search.read: Read summaries.",
+        "  docs.write: Read detailed reports.",
+        "apiKeys:",
+        "  keys:",
+        "    - name: reader",
+        `      key: ${KEY}`,
+        "      scopes: search.read",
+        "",
+      ].join("\n"),
+    );
+    keyed = await startServer({
+      project: (await generatedFixtureProject("stepup")).project,
+      authFile: file,
+      env: { DATA_DIR: join(root, "data-api-key") },
+      server: { port: 0, host: "127.0.0.1" },
+      logger: pino({ level: "silent" }),
+    });
+  });
+  afterAll(() => keyed?.close());
+
+  it("a key without the scope → 403 without a Bearer challenge (no sign-in exists, no metadata is served)", async () => {
+    for (const [request, meta] of [
+      [modern, undefined],
+      [legacy, { "openai/subject": "x" }],
+    ] as const) {
+      const { message, headers } = request("tools/call", {
+        name: "report.read",
+        arguments: { detailed: true },
+        ...(meta ? { _meta: meta } : {}),
+      });
+      const res = await rpc(`${keyed.url}/mcp`, message, { ...headers, "x-api-key": KEY });
+      expect(JSON.stringify(res.body)).toContain("docs.write");
+      expect(res.headers.get("www-authenticate") ?? "").not.toContain("Bearer");
+      expect(res.body.result?._meta?.["mcp/www_authenticate"]).toBeUndefined();
+    }
+    expect((await fetch(`${keyed.url}/.well-known/oauth-protected-resource/mcp`)).status).toBe(404);
   });
 });
 

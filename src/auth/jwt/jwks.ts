@@ -170,7 +170,7 @@ function checkedFetch(onFetch: () => void): FetchImplementation {
         await response.body?.cancel().catch(() => {});
         throw new JwksFault("TOO_LARGE");
       }
-      text = await response.text();
+      text = await boundedText(response, MAX_JWKS_BYTES);
     } catch (err) {
       if (err instanceof JwksFault) throw err;
       throw new JwksFault(init.signal.aborted ? "TIMEOUT" : "FETCH_FAILED");
@@ -178,6 +178,20 @@ function checkedFetch(onFetch: () => void): FetchImplementation {
     checkKeySet(text);
     return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
   };
+}
+
+/** The body as text, read no further than `max` bytes: a chunked answer declares no length. */
+async function boundedText(response: Response, max: number): Promise<string> {
+  if (!response.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the stream (the async iterator's return()).
+    if (size > max) throw new JwksFault("TOO_LARGE");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function checkKeySet(text: string): void {

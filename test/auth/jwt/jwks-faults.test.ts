@@ -88,6 +88,14 @@ describe("outage at startup", () => {
     expect(log.lines[0]).toMatchObject({ level: "warn", obj: { issuer: idp.issuer, reason } });
   });
 
+  it("stops reading a chunked answer without a length once it passes 512 KiB", async () => {
+    const { idp, verifier, log } = await setup({ fault: "endless" }, { ...FAST, timeoutMs: 5_000 });
+    await expectRejected(verifier, idp.token(), "JWKS_UNAVAILABLE");
+    expect(log.lines[0]).toMatchObject({ level: "warn", obj: { reason: "TOO_LARGE" } });
+    // hung up early: what was written is the limit plus what the sockets' buffers held, not 64 MiB
+    expect(idp.endlessBytesSent).toBeLessThan(16 * 1024 * 1024);
+  });
+
   it("refuses a JWKS that publishes private keys, without logging key material", async () => {
     const { idp, verifier, log } = await setup({ fault: "private-keys" });
     // Signed by the very key that was published: the set is refused whole, so it still fails.

@@ -83,6 +83,7 @@ let enforced: AuthTestServer;
 let advertised: AuthTestServer;
 let enforcedDocsToken: string;
 let advertisedDocsToken: string;
+let enforcedMemoryToken: string;
 
 // Servers D / E: an oidc issuer the test owns (issuer with a trailing slash, Auth0 style) and a
 // resource with a port and a path; D forces `challengeDelivery: tool-result`, E forces `http`.
@@ -129,11 +130,12 @@ beforeAll(async () => {
   let full: string;
   let search: string;
   let as: Awaited<ReturnType<typeof fetchAuthorizationServerMetadata>>;
-  [full, search, enforcedDocsToken, advertisedDocsToken, as] = await Promise.all([
+  [full, search, enforcedDocsToken, advertisedDocsToken, enforcedMemoryToken, as] = await Promise.all([
     devToken(a, "search.read docs.write"),
     devToken(a, "search.read"),
     devToken(enforced, "docs.write"),
     devToken(advertised, "docs.write"),
+    devToken(enforced, "memory.read"),
     fetchAuthorizationServerMetadata(a.url),
   ]);
   aTokens = { full, search };
@@ -423,6 +425,14 @@ describe("REQUIRED_SCOPES", () => {
       }
     });
 
+    it(`${era}: enforced → a token lacking the required scope and the tool's gets one 403 naming both`, async () => {
+      const res = await call(enforced, era, "docs.create", { authorization: `Bearer ${enforcedMemoryToken}` });
+      expect(res.status).toBe(403);
+      const { params } = challengeOf(res);
+      expect(scopeSet(params.scope)).toEqual(new Set(["search.read", "docs.write", "memory.read"]));
+      expect(res.body.error.message).toBe("Unauthorized: scope search.read docs.write required");
+    });
+
     it(`${era}: enforced → the 401 for no credential asks for the required scope`, async () => {
       const { message, headers } = legacyOrModern(era, "tools/list");
       const res = await rpc(enforced.mcpUrl, message, headers);
@@ -504,7 +514,8 @@ describe("tool-result delivery (ChatGPT)", () => {
     for (const era of ERAS) {
       const carried = inBandChallenge(await call(forcedToolResult, era, "docs.create"));
       expect(carried.params.resource_metadata).toBe(RESOURCE_PRM);
-      expect(carried.params.scope).toBe("docs.write");
+      // the server's required scope too: the token the sign-in gets must pass both checks
+      expect(carried.params.scope).toBe("mcp.access docs.write");
       expect(carried.params.authorization_uri).toBe(AUTHORIZE);
       expect(carried.params.error).toBeTruthy();
       expect(carried.params.error_description).toBeTruthy();
@@ -566,6 +577,40 @@ describe("batches and headers", () => {
     });
     expect(res.status).toBe(403);
     expect(challengeOf(res).params.error).toBe("insufficient_scope");
+  });
+
+  it("a batch of two protected tools, the token holding neither's scope → one 403 naming both (one step-up)", async () => {
+    const memory = {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "local_memory_search", arguments: { query: "x" } },
+    };
+    const res = await rpc(a.mcpUrl, [batchCall(1, "docs.create"), memory], {
+      ...LEGACY,
+      authorization: `Bearer ${aTokens.search}`,
+    });
+    expect(res.status).toBe(403);
+    const { params } = challengeOf(res);
+    expect(scopeSet(params.scope)).toEqual(new Set(["docs.write", "memory.read", "search.read"]));
+    expect(Array.isArray(res.body) ? res.body[0].error.message : res.body.error.message).toBe(
+      "Unauthorized: scope docs.write memory.read required",
+    );
+  });
+
+  it("a JSON-RPC id that is not a string, number or null is not echoed in a refusal; a deeply nested one does not break it", async () => {
+    const call = JSON.stringify(batchCall(1, "docs.create"));
+    // Written by hand: JSON.stringify itself overflows the stack on 100,000 levels (as the server's did).
+    const deep = `${"[".repeat(100_000)}1${"]".repeat(100_000)}`;
+    for (const id of ['{"a":1}', deep]) {
+      const res = await fetch(a.mcpUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...LEGACY },
+        body: call.replace('"id":1', `"id":${id}`),
+      });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { id: unknown }).id).toBeNull();
+    }
   });
 
   for (const era of ERAS) {

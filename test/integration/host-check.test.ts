@@ -1,0 +1,108 @@
+/**
+ * The Host and Origin checks (DNS-rebinding and browser-origin protection): their defaults for every
+ * kind of bind address, the resource URL's host accepted wherever it comes from, and a check set off
+ * on purpose not turning a client's malformed Host into a 500.
+ */
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadServerConfig } from "../../src/config/server-config.js";
+import { type AuthTestServer, authYaml, startAuthServer, useTemporaryToolFolders } from "./auth/support.js";
+
+const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
+
+describe("defaults of ALLOWED_HOSTS and ALLOWED_ORIGINS", () => {
+  it.each([
+    ["127.0.0.1", LOOPBACK],
+    ["::1", LOOPBACK],
+    ["localhost", LOOPBACK],
+    // every interface includes loopback; other names need MCP_RESOURCE_URL or ALLOWED_HOSTS
+    ["0.0.0.0", LOOPBACK],
+    ["::", LOOPBACK],
+    ["10.1.2.3", ["10.1.2.3"]],
+    ["fd00::5", ["[fd00::5]"]],
+    ["mcp.internal", ["mcp.internal"]],
+  ])("HOST=%s → %j (never empty: the checks are on)", (host, expected) => {
+    const config = loadServerConfig({ HOST: host });
+    expect(config.allowedHosts).toEqual(expected);
+    expect(config.allowedOrigins).toEqual(expected);
+  });
+
+  it("MCP_RESOURCE_URL's host is added; a list set explicitly is taken as it is, empty included", () => {
+    expect(loadServerConfig({ HOST: "0.0.0.0", MCP_RESOURCE_URL: "https://mcp.example.com/mcp" }).allowedHosts).toEqual(
+      [...LOOPBACK, "mcp.example.com"],
+    );
+    const explicit = loadServerConfig({ HOST: "0.0.0.0", ALLOWED_HOSTS: "a.example, b.example", ALLOWED_ORIGINS: "" });
+    expect(explicit.allowedHosts).toEqual(["a.example", "b.example"]);
+    expect(explicit.allowedOrigins).toEqual([]);
+  });
+});
+
+/** A request through node:http, which lets the test send any Host header. */
+function send(server: AuthTestServer, method: string, host: string, body?: string) {
+  const url = new URL(server.url);
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path: "/mcp",
+        headers: {
+          host,
+          accept: "application/json, text/event-stream",
+          "content-type": "application/json",
+          "mcp-protocol-version": "2025-11-25",
+        },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const toolsList = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+
+describe("at run time", () => {
+  useTemporaryToolFolders();
+  let fromAuthYaml: AuthTestServer;
+  let checkOff: AuthTestServer;
+  beforeAll(async () => {
+    [fromAuthYaml, checkOff] = await Promise.all([
+      // `resource` written in auth.yaml itself, not through MCP_RESOURCE_URL
+      startAuthServer({
+        env: { AUTH_MODE: "anonymous" },
+        authYaml: authYaml({ mode: "anonymous", resource: "https://mcp.example.com/tenant/mcp" }),
+      }),
+      startAuthServer({ env: { AUTH_MODE: "anonymous", ALLOWED_HOSTS: "", ALLOWED_ORIGINS: "" } }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([fromAuthYaml, checkOff].map((s) => s?.stop()));
+  });
+
+  it("the host of auth.yaml's resource is accepted by default, as are the loopback names; others are 403", async () => {
+    expect(fromAuthYaml.config.allowedHosts).toEqual([...LOOPBACK, "mcp.example.com"]);
+    expect((await send(fromAuthYaml, "POST", "mcp.example.com", toolsList)).status).toBe(200);
+    expect((await send(fromAuthYaml, "POST", `127.0.0.1:${fromAuthYaml.port}`, toolsList)).status).toBe(200);
+    expect((await send(fromAuthYaml, "POST", "evil.example", toolsList)).status).toBe(403);
+  });
+
+  it("with the check set off, a malformed Host is answered like any other, never a 500", async () => {
+    for (const host of ["a b", "a:b:c", "[::1"]) {
+      for (const method of ["GET", "DELETE"]) {
+        const res = await send(checkOff, method, host);
+        expect(res.status, `${method} Host: ${host}`).toBeLessThan(500);
+        expect(res.status, `${method} Host: ${host}`).toBeGreaterThanOrEqual(400);
+      }
+      expect((await send(checkOff, "POST", host, toolsList)).status).toBe(200);
+    }
+  });
+});
