@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { createAuthRuntime } from "./auth/index.js";
 import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
+import { formatDiagnostic } from "./config/diagnostics.js";
 import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
 import { createApp } from "./http/app.js";
 import { createLogger } from "./log.js";
@@ -99,6 +100,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       listen: { host: config.host, port },
       production: config.production,
     });
+    for (const warning of auth.warnings) logger.warn(formatDiagnostic(warning));
     config = withResourceHost(config, auth.resource, env, options.server);
     const catalogue = createToolCatalogue(options.project, { anonymousOnly: auth.mode === "anonymous" });
     const authRuntime = await createAuthRuntime({

@@ -1,6 +1,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { type Diagnostic, didYouMean, type Severity } from "../../src/config/diagnostics.js";
+import { literalSecrets } from "../../src/config/literal-secrets.js";
 import type { YamlSource } from "../../src/config/yaml-source.js";
 import { INHERITED_NAMES, TOOL_NAME, toolIdentifier } from "./identifiers.js";
 import type { LoadedSources } from "./load.js";
@@ -557,6 +558,11 @@ export const RULES: Rule[] = [
           at(auth, ["requiredScopes"], "warning", "AUTH011", `required scope "${s}" is not in the scope catalogue`),
         );
     },
+  },
+  {
+    code: "AUTH012",
+    title: "API keys and shared secrets come from placeholders, not the file (warning)",
+    check: ({ auth }) => (auth.value === undefined ? [] : literalSecrets(auth, "warning")),
   },
 ];
 

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { validateAuthFile } from "../../generated/auth-schema.js";
 import type { IssuerOptions } from "../auth/jwt-verifier.js";
 import { ConfigError, type Diagnostic } from "./diagnostics.js";
+import { literalSecrets } from "./literal-secrets.js";
 import { type SchemaError, schemaErrorsToDiagnostics } from "./schema-diagnostics.js";
 import { parseYamlSource, type YamlSource } from "./yaml-source.js";
 
@@ -25,6 +26,8 @@ export interface ApiKeyConfig {
 
 export interface AuthConfig {
   file: string;
+  /** Problems that do not stop the server (AUTH012), logged at startup. */
+  warnings: Diagnostic[];
   mode: AuthMode;
   /** The canonical MCP URL (PRM `resource`, default audience). */
   resource: string;
@@ -73,7 +76,7 @@ export function loadAuthConfig(
   }
   const { config, diagnostics } = resolve(source, context);
   if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics, `${file} cannot work`);
-  return config;
+  return { ...config, warnings: literalSecrets(source, "warning") };
 }
 
 type Raw = any;
@@ -81,7 +84,7 @@ type Raw = any;
 function resolve(
   source: YamlSource,
   { listen, production }: AuthConfigContext,
-): { config: AuthConfig; diagnostics: Diagnostic[] } {
+): { config: Omit<AuthConfig, "warnings">; diagnostics: Diagnostic[] } {
   const raw: Raw = source.value;
   const diagnostics: Diagnostic[] = [];
   const error = (path: (string | number)[], code: string, message: string) =>

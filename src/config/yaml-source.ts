@@ -26,6 +26,8 @@ export interface YamlSource {
   diagnostics: Diagnostic[];
   /** Line/col of the node at `path` (or of its key with `{key: true}`), or of the deepest existing ancestor. */
   locate(path: readonly (string | number)[], options?: { key?: boolean }): { line: number; col: number };
+  /** Whether the value at `path` was written with a `${VAR}` placeholder (false without substitution). */
+  fromPlaceholder(path: readonly (string | number)[]): boolean;
 }
 
 export interface EnvSubstitution {
@@ -69,7 +71,9 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
     (duplicate ? diagnostics : syntaxErrors).push(diagnostic);
   }
   diagnostics.push(...capSyntaxErrors(syntaxErrors));
-  if (diagnostics.length === 0 && substitute) diagnostics.push(...substituteEnv(doc, file, text, at, substitute));
+  const substituted = new Set<Scalar>();
+  if (diagnostics.length === 0 && substitute)
+    diagnostics.push(...substituteEnv(doc, file, text, at, substitute, substituted));
   if (!diagnostics.some((d) => d.severity === "error")) diagnostics.push(...aliasDiagnostics(doc, file, at));
   const failed = diagnostics.some((d) => d.severity === "error");
   return {
@@ -79,6 +83,10 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
     value: failed ? undefined : doc.toJS({ maxAliasCount: -1 }),
     diagnostics,
     locate: (path, options) => locateNode(doc, path, options?.key ?? false, at),
+    fromPlaceholder: (path) => {
+      const node = walk(doc, path).node;
+      return isScalar(node) && substituted.has(node);
+    },
   };
 }
 
@@ -188,6 +196,27 @@ function duplicateKeyName(text: string, offset: number): string | undefined {
   return match?.[1] ? `"${match[1].replace(/^["']|["']$/g, "")}"` : undefined;
 }
 
+/** One step down from `node` along `segment`: the child, and its key's offset in a map. */
+function child(node: unknown, segment: string | number): { next: unknown; keyOffset: number | undefined } {
+  if (isMap(node)) {
+    const pair = node.items.find((p: Pair) => String(isScalar(p.key) ? p.key.value : p.key) === String(segment));
+    return { next: pair?.value, keyOffset: pair ? (pair.key as Node | null)?.range?.[0] : undefined };
+  }
+  if (isSeq(node) && (typeof segment === "number" || /^\d+$/.test(segment)))
+    return { next: node.items[Number(segment)], keyOffset: undefined };
+  return { next: undefined, keyOffset: undefined };
+}
+
+/** The node at `path`, or undefined where the path leaves the document. */
+function walk(doc: Document, path: readonly (string | number)[]): { node: unknown } {
+  let node: unknown = doc.contents;
+  for (const segment of path) {
+    node = child(node, segment).next;
+    if (node === undefined) break;
+  }
+  return { node };
+}
+
 function locateNode(
   doc: Document,
   path: readonly (string | number)[],
@@ -197,20 +226,7 @@ function locateNode(
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
   for (let i = 0; i < path.length; i++) {
-    const segment = path[i];
-    let next: unknown;
-    let keyOffset: number | undefined;
-    if (isMap(node)) {
-      const pair = node.items.find((p: Pair) => String(isScalar(p.key) ? p.key.value : p.key) === String(segment));
-      if (pair) {
-        next = pair.value;
-        keyOffset = (pair.key as Node | null)?.range?.[0];
-      }
-    } else if (isSeq(node) && typeof segment === "number") {
-      next = node.items[segment];
-    } else if (isSeq(node) && typeof segment === "string" && /^\d+$/.test(segment)) {
-      next = node.items[Number(segment)];
-    }
+    const { next, keyOffset } = child(node, path[i] as string | number);
     if (next === undefined && keyOffset === undefined) break;
     const last = i === path.length - 1;
     if (last && wantKey && keyOffset !== undefined) return at(keyOffset);
@@ -313,6 +329,7 @@ function substituteEnv(
   text: string,
   at: (offset: number) => { line: number; col: number },
   { env, unsetSeverity }: EnvSubstitution,
+  substituted: Set<Scalar>,
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const emptied = new Set<Scalar>();
@@ -322,6 +339,8 @@ function substituteEnv(
       const raw = node.value;
       const expansion = expandPlaceholders(raw, env);
       if (expansion.problems.length === 0 && expansion.value === raw) return;
+      // A placeholder, not only a `$${` escape: the value comes from the environment.
+      if (/(?:^|[^$])\$\{/.test(raw)) substituted.add(node);
       const start = node.range?.[0] ?? 0;
       const quoteShift = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE" ? 1 : 0;
       const exact = text.slice(start + quoteShift, start + quoteShift + raw.length) === raw;

@@ -1,11 +1,18 @@
 /**
- * The Host and Origin checks (DNS-rebinding and browser-origin protection): their defaults for every
- * kind of bind address, the resource URL's host accepted wherever it comes from, and a check set off
- * on purpose not turning a client's malformed Host into a 500.
+ * Startup settings that guard the server: the Host and Origin checks (DNS-rebinding and browser-origin
+ * protection) — their defaults for every kind of bind address, the resource URL's host accepted
+ * wherever it comes from, a check set off on purpose not turning a malformed Host into a 500 — and
+ * the warning for a secret written into auth.yaml.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { project } from "../../generated/project.js";
 import { loadServerConfig } from "../../src/config/server-config.js";
+import { startServer } from "../../src/server.js";
 import { type AuthTestServer, authYaml, startAuthServer, useTemporaryToolFolders } from "./auth/support.js";
 
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
@@ -103,6 +110,37 @@ describe("at run time", () => {
         expect(res.status, `${method} Host: ${host}`).toBeGreaterThanOrEqual(400);
       }
       expect((await send(checkOff, "POST", host, toolsList)).status).toBe(200);
+    }
+  });
+});
+
+describe("a secret written into auth.yaml (AUTH012)", () => {
+  it("is logged as a warning at startup, with its position and never its value", async () => {
+    const KEY = "tgk_literal_key_in_the_file_42";
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-literal-"));
+    const file = join(dir, "auth.yaml");
+    await writeFile(
+      file,
+      authYaml({ mode: "api-key", apiKeys: { keys: [{ name: "ci", key: KEY, scopes: "search.read" }] } }),
+    );
+    const running = await startServer({
+      project,
+      authFile: file,
+      env: { DATA_DIR: dir },
+      server: { port: 0, host: "127.0.0.1" },
+      logger,
+    });
+    try {
+      const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+      expect(warnings.map((w) => w.msg)).toContainEqual(
+        expect.stringMatching(/^.*auth\.yaml:\d+:\d+: warning AUTH012: key is written in the file/),
+      );
+      expect(lines.join("\n")).not.toContain(KEY);
+    } finally {
+      await running.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
