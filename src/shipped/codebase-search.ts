@@ -8,7 +8,7 @@
  * budget (the worker is terminated when it runs out) and the search stops when the request aborts.
  */
 
-import { constants, type FileHandle, open, realpath, stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative, sep, win32 } from "node:path";
 import { ToolError } from "../toolgate.js";
@@ -21,6 +21,7 @@ import {
   walkFiles,
 } from "./gitignore-walk.js";
 import { type LineHit, ScannerStoppedError, startRegexScanner } from "./regex-worker.js";
+import { openRegularFile, readInto } from "./regular-file.js";
 
 export interface SearchOptions {
   /** The folder searched (absolute); results are relative to it. */
@@ -182,30 +183,19 @@ export async function resolveSearchPath(rootReal: string, path: string | undefin
 
 /** Reads a candidate file: undefined when it is not a regular file, too large, binary or unreadable. */
 export async function readTextFile(abs: string, maxBytes: number): Promise<string | undefined> {
-  let handle: FileHandle;
+  const file = await openRegularFile(abs);
+  if (!file) return undefined;
   try {
-    // O_NOFOLLOW: a file swapped for a link after the walk is not followed; O_NONBLOCK: nor is a FIFO waited on.
-    handle = await open(abs, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-  } catch {
-    return undefined;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > maxBytes) return undefined;
-    const buffer = Buffer.allocUnsafe(info.size);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
+    if (file.size > maxBytes) return undefined;
+    const buffer = Buffer.allocUnsafe(file.size);
+    const length = await readInto(file.handle, buffer);
     if (buffer.subarray(0, Math.min(length, BINARY_PROBE_BYTES)).includes(0)) return undefined;
     const text = buffer.toString("utf8", 0, length);
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch {
     return undefined;
   } finally {
-    await handle.close().catch(() => {});
+    await file.handle.close().catch(() => {});
   }
 }
 
@@ -214,6 +204,8 @@ const waiting: (() => void)[] = [];
 
 /** Waits for a search slot; false when `signal` aborts first. */
 async function acquireSlot(signal: AbortSignal): Promise<boolean> {
+  // Already stopped (cancelled, or its time spent resolving the path): an abort listener added now never fires.
+  if (signal.aborted) return false;
   if (running < MAX_CONCURRENT_SEARCHES) {
     running++;
     return true;

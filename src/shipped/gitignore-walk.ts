@@ -1,13 +1,14 @@
 /**
  * Walks a folder the way `git status` sees it: `.gitignore` files at every level (a deeper file's
  * rules override a shallower one's, `!pattern` re-includes), `.git` and `node_modules` always
- * skipped, symbolic links never followed, only regular files yielded. Order is deterministic
+ * skipped, symbolic links never followed (a linked `.gitignore` neither), only regular files yielded. Order is deterministic
  * (names sorted, files of a folder before its subfolders).
  */
 import type { Dirent } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { openRegularFile, readInto } from "./regular-file.js";
 
 /** Skipped wherever they are, whatever a `.gitignore` says. */
 export const ALWAYS_SKIPPED: ReadonlySet<string> = new Set([".git", "node_modules"]);
@@ -42,16 +43,24 @@ export function isIgnored(levels: readonly IgnoreLevel[], rel: string, isDirecto
   return ignored;
 }
 
-/** Reads `<dir>/.gitignore` (following a symbolic link: its rules only ever hide files). */
+/**
+ * Reads `<dir>/.gitignore` when it is a regular file, at most MAX_GITIGNORE_BYTES of it. A symbolic
+ * link is not followed (as git has not since 2.32), nor is a FIFO or device waited on: a cloned
+ * repository may hold `.gitignore -> /dev/zero`, which would otherwise be read without end, or a
+ * FIFO, whose open would hold one of libuv's four file-system threads for good.
+ */
 export async function loadIgnoreLevel(root: string, base: string): Promise<IgnoreLevel | undefined> {
-  let text: string;
+  const file = await openRegularFile(join(root, base, ".gitignore"));
+  if (!file) return undefined; // none, a link, a FIFO, unreadable: no rules
   try {
-    const buf = await readFile(join(root, base, ".gitignore"));
-    text = buf.subarray(0, MAX_GITIGNORE_BYTES).toString("utf8");
+    const buffer = Buffer.allocUnsafe(Math.min(file.size, MAX_GITIGNORE_BYTES));
+    const length = await readInto(file.handle, buffer);
+    return { base, rules: ignore().add(buffer.toString("utf8", 0, length)) };
   } catch {
-    return undefined; // none, a folder, unreadable: no rules
+    return undefined;
+  } finally {
+    await file.handle.close().catch(() => {});
   }
-  return { base, rules: ignore().add(text) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The private memories behind `local_memory_store`, `local_memory_search` and `local_memory_delete`:
  * one SQLite database (better-sqlite3) in WAL mode, a row per memory owned by a user id, and an FTS5
- * index ranked with bm25. Every statement that reads or deletes is scoped by the owner's user id,
+ * index (results ranked from the user's own memories, not with bm25). Every statement that reads or deletes is scoped by the owner's user id,
  * so a user never sees, finds or deletes another user's memories — and cannot tell whether another
  * user's id exists.
  */
@@ -47,18 +47,53 @@ export const MAX_QUERY_TERMS = 32;
 /**
  * Turns what a user typed into an FTS5 query that cannot be read as FTS5 syntax: each
  * whitespace-separated term becomes a quoted string (inner `"` doubled), terms with no letter or
- * digit are dropped (they would match nothing), and terms are joined with OR so bm25 ranks memories
- * with more of them first. Returns undefined when nothing searchable is left.
+ * digit are dropped (they would match nothing), and terms are joined with OR (`search` ranks the
+ * memories holding more of them first). Returns undefined when nothing searchable is left.
  */
 export function toFtsQuery(text: string): string | undefined {
+  const terms = queryTerms(text);
+  if (terms.length === 0) return undefined;
+  return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(" OR ");
+}
+
+/** The distinct searchable terms of a query. Control characters (NUL…) separate terms: FTS5 refuses them inside a string. */
+function queryTerms(text: string): string[] {
   const terms = text
     .normalize("NFKC")
-    .split(/\s+/u)
+    .split(/[\s\p{Cc}]+/u)
     .filter((t) => /[\p{L}\p{N}]/u.test(t))
     .slice(0, MAX_QUERY_TERMS);
-  if (terms.length === 0) return undefined;
-  return [...new Set(terms)].map((t) => `"${t.replaceAll('"', '""')}"`).join(" OR ");
+  return [...new Set(terms)];
 }
+
+/**
+ * Tokens as FTS5's `unicode61 remove_diacritics 2` tokenizer makes them, near enough for ranking:
+ * runs of letters, digits and private-use characters, case-folded, diacritics removed. (Which
+ * memories match is decided by FTS5 itself; this only orders them.)
+ */
+function tokens(text: string): string[] {
+  return (
+    text
+      .normalize("NFKD")
+      .replace(/\p{Mn}/gu, "")
+      .toLowerCase()
+      .match(/[\p{L}\p{N}\p{Co}]+/gu) ?? []
+  );
+}
+
+/** How often the token sequence `phrase` occurs in `text`'s tokens. */
+function occurrences(text: readonly string[], phrase: readonly string[]): number {
+  if (phrase.length === 0) return 0;
+  let n = 0;
+  outer: for (let i = 0; i + phrase.length <= text.length; i++) {
+    for (let j = 0; j < phrase.length; j++) if (text[i + j] !== phrase[j]) continue outer;
+    n++;
+  }
+  return n;
+}
+
+/** Matching memories ranked per search, the newest first: at most this many. */
+export const MAX_RANKED = 500;
 
 export interface StoredMemory {
   id: string;
@@ -115,7 +150,7 @@ export class MemoryStore {
            FROM memories_fts
            JOIN memories AS m ON m.seq = memories_fts.rowid
           WHERE memories_fts MATCH ? AND m.user_id = ?
-          ORDER BY bm25(memories_fts), m.seq DESC
+          ORDER BY m.seq DESC
           LIMIT ?`,
       );
       this.#delete = this.db.prepare("DELETE FROM memories WHERE id = ? AND user_id = ?");
@@ -133,11 +168,30 @@ export class MemoryStore {
     return { id, createdAt };
   }
 
-  /** The user's memories matching `query`, best first. */
+  /**
+   * The user's memories matching `query`, best first: those holding more of the query's terms, then
+   * more occurrences of them, then the newest. Ranked from the user's own memories only — FTS5's
+   * bm25 weighs terms by how many memories of *every* user hold them, which would let one user
+   * probe another's words through the order of their own results. The newest MAX_RANKED matches
+   * are ranked.
+   */
   search(userId: string, query: string, limit = 10): FoundMemory[] {
     const fts = toFtsQuery(query);
     if (fts === undefined) return [];
-    return this.#search.all(fts, userId, limit).map((row) => ({
+    const phrases = queryTerms(query).map(tokens);
+    const ranked = this.#search.all(fts, userId, MAX_RANKED).map((row, recency) => {
+      const words = tokens(`${row.content} ${(JSON.parse(row.tags) as string[]).join(" ")}`);
+      let held = 0;
+      let total = 0;
+      for (const phrase of phrases) {
+        const n = occurrences(words, phrase);
+        if (n > 0) held++;
+        total += n;
+      }
+      return { row, held, total, recency };
+    });
+    ranked.sort((a, b) => b.held - a.held || b.total - a.total || a.recency - b.recency);
+    return ranked.slice(0, limit).map(({ row }) => ({
       id: row.id,
       content: row.content,
       snippet: row.snippet,

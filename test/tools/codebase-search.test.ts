@@ -1,4 +1,7 @@
-import { rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   compilePattern,
@@ -160,6 +163,49 @@ describe("searchCodebase", () => {
     const r = await search({ query: "(a+)+$", regex: true, path: "catastrophic.txt", signal: controller.signal });
     expect(r.truncated).toBe(true);
     expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  it("a search already cancelled returns at once, even while every search slot is taken", async () => {
+    const cancelled = AbortSignal.abort();
+    const slow = Array.from({ length: 8 }, () =>
+      search({ query: "(a+)+$", regex: true, path: "catastrophic.txt", timeoutMs: 1500 }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200)); // they hold the slots now
+    const started = performance.now();
+    const r = await search({ query: "needle", signal: cancelled });
+    expect(r).toEqual({ matches: [], truncated: true, filesSearched: 0 });
+    expect(performance.now() - started).toBeLessThan(500);
+    await Promise.all(slow);
+  });
+
+  it("a .gitignore that is a link (to /dev/zero) or a FIFO is not read: the search finishes, its rules do not apply", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-gitignore-"));
+    try {
+      await writeFile(join(dir, "a.txt"), "needle in a\n");
+      await mkdir(join(dir, "fifo"));
+      await writeFile(join(dir, "fifo", "b.txt"), "needle in b\n");
+      execFileSync("mkfifo", [join(dir, "fifo", ".gitignore")]);
+      await mkdir(join(dir, "linked"));
+      await writeFile(join(dir, "linked", "c.txt"), "needle in c\n");
+      await writeFile(join(dir, "linked-rules"), "c.txt\n");
+      await symlink(join(dir, "linked-rules"), join(dir, "linked", ".gitignore"));
+      await symlink("/dev/zero", join(dir, ".gitignore"));
+      const started = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          searchCodebase({ root: dir, query: "needle", maxFileBytes: 4096, maxFiles: 100, timeoutMs: 3000 }),
+        ),
+      );
+      for (const r of results) {
+        expect(r.truncated).toBe(false);
+        expect(paths(r)).toEqual(["a.txt", "fifo/b.txt", "linked/c.txt"]);
+      }
+      // and the file system stays usable (no thread of libuv's pool is left waiting on the FIFO)
+      expect(await readTextFile(join(dir, "a.txt"), 4096)).toBe("needle in a\n");
+      expect(performance.now() - started).toBeLessThan(2500);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("serves many searches at once", async () => {
