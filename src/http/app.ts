@@ -125,7 +125,7 @@ export function createApp(options: AppOptions): HttpApp {
     // Fail closed: a POST whose body was not parsed as JSON (another media type) is never decided on
     // an empty list of calls; it is refused here, as the SDK would refuse it.
     if (req.method === "POST" && body === undefined) {
-      sendJson(res, 415, rpcError(RPC.INVALID_REQUEST, "Unsupported Media Type: the body must be application/json"));
+      sendJson(res, 415, rpcError(-32000, "Unsupported Media Type: Content-Type must be application/json"));
       return;
     }
     const calls = req.method === "POST" ? rpcCalls(body) : [];

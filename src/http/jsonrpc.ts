@@ -97,6 +97,13 @@ function headerForm(value: unknown): string | undefined {
   return undefined;
 }
 
+/** A decimal as the SDK's validator accepts one for a number argument (its CANONICAL_DECIMAL: `42`, `42.0`, `042`). */
+const NUMBER_LITERAL = /^-?\d+(\.\d+)?$/;
+
+/** SEP-2243: integer and number arguments are compared numerically (`42.0` and `42` are equal), as the SDK does. */
+const sameNumber = (decoded: string, value: unknown): boolean =>
+  typeof value === "number" && NUMBER_LITERAL.test(decoded) && Number(decoded) === value;
+
 /**
  * SEP-2243: an `Mcp-Param-*` header must carry exactly its argument (Base64 sentinel decoded, and
  * strictly canonical); on a 2026-07-28 request an argument whose header is missing is refused too.
@@ -126,7 +133,7 @@ export function paramHeaderMismatch(
       }
       const decoded = decodeHeader(sent);
       if (decoded === undefined) return `the ${header} header carries an invalid Base64 value`;
-      if (expected !== undefined && decoded !== expected)
+      if (expected !== undefined && decoded !== expected && !sameNumber(decoded, values[property]))
         return `the ${header} header does not match the argument ${property}`;
     }
   }

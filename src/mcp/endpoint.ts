@@ -186,7 +186,12 @@ function ownExchange(
   if (legacy) return legacy;
   const route = modernRequest(req, body);
   return route
-    ? { messages: [route.message], requests: new Set([route.message]), classification: route.classification }
+    ? {
+        messages: [route.message],
+        requests: new Set([route.message]),
+        batch: false,
+        classification: route.classification,
+      }
     : undefined;
 }
 

@@ -77,6 +77,8 @@ type RequestId = string | number;
 export interface ExchangeMessages {
   messages: readonly JSONRPCMessage[];
   requests: ReadonlySet<JSONRPCMessage>;
+  /** The body was a JSON array (a batch, even of one): answered with an array (JSON-RPC 2.0 §6). */
+  batch: boolean;
 }
 
 /**
@@ -150,7 +152,7 @@ export function legacyMessages(req: IncomingMessage, body: unknown): ExchangeMes
       requests.add(message);
     } else if (!isJSONRPCNotification(message)) return undefined;
   }
-  return { messages, requests };
+  return { messages, requests, batch: Array.isArray(body) };
 }
 
 /**
@@ -197,13 +199,32 @@ export interface ExchangeHooks {
   onerror(error: Error): void;
 }
 
+/**
+ * A response as JSON text. One that cannot be serialised (a handler's result holding a cycle or a
+ * BigInt) becomes an internal error for its id — never an answer that is not written, which left
+ * the exchange open with nothing on the wire.
+ */
+function responseText(message: JSONRPCResultResponse | JSONRPCErrorResponse, onerror: (error: Error) => void): string {
+  try {
+    return JSON.stringify(message);
+  } catch (error) {
+    onerror(error as Error);
+    return JSON.stringify({
+      jsonrpc: "2.0",
+      id: message.id,
+      error: { code: -32603, message: "Internal error: the result could not be serialised" },
+    });
+  }
+}
+
 /** A Transport whose lifetime is one HTTP exchange: answers JSON, or SSE once a notification streams. */
 class ExchangeTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: Transport["onmessage"];
   private readonly pending: Set<RequestId>;
-  private readonly answers = new Map<RequestId, JSONRPCMessage>();
+  /** Answers serialised as they arrive, until the reply is written. */
+  private readonly answers = new Map<RequestId, string>();
   private streaming = false;
   private keepAlive: NodeJS.Timeout | undefined;
   private closed = false;
@@ -215,13 +236,28 @@ class ExchangeTransport implements Transport {
     this.settle = resolve;
   });
 
+  private readonly onerrorHook: (error: Error) => void;
+
   constructor(
     private readonly res: ServerResponse,
     private readonly order: readonly RequestId[],
     private readonly batch: boolean,
     private readonly hooks: ExchangeHooks,
+    /** 2025 era: stream once no answer came within KEEP_ALIVE_MS, to keep the connection alive (below). */
+    streamWhenSlow: boolean,
+    private readonly keepAliveMs = KEEP_ALIVE_MS,
   ) {
     this.pending = new Set(order);
+    this.onerrorHook = hooks.onerror;
+    // The SDK answers a 2025-era POST over SSE and writes a keep-alive comment every 15 s, so a long
+    // tool call keeps proxies from closing an idle connection. This transport answers JSON when it
+    // can; a call still running after 15 s turns the reply into a stream, as a notification would.
+    if (streamWhenSlow && order.length > 0) {
+      this.keepAlive = setTimeout(() => {
+        if (!this.closed && !this.completed && !this.streaming) this.startStreaming(true);
+      }, keepAliveMs);
+      this.keepAlive.unref();
+    }
   }
 
   async start(): Promise<void> {}
@@ -231,8 +267,9 @@ class ExchangeTransport implements Transport {
     if (isResponse(message)) {
       const id = message.id as RequestId;
       if (!this.pending.delete(id)) return;
-      if (this.streaming) this.frame(message);
-      else this.answers.set(id, message);
+      const text = responseText(message, this.onerrorHook);
+      if (this.streaming) this.frame(text);
+      else this.answers.set(id, text);
       if (this.pending.size === 0) this.finish();
       return;
     }
@@ -240,20 +277,38 @@ class ExchangeTransport implements Transport {
     // Without a session there is no standalone stream, so anything unrelated is dropped.
     const related = options?.relatedRequestId as RequestId | undefined;
     if (related === undefined || !this.pending.has(related)) return;
-    if (!this.streaming) {
-      this.streaming = true;
-      this.hooks.onStreaming();
-      this.res.writeHead(200, SSE_HEADERS);
-      for (const answer of this.answers.values()) this.frame(answer);
-      this.answers.clear();
-      this.keepAlive = setInterval(() => this.res.write(": keepalive\n\n"), KEEP_ALIVE_MS);
-      this.keepAlive.unref();
+    let text: string;
+    try {
+      text = JSON.stringify(message);
+    } catch (error) {
+      this.onerrorHook(error as Error); // a notification that cannot be serialised is dropped
+      return;
     }
-    this.frame(message);
+    if (!this.streaming) this.startStreaming(false);
+    this.frame(text);
   }
 
-  private frame(message: JSONRPCMessage): void {
-    this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  /** Turns the reply into an SSE stream: headers, the answers so far, a keep-alive comment every 15 s. */
+  private startStreaming(keepAliveNow: boolean): void {
+    clearTimeout(this.keepAlive);
+    this.streaming = true;
+    this.hooks.onStreaming();
+    this.res.writeHead(200, SSE_HEADERS);
+    if (keepAliveNow) this.res.write(": keepalive\n\n");
+    for (const answer of this.answers.values()) this.frame(answer);
+    this.answers.clear();
+    this.keepAlive = setInterval(() => this.res.write(": keepalive\n\n"), this.keepAliveMs);
+    this.keepAlive.unref();
+  }
+
+  private frame(text: string): void {
+    this.res.write(`event: message\ndata: ${text}\n\n`);
+  }
+
+  /** A request of the exchange that will get no answer (the client cancelled it in the same POST). */
+  forget(id: RequestId): void {
+    if (!this.pending.delete(id) || this.closed || this.completed) return;
+    if (this.pending.size === 0) this.finish();
   }
 
   private finish(): void {
@@ -261,11 +316,16 @@ class ExchangeTransport implements Transport {
     if (this.streaming) {
       this.res.end();
     } else if (!this.hooks.beforeAnswer()) {
-      const answers = this.order.map((id) => this.answers.get(id));
-      const body = JSON.stringify(this.batch ? answers : answers[0]);
-      this.res
-        .writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) })
-        .end(body);
+      const answers = this.order.flatMap((id) => this.answers.get(id) ?? []);
+      if (answers.length === 0) {
+        // every request was cancelled: nothing to answer, as for notifications only
+        this.res.writeHead(202).end();
+      } else {
+        const body = this.batch ? `[${answers.join(",")}]` : (answers[0] as string);
+        this.res
+          .writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) })
+          .end(body);
+      }
     }
     this.completed = true;
     this.settle();
@@ -335,6 +395,13 @@ function dispatch(
   else transport.onmessage?.(message, extra);
 }
 
+/** The request id a `notifications/cancelled` names, if the message is one. */
+function cancelledId(message: JSONRPCMessage): RequestId | undefined {
+  if (!("method" in message) || message.method !== "notifications/cancelled" || "id" in message) return undefined;
+  const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
+  return typeof id === "string" || typeof id === "number" ? id : undefined;
+}
+
 /**
  * Serves the messages on a fresh Server: 2025-era ones (`classification` undefined), or the one
  * 2026-07-28 request of `modernRequest` with its classification (the Server must list that revision
@@ -344,19 +411,29 @@ function dispatch(
 export async function serveExchange(
   server: Server,
   res: ServerResponse,
-  { messages, requests }: ExchangeMessages,
+  { messages, requests, batch }: ExchangeMessages,
   extra: { authInfo: AuthInfo; classification: MessageClassification | undefined },
   hooks: ExchangeHooks,
+  /** The keep-alive period (tests shorten it). */
+  keepAliveMs = KEEP_ALIVE_MS,
 ): Promise<void> {
   const order = messages.filter((m) => requests.has(m)).map((m) => (m as { id: RequestId }).id);
-  const exchange = new ExchangeTransport(res, order, messages.length > 1, hooks);
+  const exchange = new ExchangeTransport(res, order, batch, hooks, extra.classification === undefined, keepAliveMs);
   const transport: Transport = extra.classification ? new ModernBinding(extra.classification, exchange) : exchange;
   transport.onerror = hooks.onerror;
   await server.connect(transport);
+  // The SDK reports a response it could not send here (not through the transport's onerror).
+  server.onerror = hooks.onerror;
   const onClose = () => void server.close().catch(hooks.onerror);
   res.once("close", onClose);
   try {
-    for (const message of messages) dispatch(server, transport, message, requests.has(message), extra);
+    for (const message of messages) {
+      dispatch(server, transport, message, requests.has(message), extra);
+      // A request of this POST cancelled by a later message of it: the SDK aborts its handler and
+      // sends no answer (nor should it: the cancellation utility), so the exchange stops waiting for one.
+      const cancelled = cancelledId(message);
+      if (cancelled !== undefined) exchange.forget(cancelled);
+    }
     if (order.length === 0) {
       res.writeHead(202).end();
       return;

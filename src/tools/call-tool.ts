@@ -45,16 +45,16 @@ export async function callTool(
   const checked = code.input["~standard"].validate(args);
   if (checked.issues) return errorResult(`Invalid arguments for tool ${name}: ${formatIssues(checked.issues)}`);
 
-  let value: unknown;
   try {
-    value = await code.run(checked.value as never, handlerContext(tool, env, log) as never);
+    const value = await code.run(checked.value as never, handlerContext(tool, env, log) as never);
+    // Inside the try: rendering serialises a plain result, which throws for a cycle or a BigInt.
+    return renderResult(tool, code, value, env.requestId, log);
   } catch (error) {
     if (error instanceof ScopeRequiredError) throw error;
     if (error instanceof ToolError) return errorResult(error.message);
     log.error({ err: error }, "tool handler failed");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
-  return renderResult(tool, code, value, env.requestId, log);
 }
 
 function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger) {

@@ -6,11 +6,14 @@
  * the same byte for byte (status, Content-Type, body); on the 2025 path the same messages (the SDK's
  * legacy transport answers every request over SSE, toolgate's JSON unless the tool streams).
  */
+
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { PerRequestHTTPServerTransport, PROTOCOL_VERSION_META_KEY, Server } from "@modelcontextprotocol/server";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { project } from "../../examples/conformance/generated/project.js";
-import { directDispatchAvailable } from "../../src/mcp/exchange.js";
+import { directDispatchAvailable, legacyMessages, serveExchange } from "../../src/mcp/exchange.js";
 import { type RunningServer, startServer } from "../../src/server.js";
 import { ENVELOPE, legacy, MODERN, modern } from "../helpers/server.js";
 
@@ -284,10 +287,117 @@ describe("2025-11-25: toolgate's transport answers the SDK's messages", () => {
     expect(directDispatchAvailable(new Server({ name: "t", version: "1" }, { capabilities: {} }))).toBe(true);
   });
 
+  it("a batch of one is answered with an array of one (JSON-RPC 2.0 §6), the same message as the SDK's", async () => {
+    const { own: mine, sdk: reference } = await both([legacy("ping", {}, 4).message], v2025);
+    expect(mine.status).toBe(200);
+    expect(JSON.parse(mine.text)).toEqual([{ jsonrpc: "2.0", id: 4, result: {} }]);
+    expect(messagesOf(mine)).toEqual(messagesOf(reference));
+  });
+
+  it("a request cancelled in the same POST gets no answer; the others do, and the exchange ends", async () => {
+    const cancel = (requestId: number) => ({
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId, reason: "changed my mind" },
+    });
+    const started = performance.now();
+    const mixed = await post(
+      own,
+      [legacy("tools/call", { name: "test_tool_with_logging" }, 1).message, cancel(1), legacy("ping", {}, 2).message],
+      v2025,
+    );
+    expect(mixed.status).toBe(200);
+    expect(messagesOf(mixed)).toEqual([{ jsonrpc: "2.0", id: 2, result: {} }]);
+    // all of them cancelled: nothing to answer
+    const none = await post(own, [legacy("ping", {}, 1).message, cancel(1)], v2025);
+    expect(none.status).toBe(202);
+    expect(none.text).toBe("");
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it("a notification alone is accepted with 202 and no body, as by the SDK", async () => {
     const { own: mine, sdk: reference } = await both({ jsonrpc: "2.0", method: "notifications/initialized" }, v2025);
     expect(mine).toEqual({ ...reference, type: mine.type });
     expect(mine.status).toBe(202);
     expect(mine.text).toBe("");
+  });
+});
+
+describe("the 2025-era exchange, served alone", () => {
+  /** An HTTP server that hands every POST to `serveExchange` with a Server whose tools/call runs `tool`. */
+  async function exchangeServer(tool: () => Promise<unknown>, keepAliveMs: number) {
+    const errors: Error[] = [];
+    const http = createServer(async (req, res) => {
+      let text = "";
+      for await (const chunk of req) text += chunk;
+      const messages = legacyMessages(req, JSON.parse(text));
+      if (!messages) return void res.writeHead(500).end("not served by the exchange");
+      const server = new Server({ name: "t", version: "1" }, { capabilities: { tools: {} } });
+      server.setRequestHandler("tools/call", tool as never);
+      await serveExchange(
+        server,
+        res,
+        messages,
+        { authInfo: { token: "", clientId: "", scopes: [] }, classification: undefined },
+        { onStreaming: () => {}, beforeAnswer: () => false, onerror: (error) => void errors.push(error) },
+        keepAliveMs,
+      );
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const { port } = http.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, errors, close: () => new Promise((r) => http.close(r)) };
+  }
+  const call = (url: string, id = 1) =>
+    fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-11-25",
+      },
+      body: JSON.stringify(legacy("tools/call", { name: "x" }, id).message),
+      signal: AbortSignal.timeout(5_000),
+    });
+
+  it("a result that cannot be serialised is answered with an internal error, not left unanswered", async () => {
+    const s = await exchangeServer(async () => ({ content: [], structuredContent: { n: 10n } }), 15_000);
+    try {
+      const res = await call(s.url, 7);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({
+        jsonrpc: "2.0",
+        id: 7,
+        error: { code: -32603, message: "Internal error: the result could not be serialised" },
+      });
+      expect(s.errors.map((e) => e.message).join()).toContain("BigInt");
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a call still running after the keep-alive period turns into a stream that keeps the connection alive", async () => {
+    const s = await exchangeServer(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      return { content: [{ type: "text", text: "late" }] };
+    }, 100);
+    try {
+      const res = await call(s.url);
+      expect(res.headers.get("content-type")).toBe("text/event-stream");
+      const text = await res.text();
+      expect(text.startsWith(": keepalive\n\n")).toBe(true);
+      expect(text.match(/: keepalive/g)?.length).toBeGreaterThanOrEqual(2);
+      expect(messagesOf({ status: 200, type: "text/event-stream", text })).toEqual([
+        { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "late" }] } },
+      ]);
+      // a quick call is still plain JSON
+      const quick = await exchangeServer(async () => ({ content: [] }), 100);
+      try {
+        expect((await call(quick.url)).headers.get("content-type")).toBe("application/json");
+      } finally {
+        await quick.close();
+      }
+    } finally {
+      await s.close();
+    }
   });
 });

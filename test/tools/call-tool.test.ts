@@ -1,0 +1,62 @@
+/**
+ * callTool's last step: a handler's plain result that cannot be serialised (a cycle, a BigInt) is a
+ * generic internal error with the request id, logged with its cause — as for a handler that throws —
+ * not the serialiser's message sent to the client.
+ */
+import { describe, expect, it } from "vitest";
+import { type CallEnvironment, callTool } from "../../src/tools/call-tool.js";
+import type { ToolCatalogue } from "../../src/tools/catalogue.js";
+
+function catalogueReturning(value: () => unknown): ToolCatalogue {
+  const accept = { "~standard": { version: 1, vendor: "test", validate: (v: unknown) => ({ value: v }) } };
+  return {
+    get: (name) =>
+      name === "t"
+        ? {
+            name: "t",
+            meta: { name: "t", auth: "none", scopes: [], allowsAnonymous: true } as never,
+            load: async () => ({ input: accept as never, output: undefined, run: async () => value() }),
+          }
+        : undefined,
+  } as ToolCatalogue;
+}
+
+function environment() {
+  const errors: { obj: unknown; msg: string }[] = [];
+  const log = {
+    error: (obj: unknown, msg: string) => void errors.push({ obj, msg }),
+    warn() {},
+    info() {},
+    debug() {},
+    child: () => log,
+  };
+  const env = {
+    principal: undefined,
+    requestId: "req-1",
+    log,
+    signal: new AbortController().signal,
+    progress: async () => {},
+    notify: async () => {},
+  } as unknown as CallEnvironment;
+  return { env, errors };
+}
+
+describe("callTool with a result that cannot be serialised", () => {
+  const cyclic = () => {
+    const o: Record<string, unknown> = { a: 1 };
+    o.self = o;
+    return o;
+  };
+  it.each([
+    ["a cycle", cyclic],
+    ["a BigInt", () => ({ n: 10n })],
+  ])("%s → an internal error naming the request id, the cause logged", async (_, value) => {
+    const { env, errors } = environment();
+    const result = await callTool(catalogueReturning(value), { name: "t", arguments: {} }, env);
+    expect(result).toEqual({
+      content: [{ type: "text", text: "Tool t failed with an internal error (request id req-1)." }],
+      isError: true,
+    });
+    expect(errors.map((e) => e.msg)).toEqual(["tool handler failed"]);
+  });
+});
