@@ -3,7 +3,8 @@ import addFormats from "ajv-formats";
 import { type Diagnostic, didYouMean, type Severity } from "../../src/config/diagnostics.js";
 import { literalSecrets } from "../../src/config/literal-secrets.js";
 import type { YamlSource } from "../../src/config/yaml-source.js";
-import { INHERITED_NAMES, TOOL_NAME, toolIdentifier } from "./identifiers.js";
+import { handlerPath } from "./emit/handlers.js";
+import { DECLARATION_FILE_NAME, INHERITED_NAMES, TOOL_NAME, toolIdentifier, validatorModule } from "./identifiers.js";
 import type { LoadedSources } from "./load.js";
 
 /** Options of the ajv that compiles tool schemas, at generate time and in the emitted validators alike. */
@@ -321,7 +322,7 @@ export const RULES: Rule[] = [
   {
     code: "TOOLS001",
     title:
-      "A tool name follows the MCP rule (1–128 characters of A-Z a-z 0-9 _ . -) and is no built-in JavaScript property name",
+      "A tool name follows the MCP rule (1–128 characters of A-Z a-z 0-9 _ . -), is no built-in JavaScript property name and gives no declaration-file name",
     check: ({ tools, entries }) =>
       entries.flatMap(([name]) => {
         const problem = !TOOL_NAME.test(name)
@@ -330,7 +331,9 @@ export const RULES: Rule[] = [
             ? `tool name "__proto__" cannot be a key of the generated maps: in an object literal it sets the prototype instead of adding an entry; choose another name`
             : INHERITED_NAMES.has(name)
               ? `tool name "${name}" is a built-in JavaScript property name (every object inherits "constructor", "toString", …; functions have "prototype"): a lookup in the generated maps could find it where there is no tool; choose another name`
-              : undefined;
+              : DECLARATION_FILE_NAME.test(name)
+                ? `tool name "${name}" gives the handler file ${handlerPath(name)}, which TypeScript takes for a declaration file (a file name ending in ".d.ts" or holding ".d." and ending in ".ts"): it would be neither type-checked nor built into dist/ (the server could not load it); choose another name`
+                : undefined;
         return problem ? [at(tools, ["tools", name], "error", "TOOLS001", problem, true)] : [];
       }),
   },
@@ -363,25 +366,27 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS005",
-    title: "No two tools share a generated identifier",
+    title:
+      "No two tools share a generated identifier or a file name (compared ignoring case: macOS and Windows file systems do)",
     check: ({ tools, entries }) => {
-      const seen = new Map<string, string>();
+      const byIdent = new Map<string, string>();
+      const byFile = new Map<string, string>();
       const out: Diagnostic[] = [];
       for (const [name] of entries) {
         const ident = toolIdentifier(name);
-        const first = seen.get(ident);
-        if (first !== undefined)
-          out.push(
-            at(
-              tools,
-              ["tools", name],
-              "error",
-              "TOOLS005",
-              `tool "${name}" and tool "${first}" both generate the identifier ${ident}: rename one`,
-              true,
-            ),
-          );
-        else seen.set(ident, name);
+        const sameIdent = byIdent.get(ident.toLowerCase());
+        const sameFile = byFile.get(name.toLowerCase());
+        const message =
+          sameIdent !== undefined && toolIdentifier(sameIdent) === ident
+            ? `tool "${name}" and tool "${sameIdent}" both generate the identifier ${ident}: rename one`
+            : sameFile !== undefined
+              ? `tool "${name}" and tool "${sameFile}" differ only in case: their handler files ${handlerPath(name)} and ${handlerPath(sameFile)} are one file on macOS and Windows; rename one`
+              : sameIdent !== undefined
+                ? `tool "${name}" and tool "${sameIdent}" generate the identifiers ${ident} and ${toolIdentifier(sameIdent)}, which differ only in case: generated/${validatorModule(ident)} and generated/${validatorModule(toolIdentifier(sameIdent))} are one file on macOS and Windows; rename one`
+                : undefined;
+        if (message) out.push(at(tools, ["tools", name], "error", "TOOLS005", message, true));
+        if (sameIdent === undefined) byIdent.set(ident.toLowerCase(), name);
+        if (sameFile === undefined) byFile.set(name.toLowerCase(), name);
       }
       return out;
     },

@@ -1,6 +1,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormats from "ajv-formats";
+import { validatorModule } from "../identifiers.js";
 import type { Model } from "../normalise.js";
 import { CompiledToolSchemas, createToolAjv } from "../rules.js";
 import { CONFIG_AJV_OPTIONS } from "../validate.js";
@@ -20,9 +21,6 @@ function standalone(ajv: Ajv2020, exports: Record<string, string>): string {
   // One statement per line keeps diffs of generated/ reviewable.
   return code.replace(/;(?=(export |const |function ))/g, ";\n");
 }
-
-/** The module of one tool's validators, relative to generated/. */
-export const validatorModule = (ident: string): string => `validators/${ident}.ts`;
 
 /**
  * `generated/validators/<Tool>.ts`, one module per tool: its input and output schema compiled once,
