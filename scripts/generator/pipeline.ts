@@ -4,7 +4,7 @@ import { type Diagnostic, hasErrors, sortDiagnostics } from "../../src/config/di
 import { CONFIGURATION_DOCS, type ConfigurationSources, emitConfigurationDocs } from "./emit/configuration-docs.js";
 import { emitDefineHandler, emitHandlerMap, emitProject, handlerPath } from "./emit/handlers.js";
 import { emitRegistry, emitToolsList } from "./emit/registry.js";
-import { emitTypes } from "./emit/types.js";
+import { emitTypes, ToolSchemaError } from "./emit/types.js";
 import { emitAuthValidator, emitStandardSchemas, emitToolValidators } from "./emit/validators.js";
 import { ENVIRONMENT_FILE, loadEnvironment } from "./environment.js";
 import { load } from "./load.js";
@@ -131,7 +131,22 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));
     if (options.mode === "lint") return finish();
 
-    const files = await render(model, authSchema, compiled);
+    let files: RenderedFiles;
+    try {
+      files = await render(model, authSchema, compiled);
+    } catch (error) {
+      if (!(error instanceof ToolSchemaError)) throw error;
+      // What only emitting found (a type name json-schema-to-typescript numbered into a clash…): at its place.
+      for (const p of error.problems)
+        diagnostics.push({
+          file: sources.tools.file,
+          ...sources.tools.locate(p.path, { key: p.key ?? false }),
+          severity: "error",
+          code: p.code,
+          message: p.message,
+        });
+      return finish();
+    }
     const docs: RenderedFiles =
       options.configurationDocs === false
         ? new Map()
