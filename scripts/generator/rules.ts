@@ -120,16 +120,19 @@ function schemaProblems(
   keep?: { compiled: CompiledToolSchemas; tool: string; key: string },
 ): SchemaProblem[] {
   let metaErrors: readonly SchemaErrorLike[];
+  let unknownMetaSchema: SchemaProblem | undefined;
   try {
     metaErrors = reference.validateSchema(schema) ? [] : ((reference.errors ?? []) as SchemaErrorLike[]);
   } catch (error) {
-    // An unknown $schema ("no schema with key or ref …"): the validators' ajv, which does not check
-    // schemas against their meta-schema again, would not say so.
-    return [strictModeProblem(schema, error)];
+    // An unknown $schema ("no schema with key or ref …"), reported here: the validators' ajv does not
+    // check schemas against their meta-schema again, so compiling would not say so.
+    metaErrors = [];
+    unknownMetaSchema = strictModeProblem(schema, error);
   }
   const problems = metaSchemaProblems(schema, metaErrors);
   const cleaned = withoutUnknown(schema, [], problems);
-  if (metaErrors.length === 0) {
+  if (unknownMetaSchema) problems.push(unknownMetaSchema);
+  else if (metaErrors.length === 0) {
     // Kept for the emitter only when nothing was cleaned out (then `cleaned` is the schema itself).
     const problem = compileProblem(cleaned, problems.length === 0 ? keep : undefined);
     if (problem) problems.push(problem);
