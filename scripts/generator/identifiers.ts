@@ -14,8 +14,18 @@ export function toolBinding(name: string): string {
   return `handler_${toolIdentifier(name)}`;
 }
 
+/** The module of one tool's validators, relative to generated/. */
+export const validatorModule = (ident: string): string => `validators/${ident}.ts`;
+
 /** The MCP tool-name rule (2025-11-25): 1–128 characters of A-Z a-z 0-9 _ . - */
 export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Tool names whose handler file `src/handlers/<name>.ts` TypeScript takes for a declaration file:
+ * `x.d.ts`, and since TypeScript 5 any `*.d.*.ts` (`x.d.v2.ts`). Such a file is never type-checked
+ * (skipLibCheck) nor compiled into dist/. TypeScript compares case-sensitively (`x.D.ts` is code).
+ */
+export const DECLARATION_FILE_NAME = /\.d(\.|$)/;
 
 /**
  * Names every JavaScript object inherits (`__proto__`, `constructor`, `toString`, …) and

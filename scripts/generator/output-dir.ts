@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { existsSync, renameSync, rmSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 
 export type RenderedFiles = Map<string, string>;
@@ -74,13 +75,22 @@ export async function inParallel<T>(
 
 /**
  * Replaces `dir` with exactly `files`: everything is written to a sibling temporary folder first and
- * swapped in by rename, so a failure at any point leaves the previous folder intact.
+ * swapped in by rename, so a failure at any point leaves the previous folder intact. SIGINT or
+ * SIGTERM meanwhile removes the temporary folder (and puts the previous one back if it was moved
+ * away) before the process ends; what a harder kill leaves, recoverDirectory() tidies on the next run.
  */
 export async function replaceDirectory(dir: string, files: RenderedFiles): Promise<void> {
   const parent = dirname(dir);
   const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const staging = join(parent, `.${basename(dir)}.new-${tag}`);
   const previous = join(parent, `.${basename(dir)}.old-${tag}`);
+  let moved = false;
+  const onSignal = () => {
+    if (moved && !existsSync(dir)) renameSync(previous, dir);
+    rmSync(staging, { recursive: true, force: true });
+  };
+  whileUnderway.add(onSignal);
+  updateSignalListeners();
   try {
     await mkdir(staging, { recursive: true });
     for (const folder of new Set([...files.keys()].map((name) => dirname(join(staging, name)))))
@@ -93,15 +103,88 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
         throw e;
       },
     );
+    moved = hadPrevious;
     try {
       await rename(staging, dir);
     } catch (error) {
       if (hadPrevious) await rename(previous, dir);
       throw error;
+    } finally {
+      moved = false;
     }
     if (hadPrevious) await rm(previous, { recursive: true, force: true });
   } finally {
+    whileUnderway.delete(onSignal);
+    updateSignalListeners();
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** The synchronous clean-ups of the replaceDirectory() calls under way, run on SIGINT / SIGTERM. */
+const whileUnderway = new Set<() => void>();
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+function onTerminatingSignal(signal: NodeJS.Signals): void {
+  for (const cleanup of whileUnderway) {
+    try {
+      cleanup();
+    } catch {
+      // the next run's recoverDirectory() tidies what is left
+    }
+  }
+  whileUnderway.clear();
+  updateSignalListeners();
+  // Listening took the signal's default action away: give it back, unless someone else listens
+  // (then they were told too, and ending the process is theirs).
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function updateSignalListeners(): void {
+  const listening = process.listeners("SIGINT").includes(onTerminatingSignal);
+  if (whileUnderway.size > 0 && !listening) for (const s of SIGNALS) process.on(s, onTerminatingSignal);
+  else if (whileUnderway.size === 0 && listening) for (const s of SIGNALS) process.off(s, onTerminatingSignal);
+}
+
+/**
+ * What an interrupted replaceDirectory(dir) left beside `dir`, tidied (a process killed between its
+ * two renames leaves `.<dir>.old-<pid>-…` and `.<dir>.new-<pid>-…` and no `dir`; one killed while
+ * writing leaves `.<dir>.new-<pid>-…`): when `dir` is missing, the newest `.old-` folder becomes
+ * `dir` again, the previous generated code; the other leftovers are removed. Folders of a process
+ * still running (this one included) are left alone. Returns one line per action, for the user.
+ */
+export async function recoverDirectory(dir: string): Promise<string[]> {
+  const parent = dirname(dir);
+  const name = basename(dir);
+  const pattern = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(old|new)-(\\d+)-[0-9a-f]+$`);
+  const leftovers: { entry: string; kind: string; mtimeMs: number }[] = [];
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    const match = pattern.exec(entry);
+    if (!match || processRuns(Number(match[2]))) continue;
+    const info = await stat(join(parent, entry)).catch(() => undefined);
+    if (info?.isDirectory()) leftovers.push({ entry, kind: match[1]!, mtimeMs: info.mtimeMs });
+  }
+  if (leftovers.length === 0) return [];
+  const notes: string[] = [];
+  const newestOld = leftovers.filter((l) => l.kind === "old").sort((a, b) => b.mtimeMs - a.mtimeMs)[0];
+  if (newestOld && !existsSync(dir)) {
+    await rename(join(parent, newestOld.entry), dir);
+    notes.push(`${name}/ was missing: restored it from ${newestOld.entry}, left by an interrupted run`);
+  }
+  for (const { entry } of leftovers) {
+    if (entry === newestOld?.entry && notes.length > 0) continue;
+    await rm(join(parent, entry), { recursive: true, force: true });
+    notes.push(`removed ${entry}, left by an interrupted run`);
+  }
+  return notes;
+}
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -4,7 +4,7 @@ import { type Diagnostic, hasErrors, sortDiagnostics } from "../../src/config/di
 import { CONFIGURATION_DOCS, type ConfigurationSources, emitConfigurationDocs } from "./emit/configuration-docs.js";
 import { emitDefineHandler, emitHandlerMap, emitProject, handlerPath } from "./emit/handlers.js";
 import { emitRegistry, emitToolsList } from "./emit/registry.js";
-import { emitTypes } from "./emit/types.js";
+import { emitTypes, ToolSchemaError } from "./emit/types.js";
 import { emitAuthValidator, emitStandardSchemas, emitToolValidators } from "./emit/validators.js";
 import { ENVIRONMENT_FILE, loadEnvironment } from "./environment.js";
 import { load } from "./load.js";
@@ -14,6 +14,7 @@ import {
   compareWithDisk,
   type Drift,
   type RenderedFiles,
+  recoverDirectory,
   replaceDirectory,
   writeFileAtomic,
 } from "./output-dir.js";
@@ -57,6 +58,8 @@ export interface GeneratorResult {
   handlers: string[];
   /** Only with GEN000: what had been written before the failure. */
   written?: string[];
+  /** Write mode: what an interrupted earlier run had left beside generated/ and was tidied (recoverDirectory). */
+  recovered?: string[];
 }
 
 /** Stage 5 — emit: every generated file, rendered in memory from the one model. */
@@ -88,15 +91,25 @@ export function renderDocs(sources: ConfigurationSources): RenderedFiles {
 export async function runGenerator(options: GeneratorOptions): Promise<GeneratorResult> {
   const diagnostics: Diagnostic[] = [];
   const written: string[] = [];
+  const recovered: string[] = [];
   const finish = (extra: Partial<GeneratorResult> = {}): GeneratorResult => {
     const sorted = sortDiagnostics(diagnostics);
     const drifted =
       driftFound(extra.drift) ||
       driftFound(extra.docsDrift) ||
       (options.mode === "check" && (extra.handlers?.length ?? 0) > 0);
-    return { ok: !hasErrors(sorted) && !drifted, diagnostics: sorted, handlers: [], ...extra };
+    return {
+      ok: !hasErrors(sorted) && !drifted,
+      diagnostics: sorted,
+      handlers: [],
+      ...(recovered.length > 0 ? { recovered } : {}),
+      ...extra,
+    };
   };
   try {
+    // First, even when the YAML turns out to have errors: a run killed mid-swap left no generated/.
+    if (options.mode === "write")
+      recovered.push(...(await recoverDirectory(join(options.root, options.outDir ?? "generated"))));
     const toolsFile = options.toolsFile ?? "tools.yaml";
     const authFile = options.authFile ?? "auth.yaml";
     const toolgateRoot = options.toolgateRoot ?? options.root;
@@ -131,7 +144,22 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));
     if (options.mode === "lint") return finish();
 
-    const files = await render(model, authSchema, compiled);
+    let files: RenderedFiles;
+    try {
+      files = await render(model, authSchema, compiled);
+    } catch (error) {
+      if (!(error instanceof ToolSchemaError)) throw error;
+      // What only emitting found (a type name json-schema-to-typescript numbered into a clash…): at its place.
+      for (const p of error.problems)
+        diagnostics.push({
+          file: sources.tools.file,
+          ...sources.tools.locate(p.path, { key: p.key ?? false }),
+          severity: "error",
+          code: p.code,
+          message: p.message,
+        });
+      return finish();
+    }
     const docs: RenderedFiles =
       options.configurationDocs === false
         ? new Map()

@@ -3,8 +3,11 @@ import addFormats from "ajv-formats";
 import { type Diagnostic, didYouMean, type Severity } from "../../src/config/diagnostics.js";
 import { literalSecrets } from "../../src/config/literal-secrets.js";
 import type { YamlSource } from "../../src/config/yaml-source.js";
-import { INHERITED_NAMES, TOOL_NAME, toolIdentifier } from "./identifiers.js";
+import { handlerPath } from "./emit/handlers.js";
+import { DECLARATION_FILE_NAME, INHERITED_NAMES, TOOL_NAME, toolIdentifier, validatorModule } from "./identifiers.js";
 import type { LoadedSources } from "./load.js";
+import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA } from "./subschemas.js";
+import { rootTypeName, type TypeSchema, typeSchema } from "./type-schema.js";
 
 /** Options of the ajv that compiles tool schemas, at generate time and in the emitted validators alike. */
 export const TOOL_AJV_OPTIONS = {
@@ -35,6 +38,8 @@ interface RuleContext {
   mode: unknown;
   /** Where TOOLS004 keeps the schemas it compiled, for the emitter. */
   compiled: CompiledToolSchemas | undefined;
+  /** Each tool schema (that is a mapping) as the types emitter prepares it. */
+  typeSchemas: { tool: string; part: "input" | "output"; prepared: TypeSchema }[];
 }
 
 /** A named cross-file rule: a stable code, one sentence saying what it checks, and the check. */
@@ -65,30 +70,6 @@ function schemes(tool: Record<string, unknown>): Record<string, unknown>[] {
 const reference = createToolAjv();
 const KNOWN_KEYWORDS = Object.keys(reference.RULES.keywords);
 const KNOWN_FORMATS = Object.keys(reference.formats);
-
-/** Where JSON Schema 2020-12 (and `definitions` / `dependencies`, which ajv 2020 still reads) holds subschemas. */
-export const ONE_SUBSCHEMA = new Set([
-  "additionalProperties",
-  "items",
-  "not",
-  "if",
-  "then",
-  "else",
-  "contains",
-  "propertyNames",
-  "unevaluatedProperties",
-  "unevaluatedItems",
-  "contentSchema",
-]);
-export const MAP_OF_SUBSCHEMAS = new Set([
-  "properties",
-  "patternProperties",
-  "$defs",
-  "definitions",
-  "dependentSchemas",
-  "dependencies",
-]);
-export const LIST_OF_SUBSCHEMAS = new Set(["allOf", "anyOf", "oneOf", "prefixItems", "items"]);
 
 interface SchemaProblem {
   message: string;
@@ -136,17 +117,22 @@ function safeDecode(s: string): string {
  */
 function schemaProblems(
   schema: Record<string, unknown>,
-  keep?: { compiled: CompiledToolSchemas; key: string },
+  keep?: { compiled: CompiledToolSchemas; tool: string; key: string },
 ): SchemaProblem[] {
   let metaErrors: readonly SchemaErrorLike[];
+  let unknownMetaSchema: SchemaProblem | undefined;
   try {
     metaErrors = reference.validateSchema(schema) ? [] : ((reference.errors ?? []) as SchemaErrorLike[]);
-  } catch {
-    metaErrors = []; // an unknown $schema: compiling says so below
+  } catch (error) {
+    // An unknown $schema ("no schema with key or ref …"), reported here: the validators' ajv does not
+    // check schemas against their meta-schema again, so compiling would not say so.
+    metaErrors = [];
+    unknownMetaSchema = strictModeProblem(schema, error);
   }
   const problems = metaSchemaProblems(schema, metaErrors);
   const cleaned = withoutUnknown(schema, [], problems);
-  if (metaErrors.length === 0) {
+  if (unknownMetaSchema) problems.push(unknownMetaSchema);
+  else if (metaErrors.length === 0) {
     // Kept for the emitter only when nothing was cleaned out (then `cleaned` is the schema itself).
     const problem = compileProblem(cleaned, problems.length === 0 ? keep : undefined);
     if (problem) problems.push(problem);
@@ -235,21 +221,41 @@ function withoutUnknown(node: unknown, path: (string | number)[], problems: Sche
 }
 
 /**
- * One ajv for every compile check of a run: a new instance (with ajv-formats) per schema cost more
- * than half of `generate` for 1,000 tools. Each schema is removed again after its check, so an `$id`
- * used by two tools never collides here (the emitters compile them for real).
+ * One ajv for the compile checks of a run that cannot use the tool's own (see compileProblem): a new
+ * instance (with ajv-formats) per schema that validates schemas against the meta-schema costs 10 ms.
+ * Each schema is removed again after its check.
  */
 let checker: Ajv2020 | undefined;
+
+/**
+ * An ajv for the validators of one tool (one module of generated/validators/), with the emitter's
+ * code options. It does not validate schemas against the meta-schema, which TOOLS004 did with
+ * `reference`: compiling the meta-schema made each instance 20 times dearer.
+ */
+export function createToolValidatorAjv(): Ajv2020 {
+  return createToolAjv({ code: { source: true, esm: true, optimize: 1 }, validateSchema: false });
+}
 
 /**
  * The tool schemas of one run, compiled by TOOLS004 for its check and kept, under the keys the
  * validators emitter exports (`tool:<name>#input|output`), with the emitter's code options: the
  * emitter then writes them out without compiling each schema a second time (a third of `generate`
- * for 1,000 tools).
+ * for 1,000 tools). One ajv per tool, whose standalone code is the tool's module: an `$id` or key of
+ * one tool is never seen by another, so two tools may use the same `$id`, and a `$ref` into another
+ * tool's schema does not resolve (TOOLS004), as it does not for the types.
  */
 export class CompiledToolSchemas {
-  readonly ajv = createToolAjv({ code: { source: true, esm: true, optimize: 1 } });
+  readonly #ajvs = new Map<string, Ajv2020>();
   readonly keys = new Set<string>();
+  /** The ajv of `tool`'s validators (created on first use). */
+  ajv(tool: string): Ajv2020 {
+    let ajv = this.#ajvs.get(tool);
+    if (!ajv) {
+      ajv = createToolValidatorAjv();
+      this.#ajvs.set(tool, ajv);
+    }
+    return ajv;
+  }
   static key(tool: string, part: "input" | "output"): string {
     return `tool:${tool}#${part}`;
   }
@@ -258,22 +264,33 @@ export class CompiledToolSchemas {
 /** What else ajv strict mode rejects: its first compile error, at the subschema it names when it names one. */
 function compileProblem(
   schema: unknown,
-  keep?: { compiled: CompiledToolSchemas; key: string },
+  keep?: { compiled: CompiledToolSchemas; tool: string; key: string },
 ): SchemaProblem | undefined {
   if (keep) {
-    const { ajv, keys } = keep.compiled;
+    const ajv = keep.compiled.ajv(keep.tool);
     let added = false;
     try {
       ajv.addSchema(schema as object, keep.key);
       added = true;
       ajv.getSchema(keep.key); // compiles; throws what strict mode rejects
-      keys.add(keep.key);
+      keep.compiled.keys.add(keep.key);
       return undefined;
     } catch (error) {
-      if (added) ajv.removeSchema(keep.key);
-      // Not added (an $id another tool's schema already uses): checked alone below, as before.
-      // ajv names the schema by its key ("at \"tool:x#input#/…\""): the user's pointer is the rest.
-      if (added) return strictModeProblem(schema, error, keep.key);
+      if (added) {
+        ajv.removeSchema(keep.key);
+        ajv.removeSchema(schema as object); // and its $id
+        // ajv names the schema by its key ("at \"tool:x#input#/…\""): the user's pointer is the rest.
+        return strictModeProblem(schema, error, keep.key);
+      }
+      // Not added. The output schema's $id may be the input's: both live in the tool's one ajv.
+      const id = /^schema with key or id "(.*)" already exists$/.exec((error as Error).message)?.[1];
+      if (id !== undefined)
+        return {
+          path: isObject(schema) && schema.$id !== undefined ? ["$id"] : [],
+          key: false,
+          message: `its $id "${id}" is also the $id of the tool's input schema: both are compiled into one module of validators, where an $id names one schema; give them different $ids`,
+        };
+      // Otherwise (an $id twice in this schema…): checked alone below, for ajv's message.
     }
   }
   if (!checker) {
@@ -317,11 +334,48 @@ function rootObjectRule(code: string, part: "input" | "output", why: string): Ru
   };
 }
 
+/**
+ * TOOLS005 for the types: generated/types.ts is one module, so a type name two tools generate (tool
+ * `report`'s `$defs: {input}` and tool `report.input` both give ReportInputInput) would be one merged
+ * interface, while each validator checks its own schema. Each place is reported, naming the other
+ * tool; tools already reported for their identifier are skipped (all their names collide).
+ */
+function typeNameCollisions(
+  tools: YamlSource,
+  typeSchemas: RuleContext["typeSchemas"],
+  skip: ReadonlySet<string>,
+): Diagnostic[] {
+  const owners = new Map<string, { tool: string; part: "input" | "output"; path: (string | number)[] }[]>();
+  for (const { tool, part, prepared } of typeSchemas) {
+    if (skip.has(tool)) continue;
+    for (const { name, path } of prepared.names) owners.set(name, [...(owners.get(name) ?? []), { tool, part, path }]);
+  }
+  const origin = (o: { part: string; path: (string | number)[] }) =>
+    o.path.length === 0 ? `its ${o.part} type` : `${o.part}.${o.path.join(".")}`;
+  const out: Diagnostic[] = [];
+  for (const [name, list] of owners)
+    for (const self of list) {
+      const other = list.find((o) => o.tool !== self.tool);
+      if (!other) continue;
+      out.push(
+        at(
+          tools,
+          self.path.length === 0 ? ["tools", self.tool] : ["tools", self.tool, self.part, ...self.path],
+          "error",
+          "TOOLS005",
+          `tool "${self.tool}" (${origin(self)}) and tool "${other.tool}" (${origin(other)}) both generate the type ${name}: rename one`,
+          true,
+        ),
+      );
+    }
+  return out;
+}
+
 export const RULES: Rule[] = [
   {
     code: "TOOLS001",
     title:
-      "A tool name follows the MCP rule (1–128 characters of A-Z a-z 0-9 _ . -) and is no built-in JavaScript property name",
+      "A tool name follows the MCP rule (1–128 characters of A-Z a-z 0-9 _ . -), is no built-in JavaScript property name and gives no declaration-file name",
     check: ({ tools, entries }) =>
       entries.flatMap(([name]) => {
         const problem = !TOOL_NAME.test(name)
@@ -330,7 +384,9 @@ export const RULES: Rule[] = [
             ? `tool name "__proto__" cannot be a key of the generated maps: in an object literal it sets the prototype instead of adding an entry; choose another name`
             : INHERITED_NAMES.has(name)
               ? `tool name "${name}" is a built-in JavaScript property name (every object inherits "constructor", "toString", …; functions have "prototype"): a lookup in the generated maps could find it where there is no tool; choose another name`
-              : undefined;
+              : DECLARATION_FILE_NAME.test(name)
+                ? `tool name "${name}" gives the handler file ${handlerPath(name)}, which TypeScript takes for a declaration file (a file name ending in ".d.ts" or holding ".d." and ending in ".ts"): it would be neither type-checked nor built into dist/ (the server could not load it); choose another name`
+                : undefined;
         return problem ? [at(tools, ["tools", name], "error", "TOOLS001", problem, true)] : [];
       }),
   },
@@ -344,7 +400,7 @@ export const RULES: Rule[] = [
       for (const [name, t] of entries) {
         for (const part of ["input", "output"] as const) {
           if (!isObject(t[part])) continue;
-          const keep = compiled ? { compiled, key: CompiledToolSchemas.key(name, part) } : undefined;
+          const keep = compiled ? { compiled, tool: name, key: CompiledToolSchemas.key(name, part) } : undefined;
           for (const problem of schemaProblems(t[part] as Record<string, unknown>, keep))
             out.push(
               at(
@@ -363,26 +419,33 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS005",
-    title: "No two tools share a generated identifier",
-    check: ({ tools, entries }) => {
-      const seen = new Map<string, string>();
+    title:
+      "No two tools share a generated identifier, type name or file name (file names compared ignoring case, as macOS and Windows do)",
+    check: ({ tools, entries, typeSchemas }) => {
+      const byIdent = new Map<string, string>();
+      const byFile = new Map<string, string>();
       const out: Diagnostic[] = [];
+      const reported = new Set<string>();
       for (const [name] of entries) {
         const ident = toolIdentifier(name);
-        const first = seen.get(ident);
-        if (first !== undefined)
-          out.push(
-            at(
-              tools,
-              ["tools", name],
-              "error",
-              "TOOLS005",
-              `tool "${name}" and tool "${first}" both generate the identifier ${ident}: rename one`,
-              true,
-            ),
-          );
-        else seen.set(ident, name);
+        const sameIdent = byIdent.get(ident.toLowerCase());
+        const sameFile = byFile.get(name.toLowerCase());
+        const message =
+          sameIdent !== undefined && toolIdentifier(sameIdent) === ident
+            ? `tool "${name}" and tool "${sameIdent}" both generate the identifier ${ident}: rename one`
+            : sameFile !== undefined
+              ? `tool "${name}" and tool "${sameFile}" differ only in case: their handler files ${handlerPath(name)} and ${handlerPath(sameFile)} are one file on macOS and Windows; rename one`
+              : sameIdent !== undefined
+                ? `tool "${name}" and tool "${sameIdent}" generate the identifiers ${ident} and ${toolIdentifier(sameIdent)}, which differ only in case: generated/${validatorModule(ident)} and generated/${validatorModule(toolIdentifier(sameIdent))} are one file on macOS and Windows; rename one`
+                : undefined;
+        if (message) {
+          out.push(at(tools, ["tools", name], "error", "TOOLS005", message, true));
+          reported.add(name);
+        }
+        if (sameIdent === undefined) byIdent.set(ident.toLowerCase(), name);
+        if (sameFile === undefined) byFile.set(name.toLowerCase(), name);
       }
+      out.push(...typeNameCollisions(tools, typeSchemas, reported));
       return out;
     },
   },
@@ -480,6 +543,19 @@ export const RULES: Rule[] = [
         }
         return out;
       }),
+  },
+  {
+    code: "TOOLS014",
+    title: "Every tool schema that compiles can be turned into TypeScript types (each $ref resolves inside its schema)",
+    check: ({ tools, typeSchemas, compiled }) =>
+      typeSchemas
+        // A schema TOOLS004 rejected (an unresolvable $ref among them) is not reported twice.
+        .filter(({ tool, part }) => !compiled || compiled.keys.has(CompiledToolSchemas.key(tool, part)))
+        .flatMap(({ tool, part, prepared }) =>
+          prepared.problems.map((p) =>
+            at(tools, ["tools", tool, part, ...p.path], "error", "TOOLS014", `${part} of "${tool}": ${p.message}`),
+          ),
+        ),
   },
   {
     code: "TOOLS010",
@@ -580,6 +656,11 @@ export function checkRules(sources: LoadedSources, compiled?: CompiledToolSchema
     catalogue: scopes ? new Set(Object.keys(scopes)) : undefined,
     mode: isObject(authValue) ? authValue.mode : undefined,
     compiled,
+    typeSchemas: entries.flatMap(([tool, t]) =>
+      (["input", "output"] as const)
+        .filter((part) => isObject(t[part]))
+        .map((part) => ({ tool, part, prepared: typeSchema(t[part], rootTypeName(toolIdentifier(tool), part)) })),
+    ),
   };
   return RULES.flatMap((rule) => rule.check(ctx));
 }

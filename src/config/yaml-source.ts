@@ -48,25 +48,33 @@ export const MAX_ALIAS_EXPANSION = 100_000;
 
 /**
  * Parses YAML text. Syntax errors and duplicate keys become diagnostics (YAML001, YAML002) and make
- * `value` undefined: `toJS()` would otherwise silently keep the last duplicate.
+ * `value` undefined: `toJS()` would otherwise silently keep the last duplicate. Keys are compared as
+ * the property names they become (`1:` and `"1":` are duplicates).
  * With `substitute`, `${VAR}` / `${VAR:-default}` placeholders in values are replaced first
  * (ENV001 malformed, ENV002 unset); a plain scalar made only of placeholders is re-read as YAML, so
  * `${FLAG:-false}` becomes a boolean, and one that comes out empty is dropped, as if unset.
  */
 export function parseYamlSource(file: string, text: string, substitute?: EnvSubstitution): YamlSource {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, { uniqueKeys: sameJsKey, prettyErrors: false, strict: true });
   const at = positionsOf(text);
   const diagnostics: Diagnostic[] = [];
   const syntaxErrors: Diagnostic[] = [];
+  const earlierKeys = doc.errors.some((e) => e.code === "DUPLICATE_KEY")
+    ? differentlyWrittenTwins(doc, text)
+    : undefined;
   for (const error of doc.errors) {
     const duplicate = error.code === "DUPLICATE_KEY";
     const message = firstLine(error.message);
+    const twin = earlierKeys?.get(error.pos[0]);
+    const hint = twin
+      ? ` (the key ${text.slice(twin.range![0], twin.range![1])} at ${formatAt(at(twin.range![0]))} names the same property)`
+      : "";
     const diagnostic: Diagnostic = {
       file,
       ...at(error.pos[0]),
       severity: "error",
       code: duplicate ? "YAML002" : "YAML001",
-      message: duplicate ? `duplicate key: ${duplicateKeyName(text, error.pos[0]) ?? message}` : message,
+      message: duplicate ? `duplicate key: ${duplicateKeyName(text, error.pos[0]) ?? message}${hint}` : message,
     };
     (duplicate ? diagnostics : syntaxErrors).push(diagnostic);
   }
@@ -91,11 +99,54 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
 }
 
 /**
+ * Whether two map keys become the same property of `toJS()`'s object: yaml's own check compares
+ * scalar values, so `1:` and `"1":` (or `true:` and `"true":`, `~:` and `"":`) passed, and the first
+ * was silently lost. Keys are compared as toJS names them: null as "", other scalars by String().
+ */
+function sameJsKey(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const x = jsKeyName(a);
+  return x !== undefined && x === jsKeyName(b);
+}
+
+/**
+ * For each map key written differently from an earlier key of its map that names the same property
+ * (`"1":` after `1:`), by its offset: that earlier key, for YAML002 to point at.
+ */
+function differentlyWrittenTwins(doc: Document, text: string): Map<number, Node> {
+  const written = (node: Node) => text.slice(node.range![0], node.range![1]);
+  const twins = new Map<number, Node>();
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Map<string, Node>();
+      for (const { key } of map.items) {
+        const name = jsKeyName(key);
+        if (name === undefined || !isScalar(key) || !key.range) continue;
+        const earlier = seen.get(name);
+        if (!earlier) seen.set(name, key);
+        else if (written(key) !== written(earlier)) twins.set(key.range[0], earlier);
+      }
+    },
+  });
+  return twins;
+}
+
+const formatAt = ({ line, col }: { line: number; col: number }) => `${line}:${col}`;
+
+/** The property name `toJS()` gives a scalar map key (undefined for other keys). */
+function jsKeyName(key: unknown): string | undefined {
+  if (!isScalar(key)) return undefined;
+  return key.value === null ? "" : typeof key.value === "object" ? undefined : String(key.value);
+}
+
+/**
  * Offset → 1-based line and column, from the text's own line feeds (a sorted array of line starts
  * and a binary search). yaml's LineCounter only learns the line starts its lexer reports, which
- * after a syntax error misses those inside multi-line scalars.
+ * after a syntax error misses those inside multi-line scalars. A byte-order mark is no column: yaml
+ * counts it in its offsets, the user's editor does not show it.
  */
 function positionsOf(text: string): (offset: number) => { line: number; col: number } {
+  const bom = text.startsWith("\uFEFF") ? 1 : 0;
   const starts = [0];
   for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
   return (offset) => {
@@ -107,7 +158,7 @@ function positionsOf(text: string): (offset: number) => { line: number; col: num
       if (starts[mid]! <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, col: o - starts[lo]! + 1 };
+    return { line: lo + 1, col: o - starts[lo]! + 1 - (lo === 0 && o >= bom ? bom : 0) };
   };
 }
 
@@ -199,7 +250,7 @@ function duplicateKeyName(text: string, offset: number): string | undefined {
 /** One step down from `node` along `segment`: the child, and its key's offset in a map. */
 function child(node: unknown, segment: string | number): { next: unknown; keyOffset: number | undefined } {
   if (isMap(node)) {
-    const pair = node.items.find((p: Pair) => String(isScalar(p.key) ? p.key.value : p.key) === String(segment));
+    const pair = node.items.find((p: Pair) => (jsKeyName(p.key) ?? String(p.key)) === String(segment));
     return { next: pair?.value, keyOffset: pair ? (pair.key as Node | null)?.range?.[0] : undefined };
   }
   if (isSeq(node) && (typeof segment === "number" || /^\d+$/.test(segment)))

@@ -2,12 +2,19 @@
  * Generator bugs found while writing these tests, each pinned as the behaviour that holds since its
  * fix (regression tests). A new bug goes here as `it.fails` until it is fixed, then becomes `it`.
  */
-import { writeFile } from "node:fs/promises";
+import { symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../../src/config/diagnostics.js";
-import { createTempProject, hashTree, listTree, readRepoFile, type TempProject } from "../helpers/temp-project.js";
+import {
+  createTempProject,
+  hashTree,
+  listTree,
+  REPO,
+  readRepoFile,
+  type TempProject,
+} from "../helpers/temp-project.js";
 import { GENERATED_FILES, generate, OPTIONAL_ENV } from "./harness.js";
 
 const tool = (name: string, extra = "") => `  ${name}:
@@ -197,6 +204,65 @@ describe("fixed generator bugs", () => {
       "tools:\n  x:\n    title: T\n    description: D\n    input: {type: object}\n    securitySchemes: [{type: oauth, scopes: [docs.write]}]\n";
     const printed = await lint(text);
     expect(printed.join("\n")).toContain('(did you mean "oauth2"?)');
+  });
+
+  // scripts/generator/emit/types.ts + emit/validators.ts: schemas that pass every rule crashed the emit
+  // step as "tools.yaml:1:1: error GEN000", naming no tool: json-schema-to-typescript followed no
+  // `$ref: "#name"` ($anchor) and no `$ref` through an `$id`, and the one ajv of all tools refused a
+  // second schema with the same `$id` ("schema with key or id … already exists"). Fixed: refs are
+  // rewritten to JSON pointers for the types (type-schema.ts), each tool has its own ajv.
+  it("an $anchor reference, a reference through $id and one $id in two tools generate (were GEN000)", async () => {
+    const own = await createTempProject();
+    try {
+      const toolsText = `tools:
+${tool("anchors", ', $defs: {nm: {$anchor: nm, type: string}}, properties: {name: {$ref: "#nm"}}')}${tool(
+  "ids",
+  ', $id: "https://example.com/s", $defs: {p: {$id: point, type: object, required: [x], properties: {x: {type: number}}}}, properties: {p: {$ref: point}, q: {$ref: "https://example.com/point#/properties/x"}}',
+)}${tool("same.id", ', $id: "https://example.com/s", required: [s], properties: {s: {type: string}}')}`;
+      const result = await generate(own.root, { toolsText, env: OPTIONAL_ENV });
+      expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
+      const types = await own.read("generated/types.ts");
+      expect(types).toContain("name?: AnchorsInputNm\n");
+      expect(types).toContain("export type AnchorsInputNm = string\n");
+      expect(types).toContain("p?: IdsInputP\n");
+      expect(types).toContain("q?: IdsInputX\n");
+      expect(types).toMatch(/export interface IdsInputP \{\n {2}x: IdsInputX\n/);
+      expect(types).toMatch(/export interface SameIdInput \{\n {2}s: string\n/);
+      // and each tool's validators check its own schema
+      await symlink(join(REPO, "node_modules"), join(own.root, "node_modules"), "dir");
+      const validators = (ident: string) =>
+        import(pathToFileURL(join(own.root, "generated", "validators", `${ident}.ts`)).href);
+      const [ids, same] = await Promise.all([validators("Ids"), validators("SameId")]);
+      expect([ids.input({ p: { x: 1 }, q: 2 }), ids.input({ p: {} }), ids.input({ q: "2" })]).toEqual([
+        true,
+        false,
+        false,
+      ]);
+      expect([same.input({ s: "x" }), same.input({ p: { x: 1 } })]).toEqual([true, false]);
+    } finally {
+      await own.remove();
+    }
+  });
+
+  // scripts/generator/emit/types.ts: all tools' types share generated/types.ts; when two declared the
+  // same name TypeScript merged the interfaces. TOOLS005 compares the names the generator gives (golden
+  // case type-name-collision); json-schema-to-typescript also numbers a name it meets twice in one
+  // schema (a `$ref` with a description is a copy: RInputAOutputB1), which the emitter checks.
+  it("a type name json-schema-to-typescript numbers into another tool's is TOOLS005 at both tools", async () => {
+    const toolsText = `tools:
+${tool("r", ', $defs: {a.output.b: {type: object}}, properties: {home: {$ref: "#/$defs/a.output.b", description: Home}, work: {$ref: "#/$defs/a.output.b"}}')}  r.input.a:
+    title: T
+    description: D
+    input: {type: object}
+    output: {type: object, $defs: {b1: {type: string}}, properties: {v: {$ref: "#/$defs/b1"}}}
+    securitySchemes: [{type: noauth}]
+`;
+    const result = await generate(project.root, { mode: "check", toolsText, env: OPTIONAL_ENV });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      'tools.yaml:2:3: error TOOLS005: tool "r" and tool "r.input.a" both generate the type RInputAOutputB1: rename one',
+      'tools.yaml:7:3: error TOOLS005: tool "r.input.a" and tool "r" both generate the type RInputAOutputB1: rename one',
+    ]);
+    expect(result.ok).toBe(false);
   });
 
   // scripts/generator/rules.ts TOOLS004: ajv's compile stops at the first problem, so a schema with two

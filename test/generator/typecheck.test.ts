@@ -180,3 +180,77 @@ describe("a tool whose binding is a generated name", () => {
     }
   });
 });
+
+// Were bugs (scripts/generator/emit/types.ts): json-schema-to-typescript 16 knows no `prefixItems`, so a
+// 2020-12 tuple was `never[]`; it typed a `$ref` with constraints beside it as the `$ref` alone (here
+// without `b`… and a merged copy without `a`), looser than the validator, which applies both; and it
+// declares `Report2GoInput` for tool report2go, where ToolTypes named `Report2goInput` (TS2552).
+const TOOLS_TYPED = `tools:
+  tuples:
+    title: Tuples
+    description: A 2020-12 tuple, closed by items false or by maxItems.
+    input:
+      type: object
+      required: [pair, single]
+      properties:
+        pair: {type: array, prefixItems: [{type: string}, {type: number}], minItems: 2, items: false}
+        single: {type: array, prefixItems: [{type: boolean}], minItems: 1, maxItems: 1, items: {type: string}}
+    securitySchemes: [{type: noauth}]
+  extended:
+    title: Extended
+    description: A $ref with more constraints beside it.
+    input:
+      type: object
+      required: [x]
+      $defs:
+        base: {type: object, required: [a], properties: {a: {type: string}}}
+      properties:
+        x: {$ref: "#/$defs/base", type: object, required: [b], properties: {b: {type: number}}}
+    securitySchemes: [{type: noauth}]
+  report2go:
+    title: Digits
+    description: A letter after a digit.
+    input: {type: object}
+    securitySchemes: [{type: noauth}]
+`;
+
+const TYPED_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("tuples", async (input) => {
+  const pair: [string, number] = input.pair;
+  const single: [boolean] = input.single;
+  const third = input.pair[2]; // error TS2493
+  return JSON.stringify([pair, single, third]);
+});
+`;
+
+const EXTENDED_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("extended", async (input) => {
+  const a: string = input.x.a;
+  const b: number = input.x.b;
+  const wrong: string = input.x.b; // error TS2322
+  return JSON.stringify([a, b, wrong]);
+});
+`;
+
+describe("schemas json-schema-to-typescript once typed wrongly", () => {
+  it("tuples are tuples, a $ref with constraints beside it has both, and ToolTypes names the declared types", async () => {
+    const project = await typeProject(TOOLS_TYPED);
+    try {
+      await project.write("src/handlers/tuples.ts", TYPED_HANDLER);
+      await project.write("src/handlers/extended.ts", EXTENDED_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      const expected = [
+        ...(await markers(join(project.root, "src/handlers/extended.ts"), "src/handlers/extended.ts")),
+        ...(await markers(join(project.root, "src/handlers/tuples.ts"), "src/handlers/tuples.ts")),
+      ];
+      const order = (e: Omit<TscError, "message">) => `${e.file}:${String(e.line).padStart(4, "0")}`;
+      expect(withoutMessage(errors).sort((x, y) => order(x).localeCompare(order(y)))).toEqual(expected);
+    } finally {
+      await project.remove();
+    }
+  });
+});

@@ -1,48 +1,18 @@
 import { compile } from "json-schema-to-typescript";
 import type { Model, ToolModel } from "../normalise.js";
-import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA } from "../rules.js";
+import { rootTypeName, type SchemaPath, typeSchema } from "../type-schema.js";
 import { header, str } from "./header.js";
 
-// The same subschema positions the TOOLS004 walk uses; `items` may be one schema or (old style) a list.
-const SCHEMA_MAPS = [...MAP_OF_SUBSCHEMAS].filter((k) => k !== "dependencies");
-const SCHEMA_LISTS = [...LIST_OF_SUBSCHEMAS].filter((k) => k !== "items");
-const SCHEMA_ONE = [...ONE_SUBSCHEMA].filter((k) => k !== "contentSchema");
-
 /**
- * A copy of a tool schema prepared for json-schema-to-typescript: `title`s are dropped (it would
- * turn each into a top-level type whose name can collide across tools) and each `$defs` entry gets a
- * name prefixed with the tool's identifier, so generated names are unique per tool and stable.
+ * Problems in tools.yaml that only emitting found, each with its place: the pipeline reports them
+ * as diagnostics (not as GEN000 at 1:1).
  */
-function forTypes(schema: unknown, prefix: string): unknown {
-  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return schema;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if (key === "title" || key === "$id" || key === "$schema") continue;
-    if (SCHEMA_MAPS.includes(key) && value && typeof value === "object") {
-      out[key] = Object.fromEntries(
-        Object.entries(value).map(([k, v]) => {
-          const sub = forTypes(v, prefix);
-          const named = (key === "$defs" || key === "definitions") && sub && typeof sub === "object";
-          return [k, named ? { ...(sub as object), title: `${prefix}${pascal(k)}` } : sub];
-        }),
-      );
-    } else if (SCHEMA_LISTS.includes(key) && Array.isArray(value)) {
-      out[key] = value.map((v) => forTypes(v, prefix));
-    } else if (SCHEMA_ONE.includes(key)) {
-      out[key] = forTypes(value, prefix);
-    } else {
-      out[key] = value;
-    }
+export class ToolSchemaError extends Error {
+  constructor(readonly problems: { path: SchemaPath; code: string; message: string; key?: boolean }[]) {
+    super(problems.map((p) => p.message).join("; "));
+    this.name = "ToolSchemaError";
   }
-  return out;
 }
-
-const pascal = (s: string) =>
-  s
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
-    .join("") || "Def";
 
 /** json-schema-to-typescript's prettier pass costs ~10 ms a schema; this indenter is enough for its unformatted output. */
 function indent(code: string): string {
@@ -64,38 +34,89 @@ function indent(code: string): string {
   return lines.join("\n");
 }
 
-async function toType(schema: Record<string, unknown>, name: string): Promise<string> {
-  const code = await compile(forTypes(schema, name) as never, name, {
-    bannerComment: "",
-    format: false,
-    additionalProperties: true,
-    strictIndexSignatures: true,
-    unknownAny: true,
-    declareExternallyReferenced: true,
-    $refOptions: { resolve: { file: false, http: false } } as never,
-  });
+async function toType(tool: ToolModel, part: "input" | "output"): Promise<string> {
+  const name = rootTypeName(tool.ident, part);
+  const prepared = typeSchema(part === "input" ? tool.input : tool.output, name);
+  const where = (path: SchemaPath) => ["tools", tool.name, part, ...path];
+  // Reported by TOOLS014 already; here only when the rules did not run (render called alone).
+  if (prepared.problems.length > 0)
+    throw new ToolSchemaError(
+      prepared.problems.map((p) => ({
+        path: where(p.path),
+        code: "TOOLS014",
+        message: `${part} of "${tool.name}": ${p.message}`,
+      })),
+    );
+  let code: string;
+  try {
+    code = await compile(prepared.schema as never, name, {
+      bannerComment: "",
+      format: false,
+      additionalProperties: true,
+      strictIndexSignatures: true,
+      unknownAny: true,
+      declareExternallyReferenced: true,
+      $refOptions: { resolve: { file: false, http: false } } as never,
+    });
+  } catch (error) {
+    const reason = (error as Error)?.message?.split("\n")[0] ?? String(error);
+    throw new ToolSchemaError([
+      {
+        path: where([]),
+        code: "TOOLS014",
+        message: `${part} of "${tool.name}": json-schema-to-typescript cannot turn this schema into a type: ${reason}`,
+      },
+    ]);
+  }
   return indent(code);
 }
 
 async function toolTypes(tool: ToolModel): Promise<string> {
-  const parts = [
-    `/** Arguments of \`${tool.name}\` (${tool.source}/input) */`,
-    await toType(tool.input, `${tool.ident}Input`),
-  ];
+  const parts = [`/** Arguments of \`${tool.name}\` (${tool.source}/input) */`, await toType(tool, "input")];
   if (tool.output)
-    parts.push(
-      `/** Structured result of \`${tool.name}\` (${tool.source}/output) */`,
-      await toType(tool.output, `${tool.ident}Output`),
-    );
+    parts.push(`/** Structured result of \`${tool.name}\` (${tool.source}/output) */`, await toType(tool, "output"));
   return parts.join("\n");
 }
 
+/**
+ * The exported names each tool's block declares, checked across tools: TOOLS005 compares the names
+ * the generator gives, but json-schema-to-typescript numbers names it meets twice in one schema, and
+ * TypeScript would silently merge two interfaces of one name.
+ */
+function checkDeclaredOnce(model: Model, blocks: string[]): void {
+  const owners = new Map<string, string>();
+  const problems: ToolSchemaError["problems"] = [];
+  model.tools.forEach((tool, i) => {
+    for (const [, name] of blocks[i]!.matchAll(
+      /^export (?:declare )?(?:interface|type|enum|const enum|const|class) ([\w$]+)/gm,
+    )) {
+      const first = owners.get(name!);
+      if (first === undefined) owners.set(name!, tool.name);
+      else if (first !== tool.name)
+        for (const [self, other] of [
+          [tool.name, first],
+          [first, tool.name],
+        ] as const)
+          problems.push({
+            path: ["tools", self],
+            key: true,
+            code: "TOOLS005",
+            message: `tool "${self}" and tool "${other}" both generate the type ${name}: rename one`,
+          });
+    }
+  });
+  if (problems.length > 0) throw new ToolSchemaError(problems);
+}
 /** `generated/types.ts`: argument and result types per tool, and the map from tool name to both. */
 export async function emitTypes(model: Model): Promise<string> {
   const blocks = [];
   for (const tool of model.tools) blocks.push(await toolTypes(tool));
+  checkDeclaredOnce(model, blocks);
   const map = model.tools
-    .map((t) => `  ${str(t.name)}: { input: ${t.ident}Input; output: ${t.output ? `${t.ident}Output` : "undefined"} };`)
+    .map(
+      (t) =>
+        `  ${str(t.name)}: { input: ${rootTypeName(t.ident, "input")}; output: ${t.output ? rootTypeName(t.ident, "output") : "undefined"} };`,
+    )
     .join("\n");
   return `${header(model, "Argument and result types of every tool.")}
 ${blocks.join("\n\n")}

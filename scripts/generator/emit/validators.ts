@@ -1,8 +1,9 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormats from "ajv-formats";
+import { validatorModule } from "../identifiers.js";
 import type { Model } from "../normalise.js";
-import { CompiledToolSchemas, createToolAjv } from "../rules.js";
+import { CompiledToolSchemas, createToolValidatorAjv } from "../rules.js";
 import { CONFIG_AJV_OPTIONS } from "../validate.js";
 import { header } from "./header.js";
 
@@ -21,35 +22,27 @@ function standalone(ajv: Ajv2020, exports: Record<string, string>): string {
   return code.replace(/;(?=(export |const |function ))/g, ";\n");
 }
 
-/** The module of one tool's validators, relative to generated/. */
-export const validatorModule = (ident: string): string => `validators/${ident}.ts`;
-
 /**
  * `generated/validators/<Tool>.ts`, one module per tool: its input and output schema compiled once,
  * here, into plain functions (exports `input` and `output`), so the server compiles no schema at run
  * time. One module per tool, so a server loads the validators of the tools that are called, when
- * they are first called, not the whole project's at start.
+ * they are first called, not the whole project's at start; each from the tool's own ajv, so the
+ * `$id`s of different tools never meet.
  */
 export function emitToolValidators(model: Model, compiled?: CompiledToolSchemas): Map<string, string> {
-  const keys = model.tools.flatMap((t) => [
-    CompiledToolSchemas.key(t.name, "input"),
-    ...(t.output ? [CompiledToolSchemas.key(t.name, "output")] : []),
-  ]);
-  let ajv: Ajv2020;
-  if (compiled && keys.every((k) => compiled.keys.has(k))) {
-    // Every schema was compiled by the TOOLS004 check of this run, with these very options.
-    ajv = compiled.ajv;
-  } else {
-    ajv = createToolAjv({ code: { source: true, esm: true, optimize: 1 } });
-    for (const tool of model.tools) {
-      ajv.addSchema(tool.input, CompiledToolSchemas.key(tool.name, "input"));
-      if (tool.output) ajv.addSchema(tool.output, CompiledToolSchemas.key(tool.name, "output"));
-    }
-  }
   const files = new Map<string, string>();
   for (const tool of model.tools) {
     const exports: Record<string, string> = { input: CompiledToolSchemas.key(tool.name, "input") };
     if (tool.output) exports.output = CompiledToolSchemas.key(tool.name, "output");
+    let ajv: Ajv2020;
+    if (compiled && Object.values(exports).every((k) => compiled.keys.has(k))) {
+      // Compiled by the TOOLS004 check of this run, with these very options.
+      ajv = compiled.ajv(tool.name);
+    } else {
+      ajv = createToolValidatorAjv();
+      ajv.addSchema(tool.input, exports.input);
+      if (tool.output) ajv.addSchema(tool.output, exports.output);
+    }
     files.set(
       validatorModule(tool.ident),
       `${header(model, `Precompiled ajv validators of ${tool.name}'s input and output schema (${tool.source}).`)}${PRELUDE}${standalone(ajv, exports)}\n`,
