@@ -180,6 +180,14 @@ function resolve(
   if (mode === "api-key" && keys.length === 0)
     error(["mode"], "AUTH009", 'mode "api-key" needs at least one key under apiKeys.keys (or set MCP_API_KEY)');
   const devEnabled = raw.developmentServer?.enabled ?? "auto";
+  // It accepts any login name: beside a real authorization server it would let anyone mint tokens the
+  // resource server trusts. `auto` already leaves it out when one is configured; `true` must not force it in.
+  if (devEnabled === true && issuers.length > 0)
+    error(
+      ["developmentServer", "enabled"],
+      "AUTH013",
+      "developmentServer.enabled is true while an authorization server is configured: the development server accepts any login name, so it never runs beside a real one; remove the setting (auto) or the authorization server",
+    );
   if (production && (mode === "oauth2" || mode === "optional") && issuers.length === 0)
     error(
       ["authorizationServers"],

@@ -14,8 +14,12 @@ export const markDevelopmentPages: Parameters<Provider["use"]>[0] = async (ctx, 
   await next();
   const { oidc } = ctx as Partial<KoaContextWithOIDC>;
   if (oidc?.route === "interaction" && typeof ctx.body === "string") {
-    // The templates link a Google web font: drop it, so the pages load with no outside request.
-    ctx.body = ctx.body.replace(/<link[^>]+fonts\.googleapis\.com[^>]*>/g, "").replace("<body>", `<body>${BANNER}`);
+    // The templates import a Google web font (`@import url(https://fonts.googleapis.com/…)` in their
+    // <style>; a <link> in older versions): drop it, so the pages load with no outside request.
+    ctx.body = ctx.body
+      .replace(/<link[^>]+fonts\.googleapis\.com[^>]*>/g, "")
+      .replace(/@import\s+url\(\s*['"]?https?:\/\/fonts\.googleapis\.com[^)]*\)\s*;?/g, "")
+      .replace("<body>", `<body>${BANNER}`);
   }
 };
 

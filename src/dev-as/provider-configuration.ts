@@ -61,8 +61,24 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       Interaction: hour,
       Session: hour,
       Grant: 14 * 24 * hour,
+      // The provider's default, written out: left unset, the provider prints a NOTICE to the console
+      // (outside the logger) on the first refresh-token grant. A public web client's rotated refresh
+      // token keeps the remaining lifetime of the one it replaces, so rotation never extends it.
+      RefreshToken: (ctx, token, client) => {
+        const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
+        return rotated &&
+          client.applicationType === "web" &&
+          client.clientAuthMethod === "none" &&
+          !token.isSenderConstrained()
+          ? rotated.remainingTTL
+          : 14 * 24 * hour;
+      },
     },
     features: {
+      // The resource server verifies bearer tokens only (no `cnf` / DPoP proof check): a DPoP-bound
+      // token would be sender-bound on paper only, and a client that sends it with the DPoP scheme
+      // would be refused. Off, so tokens are plain Bearer tokens.
+      dPoP: { enabled: false },
       devInteractions: { enabled: true },
       registration: { enabled: true },
       clientCredentials: { enabled: true },

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jose";
 
@@ -21,10 +21,22 @@ export async function loadOrCreateSigningKeys(file: string): Promise<{ jwks: Pri
 
   const jwks = { keys: [await generateSigningKey()] };
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  // Write then rename, so a crash never leaves a half-written key file behind.
+  // Written to a temporary file, then linked into place: a crash never leaves a half-written key
+  // file, and link() fails when the file exists — two servers starting at once on a fresh data
+  // folder end up with one key (the first one linked), not each signing with its own while only the
+  // last renamed is on disk.
   const temporary = `${file}.${randomUUID()}.tmp`;
   await writeFile(temporary, `${JSON.stringify(jwks, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, file);
+  try {
+    await link(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const winner = await readJwks(file);
+    if (!winner) throw error;
+    return { jwks: winner, created: false };
+  } finally {
+    await unlink(temporary).catch(() => {});
+  }
   return { jwks, created: true };
 }
 

@@ -179,6 +179,15 @@ describe("development authorization server", () => {
     const html = await page.text();
     expect(html).toContain('name="login"');
     expect(html).toContain("development authorization server");
+    // no outside request: the templates' Google web font (an @import in their <style>) is dropped
+    expect(html).not.toContain("googleapis");
+  });
+
+  it("issues plain Bearer tokens: DPoP is off (the resource server checks no proof of possession)", async () => {
+    expect(as.dpop_signing_alg_values_supported).toBeUndefined();
+    const client = await registerHeadlessClient(as, { name: "bearer", confidential: true });
+    const token = await clientCredentialsGrant(as, client, { scope: "search.read" });
+    expect(token.token_type).toBe("Bearer");
   });
 
   it("hands requests for paths it does not serve back to express", async () => {

@@ -1,7 +1,8 @@
-import { stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterEach, expect, it } from "vitest";
+import { loadOrCreateSigningKeys } from "../../src/dev-as/signing-keys.js";
 import { runOAuthFlow } from "../helpers/oauth-flow.js";
 import { type RunningDevServer, startDevServer, temporaryDataDir } from "./dev-server.js";
 
@@ -29,4 +30,15 @@ it("keeps its signing key in dataDir, so tokens survive a restart", async () => 
   const jwks = createRemoteJWKSet(new URL(server.devAs.jwksUri));
   const { payload } = await jwtVerify(accessToken, jwks, { issuer, audience: resource, algorithms: ["RS256"] });
   expect(payload.scope).toBe("docs.write");
+});
+
+it("two servers starting at once on a fresh data folder end up with the one key on disk", async () => {
+  const dataDir = await temporaryDataDir();
+  cleanup.push(dataDir.remove);
+  const file = join(dataDir.path, "dev-as", "jwks.json");
+  const results = await Promise.all(Array.from({ length: 4 }, () => loadOrCreateSigningKeys(file)));
+  const onDisk = JSON.parse(await readFile(file, "utf8")) as { keys: { kid: string }[] };
+  for (const { jwks } of results) expect(jwks.keys[0]?.kid).toBe(onDisk.keys[0]?.kid);
+  expect(results.filter((r) => r.created)).toHaveLength(1);
+  expect((await readdir(join(dataDir.path, "dev-as"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
 });

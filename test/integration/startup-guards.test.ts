@@ -144,3 +144,33 @@ describe("a secret written into auth.yaml (AUTH012)", () => {
     }
   });
 });
+
+describe("the development authorization server beside a real one (AUTH013)", () => {
+  it("`developmentServer.enabled: true` with an issuer configured refuses to start", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-dev-beside-"));
+    const file = join(dir, "auth.yaml");
+    await writeFile(
+      file,
+      authYaml({
+        mode: "oauth2",
+        developmentServer: { enabled: true },
+        authorizationServers: [{ type: "auth0", domain: "tenant.example.auth0.com" }],
+      }),
+    );
+    try {
+      await expect(
+        startServer({
+          project,
+          authFile: file,
+          env: { DATA_DIR: dir },
+          server: { port: 0, host: "127.0.0.1" },
+          logger: pino({ level: "silent" }),
+        }),
+      ).rejects.toMatchObject({
+        diagnostics: [expect.objectContaining({ code: "AUTH013", severity: "error" })],
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
