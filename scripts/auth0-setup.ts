@@ -1,13 +1,18 @@
 /**
- * `npm run auth0:setup -- [--resource URL] [--apply --domain TENANT --token TOKEN] [--prune] [--offline-access]`
+ * `[AUTH0_MANAGEMENT_TOKEN=…] npm run auth0:setup -- [--resource URL] [--apply --domain TENANT] [--prune] [--offline-access]`
  *
  * Derives the Auth0 API (a Management API "resource server") from the same source of truth as the
  * server: the scope catalogue and `requiredScopes` of auth.yaml, and the scopes tools.yaml's tools
  * need. Without `--apply` it sends nothing: it prints the JSON it would send and the dashboard
- * steps that no call here makes. With `--apply` and a Management API token (`--token` or
- * AUTH0_MANAGEMENT_TOKEN; it needs read:resource_servers, create:resource_servers and
- * update:resource_servers) it looks the API up by identifier and creates it (POST) or updates it
- * (PATCH), keeping permissions that are not in auth.yaml unless `--prune` is given.
+ * steps that no call here makes. With `--apply` and a Management API token (AUTH0_MANAGEMENT_TOKEN;
+ * it needs read:resource_servers, create:resource_servers and update:resource_servers) it looks
+ * the API up by identifier and creates it (POST) or updates it (PATCH), keeping permissions that
+ * are not in auth.yaml unless `--prune` is given. `--token TOKEN` still works, for compatibility,
+ * but puts the token in the process arguments (`ps`) and the shell history.
+ *
+ * The token is never printed: one that is not a single word of visible ASCII is refused before
+ * use, without showing it; a request that cannot be sent is reported by its error code only (a
+ * fetch error's message may quote the Authorization header); an answer that quotes it is redacted.
  *
  * The identifier is the MCP resource URL: `--resource`, else auth.yaml's `resource` after its
  * `${MCP_RESOURCE_URL:-}` placeholder is substituted — the URL MCP clients send as `resource` and
@@ -21,12 +26,15 @@ import { type SchemaError, schemaErrorsToDiagnostics } from "../src/config/schem
 import { parseYamlSource } from "../src/config/yaml-source.js";
 
 const USAGE = `usage: npm run auth0:setup -- [--resource URL] [--auth FILE] [--tools FILE] [--name NAME]
-                           [--apply --domain TENANT --token TOKEN] [--prune] [--offline-access]
+                           [--apply --domain TENANT] [--prune] [--offline-access]
   Without --apply: prints the Auth0 API that auth.yaml and tools.yaml imply, and the dashboard steps.
+  With --apply, set the Management API token in the environment:
+    AUTH0_MANAGEMENT_TOKEN=… npm run auth0:setup -- --apply --domain TENANT
   --resource        the public MCP URL, the API identifier (default: auth.yaml's resource, i.e. MCP_RESOURCE_URL)
   --apply           create or update the API through the Management API
   --domain          the tenant domain without protocol (default: AUTH0_DOMAIN)
-  --token           a Management API token (default: AUTH0_MANAGEMENT_TOKEN)
+  --token           a Management API token instead of AUTH0_MANAGEMENT_TOKEN; still accepted, but other
+                    users see it in \`ps\` and it stays in the shell history: prefer the variable
   --prune           on update, remove permissions that auth.yaml does not declare
   --offline-access  allow refresh tokens for the API (allow_offline_access: true)
   --base-url        the Management API origin (default: https://TENANT); for tests`;
@@ -274,8 +282,10 @@ async function call(http: Http, method: string, path: string, body?: unknown): P
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new SetupError(`cannot reach ${http.base} (${cause})`);
+    // Never the message: undici quotes a refused header's value, i.e. the token.
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
+    const reason = typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : "the request could not be sent";
+    throw new SetupError(`cannot reach ${http.base} (${reason})`);
   }
   const text = await response.text();
   let json: unknown;
@@ -285,7 +295,8 @@ async function call(http: Http, method: string, path: string, body?: unknown): P
     json = undefined;
   }
   if (!response.ok) {
-    const detail = (json as { message?: string } | undefined)?.message ?? text.slice(0, 200);
+    const answered = (json as { message?: unknown } | undefined)?.message;
+    const detail = (typeof answered === "string" ? answered : text.slice(0, 200)).split(http.token).join("[token]");
     const hint =
       response.status === 401
         ? ": the Management API token is invalid or expired"
@@ -359,8 +370,13 @@ async function main(): Promise<void> {
   }
 
   const token = values.token ?? env.AUTH0_MANAGEMENT_TOKEN;
-  if (!token)
-    throw new SetupError(`--apply needs a Management API token: --token TOKEN or AUTH0_MANAGEMENT_TOKEN\n${USAGE}`);
+  if (!token) throw new SetupError(`--apply needs a Management API token: set AUTH0_MANAGEMENT_TOKEN\n${USAGE}`);
+  // A token is one word of visible ASCII; anything else (a line break, a space from copying) would
+  // end up in an error message quoting the Authorization header. Not shown: it is a secret.
+  if (!/^[\x21-\x7e]+$/.test(token))
+    throw new SetupError(
+      `the Management API token (${values.token === undefined ? "AUTH0_MANAGEMENT_TOKEN" : "--token"}) contains a line break, a space or another character a token cannot have: copy it again (it is not shown here)`,
+    );
   const base = (values["base-url"] ?? (domain ? `https://${domain}` : undefined))?.replace(/\/+$/, "");
   if (!base) throw new SetupError("--apply needs the tenant: --domain TENANT or AUTH0_DOMAIN");
   const http: Http = { base, token };

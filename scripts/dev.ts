@@ -1,24 +1,43 @@
 /**
  * `npm run dev`: runs the server and restarts it when tools.yaml, auth.yaml or src/ change.
  * A YAML change is regenerated first; when the generator reports errors they are printed and the
- * last good server keeps running.
+ * last good server keeps running — also through later src/ changes, until a generate succeeds.
+ *
+ * The YAML files are watched through the project folder, not one by one: an editor that saves by
+ * writing a temporary file and renaming it over the original (JetBrains "safe write", `sed -i`,
+ * `git checkout`) replaces the file's inode, and a watcher on the old inode would hear nothing more.
+ *
+ * The server is spawned with an IPC channel: when this process dies without stopping it (SIGKILL,
+ * a crash), the channel closes and the server shuts down gracefully instead of holding the port.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { watch } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDiagnostic } from "../src/config/diagnostics.js";
 import { runGenerator } from "./generator/pipeline.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const YAML_FILES = ["tools.yaml", "auth.yaml"];
 let child: ChildProcess | undefined;
 let timer: NodeJS.Timeout | undefined;
 let pending = new Set<string>();
 let busy = false;
+/** The last generate run failed: no restart on src/ changes until one succeeds. */
+let generateFailed = false;
+/**
+ * Handler stubs a generate run created (`src/handlers/<tool>.ts`), with the content it wrote: the
+ * src/ watcher reports their creation, which is not a change of the user's (the restart after the
+ * generate already loads them). An entry is dropped at the first event that finds other content.
+ */
+const stubs = new Map<string, string>();
 
 function startChild() {
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: root,
-    stdio: "inherit",
+    // "ipc": src/main.ts shuts down when this process goes away (process.on("disconnect")).
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
     env: process.env,
   });
   const started = child;
@@ -31,25 +50,55 @@ function startChild() {
 async function stopChild() {
   const current = child;
   child = undefined;
-  if (!current || current.exitCode !== null) return;
+  if (!current || current.exitCode !== null || current.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     current.once("exit", () => resolve());
     current.kill("SIGTERM");
   });
 }
 
+async function generate(): Promise<boolean> {
+  const result = await runGenerator({ root, mode: "write" });
+  for (const d of result.diagnostics) console.error(formatDiagnostic(d));
+  generateFailed = !result.ok;
+  for (const f of result.handlers) {
+    console.error(`[dev] created ${f}`);
+    stubs.set(f, await readFile(join(root, f), "utf8").catch(() => ""));
+  }
+  return result.ok;
+}
+
+/** Drops the handler stubs that still hold what the generator wrote. */
+async function withoutStubs(files: Set<string>): Promise<string[]> {
+  const changed: string[] = [];
+  for (const f of files) {
+    const written = stubs.get(f);
+    if (written !== undefined) {
+      const now = await readFile(join(root, f), "utf8").catch(() => undefined);
+      if (now === written) continue;
+      stubs.delete(f);
+    }
+    changed.push(f);
+  }
+  return changed;
+}
+
 async function onChanges(files: Set<string>) {
-  const yaml = [...files].some((f) => f === "tools.yaml" || f === "auth.yaml");
+  const changed = await withoutStubs(files);
+  if (changed.length === 0) return;
+  const yaml = changed.some((f) => YAML_FILES.includes(f));
   if (yaml) {
-    const result = await runGenerator({ root, mode: "write" });
-    for (const d of result.diagnostics) console.error(formatDiagnostic(d));
-    if (!result.ok) {
+    if (!(await generate())) {
       console.error("[dev] generate failed: the last good server keeps running");
       return;
     }
-    for (const f of result.handlers) console.error(`[dev] created ${f}`);
+  } else if (generateFailed) {
+    console.error(
+      `[dev] ${changed.join(", ")} changed: not restarting while ${YAML_FILES.join(" or ")} has errors (the last good server keeps running); fix the YAML first`,
+    );
+    return;
   }
-  console.error(`[dev] ${[...files].join(", ")} changed: restarting`);
+  console.error(`[dev] ${changed.join(", ")} changed: restarting`);
   await stopChild();
   startChild();
 }
@@ -70,17 +119,20 @@ function schedule(file: string) {
   }, 150);
 }
 
-for (const file of ["tools.yaml", "auth.yaml"]) watch(`${root}/${file}`, () => schedule(file));
-watch(`${root}/src`, { recursive: true }, (_event, name) => {
-  if (name && /\.(ts|json)$/.test(name)) schedule(`src/${name}`);
-});
+const onWatchError = (what: string) => (error: Error) =>
+  console.error(`[dev] watching ${what} failed (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+// The folder, not the files: see the top of this file. Everything else in it is ignored.
+watch(root, (_event, name) => {
+  if (name && YAML_FILES.includes(name)) schedule(name);
+}).on("error", onWatchError("the project folder"));
+watch(join(root, "src"), { recursive: true }, (_event, name) => {
+  if (name && /\.(ts|json)$/.test(name)) schedule(`src/${name.split(sep).join("/")}`);
+}).on("error", onWatchError("src/"));
 
-const initial = await runGenerator({ root, mode: "write" });
-for (const d of initial.diagnostics) console.error(formatDiagnostic(d));
-if (!initial.ok)
+if (!(await generate()))
   console.error("[dev] generate failed: fix the errors above; the server starts from the last generated code");
 startChild();
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, async () => {
     await stopChild();
     process.exit(0);

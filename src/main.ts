@@ -1,6 +1,7 @@
 /**
  * `npm start`: loads `.env` when present, starts the server, and shuts down gracefully on
- * SIGTERM/SIGINT (in-flight calls finish; a second signal exits at once).
+ * SIGTERM/SIGINT (in-flight calls finish; a second signal exits at once). Under `npm run dev`
+ * (spawned with an IPC channel) also when that channel closes: the dev process is gone.
  */
 
 import { project } from "../generated/project.js";
@@ -19,7 +20,7 @@ try {
 
 try {
   const running = await startServer({ project });
-  stopOnSignals(running);
+  stopOnSignals(running, { parentDisconnect: true });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   if (error instanceof ConfigError || error instanceof EnvError) console.error(`toolgate: ${error.message}`);

@@ -180,8 +180,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 /**
  * Graceful stop on SIGTERM/SIGINT: in-flight requests finish, then the process exits 0; a second
  * signal exits at once with 1. For every entry point (npm start, the examples, the benchmark).
+ *
+ * With `parentDisconnect` and an IPC channel to a parent process (`npm run dev` spawns the server
+ * with one), the channel closing — the parent died, even by SIGKILL — stops the server the same
+ * graceful way; it does not count as a second signal. Without a channel (`npm start`) it does nothing.
  */
-export function stopOnSignals(running: Pick<RunningServer, "close"> & { logger?: Pick<Logger, "info"> }): void {
+export function stopOnSignals(
+  running: Pick<RunningServer, "close"> & { logger?: Pick<Logger, "info"> },
+  options: { parentDisconnect?: boolean } = {},
+): void {
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) process.exit(1);
@@ -193,4 +200,11 @@ export function stopOnSignals(running: Pick<RunningServer, "close"> & { logger?:
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  if (!options.parentDisconnect) return;
+  const parentGone = () => {
+    if (signals === 0) stop("disconnect");
+  };
+  // process.connected: undefined without a channel, false once it closed (maybe while starting up).
+  if (process.connected === false) parentGone();
+  else if (process.connected) process.once("disconnect", parentGone);
 }

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadAuthConfig } from "../../src/config/auth-config.js";
 
@@ -183,6 +183,78 @@ describe("npm run auth0:setup", () => {
     expect(run.stderr).toBe(
       "auth0:setup: GET /api/v2/resource-servers?identifiers=https%3A%2F%2Fnotes.example.com%2Fmcp answered 403: the Management API token needs read:resource_servers, create:resource_servers and update:resource_servers (Insufficient scope, expected any of: read:resource_servers)\n",
     );
+  });
+
+  describe("never prints the Management API token", () => {
+    const SECRET = "eyJSECRET-management-token";
+    const withoutToken = (args: string[]) => {
+      const at = args.indexOf("--token");
+      return [...args.slice(0, at), ...args.slice(at + 2)];
+    };
+
+    it("refuses a token with a line break before sending it, without showing it", async () => {
+      const api = await managementApi(() => ({ status: 200, json: [] }));
+      for (const [args, env, source] of [
+        [
+          withoutToken(applyArgs(api.url)),
+          { AUTH0_MANAGEMENT_TOKEN: `${SECRET}\nsecond-line` },
+          "AUTH0_MANAGEMENT_TOKEN",
+        ],
+        [[...withoutToken(applyArgs(api.url)), "--token", `${SECRET} \r\n`], {}, "--token"],
+      ] as const) {
+        const run = await setup([...args], { ...FIXTURE_ENV, ...env });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toBe(
+          `auth0:setup: the Management API token (${source}) contains a line break, a space or another character a token cannot have: copy it again (it is not shown here)\n`,
+        );
+        expect(run.stdout + run.stderr).not.toContain("SECRET");
+        expect(run.stdout + run.stderr).not.toContain("second-line");
+      }
+      expect(api.requests).toEqual([]);
+    });
+
+    it("reports a request that cannot be sent by its error code, never by the message quoting the header", async () => {
+      const preload = pathToFileURL(join(FIXTURES, "fetch-quotes-authorization.mjs")).href;
+      const run = await setup(withoutToken(applyArgs("http://127.0.0.1:1")), {
+        ...FIXTURE_ENV,
+        AUTH0_MANAGEMENT_TOKEN: SECRET,
+        NODE_OPTIONS: `--import=${preload}`,
+      });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe("auth0:setup: cannot reach http://127.0.0.1:1 (the request could not be sent)\n");
+      expect(run.stdout + run.stderr).not.toContain("SECRET");
+
+      // A real failure keeps its code.
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise((resolve) => closed.close(resolve));
+      const refused = await setup(withoutToken(applyArgs(`http://127.0.0.1:${port}`)), {
+        ...FIXTURE_ENV,
+        AUTH0_MANAGEMENT_TOKEN: SECRET,
+      });
+      expect(refused.stderr).toBe(`auth0:setup: cannot reach http://127.0.0.1:${port} (ECONNREFUSED)\n`);
+    });
+
+    it("redacts the token when an error answer quotes it", async () => {
+      const api = await managementApi((req) => ({
+        status: 401,
+        json: { statusCode: 401, message: `Bad token ${req.headers.authorization}` },
+      }));
+      const run = await setup(withoutToken(applyArgs(api.url)), { ...FIXTURE_ENV, AUTH0_MANAGEMENT_TOKEN: SECRET });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        "answered 401: the Management API token is invalid or expired (Bad token Bearer [token])",
+      );
+      expect(run.stdout + run.stderr).not.toContain("SECRET");
+    });
+
+    it("the usage text recommends AUTH0_MANAGEMENT_TOKEN over --token", async () => {
+      const run = await setup(["--help"]);
+      expect(run.stdout).toContain("AUTH0_MANAGEMENT_TOKEN=… npm run auth0:setup -- --apply --domain TENANT");
+      expect(run.stdout).toMatch(/--token .*still accepted, but other\s+users see it in `ps`/);
+      expect(run.stdout).not.toContain("--token TOKEN");
+    });
   });
 
   it("refuses what toolgate itself would refuse: no resource, a domain with protocol, a differing audience", async () => {
