@@ -214,24 +214,38 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const state = stateOf(ctx);
     if (state.result) return state.result as never;
     const progressToken = request.params._meta?.progressToken as string | number | undefined;
+    // After the call has answered, progress and log messages have nowhere to go: they are dropped, and
+    // a failure to send one never reaches the handler (a `void ctx.progress(…)` from a timer would
+    // otherwise be an unhandled rejection — "Not connected" on the SDK's transport — and end the process).
+    let finished = false;
+    const quietly = async (send: () => Promise<void>) => {
+      if (finished) return;
+      try {
+        await send();
+      } catch (error) {
+        state.log.debug({ err: error }, "a notification of the call could not be sent");
+      }
+    };
     const env: CallEnvironment = {
       principal: state.principal,
       requestId: state.requestId,
       log: state.log,
       signal: ctx.mcpReq.signal,
-      progress: async (progress, total, message) => {
-        if (progressToken === undefined) return;
-        await ctx.mcpReq.notify({
-          method: "notifications/progress",
-          params: {
-            progressToken,
-            progress,
-            ...(total !== undefined ? { total } : {}),
-            ...(message ? { message } : {}),
-          },
-        });
-      },
-      notify: (level: LoggingLevel, data: unknown) => ctx.mcpReq.log(level, data),
+      progress: (progress, total, message) =>
+        progressToken === undefined
+          ? Promise.resolve()
+          : quietly(() =>
+              ctx.mcpReq.notify({
+                method: "notifications/progress",
+                params: {
+                  progressToken,
+                  progress,
+                  ...(total !== undefined ? { total } : {}),
+                  ...(message ? { message } : {}),
+                },
+              }),
+            ),
+      notify: (level: LoggingLevel, data: unknown) => quietly(() => ctx.mcpReq.log(level, data)),
     };
     try {
       return (await callTool(catalogue, request.params, env)) as never;
@@ -244,6 +258,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         return { content: [], isError: true } as never;
       }
       return answer.result as never;
+    } finally {
+      finished = true;
     }
   };
   // A Server for a 2026 exchange of our own lists the revision, as the SDK's entry makes it do.

@@ -48,13 +48,36 @@ export async function callTool(
   try {
     const value = await code.run(checked.value as never, handlerContext(tool, env, log) as never);
     // Inside the try: rendering serialises a plain result, which throws for a cycle or a BigInt.
-    return renderResult(tool, code, value, env.requestId, log);
+    const result = renderResult(tool, code, value, env.requestId, log);
+    if (!wellFormed(result)) {
+      // The SDK would refuse it with a -32602 listing zod issues, blaming the client, and log nothing.
+      log.error(
+        { detail: "content must be an array of content blocks; a text block's text a string" },
+        "tool result is malformed",
+      );
+      return errorResult(`Tool ${name} returned a malformed result (request id ${env.requestId}).`);
+    }
+    return result;
   } catch (error) {
     if (error instanceof ScopeRequiredError) throw error;
     if (error instanceof ToolError) return errorResult(error.message);
     log.error({ err: error }, "tool handler failed");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
+}
+
+/**
+ * The shape the protocol requires of a result, checked cheaply (the SDK validates the rest): a
+ * `content` array of objects each naming its `type`, a text block's `text` a string.
+ */
+function wellFormed(result: CallToolResultBody): boolean {
+  const content = (result as { content?: unknown }).content;
+  if (!Array.isArray(content)) return false;
+  for (const block of content) {
+    if (typeof block !== "object" || block === null || typeof block.type !== "string") return false;
+    if (block.type === "text" && typeof block.text !== "string") return false;
+  }
+  return true;
 }
 
 function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger) {

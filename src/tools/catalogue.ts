@@ -71,12 +71,20 @@ export function createToolCatalogue(project: ToolProject, options: { anonymousOn
     const inconsistent = () => new Error(`generated project is inconsistent for tool ${name}: run npm run generate`);
     if (typeof loadHandler !== "function" || typeof loadSchemas !== "function") throw inconsistent();
     let loading: Promise<LoadedTool> | undefined;
-    // A failed import stays failed (ES modules cache their errors): every call reports it alike.
+    // Concurrent first calls share one load. A failed load is forgotten, so the next call tries again:
+    // a module that threw while running fails again (ES modules cache that), but a file that was
+    // missing or unreadable (being deployed, say) loads once it is there.
     const load = () =>
-      (loading ??= Promise.all([loadHandler(), loadSchemas()]).then(([handler, s]) => {
-        if (handler.tool !== name) throw inconsistent();
-        return Object.freeze({ input: s.input, output: s.output, run: handler.run as LoadedTool["run"] });
-      }));
+      (loading ??= Promise.all([loadHandler(), loadSchemas()]).then(
+        ([handler, s]) => {
+          if (handler.tool !== name) throw inconsistent();
+          return Object.freeze({ input: s.input, output: s.output, run: handler.run as LoadedTool["run"] });
+        },
+        (error: unknown) => {
+          loading = undefined;
+          throw error;
+        },
+      ));
     byName.set(name, Object.freeze({ name, meta, load }));
   }
   const visible = project.tools.filter((t) => byName.has(t.name));

@@ -119,7 +119,8 @@ export interface TestIssuerOptions {
   /** Appended to the origin to form the issuer: "" (default), "/" (Auth0 style) or a path. */
   issuerPath?: string;
   /** Which metadata document to serve (default none). */
-  discovery?: "openid" | "oauth" | "none";
+  /** `oauth`: appended to the issuer's path; `oauth-inserted`: RFC 8414 §3.1, between host and path. */
+  discovery?: "openid" | "oauth" | "oauth-inserted" | "none";
   /** The `issuer` the metadata claims (default the real one). */
   metadataIssuer?: string;
   /** Published keys (default: one fresh RS256 key). */
@@ -196,6 +197,7 @@ export class TestIssuer {
     const { discovery = "none" } = this.#options;
     if (discovery === "none") return undefined;
     const base = new URL(this.issuer).pathname.replace(/\/$/, "");
+    if (discovery === "oauth-inserted") return `/.well-known/oauth-authorization-server${base}`;
     const suffix = discovery === "openid" ? "openid-configuration" : "oauth-authorization-server";
     return `${base}/.well-known/${suffix}`;
   }

@@ -3,7 +3,7 @@
  * metadata only. A handler module that throws while loading costs that tool only, with an internal
  * error naming the request id, and the failure is logged. Served from test/fixtures/projects/lazy.
  */
-import { rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -42,7 +42,7 @@ it("loads no handler at start; tools/list needs none", async () => {
   expect(loads.__toolgateLazyLoads).toBeUndefined();
   const { message, headers } = modern("tools/list");
   const res = await rpc(mcpUrl, message, headers);
-  expect(res.body.result.tools.map((t: { name: string }) => t.name)).toEqual(["counted", "broken"]);
+  expect(res.body.result.tools.map((t: { name: string }) => t.name)).toEqual(["counted", "broken", "late", "appears"]);
   expect(loads.__toolgateLazyLoads).toBeUndefined();
 });
 
@@ -75,4 +75,33 @@ it("a handler module that throws while loading fails that tool only, and is logg
   ]);
   const { message, headers } = modern("tools/call", { name: "counted", arguments: { text: "still" } });
   expect((await rpc(mcpUrl, message, headers)).body.result.content[0].text).toBe("loaded 1 time(s): still");
+});
+
+it("a handler file missing at the first call is loaded at the next one (a failed load is not kept)", async () => {
+  const file = join(root, "src", "handlers", "appears.ts");
+  const saved = await readFile(file, "utf8");
+  await rm(file);
+  const call = () => {
+    const { message, headers } = modern("tools/call", { name: "appears", arguments: {} });
+    return rpc(mcpUrl, message, headers);
+  };
+  expect((await call()).body.result).toMatchObject({ isError: true });
+  await writeFile(file, saved);
+  expect((await call()).body.result.content[0].text).toBe("here now");
+});
+
+it("progress and log messages sent after the answer are dropped, on either transport, and the server goes on", async () => {
+  const { message, headers } = modern("tools/call", {
+    name: "late",
+    arguments: {},
+    _meta: { progressToken: "p" },
+  });
+  // A base64 Mcp-Name is left to the SDK's own entry (the other transport).
+  const b64 = `=?base64?${Buffer.from("late").toString("base64")}?=`;
+  for (const extra of [{}, { "mcp-name": b64 }] as Record<string, string>[]) {
+    const res = await rpc(mcpUrl, message, { ...headers, ...extra });
+    expect(res.body.result.content[0].text).toBe("answered");
+  }
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 });

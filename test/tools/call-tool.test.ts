@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { type CallEnvironment, callTool } from "../../src/tools/call-tool.js";
 import type { ToolCatalogue } from "../../src/tools/catalogue.js";
+import { toolResult } from "../../src/tools/handler-api.js";
 
 function catalogueReturning(value: () => unknown): ToolCatalogue {
   const accept = { "~standard": { version: 1, vendor: "test", validate: (v: unknown) => ({ value: v }) } };
@@ -59,4 +60,24 @@ describe("callTool with a result that cannot be serialised", () => {
     });
     expect(errors.map((e) => e.msg)).toEqual(["tool handler failed"]);
   });
+});
+
+describe("callTool with a result that is not a CallToolResult", () => {
+  it.each([
+    ["a function", () => () => 1],
+    ["a symbol", () => Symbol("s")],
+    ["content that is a string", () => toolResult({ content: "hi" } as never)],
+    ["a text block whose text is a number", () => toolResult({ content: [{ type: "text", text: 5 }] } as never)],
+  ])(
+    "%s → an internal error naming the request id, logged (not the SDK's -32602 blaming the client)",
+    async (_, value) => {
+      const { env, errors } = environment();
+      const result = await callTool(catalogueReturning(value), { name: "t", arguments: {} }, env);
+      expect(result).toEqual({
+        content: [{ type: "text", text: "Tool t returned a malformed result (request id req-1)." }],
+        isError: true,
+      });
+      expect(errors.map((e) => e.msg)).toEqual(["tool result is malformed"]);
+    },
+  );
 });

@@ -5,17 +5,34 @@
  */
 import { JwksFault } from "./errors.js";
 
-const WELL_KNOWN = ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] as const;
+/**
+ * Where an issuer's metadata may be, in the order tried: OpenID Connect discovery (appended to the
+ * issuer, OIDC Discovery §4), then RFC 8414 §3.1 (`/.well-known/oauth-authorization-server` inserted
+ * between the host and the issuer's path), then the two other forms clients use (the MCP
+ * authorization spec lists them): OIDC inserted, RFC 8414 appended. Without a path the forms coincide.
+ */
+export function metadataUrls(issuer: string): string[] {
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, "");
+  const { origin } = url;
+  if (path === "")
+    return [`${origin}/.well-known/openid-configuration`, `${origin}/.well-known/oauth-authorization-server`];
+  return [
+    `${origin}${path}/.well-known/openid-configuration`,
+    `${origin}/.well-known/oauth-authorization-server${path}`,
+    `${origin}/.well-known/openid-configuration${path}`,
+    `${origin}${path}/.well-known/oauth-authorization-server`,
+  ];
+}
 
 /** Metadata documents are small; anything bigger is not one. */
 const MAX_METADATA_BYTES = 256 * 1024;
 
 /** Resolves the issuer's JWKS URL, or throws a `JwksFault` naming what went wrong. */
 export async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<string> {
-  const base = issuer.endsWith("/") ? issuer.slice(0, -1) : issuer;
   let mismatch = false;
-  for (const suffix of WELL_KNOWN) {
-    const metadata = await fetchMetadata(`${base}${suffix}`, timeoutMs);
+  for (const url of metadataUrls(issuer)) {
+    const metadata = await fetchMetadata(url, timeoutMs);
     if (metadata === undefined) continue;
     if (metadata.issuer !== issuer) {
       mismatch = true;
@@ -35,9 +52,8 @@ export async function discoverIssuerMetadata(
   issuer: string,
   timeoutMs: number,
 ): Promise<Record<string, unknown> | undefined> {
-  const base = issuer.endsWith("/") ? issuer.slice(0, -1) : issuer;
-  for (const suffix of WELL_KNOWN) {
-    const metadata = await fetchMetadata(`${base}${suffix}`, timeoutMs);
+  for (const url of metadataUrls(issuer)) {
+    const metadata = await fetchMetadata(url, timeoutMs);
     if (metadata?.issuer === issuer) return metadata;
   }
   return undefined;

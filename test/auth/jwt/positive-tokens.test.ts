@@ -244,6 +244,22 @@ describe("issuers", () => {
     }
   });
 
+  it("finds RFC 8414 metadata of an issuer with a path where §3.1 puts it: between the host and the path", async () => {
+    const as = await startTestIssuer({ issuerPath: "/tenant", discovery: "oauth-inserted" });
+    const verifier = await verifierFor([{ ...issuerOptions(as), jwksUri: undefined }]);
+    try {
+      await expect(verifier.verify(as.token())).resolves.toMatchObject({ issuer: as.issuer });
+      expect(as.requests).toEqual([
+        "/tenant/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server/tenant",
+        "/jwks",
+      ]);
+    } finally {
+      verifier.close();
+      await as.close();
+    }
+  });
+
   it("does not trust metadata that names another issuer", async () => {
     const as = await startTestIssuer({ discovery: "openid", metadataIssuer: "https://evil.example.com" });
     const verifier = await verifierFor([{ ...issuerOptions(as), jwksUri: undefined }]);
