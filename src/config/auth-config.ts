@@ -129,11 +129,14 @@ function resolve(
       return;
     }
     const audience = words(entry.audience ?? []);
-    if (audience.length > 0 && !audience.includes(resource) && !entry.audienceIsNotResource) {
+    // Any accepted audience other than the resource must be confirmed: a list that also holds the
+    // resource still accepts tokens minted for the other API.
+    const others = audience.filter((a) => a !== resource);
+    if (others.length > 0 && entry.audienceIsNotResource !== true) {
       error(
         at("audience"),
         "AUTH005",
-        `audience ${JSON.stringify(audience.join(" "))} differs from resource "${resource}": MCP clients request tokens for the resource; make them equal, or set audienceIsNotResource: true`,
+        `audience ${JSON.stringify(others.join(" "))} differs from resource "${resource}": MCP clients request tokens for the resource; make them equal, or set audienceIsNotResource: true`,
       );
     }
     if (entry.sharedSecret !== undefined && Buffer.byteLength(entry.sharedSecret) < 32)
