@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { validateAuthFile } from "../../generated/auth-schema.js";
+import { authSchema, validateAuthFile } from "../../generated/auth-schema.js";
 import type { IssuerOptions } from "../auth/jwt-verifier.js";
 import { ConfigError, type Diagnostic } from "./diagnostics.js";
 import { literalSecrets } from "./literal-secrets.js";
@@ -65,7 +65,7 @@ export function loadAuthConfig(
   context: AuthConfigContext,
   text = readFileSync(file, "utf8"),
 ): AuthConfig {
-  const source = parseYamlSource(file, text, { env: context.env, unsetSeverity: "error" });
+  const source = parseYamlSource(file, text, { env: context.env, unsetSeverity: "error", schema: authSchema });
   if (source.diagnostics.length > 0 || source.value === undefined)
     throw new ConfigError(source.diagnostics, `${file} is invalid`);
   if (!validateAuthFile(source.value)) {

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type AuthConfig, type AuthConfigContext, loadAuthConfig } from "../../../src/config/auth-config.js";
+import { type AuthConfig, type AuthConfigContext, loadAuthConfig, sha256 } from "../../../src/config/auth-config.js";
 import { ConfigError, type Diagnostic } from "../../../src/config/diagnostics.js";
-import { authYaml } from "./support.js";
+import { authYaml, placeholder } from "./support.js";
 
 const SHIPPED = readFileSync(new URL("../../../auth.yaml", import.meta.url), "utf8");
 const RESOURCE = "https://mcp.example.com/mcp";
@@ -64,5 +64,93 @@ describe("AUTH005: an audience other than the resource must be confirmed", () =>
     expect(load(auth0({ audience: [RESOURCE] })).issuers[0]?.audience).toEqual([RESOURCE]);
     expect(load(auth0({ audience: RESOURCE })).issuers[0]?.audience).toEqual([RESOURCE]);
     expect(load(auth0({})).issuers[0]?.audience).toEqual([RESOURCE]);
+  });
+});
+
+describe("a secret from a placeholder is taken exactly as set", () => {
+  const SECRETS = [
+    ["looks like a number", "4829104758392016"],
+    ["looks like a YAML tag", "!Tr0ub4dor&3horse"],
+    ["looks quoted", "'tgk_quoted0123456789'"],
+    ["holds ' #'", "tgk_hash0123456789 #tail"],
+    ["looks like a boolean", "true-but-not-really-true"],
+  ] as const;
+  const HS_SECRET = "0x8f3a9c2b7d4e1f60a5b8c7d2e9f1a3b4c5d6";
+  const unquoted = (key: string) => `mode: api-key
+scopes:
+  search.read: Search.
+apiKeys:
+  keys:
+    - name: env
+      key: ${key}
+      scopes: search.read
+`;
+  const withSecret = (secret: string) => `mode: oauth2
+resource: ${RESOURCE}
+scopes:
+  search.read: Search.
+authorizationServers:
+  - type: oidc
+    issuer: https://login.example.com/
+    sharedSecret: ${secret}
+`;
+
+  it.each(SECRETS)(
+    "an API key that %s, through the shipped auth.yaml and through an unquoted placeholder",
+    (_, key) => {
+      for (const text of [SHIPPED, unquoted(placeholder("MCP_API_KEY"))]) {
+        const config = load(text, { AUTH_MODE: "api-key", MCP_API_KEY: key });
+        expect(config.apiKeys.keys).toHaveLength(1);
+        expect(config.apiKeys.keys[0]?.digests).toEqual([sha256(key)]);
+      }
+    },
+  );
+
+  it("an HS256 secret that looks like a hex number, quoted or not", () => {
+    for (const text of [withSecret(placeholder("HS_SECRET")), withSecret(`"${placeholder("HS_SECRET")}"`)])
+      expect(load(text, { HS_SECRET }).issuers[0]?.sharedSecret).toBe(HS_SECRET);
+  });
+
+  it("settings that take a boolean or number still read one from a placeholder", () => {
+    const config = load(SHIPPED, { REQUIRED_SCOPES_ENFORCE: "false" });
+    expect(config.requiredScopesEnforce).toBe(false);
+    const text = `mode: oauth2
+scopes: {}
+tokenCache:
+  maxEntries: \${CACHE:-500}
+authorizationServers:
+  - type: oidc
+    issuer: https://login.example.com/
+    clockTolerance: \${SKEW}
+`;
+    const typed = load(text, { SKEW: "60" });
+    expect(typed.tokenCache.maxEntries).toBe(500);
+    expect(typed.issuers[0]?.clockToleranceSec).toBe(60);
+  });
+
+  it("a quoted placeholder that comes out empty turns its setting off, as an unquoted one does", () => {
+    expect(refused(SHIPPED, { AUTH_MODE: "api-key" }).map((d) => d.code)).toEqual(["AUTH009"]);
+    const config = load(withSecret(`"${placeholder("HS_SECRET:-")}"`));
+    expect(config.issuers[0]?.sharedSecret).toBeUndefined();
+    expect(config.issuers[0]?.algorithms).not.toContain("HS256");
+  });
+
+  it("a secret of the wrong type written in the file is reported without its value", () => {
+    for (const [text, secret] of [
+      [unquoted("4829104758392016"), "4829104758392016"],
+      [withSecret(HS_SECRET), String(Number(HS_SECRET))],
+      [withSecret(HS_SECRET), HS_SECRET],
+    ] as const) {
+      let printed = "";
+      try {
+        load(text);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        printed = `${error.message}\n${error.diagnostics.map((d) => `${d.code}: ${d.message}`).join("\n")}`;
+      }
+      expect(printed).toMatch(/SCHEMA003: .*(key|sharedSecret) must be a string, not a number/);
+      expect(printed).not.toContain(secret);
+      expect(printed).not.toContain(secret.slice(2, 12));
+    }
   });
 });
