@@ -75,8 +75,11 @@ export function loadAuthConfig(
     );
   }
   const { config, diagnostics } = resolve(source, context);
+  // A secret from a placeholder's default is live in production without anyone having set it.
+  const secrets = literalSecrets(source, "warning", context.production ? "error" : "warning");
+  diagnostics.push(...secrets.filter((d) => d.severity === "error"));
   if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics, `${file} cannot work`);
-  return { ...config, warnings: literalSecrets(source, "warning") };
+  return { ...config, warnings: secrets };
 }
 
 type Raw = any;

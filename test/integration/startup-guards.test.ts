@@ -13,7 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { project } from "../../generated/project.js";
 import { loadServerConfig } from "../../src/config/server-config.js";
 import { startServer } from "../../src/server.js";
-import { type AuthTestServer, authYaml, startAuthServer, useTemporaryToolFolders } from "./auth/support.js";
+import {
+  type AuthTestServer,
+  authYaml,
+  placeholder,
+  startAuthServer,
+  useTemporaryToolFolders,
+} from "./auth/support.js";
 
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
 
@@ -140,6 +146,76 @@ describe("a secret written into auth.yaml (AUTH012)", () => {
       expect(lines.join("\n")).not.toContain(KEY);
     } finally {
       await running.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a secret from the default of its placeholder (AUTH012)", () => {
+  const KEY = "tgk_devdefault0123456789";
+  const file = (dir: string) => join(dir, "auth.yaml");
+  const write = (dir: string) =>
+    writeFile(
+      file(dir),
+      authYaml({
+        mode: "api-key",
+        resource: "https://mcp.example.com/mcp",
+        apiKeys: { keys: [{ name: "dev", key: placeholder(`MCP_API_KEY:-${KEY}`), scopes: "search.read" }] },
+      }),
+    );
+
+  it("is logged as a warning outside production, never with its value; set from the environment it is not", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-default-secret-"));
+    await write(dir);
+    const start = async (env: Record<string, string>) => {
+      const lines: string[] = [];
+      const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+      const running = await startServer({
+        project,
+        authFile: file(dir),
+        env: { DATA_DIR: dir, ...env },
+        server: { port: 0, host: "127.0.0.1" },
+        logger,
+      });
+      await running.close();
+      return lines;
+    };
+    try {
+      const lines = await start({});
+      const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+      expect(warnings.map((w) => w.msg)).toContainEqual(
+        expect.stringMatching(/auth\.yaml:\d+:\d+: warning AUTH012: key comes from the default of its/),
+      );
+      expect(lines.join("\n")).not.toContain(KEY);
+      const fromEnv = await start({ MCP_API_KEY: "tgk_from_the_environment_0123" });
+      expect(fromEnv.join("\n")).not.toContain("AUTH012");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start in production", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-default-secret-"));
+    await write(dir);
+    try {
+      const error = await startServer({
+        project,
+        authFile: file(dir),
+        env: { DATA_DIR: dir, NODE_ENV: "production" },
+        server: { port: 0, host: "127.0.0.1" },
+        logger: pino({ level: "silent" }),
+      }).then(
+        async (running) => {
+          await running.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      const diagnostics = (error as { diagnostics?: { code: string; severity: string; message: string }[] })
+        .diagnostics;
+      expect(diagnostics?.map((d) => `${d.severity} ${d.code}`)).toEqual(["error AUTH012"]);
+      expect(JSON.stringify(diagnostics) + String(error)).not.toContain(KEY);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
