@@ -51,6 +51,8 @@ export interface AuthConfigContext {
   production: boolean;
 }
 
+/** A DNS host name of at least two labels, nothing else. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];
 const words = (v: unknown): string[] =>
   typeof v === "string"
@@ -115,7 +117,9 @@ function resolve(
       entry.type === "auth0" ? (entry.domain ? `https://${entry.domain}/` : undefined) : entry.issuer;
     if (!issuer) return; // an entry whose variable is unset is off
     const at = (key: string) => ["authorizationServers", i, key];
-    if (entry.type === "auth0" && /^[a-z]+:\/\/|\//i.test(entry.domain)) {
+    // A plain host name: anything else (a scheme, path, `user@`, `:port`, `?query`) would make the
+    // issuer URL name another host than the one written (`tenant.auth0.com@evil.example`).
+    if (entry.type === "auth0" && !HOST_NAME.test(entry.domain)) {
       error(
         at("domain"),
         "AUTH003",
@@ -130,6 +134,17 @@ function resolve(
     } catch {
       error(at(entry.type === "auth0" ? "domain" : "issuer"), "AUTH004", "issuer is not a valid URL");
       return;
+    }
+    for (const key of ["jwksUri", "authorizationEndpoint"] as const) {
+      if (!entry[key]) continue;
+      let protocol: string | undefined;
+      try {
+        protocol = new URL(entry[key]).protocol;
+      } catch {}
+      if (protocol !== "https:" && protocol !== "http:")
+        error(at(key), "AUTH004", `${key} must be an http(s) URL, not "${String(entry[key]).slice(0, 60)}"`);
+      else if (production && protocol !== "https:")
+        error(at(key), "AUTH004", `${key} must be an https URL in production`);
     }
     const audience = words(entry.audience ?? []);
     // Any accepted audience other than the resource must be confirmed: a list that also holds the

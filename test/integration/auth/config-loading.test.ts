@@ -154,3 +154,66 @@ authorizationServers:
     }
   });
 });
+
+describe("AUTH004: the URLs of an authorization server", () => {
+  const oidc = (extra: Record<string, unknown>) =>
+    authYaml({
+      mode: "oauth2",
+      resource: RESOURCE,
+      authorizationServers: [{ type: "oidc", issuer: "https://login.example.com/", ...extra }],
+    });
+
+  it.each(["jwksUri", "authorizationEndpoint"])(
+    "%s over http is refused in production, accepted in development",
+    (key) => {
+      const text = oidc({ [key]: "http://login.example.com/x" });
+      expect(refused(text, {}, true)).toContainEqual(
+        expect.objectContaining({ code: "AUTH004", message: `${key} must be an https URL in production` }),
+      );
+      expect(load(text).issuers[0]).toMatchObject({ [key]: "http://login.example.com/x" });
+      expect(load(oidc({ [key]: "https://login.example.com/x" }), {}, true).issuers[0]).toMatchObject({
+        [key]: "https://login.example.com/x",
+      });
+    },
+  );
+
+  it.each(["javascript:alert(1)", "data:text/html,x", "/authorize", "login.example.com/authorize"])(
+    "authorizationEndpoint %j is refused always",
+    (value) => {
+      expect(refused(oidc({ authorizationEndpoint: value }))).toContainEqual(
+        expect.objectContaining({
+          code: "AUTH004",
+          message: expect.stringMatching(/^authorizationEndpoint must be an http\(s\) URL, not/),
+        }),
+      );
+    },
+  );
+});
+
+describe("AUTH003: an Auth0 domain is a plain host name", () => {
+  const auth0 = (domain: string) =>
+    authYaml({ mode: "oauth2", resource: RESOURCE, authorizationServers: [{ type: "auth0", domain }] });
+
+  it.each([
+    "tenant.eu.auth0.com@evil.example",
+    "user:pw@tenant.eu.auth0.com",
+    "tenant.eu.auth0.com:8443",
+    "tenant.eu.auth0.com?x=1",
+    "tenant.eu.auth0.com#x",
+    "https://tenant.eu.auth0.com",
+    "tenant.eu.auth0.com/",
+    "tenant eu.auth0.com",
+  ])("%j is refused", (domain) => {
+    expect(refused(auth0(domain))).toContainEqual(
+      expect.objectContaining({
+        code: "AUTH003",
+        message: expect.stringContaining("domain is a host name without protocol or path"),
+      }),
+    );
+  });
+
+  it("a tenant domain loads, its issuer on that host", () => {
+    expect(load(auth0("tenant-1.eu.auth0.com")).issuers[0]?.issuer).toBe("https://tenant-1.eu.auth0.com/");
+    expect(load(auth0("login.example.com")).issuers[0]?.issuer).toBe("https://login.example.com/");
+  });
+});
