@@ -53,6 +53,8 @@ export interface AuthConfigContext {
 
 /** A DNS host name of at least two labels, nothing else. */
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+/** An OAuth scope token (RFC 6749 §3.3), as `$defs.scope` in schema/auth.schema.json. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];
 const words = (v: unknown): string[] =>
   typeof v === "string"
@@ -178,6 +180,31 @@ function resolve(
     if (!entry.sharedSecret && (entry.algorithms ?? []).includes("HS256"))
       error(at("algorithms"), "AUTH006", "HS256 is accepted only with a sharedSecret; remove it from algorithms");
   });
+
+  // The string form of a scope list is split here, after the schema check: its words get the check
+  // the list form's items get from the schema, and a comma-separated list is caught (a comma is legal
+  // in a scope token, but an undeclared "a,b" is one scope nobody grants: every token would get 403).
+  const checkScopes = (path: (string | number)[], value: unknown) => {
+    const where = path.join(".");
+    for (const scope of words(value)) {
+      if (typeof value === "string" && !SCOPE_TOKEN.test(scope))
+        error(
+          path,
+          "SCHEMA004",
+          `${where} holds ${JSON.stringify(scope.slice(0, 60))}, not a scope: each space-separated word must be printable ASCII without double quotes or backslashes (an OAuth scope token, RFC 6749 §3.3)`,
+        );
+      else if (scope.includes(",") && !Object.hasOwn(raw.scopes ?? {}, scope))
+        error(
+          path,
+          "AUTH014",
+          `${where} holds ${JSON.stringify(scope.slice(0, 60))}, one scope with commas in it that the scope catalogue does not declare: separate scopes with spaces (${scope.split(",").filter(Boolean).join(" ")}) or write a list`,
+        );
+    }
+  };
+  checkScopes(["requiredScopes"], raw.requiredScopes);
+  (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) =>
+    checkScopes(["apiKeys", "keys", i, "scopes"], entry.scopes),
+  );
 
   const keys: ApiKeyConfig[] = [];
   (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) => {

@@ -217,3 +217,50 @@ describe("AUTH003: an Auth0 domain is a plain host name", () => {
     expect(load(auth0("login.example.com")).issuers[0]?.issuer).toBe("https://login.example.com/");
   });
 });
+
+describe("scopes written as a string get the checks of the list form", () => {
+  const withScopes = (requiredScopes: unknown, keyScopes: unknown = "search.read") =>
+    authYaml({
+      mode: "optional",
+      requiredScopes,
+      apiKeys: { keys: [{ name: "ci", key: placeholder("MCP_API_KEY"), scopes: keyScopes }] },
+    });
+  const env = { MCP_API_KEY: "tgk_scopes0123456789abc" };
+
+  it("REQUIRED_SCOPES=docs.write,memory.read through the shipped auth.yaml is refused, with the fix in the message", () => {
+    const diagnostics = refused(SHIPPED, { REQUIRED_SCOPES: "docs.write,memory.read" });
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        code: "AUTH014",
+        line: SHIPPED.split("\n").findIndex((l) => l.startsWith("requiredScopes:")) + 1,
+        message:
+          'requiredScopes holds "docs.write,memory.read", one scope with commas in it that the scope catalogue does not declare: separate scopes with spaces (docs.write memory.read) or write a list',
+      }),
+    ]);
+    expect(load(SHIPPED, { REQUIRED_SCOPES: "docs.write memory.read" }).requiredScopes).toEqual([
+      "docs.write",
+      "memory.read",
+    ]);
+  });
+
+  it("a comma list in a key's scopes, string or list form, is refused", () => {
+    for (const scopes of ["search.read,docs.write", ["search.read,docs.write"]])
+      expect(refused(withScopes(undefined, scopes), env).map((d) => d.code)).toEqual(["AUTH014"]);
+  });
+
+  it("a word that is no scope token is refused in the string form as in the list form", () => {
+    const diagnostics = refused(withScopes('search.read "docs.write"'), env);
+    expect(diagnostics).toEqual([
+      expect.objectContaining({ code: "SCHEMA004", message: expect.stringMatching(/^requiredScopes holds "\\"docs/) }),
+    ]);
+    expect(refused(withScopes(undefined, "search.read docs\\write"), env)[0]?.code).toBe("SCHEMA004");
+  });
+
+  it("a scope with a comma that the catalogue declares is accepted", () => {
+    const text = authYaml({ mode: "optional", requiredScopes: "a,b" }).replace(
+      /^scopes:\n/m,
+      'scopes:\n  "a,b": A B.\n',
+    );
+    expect(load(text).requiredScopes).toEqual(["a,b"]);
+  });
+});
