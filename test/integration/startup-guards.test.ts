@@ -11,7 +11,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { project } from "../../generated/project.js";
-import { loadServerConfig } from "../../src/config/server-config.js";
+import { EnvError, loadServerConfig } from "../../src/config/server-config.js";
 import { startServer } from "../../src/server.js";
 import {
   type AuthTestServer,
@@ -249,4 +249,29 @@ describe("the development authorization server beside a real one (AUTH013)", () 
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("TRUST_PROXY", () => {
+  it.each([
+    [undefined, false],
+    ["", false],
+    ["false", false],
+    ["true", true],
+    ["2", 2],
+    ["loopback", "loopback"],
+    [
+      "10.0.0.1, 10.0.0.0/8,loopback,fd00::/8,uniquelocal,linklocal",
+      "10.0.0.1,10.0.0.0/8,loopback,fd00::/8,uniquelocal,linklocal",
+    ],
+  ])("%j → %j", (value, expected) => {
+    expect(loadServerConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each(["yes", "on", "10.0.0.1,yes", "10.0.0.0/33", "::1/129", "10.0.0.1/8/2", "10.0.0.", "loopback,", "1000"])(
+    "%j is refused naming the variable",
+    (value) => {
+      expect(() => loadServerConfig({ TRUST_PROXY: value })).toThrow(EnvError);
+      expect(() => loadServerConfig({ TRUST_PROXY: value })).toThrow(/^environment variable TRUST_PROXY /);
+    },
+  );
 });
