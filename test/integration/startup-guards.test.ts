@@ -11,6 +11,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { project } from "../../generated/project.js";
+import { loadEnvFile } from "../../src/config/env-file.js";
 import { EnvError, loadServerConfig } from "../../src/config/server-config.js";
 import { startServer } from "../../src/server.js";
 import {
@@ -274,4 +275,30 @@ describe("TRUST_PROXY", () => {
       expect(() => loadServerConfig({ TRUST_PROXY: value })).toThrow(/^environment variable TRUST_PROXY /);
     },
   );
+});
+
+describe(".env (loadEnvFile)", () => {
+  it("fills unset variables, keeps set ones, and gives a variable set empty its .env value", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-dotenv-"));
+    const file = join(dir, ".env");
+    await writeFile(
+      file,
+      'AUTH0_DOMAIN=tenant.eu.auth0.com\nPORT=3999\nLOG_LEVEL=debug\nEMPTY_TOO=\nHASH="tgk_a#b"\nCUT=tgk_a #comment\n',
+    );
+    try {
+      const env: NodeJS.ProcessEnv = { AUTH0_DOMAIN: "", PORT: "4000", EMPTY_TOO: "" };
+      expect(loadEnvFile(file, env)).toEqual({ emptyReplaced: ["AUTH0_DOMAIN"] });
+      expect(env).toEqual({
+        AUTH0_DOMAIN: "tenant.eu.auth0.com",
+        PORT: "4000",
+        LOG_LEVEL: "debug",
+        EMPTY_TOO: "",
+        HASH: "tgk_a#b",
+        CUT: "tgk_a",
+      });
+      expect(() => loadEnvFile(join(dir, "missing.env"), {})).toThrow(expect.objectContaining({ code: "ENOENT" }));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
