@@ -20,7 +20,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { validateAuthFile } from "../generated/auth-schema.js";
+import { authSchema, validateAuthFile } from "../generated/auth-schema.js";
 import { type Diagnostic, formatDiagnostic } from "../src/config/diagnostics.js";
 import { type SchemaError, schemaErrorsToDiagnostics } from "../src/config/schema-diagnostics.js";
 import { parseYamlSource } from "../src/config/yaml-source.js";
@@ -86,6 +86,7 @@ function planApi(options: Options): ApiPlan {
   const auth = parseYamlSource(options.authFile, readFileSync(options.authFile, "utf8"), {
     env: options.env,
     unsetSeverity: "warning",
+    schema: authSchema,
   });
   const authErrors = auth.diagnostics.filter((d) => d.severity === "error");
   if (authErrors.length > 0 || auth.value === undefined) fail(authErrors, `${options.authFile} is invalid`);

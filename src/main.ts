@@ -1,16 +1,19 @@
 /**
- * `npm start`: loads `.env` when present, starts the server, and shuts down gracefully on
- * SIGTERM/SIGINT (in-flight calls finish; a second signal exits at once). Under `npm run dev`
+ * `npm start`: loads `.env` when present (a variable set empty in the environment takes `.env`'s
+ * value), starts the server, and shuts down gracefully on SIGTERM/SIGINT (in-flight calls finish; a second signal exits at once). Under `npm run dev`
  * (spawned with an IPC channel) also when that channel closes: the dev process is gone.
  */
 
 import { project } from "../generated/project.js";
 import { ConfigError } from "./config/diagnostics.js";
+import { loadEnvFile } from "./config/env-file.js";
 import { EnvError } from "./config/server-config.js";
 import { startServer, stopOnSignals } from "./server.js";
 
 try {
-  process.loadEnvFile(".env");
+  const { emptyReplaced } = loadEnvFile(".env");
+  for (const name of emptyReplaced)
+    console.error(`toolgate: ${name} is set to an empty value in the environment; using its value from .env`);
 } catch (error) {
   if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
     console.error(`toolgate: cannot read .env: ${(error as Error).message}`);

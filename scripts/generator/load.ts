@@ -14,6 +14,8 @@ export interface SourceTexts {
   authFile: string;
   authText: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** auth.yaml's JSON Schema: where a substituted value may become a boolean or number. */
+  authSchema?: unknown;
 }
 
 /**
@@ -23,6 +25,10 @@ export interface SourceTexts {
  */
 export function load(texts: SourceTexts): LoadedSources {
   const tools = parseYamlSource(texts.toolsFile, texts.toolsText);
-  const auth = parseYamlSource(texts.authFile, texts.authText, { env: texts.env, unsetSeverity: "warning" });
+  const auth = parseYamlSource(texts.authFile, texts.authText, {
+    env: texts.env,
+    unsetSeverity: "warning",
+    schema: texts.authSchema,
+  });
   return { tools, auth, diagnostics: [...tools.diagnostics, ...auth.diagnostics] };
 }

@@ -122,7 +122,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
       readToolgate("schema/auth.schema.json").then(JSON.parse),
       readToolgate(ENVIRONMENT_FILE),
     ]);
-    const sources = load({ toolsFile, toolsText, authFile, authText, env: options.env ?? process.env });
+    const sources = load({ toolsFile, toolsText, authFile, authText, env: options.env ?? process.env, authSchema });
     const environment = loadEnvironment(environmentText);
     diagnostics.push(...sources.diagnostics, ...environment.diagnostics);
     diagnostics.push(...validate(sources, { tools: toolsSchema, auth: authSchema }));

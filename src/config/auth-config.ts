@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { validateAuthFile } from "../../generated/auth-schema.js";
+import { authSchema, validateAuthFile } from "../../generated/auth-schema.js";
 import type { IssuerOptions } from "../auth/jwt-verifier.js";
 import { ConfigError, type Diagnostic } from "./diagnostics.js";
 import { literalSecrets } from "./literal-secrets.js";
@@ -51,6 +51,10 @@ export interface AuthConfigContext {
   production: boolean;
 }
 
+/** A DNS host name of at least two labels, nothing else. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+/** An OAuth scope token (RFC 6749 §3.3), as `$defs.scope` in schema/auth.schema.json. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];
 const words = (v: unknown): string[] =>
   typeof v === "string"
@@ -65,7 +69,7 @@ export function loadAuthConfig(
   context: AuthConfigContext,
   text = readFileSync(file, "utf8"),
 ): AuthConfig {
-  const source = parseYamlSource(file, text, { env: context.env, unsetSeverity: "error" });
+  const source = parseYamlSource(file, text, { env: context.env, unsetSeverity: "error", schema: authSchema });
   if (source.diagnostics.length > 0 || source.value === undefined)
     throw new ConfigError(source.diagnostics, `${file} is invalid`);
   if (!validateAuthFile(source.value)) {
@@ -75,8 +79,11 @@ export function loadAuthConfig(
     );
   }
   const { config, diagnostics } = resolve(source, context);
+  // A secret from a placeholder's default is live in production without anyone having set it.
+  const secrets = literalSecrets(source, "warning", context.production ? "error" : "warning");
+  diagnostics.push(...secrets.filter((d) => d.severity === "error"));
   if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics, `${file} cannot work`);
-  return { ...config, warnings: literalSecrets(source, "warning") };
+  return { ...config, warnings: secrets };
 }
 
 type Raw = any;
@@ -112,7 +119,9 @@ function resolve(
       entry.type === "auth0" ? (entry.domain ? `https://${entry.domain}/` : undefined) : entry.issuer;
     if (!issuer) return; // an entry whose variable is unset is off
     const at = (key: string) => ["authorizationServers", i, key];
-    if (entry.type === "auth0" && /^[a-z]+:\/\/|\//i.test(entry.domain)) {
+    // A plain host name: anything else (a scheme, path, `user@`, `:port`, `?query`) would make the
+    // issuer URL name another host than the one written (`tenant.auth0.com@evil.example`).
+    if (entry.type === "auth0" && !HOST_NAME.test(entry.domain)) {
       error(
         at("domain"),
         "AUTH003",
@@ -128,12 +137,26 @@ function resolve(
       error(at(entry.type === "auth0" ? "domain" : "issuer"), "AUTH004", "issuer is not a valid URL");
       return;
     }
+    for (const key of ["jwksUri", "authorizationEndpoint"] as const) {
+      if (!entry[key]) continue;
+      let protocol: string | undefined;
+      try {
+        protocol = new URL(entry[key]).protocol;
+      } catch {}
+      if (protocol !== "https:" && protocol !== "http:")
+        error(at(key), "AUTH004", `${key} must be an http(s) URL, not "${String(entry[key]).slice(0, 60)}"`);
+      else if (production && protocol !== "https:")
+        error(at(key), "AUTH004", `${key} must be an https URL in production`);
+    }
     const audience = words(entry.audience ?? []);
-    if (audience.length > 0 && !audience.includes(resource) && !entry.audienceIsNotResource) {
+    // Any accepted audience other than the resource must be confirmed: a list that also holds the
+    // resource still accepts tokens minted for the other API.
+    const others = audience.filter((a) => a !== resource);
+    if (others.length > 0 && entry.audienceIsNotResource !== true) {
       error(
         at("audience"),
         "AUTH005",
-        `audience ${JSON.stringify(audience.join(" "))} differs from resource "${resource}": MCP clients request tokens for the resource; make them equal, or set audienceIsNotResource: true`,
+        `audience ${JSON.stringify(others.join(" "))} differs from resource "${resource}": MCP clients request tokens for the resource; make them equal, or set audienceIsNotResource: true`,
       );
     }
     if (entry.sharedSecret !== undefined && Buffer.byteLength(entry.sharedSecret) < 32)
@@ -157,6 +180,31 @@ function resolve(
     if (!entry.sharedSecret && (entry.algorithms ?? []).includes("HS256"))
       error(at("algorithms"), "AUTH006", "HS256 is accepted only with a sharedSecret; remove it from algorithms");
   });
+
+  // The string form of a scope list is split here, after the schema check: its words get the check
+  // the list form's items get from the schema, and a comma-separated list is caught (a comma is legal
+  // in a scope token, but an undeclared "a,b" is one scope nobody grants: every token would get 403).
+  const checkScopes = (path: (string | number)[], value: unknown) => {
+    const where = path.join(".");
+    for (const scope of words(value)) {
+      if (typeof value === "string" && !SCOPE_TOKEN.test(scope))
+        error(
+          path,
+          "SCHEMA004",
+          `${where} holds ${JSON.stringify(scope.slice(0, 60))}, not a scope: each space-separated word must be printable ASCII without double quotes or backslashes (an OAuth scope token, RFC 6749 §3.3)`,
+        );
+      else if (scope.includes(",") && !Object.hasOwn(raw.scopes ?? {}, scope))
+        error(
+          path,
+          "AUTH014",
+          `${where} holds ${JSON.stringify(scope.slice(0, 60))}, one scope with commas in it that the scope catalogue does not declare: separate scopes with spaces (${scope.split(",").filter(Boolean).join(" ")}) or write a list`,
+        );
+    }
+  };
+  checkScopes(["requiredScopes"], raw.requiredScopes);
+  (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) =>
+    checkScopes(["apiKeys", "keys", i, "scopes"], entry.scopes),
+  );
 
   const keys: ApiKeyConfig[] = [];
   (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) => {

@@ -21,8 +21,24 @@ export function pointerToPath(pointer: string): string[] {
     .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
-function describe(value: unknown): string {
+/**
+ * Paths whose values are secrets (API keys, HS256 secrets): messages say what kind of value is
+ * there, never the value.
+ */
+export function isSecretPath(path: readonly (string | number)[]): boolean {
+  const last = String(path[path.length - 1] ?? "");
+  return last === "sharedSecret" || (last === "key" && path[0] === "apiKeys" && path[1] === "keys");
+}
+
+function describe(value: unknown, secret = false): string {
   if (value === null) return "null";
+  if (secret) {
+    if (Array.isArray(value)) return "a list";
+    if (typeof value === "object") return "a mapping";
+    if (typeof value === "number") return "a number";
+    if (typeof value === "boolean") return "true or false";
+    return typeof value === "string" ? "this string" : "this value";
+  }
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string")
@@ -75,6 +91,7 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
     if (e.propertyName !== undefined) continue;
     const path = pointerToPath(e.instancePath);
     const where = path.length ? path.join(".") : "the top level";
+    const secret = isSecretPath(path);
     switch (e.keyword) {
       case "additionalProperties": {
         const name = String(e.params.additionalProperty);
@@ -102,20 +119,20 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
           .split(",")
           .map((t) => TYPE_NAMES[t] ?? t)
           .join(" or ");
-        emit(path, false, "SCHEMA003", `${where} must be ${expected}, not ${describe(e.data)}`);
+        emit(path, false, "SCHEMA003", `${where} must be ${expected}, not ${describe(e.data, secret)}`);
         break;
       }
       case "enum": {
         const allowed = (e.params.allowedValues as unknown[]) ?? [];
         const suggestion =
-          typeof e.data === "string"
+          typeof e.data === "string" && !secret
             ? didYouMean(e.data, allowed.filter((a) => typeof a === "string") as string[])
             : undefined;
         emit(
           path,
           false,
           "SCHEMA004",
-          `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, not ${describe(e.data)}${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`,
+          `${where} must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, not ${describe(e.data, secret)}${suggestion ? ` (did you mean "${suggestion}"?)` : ""}`,
         );
         break;
       }
@@ -124,7 +141,7 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
           path,
           false,
           "SCHEMA004",
-          `${where} must be ${JSON.stringify(e.params.allowedValue)}, not ${describe(e.data)}`,
+          `${where} must be ${JSON.stringify(e.params.allowedValue)}, not ${describe(e.data, secret)}`,
         );
         break;
       case "discriminator":
@@ -150,7 +167,7 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
         break;
       }
       case "pattern":
-        emit(path, false, "SCHEMA004", `${where} ${patternMessage(e.params.pattern)}, not ${describe(e.data)}`);
+        emit(path, false, "SCHEMA004", `${where} ${patternMessage(e.params.pattern)}, not ${describe(e.data, secret)}`);
         break;
       case "format":
       case "minLength":

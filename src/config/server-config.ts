@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+
 /** Settings of the HTTP server itself, from environment variables, each with a default. */
 export interface ServerConfig {
   port: number;
@@ -38,6 +40,40 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return Number(raw);
 }
 
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** An IP address, or one with a /prefix length that fits it. */
+function isAddressOrRange(value: string): boolean {
+  const [address = "", prefix, ...rest] = value.split("/");
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY as Express's `trust proxy` takes it: false (unset, empty, `false`), `true`, a hop count,
+ * or a comma-separated list of IP addresses, CIDR ranges and the names loopback, linklocal,
+ * uniquelocal. Anything else is refused here, naming the variable, not later by Express.
+ */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw.trim() === "" || raw.trim() === "false") return false;
+  const value = raw.trim();
+  if (value === "true") return true;
+  if (/^\d+$/.test(value)) {
+    if (Number(value) > 100) throw new EnvError("TRUST_PROXY", `hop count must be at most 100, not ${value}`);
+    return Number(value);
+  }
+  const entries = value.split(",").map((e) => e.trim());
+  const bad = entries.find((e) => !PROXY_NAMES.has(e) && !isAddressOrRange(e));
+  if (bad !== undefined)
+    throw new EnvError(
+      "TRUST_PROXY",
+      `must be true, false, a hop count, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal and uniquelocal; "${bad.slice(0, 40)}" is none of these`,
+    );
+  return entries.join(",");
+}
+
 /** Binding to every interface: the loopback names reach the server too. */
 const isWildcard = (host: string): boolean => host === "0.0.0.0" || host === "::" || host === "[::]";
 
@@ -76,7 +112,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   const logLevel = env.LOG_LEVEL || "info";
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel))
     throw new EnvError("LOG_LEVEL", "must be one of fatal, error, warn, info, debug, trace, silent");
-  const trust = env.TRUST_PROXY;
   return {
     port,
     host,
@@ -86,14 +121,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     logLevel,
     production: env.NODE_ENV === "production",
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
-    trustProxy:
-      trust === undefined || trust === "" || trust === "false"
-        ? false
-        : trust === "true"
-          ? true
-          : /^\d+$/.test(trust)
-            ? Number(trust)
-            : trust,
+    trustProxy: trustProxy(env.TRUST_PROXY),
     dataDir: env.DATA_DIR || "data",
   };
 }

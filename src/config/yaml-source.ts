@@ -14,6 +14,7 @@ import {
   visit,
 } from "yaml";
 import type { Diagnostic, Severity } from "./diagnostics.js";
+import { acceptsTypeAt } from "./schema-types.js";
 
 /**
  * A YAML file parsed with positions, so that any later check can point into the file as the user
@@ -28,12 +29,23 @@ export interface YamlSource {
   locate(path: readonly (string | number)[], options?: { key?: boolean }): { line: number; col: number };
   /** Whether the value at `path` was written with a `${VAR}` placeholder (false without substitution). */
   fromPlaceholder(path: readonly (string | number)[]): boolean;
+  /**
+   * Whether the value at `path` came from the default of a placeholder (`${VAR:-default}` with VAR
+   * unset), not from the environment: a default is written in the file.
+   */
+  fromDefault(path: readonly (string | number)[]): boolean;
 }
 
 export interface EnvSubstitution {
   env: Readonly<Record<string, string | undefined>>;
   /** Severity of a `${VAR}` whose variable is unset and has no default. */
   unsetSeverity: Severity;
+  /**
+   * The file's JSON Schema. A value made only of placeholders becomes a boolean, number or null only
+   * where the schema accepts one; everywhere else (and without a schema, only booleans, numbers and
+   * null are read at all) it stays exactly the text substituted.
+   */
+  schema?: unknown;
 }
 
 /** Syntax errors (YAML001) printed per file; the rest are counted in one more line. */
@@ -51,8 +63,11 @@ export const MAX_ALIAS_EXPANSION = 100_000;
  * `value` undefined: `toJS()` would otherwise silently keep the last duplicate. Keys are compared as
  * the property names they become (`1:` and `"1":` are duplicates).
  * With `substitute`, `${VAR}` / `${VAR:-default}` placeholders in values are replaced first
- * (ENV001 malformed, ENV002 unset); a plain scalar made only of placeholders is re-read as YAML, so
- * `${FLAG:-false}` becomes a boolean, and one that comes out empty is dropped, as if unset.
+ * (ENV001 malformed, ENV002 unset); a plain scalar made only of placeholders whose text reads as a
+ * YAML boolean, number or null becomes one where the schema accepts that type, so `${FLAG:-false}`
+ * is a boolean; any other substituted text stays the string it is (never re-read as YAML: a secret
+ * like `!x`, `'x'`, `x #y` or `0x8f…` is taken exactly as set). A scalar made only of placeholders
+ * (quoted or not) that comes out empty is dropped, as if unset.
  */
 export function parseYamlSource(file: string, text: string, substitute?: EnvSubstitution): YamlSource {
   const doc = parseDocument(text, { uniqueKeys: sameJsKey, prettyErrors: false, strict: true });
@@ -80,8 +95,9 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
   }
   diagnostics.push(...capSyntaxErrors(syntaxErrors));
   const substituted = new Set<Scalar>();
+  const defaulted = new Set<Scalar>();
   if (diagnostics.length === 0 && substitute)
-    diagnostics.push(...substituteEnv(doc, file, text, at, substitute, substituted));
+    diagnostics.push(...substituteEnv(doc, file, text, at, substitute, substituted, defaulted));
   if (!diagnostics.some((d) => d.severity === "error")) diagnostics.push(...aliasDiagnostics(doc, file, at));
   const failed = diagnostics.some((d) => d.severity === "error");
   return {
@@ -94,6 +110,10 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
     fromPlaceholder: (path) => {
       const node = walk(doc, path).node;
       return isScalar(node) && substituted.has(node);
+    },
+    fromDefault: (path) => {
+      const node = walk(doc, path).node;
+      return isScalar(node) && defaulted.has(node);
     },
   };
 }
@@ -299,6 +319,8 @@ const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 interface Expansion {
   value: string;
   problems: { index: number; code: "ENV001" | "ENV002"; message: string }[];
+  /** Whether a non-empty part of `value` came from a `:-default` written in the file. */
+  fromDefault: boolean;
 }
 
 /**
@@ -307,6 +329,7 @@ interface Expansion {
  */
 export function expandPlaceholders(raw: string, env: EnvSubstitution["env"]): Expansion {
   const problems: Expansion["problems"] = [];
+  let fromDefault = false;
   let out = "";
   let i = 0;
   while (i < raw.length) {
@@ -327,7 +350,7 @@ export function expandPlaceholders(raw: string, env: EnvSubstitution["env"]): Ex
         code: "ENV001",
         message: `unterminated placeholder "${raw.slice(i, i + 40)}": expected "}"`,
       });
-      return { value: out, problems };
+      return { value: out, problems, fromDefault };
     }
     const body = raw.slice(i + 2, end);
     const sep = body.indexOf(":-");
@@ -347,6 +370,8 @@ export function expandPlaceholders(raw: string, env: EnvSubstitution["env"]): Ex
     } else if (sep >= 0) {
       const inner = expandPlaceholders(body.slice(sep + 2), env);
       out += inner.value;
+      // Text of the default itself, or a nested placeholder's default: either is written in the file.
+      if (inner.value !== "") fromDefault ||= inner.fromDefault || literalText(body.slice(sep + 2));
       for (const p of inner.problems) problems.push({ ...p, index: i + 2 + sep + 2 + p.index });
     } else {
       problems.push({
@@ -357,7 +382,23 @@ export function expandPlaceholders(raw: string, env: EnvSubstitution["env"]): Ex
     }
     i = end + 1;
   }
-  return { value: out, problems };
+  return { value: out, problems, fromDefault };
+}
+
+/** Whether a default holds text of its own, outside any nested placeholder (`$${` counts as text). */
+function literalText(raw: string): boolean {
+  let i = 0;
+  while (i < raw.length) {
+    if (raw.startsWith("${", i)) {
+      const end = matchingBrace(raw, i + 2);
+      if (end < 0) return true;
+      i = end + 1;
+    } else {
+      if (!/\s/.test(raw[i] ?? "")) return true;
+      i++;
+    }
+  }
+  return false;
 }
 
 function matchingBrace(raw: string, from: number): number {
@@ -379,19 +420,21 @@ function substituteEnv(
   file: string,
   text: string,
   at: (offset: number) => { line: number; col: number },
-  { env, unsetSeverity }: EnvSubstitution,
+  { env, unsetSeverity, schema }: EnvSubstitution,
   substituted: Set<Scalar>,
+  defaulted: Set<Scalar>,
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const emptied = new Set<Scalar>();
   visit(doc, {
-    Scalar(key, node) {
+    Scalar(key, node, ancestors) {
       if (key === "key" || typeof node.value !== "string" || !node.value.includes("$")) return;
       const raw = node.value;
       const expansion = expandPlaceholders(raw, env);
       if (expansion.problems.length === 0 && expansion.value === raw) return;
       // A placeholder, not only a `$${` escape: the value comes from the environment.
       if (/(?:^|[^$])\$\{/.test(raw)) substituted.add(node);
+      if (expansion.fromDefault) defaulted.add(node);
       const start = node.range?.[0] ?? 0;
       const quoteShift = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE" ? 1 : 0;
       const exact = text.slice(start + quoteShift, start + quoteShift + raw.length) === raw;
@@ -404,12 +447,17 @@ function substituteEnv(
           message: p.message,
         });
       }
-      const wholeValue = node.type === "PLAIN" && /^\$\{.*\}$/s.test(raw) && matchingBrace(raw, 2) === raw.length - 1;
-      if (wholeValue && expansion.value.trim() === "") {
+      const onlyPlaceholders = /^\$\{.*\}$/s.test(raw) && matchingBrace(raw, 2) === raw.length - 1;
+      if (onlyPlaceholders && expansion.value.trim() === "") {
         emptied.add(node);
         node.value = "";
-      } else if (wholeValue) {
-        node.value = readPlainScalar(expansion.value);
+      } else if (onlyPlaceholders && node.type === "PLAIN") {
+        const typed = readPlainScalar(expansion.value);
+        const path = jsPath(ancestors, node);
+        node.value =
+          typed !== undefined && (schema === undefined || (path !== undefined && acceptsTypeAt(schema, path, typed)))
+            ? typed
+            : expansion.value;
       } else {
         node.value = expansion.value;
       }
@@ -429,9 +477,37 @@ function substituteEnv(
   return diagnostics;
 }
 
-/** Reads a substituted value as a YAML plain scalar (true, 42, null…); anything else stays a string. */
-function readPlainScalar(value: string): unknown {
-  const parsed = parseDocument(value, { strict: true });
-  if (parsed.errors.length > 0 || !isScalar(parsed.contents)) return value;
-  return parsed.contents.value;
+/**
+ * A substituted value read as a YAML plain scalar when it is a boolean, number or null (`true`, `42`,
+ * `~`); undefined for anything else, which stays the string it is: re-reading it as YAML would drop
+ * a `!tag`, strip quotes or cut a ` #comment` off a secret.
+ */
+function readPlainScalar(value: string): boolean | number | null | undefined {
+  const text = value.trim();
+  const parsed = parseDocument(text, { strict: true });
+  if (parsed.errors.length > 0 || parsed.warnings.length > 0 || !isScalar(parsed.contents)) return undefined;
+  const scalar = parsed.contents;
+  // Exactly the text, nothing around it (a comment), no tag, no anchor, not quoted.
+  if (scalar.type !== "PLAIN" || scalar.tag || scalar.anchor || parsed.comment || scalar.comment) return undefined;
+  if (scalar.range?.[0] !== 0 || scalar.range?.[1] !== text.length) return undefined;
+  const v = scalar.value;
+  return typeof v === "boolean" || typeof v === "number" || v === null ? v : undefined;
+}
+
+/** The data path (as `toJS()` names it) of `node`, from the ancestors `visit` gives; undefined under a complex key. */
+function jsPath(ancestors: readonly unknown[], node: unknown): (string | number)[] | undefined {
+  const path: (string | number)[] = [];
+  for (let i = 0; i < ancestors.length; i++) {
+    const ancestor = ancestors[i];
+    const next = i + 1 < ancestors.length ? ancestors[i + 1] : node;
+    if (isPair(ancestor)) {
+      if (ancestor.value !== next) return undefined;
+      const name = jsKeyName(ancestor.key);
+      if (name === undefined) return undefined;
+      path.push(name);
+    } else if (isSeq(ancestor)) {
+      path.push(ancestor.items.indexOf(next as never));
+    }
+  }
+  return path;
 }

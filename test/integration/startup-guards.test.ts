@@ -11,9 +11,16 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { project } from "../../generated/project.js";
-import { loadServerConfig } from "../../src/config/server-config.js";
+import { loadEnvFile } from "../../src/config/env-file.js";
+import { EnvError, loadServerConfig } from "../../src/config/server-config.js";
 import { startServer } from "../../src/server.js";
-import { type AuthTestServer, authYaml, startAuthServer, useTemporaryToolFolders } from "./auth/support.js";
+import {
+  type AuthTestServer,
+  authYaml,
+  placeholder,
+  startAuthServer,
+  useTemporaryToolFolders,
+} from "./auth/support.js";
 
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
 
@@ -145,6 +152,76 @@ describe("a secret written into auth.yaml (AUTH012)", () => {
   });
 });
 
+describe("a secret from the default of its placeholder (AUTH012)", () => {
+  const KEY = "tgk_devdefault0123456789";
+  const file = (dir: string) => join(dir, "auth.yaml");
+  const write = (dir: string) =>
+    writeFile(
+      file(dir),
+      authYaml({
+        mode: "api-key",
+        resource: "https://mcp.example.com/mcp",
+        apiKeys: { keys: [{ name: "dev", key: placeholder(`MCP_API_KEY:-${KEY}`), scopes: "search.read" }] },
+      }),
+    );
+
+  it("is logged as a warning outside production, never with its value; set from the environment it is not", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-default-secret-"));
+    await write(dir);
+    const start = async (env: Record<string, string>) => {
+      const lines: string[] = [];
+      const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+      const running = await startServer({
+        project,
+        authFile: file(dir),
+        env: { DATA_DIR: dir, ...env },
+        server: { port: 0, host: "127.0.0.1" },
+        logger,
+      });
+      await running.close();
+      return lines;
+    };
+    try {
+      const lines = await start({});
+      const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
+      expect(warnings.map((w) => w.msg)).toContainEqual(
+        expect.stringMatching(/auth\.yaml:\d+:\d+: warning AUTH012: key comes from the default of its/),
+      );
+      expect(lines.join("\n")).not.toContain(KEY);
+      const fromEnv = await start({ MCP_API_KEY: "tgk_from_the_environment_0123" });
+      expect(fromEnv.join("\n")).not.toContain("AUTH012");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start in production", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-default-secret-"));
+    await write(dir);
+    try {
+      const error = await startServer({
+        project,
+        authFile: file(dir),
+        env: { DATA_DIR: dir, NODE_ENV: "production" },
+        server: { port: 0, host: "127.0.0.1" },
+        logger: pino({ level: "silent" }),
+      }).then(
+        async (running) => {
+          await running.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      const diagnostics = (error as { diagnostics?: { code: string; severity: string; message: string }[] })
+        .diagnostics;
+      expect(diagnostics?.map((d) => `${d.severity} ${d.code}`)).toEqual(["error AUTH012"]);
+      expect(JSON.stringify(diagnostics) + String(error)).not.toContain(KEY);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the development authorization server beside a real one (AUTH013)", () => {
   it("`developmentServer.enabled: true` with an issuer configured refuses to start", async () => {
     const dir = await mkdtemp(join(tmpdir(), "toolgate-dev-beside-"));
@@ -169,6 +246,57 @@ describe("the development authorization server beside a real one (AUTH013)", () 
       ).rejects.toMatchObject({
         diagnostics: [expect.objectContaining({ code: "AUTH013", severity: "error" })],
       });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("TRUST_PROXY", () => {
+  it.each([
+    [undefined, false],
+    ["", false],
+    ["false", false],
+    ["true", true],
+    ["2", 2],
+    ["loopback", "loopback"],
+    [
+      "10.0.0.1, 10.0.0.0/8,loopback,fd00::/8,uniquelocal,linklocal",
+      "10.0.0.1,10.0.0.0/8,loopback,fd00::/8,uniquelocal,linklocal",
+    ],
+  ])("%j → %j", (value, expected) => {
+    expect(loadServerConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each(["yes", "on", "10.0.0.1,yes", "10.0.0.0/33", "::1/129", "10.0.0.1/8/2", "10.0.0.", "loopback,", "1000"])(
+    "%j is refused naming the variable",
+    (value) => {
+      expect(() => loadServerConfig({ TRUST_PROXY: value })).toThrow(EnvError);
+      expect(() => loadServerConfig({ TRUST_PROXY: value })).toThrow(/^environment variable TRUST_PROXY /);
+    },
+  );
+});
+
+describe(".env (loadEnvFile)", () => {
+  it("fills unset variables, keeps set ones, and gives a variable set empty its .env value", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-dotenv-"));
+    const file = join(dir, ".env");
+    await writeFile(
+      file,
+      'AUTH0_DOMAIN=tenant.eu.auth0.com\nPORT=3999\nLOG_LEVEL=debug\nEMPTY_TOO=\nHASH="tgk_a#b"\nCUT=tgk_a #comment\n',
+    );
+    try {
+      const env: NodeJS.ProcessEnv = { AUTH0_DOMAIN: "", PORT: "4000", EMPTY_TOO: "" };
+      expect(loadEnvFile(file, env)).toEqual({ emptyReplaced: ["AUTH0_DOMAIN"] });
+      expect(env).toEqual({
+        AUTH0_DOMAIN: "tenant.eu.auth0.com",
+        PORT: "4000",
+        LOG_LEVEL: "debug",
+        EMPTY_TOO: "",
+        HASH: "tgk_a#b",
+        CUT: "tgk_a",
+      });
+      expect(() => loadEnvFile(join(dir, "missing.env"), {})).toThrow(expect.objectContaining({ code: "ENOENT" }));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

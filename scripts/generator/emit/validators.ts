@@ -56,7 +56,8 @@ export function emitAuthValidator(model: Model, authSchema: object): string {
   const ajv = new Ajv2020({ ...CONFIG_AJV_OPTIONS, code: { source: true, esm: true, optimize: 1 } });
   addFormats.default(ajv);
   ajv.addSchema(authSchema, "auth");
-  return `${header(model, "The auth.yaml schema (schema/auth.schema.json), precompiled.")}${PRELUDE}${standalone(ajv, { validateAuthFile: "auth" })}\n`;
+  // The schema itself too: substitution reads from it which settings may become booleans or numbers.
+  return `${header(model, "The auth.yaml schema (schema/auth.schema.json), precompiled.")}${PRELUDE}${standalone(ajv, { validateAuthFile: "auth" })}\nexport const authSchema = ${JSON.stringify(authSchema)};\n`;
 }
 
 /**
