@@ -202,9 +202,9 @@ function resolve(
     }
   };
   checkScopes(["requiredScopes"], raw.requiredScopes);
-  (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) =>
-    checkScopes(["apiKeys", "keys", i, "scopes"], entry.scopes),
-  );
+  (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) => {
+    checkScopes(["apiKeys", "keys", i, "scopes"], entry.scopes);
+  });
 
   const keys: ApiKeyConfig[] = [];
   (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) => {
