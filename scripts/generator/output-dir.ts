@@ -84,9 +84,10 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
   const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const staging = join(parent, `.${basename(dir)}.new-${tag}`);
   const previous = join(parent, `.${basename(dir)}.old-${tag}`);
-  let moved = false;
   const onSignal = () => {
-    if (moved && !existsSync(dir)) renameSync(previous, dir);
+    // Decided from the folders, not from a flag set after `rename` resolves: a signal handled
+    // between the rename and its continuation would otherwise leave no `dir`.
+    if (!existsSync(dir) && existsSync(previous)) renameSync(previous, dir);
     rmSync(staging, { recursive: true, force: true });
   };
   whileUnderway.add(onSignal);
@@ -103,14 +104,11 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
         throw e;
       },
     );
-    moved = hadPrevious;
     try {
       await rename(staging, dir);
     } catch (error) {
       if (hadPrevious) await rename(previous, dir);
       throw error;
-    } finally {
-      moved = false;
     }
     if (hadPrevious) await rm(previous, { recursive: true, force: true });
   } finally {

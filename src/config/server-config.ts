@@ -42,19 +42,23 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 
 const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
 
-/** An IP address, or one with a /prefix length that fits it. */
+/**
+ * An IP address, alone or with a range: a prefix length that fits it, or for IPv4 a netmask
+ * (`10.0.0.0/255.0.0.0`) — the forms proxy-addr, behind Express's `trust proxy`, accepts.
+ */
 function isAddressOrRange(value: string): boolean {
-  const [address = "", prefix, ...rest] = value.split("/");
+  const [address = "", range, ...rest] = value.split("/");
   const version = isIP(address);
   if (version === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+  if (range === undefined) return true;
+  if (version === 4 && isIP(range) === 4) return true;
+  return /^\d{1,3}$/.test(range) && Number(range) <= (version === 4 ? 32 : 128);
 }
 
 /**
  * TRUST_PROXY as Express's `trust proxy` takes it: false (unset, empty, `false`), `true`, a hop count,
- * or a comma-separated list of IP addresses, CIDR ranges and the names loopback, linklocal,
- * uniquelocal. Anything else is refused here, naming the variable, not later by Express.
+ * or a comma-separated list of IP addresses, CIDR ranges or IPv4 netmasks and the names loopback,
+ * linklocal, uniquelocal. Anything else is refused here, naming the variable, not later by Express.
  */
 function trustProxy(raw: string | undefined): boolean | number | string {
   if (raw === undefined || raw.trim() === "" || raw.trim() === "false") return false;
@@ -69,7 +73,7 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   if (bad !== undefined)
     throw new EnvError(
       "TRUST_PROXY",
-      `must be true, false, a hop count, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal and uniquelocal; "${bad.slice(0, 40)}" is none of these`,
+      `must be true, false, a hop count, or a comma-separated list of IP addresses, CIDR ranges (or IPv4 netmasks), loopback, linklocal and uniquelocal; "${bad.slice(0, 40)}" is none of these`,
     );
   return entries.join(",");
 }
@@ -84,8 +88,18 @@ const isWildcard = (host: string): boolean => host === "0.0.0.0" || host === "::
  * on unless a list is set empty on purpose.
  */
 function defaultHosts(host: string): string[] {
-  if (isLoopback(host) || isWildcard(host)) return ["localhost", "127.0.0.1", "[::1]"];
-  return [host.includes(":") && !host.startsWith("[") ? `[${host}]` : host];
+  const loopback = ["localhost", "127.0.0.1", "[::1]"];
+  if (isWildcard(host)) return loopback;
+  // As a Host header names it after URL parsing (lower case, IPv6 bracketed and compressed): the
+  // form the Host check compares with.
+  let own = host;
+  try {
+    own = new URL(`http://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}`).hostname;
+  } catch {
+    // not a host name a URL can carry: kept as given (the listen call reports it)
+  }
+  if (isLoopback(host)) return [...new Set([...loopback, own])];
+  return [own];
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Walks a folder the way `git status` sees it: `.gitignore` files at every level (a deeper file's
  * rules override a shallower one's, `!pattern` re-includes), `.git` and `node_modules` always
- * skipped, symbolic links never followed (a linked `.gitignore` neither), only regular files yielded. Order is deterministic
+ * skipped, symbolic links never followed (but a linked `.gitignore` is read), only regular files yielded. Order is deterministic
  * (names sorted, files of a folder before its subfolders).
  */
 import type { Dirent } from "node:fs";
@@ -44,14 +44,15 @@ export function isIgnored(levels: readonly IgnoreLevel[], rel: string, isDirecto
 }
 
 /**
- * Reads `<dir>/.gitignore` when it is a regular file, at most MAX_GITIGNORE_BYTES of it. A symbolic
- * link is not followed (as git has not since 2.32), nor is a FIFO or device waited on: a cloned
- * repository may hold `.gitignore -> /dev/zero`, which would otherwise be read without end, or a
- * FIFO, whose open would hold one of libuv's four file-system threads for good.
+ * Reads `<dir>/.gitignore` when it is a regular file or a symbolic link to one, at most
+ * MAX_GITIGNORE_BYTES of it. A link is followed (unlike git ≥ 2.32, which ignores a linked
+ * .gitignore): its rules only ever hide files, and a search open to anonymous callers must not show
+ * what a repository meant to hide. A FIFO or device is refused without waiting on it: a cloned
+ * repository may hold `.gitignore -> /dev/zero`, which would otherwise be read without end.
  */
 export async function loadIgnoreLevel(root: string, base: string): Promise<IgnoreLevel | undefined> {
-  const file = await openRegularFile(join(root, base, ".gitignore"));
-  if (!file) return undefined; // none, a link, a FIFO, unreadable: no rules
+  const file = await openRegularFile(join(root, base, ".gitignore"), { followLink: true });
+  if (!file) return undefined; // none, a FIFO or device, unreadable: no rules
   try {
     const buffer = Buffer.allocUnsafe(Math.min(file.size, MAX_GITIGNORE_BYTES));
     const length = await readInto(file.handle, buffer);

@@ -92,7 +92,7 @@ function occurrences(text: readonly string[], phrase: readonly string[]): number
   return n;
 }
 
-/** Matching memories ranked per search, the newest first: at most this many. */
+/** Matching memories ranked per search (those holding the most terms, the newest first): at most this many. */
 export const MAX_RANKED = 500;
 
 export interface StoredMemory {
@@ -119,7 +119,8 @@ interface Row {
 export class MemoryStore {
   readonly db: Database.Database;
   readonly #insert: Database.Statement<[string, string, string, string, string]>;
-  readonly #search: Database.Statement<[string, string, number], Row>;
+  /** The search statement per number of query terms (1 – MAX_QUERY_TERMS), prepared on first use. */
+  readonly #searches = new Map<number, Database.Statement<(string | number)[], Row & { held: number }>>();
   readonly #delete: Database.Statement<[string, string]>;
   readonly #count: Database.Statement<[string], { n: number }>;
 
@@ -144,15 +145,6 @@ export class MemoryStore {
       this.#insert = this.db.prepare(
         "INSERT INTO memories (id, user_id, content, tags, created_at) VALUES (?, ?, ?, ?, ?)",
       );
-      this.#search = this.db.prepare(
-        `SELECT m.id, m.content, m.tags, m.created_at,
-                snippet(memories_fts, 0, '**', '**', '…', 16) AS snippet
-           FROM memories_fts
-           JOIN memories AS m ON m.seq = memories_fts.rowid
-          WHERE memories_fts MATCH ? AND m.user_id = ?
-          ORDER BY m.seq DESC
-          LIMIT ?`,
-      );
       this.#delete = this.db.prepare("DELETE FROM memories WHERE id = ? AND user_id = ?");
       this.#count = this.db.prepare("SELECT count(*) AS n FROM memories WHERE user_id = ?");
     } catch (error) {
@@ -176,21 +168,26 @@ export class MemoryStore {
    * are ranked.
    */
   search(userId: string, query: string, limit = 10): FoundMemory[] {
+    const terms = queryTerms(query);
     const fts = toFtsQuery(query);
     if (fts === undefined) return [];
-    const phrases = queryTerms(query).map(tokens);
-    const ranked = this.#search.all(fts, userId, MAX_RANKED).map((row, recency) => {
+    // How many of the terms each memory holds is counted by FTS5 itself, in SQL, before the LIMIT:
+    // the newest MAX_RANKED among those holding the most terms are ranked, so an older memory that
+    // holds every term is never cut for newer ones holding one.
+    const phrases = terms.map(tokens);
+    const rows = this.#searchFor(terms.length).all(
+      ...terms.map((t) => `"${t.replaceAll('"', '""')}"`),
+      fts,
+      userId,
+      MAX_RANKED,
+    );
+    const ranked = rows.map((row, recency) => {
       const words = tokens(`${row.content} ${(JSON.parse(row.tags) as string[]).join(" ")}`);
-      let held = 0;
       let total = 0;
-      for (const phrase of phrases) {
-        const n = occurrences(words, phrase);
-        if (n > 0) held++;
-        total += n;
-      }
-      return { row, held, total, recency };
+      for (const phrase of phrases) total += occurrences(words, phrase);
+      return { row, total, recency };
     });
-    ranked.sort((a, b) => b.held - a.held || b.total - a.total || a.recency - b.recency);
+    ranked.sort((a, b) => b.row.held - a.row.held || b.total - a.total || a.recency - b.recency);
     return ranked.slice(0, limit).map(({ row }) => ({
       id: row.id,
       content: row.content,
@@ -198,6 +195,28 @@ export class MemoryStore {
       tags: JSON.parse(row.tags) as string[],
       createdAt: row.created_at,
     }));
+  }
+
+  #searchFor(terms: number) {
+    let statement = this.#searches.get(terms);
+    if (!statement) {
+      const held = Array.from(
+        { length: terms },
+        () => "(m.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?))",
+      ).join(" + ");
+      statement = this.db.prepare(
+        `SELECT m.id, m.content, m.tags, m.created_at,
+                snippet(memories_fts, 0, '**', '**', '…', 16) AS snippet,
+                ${held} AS held
+           FROM memories_fts
+           JOIN memories AS m ON m.seq = memories_fts.rowid
+          WHERE memories_fts MATCH ? AND m.user_id = ?
+          ORDER BY held DESC, m.seq DESC
+          LIMIT ?`,
+      );
+      this.#searches.set(terms, statement);
+    }
+    return statement;
   }
 
   /** Deletes the user's memory `id`; false when the user has none with that id (whoever else might). */

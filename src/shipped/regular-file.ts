@@ -1,16 +1,21 @@
 import { constants, type FileHandle, open } from "node:fs/promises";
 
 /**
- * Opens `abs` for reading only when it is a regular file: a symbolic link is not followed
- * (O_NOFOLLOW, also when a file was swapped for one after a directory was listed), and a FIFO or
- * device is not waited on (O_NONBLOCK) — opening a FIFO without it holds one of libuv's four
- * file-system threads until a writer appears. Undefined for anything else, or when it cannot be
- * opened; the caller closes the handle.
+ * Opens `abs` for reading only when it is a regular file: a FIFO or device is not waited on
+ * (O_NONBLOCK — opening a FIFO without it holds one of libuv's four file-system threads until a
+ * writer appears) and is refused, as is anything else but a regular file. A symbolic link is not
+ * followed (O_NOFOLLOW, also when a file was swapped for one after a directory was listed) unless
+ * `followLink`, and then only to a regular file. Undefined when refused or not openable; the
+ * caller closes the handle.
  */
-export async function openRegularFile(abs: string): Promise<{ handle: FileHandle; size: number } | undefined> {
+export async function openRegularFile(
+  abs: string,
+  options: { followLink?: boolean } = {},
+): Promise<{ handle: FileHandle; size: number } | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(abs, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    const noFollow = options.followLink ? 0 : (constants.O_NOFOLLOW ?? 0);
+    handle = await open(abs, constants.O_RDONLY | noFollow | (constants.O_NONBLOCK ?? 0));
   } catch {
     return undefined;
   }

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import express from "express";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { project } from "../../generated/project.js";
@@ -34,7 +35,10 @@ describe("defaults of ALLOWED_HOSTS and ALLOWED_ORIGINS", () => {
     ["::", LOOPBACK],
     ["10.1.2.3", ["10.1.2.3"]],
     ["fd00::5", ["[fd00::5]"]],
-    ["mcp.internal", ["mcp.internal"]],
+    // as a Host header's host compares after URL parsing: lower case, IPv6 compressed
+    ["2001:DB8:0::1", ["[2001:db8::1]"]],
+    ["MCP.Internal", ["mcp.internal"]],
+    ["127.0.0.2", [...LOOPBACK, "127.0.0.2"]],
   ])("HOST=%s → %j (never empty: the checks are on)", (host, expected) => {
     const config = loadServerConfig({ HOST: host });
     expect(config.allowedHosts).toEqual(expected);
@@ -264,8 +268,15 @@ describe("TRUST_PROXY", () => {
       "10.0.0.1, 10.0.0.0/8,loopback,fd00::/8,uniquelocal,linklocal",
       "10.0.0.1,10.0.0.0/8,loopback,fd00::/8,uniquelocal,linklocal",
     ],
+    // an IPv4 netmask, as proxy-addr (Express's trust proxy) takes it
+    ["10.0.0.0/255.0.0.0, loopback", "10.0.0.0/255.0.0.0,loopback"],
   ])("%j → %j", (value, expected) => {
     expect(loadServerConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it("every accepted list is one Express itself accepts", () => {
+    const trust = loadServerConfig({ TRUST_PROXY: "10.0.0.0/255.0.0.0,192.168.0.0/16,fd00::/8,loopback" }).trustProxy;
+    expect(() => express().set("trust proxy", trust)).not.toThrow();
   });
 
   it.each(["yes", "on", "10.0.0.1,yes", "10.0.0.0/33", "::1/129", "10.0.0.1/8/2", "10.0.0.", "loopback,", "1000"])(

@@ -133,6 +133,19 @@ describe("MemoryStore", () => {
     }
   });
 
+  it("an older memory holding every word ranks first even when more than 500 newer ones hold one", () => {
+    const s = new MemoryStore(":memory:");
+    try {
+      const budget = s.store("u", "budget meeting with finance on friday");
+      for (let i = 0; i < 600; i++) s.store("u", `weekly meeting notes ${i}`);
+      const found = s.search("u", "budget meeting", 3);
+      expect(found[0]?.id).toBe(budget.id);
+      expect(found[1]?.content).toBe("weekly meeting notes 599");
+    } finally {
+      s.close();
+    }
+  });
+
   it("a NUL or another control character in the query separates words instead of failing", () => {
     const s = new MemoryStore(":memory:");
     try {
