@@ -160,11 +160,16 @@ class GateState implements McpRequestState {
   onScopeRequired(error: ScopeRequiredError): ScopeAnswer {
     const principal = this.principal;
     const { config, challenge } = this.#options;
+    // As the tool layer's challenges (decide.ts): the enforced required scopes too, so the token the
+    // client gets next passes both checks.
+    const needed = config.requiredScopesEnforce
+      ? [...new Set([...config.requiredScopes, ...error.scopes])]
+      : error.scopes;
     const refusal: Refusal = principal
       ? {
           status: 403,
           error: "insufficient_scope",
-          scope: [...new Set([...error.scopes, ...principal.scopes])],
+          scope: [...new Set([...needed, ...principal.scopes])],
           message: error.message,
           bearer: config.mode !== "api-key",
           tool: error.tool,
@@ -172,7 +177,7 @@ class GateState implements McpRequestState {
         }
       : {
           status: 401,
-          scope: error.scopes,
+          scope: needed,
           message: error.message,
           bearer: config.mode !== "api-key",
           tool: error.tool,

@@ -8,6 +8,12 @@
 export type ClientMetadataDocuments = Record<string, Record<string, unknown>>;
 
 export interface ClientMetadataDocumentHooks {
+  /**
+   * Whether any document is listed. Without one the development server does not offer CIMD at all
+   * (discovery does not advertise it), so clients that would register with a CIMD client_id — which
+   * it would refuse — register through DCR instead.
+   */
+  readonly offered: boolean;
   /** `features.clientIdMetadataDocument.allowFetch`: only the development allowlist. */
   allowFetch(ctx: unknown, clientId: string): boolean;
   /** The provider's `fetch` configuration: allowlisted documents from memory, the rest to the network. */
@@ -17,6 +23,7 @@ export interface ClientMetadataDocumentHooks {
 export function clientMetadataDocumentHooks(documents: ClientMetadataDocuments = {}): ClientMetadataDocumentHooks {
   const allowlist = new Map(Object.entries(documents));
   return {
+    offered: allowlist.size > 0,
     allowFetch: (_ctx, clientId) => allowlist.has(clientId),
     fetch(input, init) {
       const url = input instanceof Request ? input.url : String(input);

@@ -35,3 +35,27 @@ export function renderError(ctx: KoaContextWithOIDC, out: ErrorOut): void {
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+/** oidc-provider's registration endpoint (its default route). */
+const REGISTRATION = "/reg";
+
+/**
+ * CORS on dynamic client registration. oidc-provider answers cross-origin requests on its other
+ * endpoints (`clientBasedCORS`) but not on registration: a browser-based client registering itself
+ * (the MCP Inspector) got a 404 to its preflight and could not read the 201. Any origin, as for the
+ * others: this server is for development only.
+ */
+export const registrationCors: Parameters<Provider["use"]>[0] = async (ctx, next) => {
+  const origin = ctx.get("origin");
+  if (!origin || (ctx.path !== REGISTRATION && !ctx.path.startsWith(`${REGISTRATION}/`))) return next();
+  ctx.set("Access-Control-Allow-Origin", origin);
+  ctx.vary("Origin");
+  if (ctx.method === "OPTIONS") {
+    ctx.set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+    ctx.set("Access-Control-Allow-Headers", ctx.get("access-control-request-headers") || "Content-Type, Authorization");
+    ctx.set("Access-Control-Max-Age", "600");
+    ctx.status = 204;
+    return;
+  }
+  await next();
+};

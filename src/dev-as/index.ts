@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { clientMetadataDocumentHooks } from "./client-metadata-documents.js";
-import { markDevelopmentPages } from "./development-pages.js";
+import { markDevelopmentPages, registrationCors } from "./development-pages.js";
 import { providerConfiguration } from "./provider-configuration.js";
 import { withProviderNotices } from "./provider-notices.js";
 import { loadOrCreateSigningKeys } from "./signing-keys.js";
@@ -71,6 +71,7 @@ export async function createDevAuthorizationServer(
   });
   // provider.use() inserts in front of the provider's own router, so this sees the pages it renders.
   provider.use(markDevelopmentPages);
+  provider.use(registrationCors);
   // Pushed after the router, so it is reached only by requests that no provider route matched:
   // those go back to express (`next`) instead of getting Koa's 404.
   const unclaimed = new WeakSet<IncomingMessage>();

@@ -83,7 +83,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       registration: { enabled: true },
       clientCredentials: { enabled: true },
       clientIdMetadataDocument: {
-        enabled: true,
+        enabled: settings.clientMetadataDocuments.offered,
         ack: "draft-02",
         allowFetch: settings.clientMetadataDocuments.allowFetch,
       },

@@ -238,6 +238,30 @@ describe("requests other than /mcp that are served without express", () => {
     expect(JSON.parse(res.body).issuer).toBe(dev.url);
   });
 
+  it("registration answers browser clients (CORS on /reg, which oidc-provider leaves out)", async () => {
+    const origin = "http://localhost:6274";
+    const preflight = await fetch(`${dev.url}/reg`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("content-type");
+    const registered = await fetch(`${dev.url}/reg`, {
+      method: "POST",
+      headers: { origin, "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1:9/cb"], token_endpoint_auth_method: "none" }),
+    });
+    expect(registered.status).toBe(201);
+    expect(registered.headers.get("access-control-allow-origin")).toBe(origin);
+  });
+
+  it("CIMD is not advertised when no document is listed (clients register through DCR instead)", async () => {
+    const as = JSON.parse((await get("/.well-known/oauth-authorization-server")).body);
+    expect(as.registration_endpoint).toBe(`${dev.url}/reg`);
+    expect(as.client_id_metadata_document_supported).toBeUndefined();
+  });
+
   it("a path no one claims goes on to the app's 404", async () => {
     const res = await get("/no-such-path?x=1");
     expect(res.status).toBe(404);

@@ -107,6 +107,41 @@ describe("ctx.requireScopes() in a handler", () => {
   });
 });
 
+describe("ctx.requireScopes() with REQUIRED_SCOPES enforced", () => {
+  let required: RunningServer;
+  beforeAll(async () => {
+    const file = join(root, "auth-required.yaml");
+    await writeFile(
+      file,
+      [
+        "mode: optional",
+        "scopes:",
+        "  search.read: Read summaries.",
+        "  docs.write: Read detailed reports.",
+        "  base.read: Use the server at all.",
+        "requiredScopes: [base.read]",
+        "",
+      ].join("\n"),
+    );
+    required = await startServer({
+      project: (await generatedFixtureProject("stepup")).project,
+      authFile: file,
+      env: { DATA_DIR: join(root, "data-required") },
+      server: { port: 0, host: "127.0.0.1" },
+      logger: pino({ level: "silent" }),
+    });
+  });
+  afterAll(() => required?.close());
+
+  it("the handler's challenge names the required scopes too (one sign-in passes both checks)", async () => {
+    const { message, headers } = modern("tools/call", { name: "report.read", arguments: { detailed: true } });
+    const res = await rpc(`${required.url}/mcp`, message, headers);
+    expect(res.status).toBe(401);
+    const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+    expect(params.scope?.split(" ").sort()).toEqual(["base.read", "docs.write", "search.read"]);
+  });
+});
+
 describe("ctx.requireScopes() in mode api-key", () => {
   const KEY = "tgk_stepup_reader_0123456789abcdef";
   let keyed: RunningServer;
