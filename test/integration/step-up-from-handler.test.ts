@@ -107,29 +107,29 @@ describe("ctx.requireScopes() in a handler", () => {
   });
 });
 
+/** The stepup fixture project served with an auth.yaml of its own (`name` keeps the files apart). */
+async function serveStepupWith(name: string, authLines: string[]): Promise<RunningServer> {
+  const file = join(root, `auth-${name}.yaml`);
+  await writeFile(file, [...authLines, ""].join("\n"));
+  return startServer({
+    project: (await generatedFixtureProject("stepup")).project,
+    authFile: file,
+    env: { DATA_DIR: join(root, `data-${name}`) },
+    server: { port: 0, host: "127.0.0.1" },
+    logger: pino({ level: "silent" }),
+  });
+}
+const STEPUP_SCOPES = ["scopes:", "  search.read: Read summaries.", "  docs.write: Read detailed reports."];
+
 describe("ctx.requireScopes() with REQUIRED_SCOPES enforced", () => {
   let required: RunningServer;
   beforeAll(async () => {
-    const file = join(root, "auth-required.yaml");
-    await writeFile(
-      file,
-      [
-        "mode: optional",
-        "scopes:",
-        "  search.read: Read summaries.",
-        "  docs.write: Read detailed reports.",
-        "  base.read: Use the server at all.",
-        "requiredScopes: [base.read]",
-        "",
-      ].join("\n"),
-    );
-    required = await startServer({
-      project: (await generatedFixtureProject("stepup")).project,
-      authFile: file,
-      env: { DATA_DIR: join(root, "data-required") },
-      server: { port: 0, host: "127.0.0.1" },
-      logger: pino({ level: "silent" }),
-    });
+    required = await serveStepupWith("required", [
+      "mode: optional",
+      ...STEPUP_SCOPES,
+      "  base.read: Use the server at all.",
+      "requiredScopes: [base.read]",
+    ]);
   });
   afterAll(() => required?.close());
 
@@ -146,29 +146,15 @@ describe("ctx.requireScopes() in mode api-key", () => {
   const KEY = "tgk_stepup_reader_0123456789abcdef";
   let keyed: RunningServer;
   beforeAll(async () => {
-    const file = join(root, "auth-api-key.yaml");
-    await writeFile(
-      file,
-      [
-        "mode: api-key",
-        "scopes:",
-        "  search.read: Read summaries.",
-        "  docs.write: Read detailed reports.",
-        "apiKeys:",
-        "  keys:",
-        "    - name: reader",
-        `      key: ${KEY}`,
-        "      scopes: search.read",
-        "",
-      ].join("\n"),
-    );
-    keyed = await startServer({
-      project: (await generatedFixtureProject("stepup")).project,
-      authFile: file,
-      env: { DATA_DIR: join(root, "data-api-key") },
-      server: { port: 0, host: "127.0.0.1" },
-      logger: pino({ level: "silent" }),
-    });
+    keyed = await serveStepupWith("api-key", [
+      "mode: api-key",
+      ...STEPUP_SCOPES,
+      "apiKeys:",
+      "  keys:",
+      "    - name: reader",
+      `      key: ${KEY}`,
+      "      scopes: search.read",
+    ]);
   });
   afterAll(() => keyed?.close());
 
