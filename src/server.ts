@@ -135,6 +135,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       endpoint,
       gate: authRuntime.gate,
       paramHeaders: (tool) => catalogue.paramHeaders(tool),
+      requestHeaders: [
+        auth.apiKeys.header,
+        ...catalogue.infos.flatMap((tool) => catalogue.paramHeaders(tool.name).map((p) => p.header)),
+      ],
       documents: authRuntime.documents,
       ...(authRuntime.fallback ? { fallback: authRuntime.fallback } : {}),
     });

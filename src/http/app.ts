@@ -55,6 +55,11 @@ export interface AppOptions {
   fallback?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   /** Arguments each tool mirrors in `Mcp-Param-*` headers (SEP-2243). */
   paramHeaders?: (tool: string) => readonly ParamHeader[];
+  /**
+   * Request headers a browser-based client may send besides the standard ones, allowed in the /mcp
+   * CORS preflight: the configured API key header, every tool's `Mcp-Param-*` header.
+   */
+  requestHeaders?: readonly string[];
 }
 
 declare module "express-serve-static-core" {
@@ -153,7 +158,7 @@ export function createApp(options: AppOptions): HttpApp {
       next(error);
     }
   };
-  app.all("/mcp", originCheck, mcpCors, json, serveMcp);
+  app.all("/mcp", originCheck, mcpCors(options.requestHeaders ?? []), json, serveMcp);
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not_found" });
@@ -347,20 +352,35 @@ function corsHeaders(req: IncomingMessage, res: ServerResponse): boolean {
  * CORS for browser-based clients (the Inspector, web apps): the Origin was already checked against
  * ALLOWED_ORIGINS, so it is echoed; WWW-Authenticate is exposed so the client can read challenges.
  */
-const mcpCors: RequestHandler = (req, res, next) => {
-  if (!corsHeaders(req, res)) return next();
-  if (req.method === "OPTIONS") {
-    res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
-    res.setHeader(
-      "Access-Control-Allow-Headers",
-      "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Last-Event-ID, X-API-Key",
-    );
-    res.setHeader("Access-Control-Max-Age", "600");
-    res.status(204).end();
-    return;
-  }
-  next();
-};
+function mcpCors(extraHeaders: readonly string[]): RequestHandler {
+  const standard = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "MCP-Protocol-Version",
+    "Mcp-Method",
+    "Mcp-Name",
+    "Mcp-Session-Id",
+    "Last-Event-ID",
+    "X-API-Key",
+  ];
+  const known = new Set(standard.map((h) => h.toLowerCase()));
+  const allowHeaders = [
+    ...standard,
+    ...extraHeaders.filter((h) => !known.has(h.toLowerCase()) && known.add(h.toLowerCase())),
+  ].join(", ");
+  return (req, res, next) => {
+    if (!corsHeaders(req, res)) return next();
+    if (req.method === "OPTIONS") {
+      res.setHeader("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+      res.setHeader("Access-Control-Allow-Headers", allowHeaders);
+      res.setHeader("Access-Control-Max-Age", "600");
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}
 
 /** Client mistakes get 4xx with a JSON-RPC body; anything else is logged and answered 500 with the request id. */
 function errorHandler(logger: Logger): ErrorRequestHandler {

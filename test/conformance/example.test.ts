@@ -228,6 +228,21 @@ describe("SEP-2243: arguments mirrored in Mcp-Param-* headers (x-mcp-header)", (
     }
   });
 
+  it("lets browser-based clients send the header: the /mcp preflight allows Mcp-Param-Region", async () => {
+    const res = await fetch(mcpUrl, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:6274",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "mcp-param-region",
+      },
+    });
+    expect(res.status).toBe(204);
+    const allowed = (res.headers.get("access-control-allow-headers") ?? "").toLowerCase().split(/,\s*/);
+    expect(allowed).toContain("mcp-param-region");
+    expect(allowed).toContain("authorization");
+  });
+
   it("does not ask 2025-era clients, which know no Mcp-Param headers, for one", async () => {
     const { message, headers } = legacy("tools/call", { name: "test_custom_header", arguments: { region: "eu" } });
     const res = await rpc(mcpUrl, message, headers);
