@@ -1,7 +1,8 @@
 /**
  * `npm start`: loads `.env` when present (a variable set empty in the environment takes `.env`'s
- * value), starts the server, and shuts down gracefully on SIGTERM/SIGINT (in-flight calls finish; a second signal exits at once). Under `npm run dev`
- * (spawned with an IPC channel) also when that channel closes: the dev process is gone.
+ * value), starts the server, and shuts down gracefully on SIGTERM/SIGINT (in-flight calls finish; a
+ * second signal exits at once). Under `npm run dev` (spawned with an IPC channel) also when that
+ * channel closes: the dev process is gone.
  */
 
 import { project } from "../generated/project.js";

@@ -32,15 +32,17 @@ export function isSecretPath(path: readonly (string | number)[]): boolean {
 
 function describe(value: unknown, secret = false): string {
   if (value === null) return "null";
-  if (secret) {
-    if (Array.isArray(value)) return "a list";
-    if (typeof value === "object") return "a mapping";
-    if (typeof value === "number") return "a number";
-    if (typeof value === "boolean") return "true or false";
-    return typeof value === "string" ? "this string" : "this value";
-  }
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
+  // A secret is described by its kind, never shown.
+  if (secret)
+    return typeof value === "number"
+      ? "a number"
+      : typeof value === "boolean"
+        ? "true or false"
+        : typeof value === "string"
+          ? "this string"
+          : "this value";
   if (typeof value === "string")
     return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;

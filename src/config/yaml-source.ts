@@ -107,14 +107,8 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
     value: failed ? undefined : doc.toJS({ maxAliasCount: -1 }),
     diagnostics,
     locate: (path, options) => locateNode(doc, path, options?.key ?? false, at),
-    fromPlaceholder: (path) => {
-      const node = walk(doc, path).node;
-      return isScalar(node) && substituted.has(node);
-    },
-    fromDefault: (path) => {
-      const node = walk(doc, path).node;
-      return isScalar(node) && defaulted.has(node);
-    },
+    fromPlaceholder: (path) => scalarIn(substituted, walk(doc, path)),
+    fromDefault: (path) => scalarIn(defaulted, walk(doc, path)),
   };
 }
 
@@ -279,14 +273,16 @@ function child(node: unknown, segment: string | number): { next: unknown; keyOff
 }
 
 /** The node at `path`, or undefined where the path leaves the document. */
-function walk(doc: Document, path: readonly (string | number)[]): { node: unknown } {
+function walk(doc: Document, path: readonly (string | number)[]): unknown {
   let node: unknown = doc.contents;
   for (const segment of path) {
     node = child(node, segment).next;
     if (node === undefined) break;
   }
-  return { node };
+  return node;
 }
+
+const scalarIn = (set: ReadonlySet<Scalar>, node: unknown): boolean => isScalar(node) && set.has(node);
 
 function locateNode(
   doc: Document,

@@ -236,8 +236,6 @@ class ExchangeTransport implements Transport {
     this.settle = resolve;
   });
 
-  private readonly onerrorHook: (error: Error) => void;
-
   constructor(
     private readonly res: ServerResponse,
     private readonly order: readonly RequestId[],
@@ -248,7 +246,6 @@ class ExchangeTransport implements Transport {
     private readonly keepAliveMs = KEEP_ALIVE_MS,
   ) {
     this.pending = new Set(order);
-    this.onerrorHook = hooks.onerror;
     // The SDK answers a 2025-era POST over SSE and writes a keep-alive comment every 15 s, so a long
     // tool call keeps proxies from closing an idle connection. This transport answers JSON when it
     // can; a call still running after 15 s turns the reply into a stream, as a notification would.
@@ -267,7 +264,7 @@ class ExchangeTransport implements Transport {
     if (isResponse(message)) {
       const id = message.id as RequestId;
       if (!this.pending.delete(id)) return;
-      const text = responseText(message, this.onerrorHook);
+      const text = responseText(message, this.hooks.onerror);
       if (this.streaming) this.frame(text);
       else this.answers.set(id, text);
       if (this.pending.size === 0) this.finish();
@@ -281,7 +278,7 @@ class ExchangeTransport implements Transport {
     try {
       text = JSON.stringify(message);
     } catch (error) {
-      this.onerrorHook(error as Error); // a notification that cannot be serialised is dropped
+      this.hooks.onerror(error as Error); // a notification that cannot be serialised is dropped
       return;
     }
     if (!this.streaming) this.startStreaming(false);

@@ -42,42 +42,32 @@ function environment() {
   return { env, errors };
 }
 
-describe("callTool with a result that cannot be serialised", () => {
-  const cyclic = () => {
-    const o: Record<string, unknown> = { a: 1 };
-    o.self = o;
-    return o;
-  };
+const cyclic = () => {
+  const o: Record<string, unknown> = { a: 1 };
+  o.self = o;
+  return o;
+};
+const FAILED = "Tool t failed with an internal error (request id req-1).";
+const MALFORMED = "Tool t returned a malformed result (request id req-1).";
+
+// Neither reaches the client as the serialiser's message nor as the SDK's -32602 blaming the client.
+describe("callTool with a result that cannot be serialised or is not a CallToolResult", () => {
   it.each([
-    ["a cycle", cyclic],
-    ["a BigInt", () => ({ n: 10n })],
-  ])("%s → an internal error naming the request id, the cause logged", async (_, value) => {
+    ["a cycle", cyclic, FAILED, "tool handler failed"],
+    ["a BigInt", () => ({ n: 10n }), FAILED, "tool handler failed"],
+    ["a function", () => () => 1, MALFORMED, "tool result is malformed"],
+    ["a symbol", () => Symbol("s"), MALFORMED, "tool result is malformed"],
+    ["content that is a string", () => toolResult({ content: "hi" } as never), MALFORMED, "tool result is malformed"],
+    [
+      "a text block whose text is a number",
+      () => toolResult({ content: [{ type: "text", text: 5 }] } as never),
+      MALFORMED,
+      "tool result is malformed",
+    ],
+  ])("%s → an internal error naming the request id, the cause logged", async (_, value, text, logged) => {
     const { env, errors } = environment();
     const result = await callTool(catalogueReturning(value), { name: "t", arguments: {} }, env);
-    expect(result).toEqual({
-      content: [{ type: "text", text: "Tool t failed with an internal error (request id req-1)." }],
-      isError: true,
-    });
-    expect(errors.map((e) => e.msg)).toEqual(["tool handler failed"]);
+    expect(result).toEqual({ content: [{ type: "text", text }], isError: true });
+    expect(errors.map((e) => e.msg)).toEqual([logged]);
   });
-});
-
-describe("callTool with a result that is not a CallToolResult", () => {
-  it.each([
-    ["a function", () => () => 1],
-    ["a symbol", () => Symbol("s")],
-    ["content that is a string", () => toolResult({ content: "hi" } as never)],
-    ["a text block whose text is a number", () => toolResult({ content: [{ type: "text", text: 5 }] } as never)],
-  ])(
-    "%s → an internal error naming the request id, logged (not the SDK's -32602 blaming the client)",
-    async (_, value) => {
-      const { env, errors } = environment();
-      const result = await callTool(catalogueReturning(value), { name: "t", arguments: {} }, env);
-      expect(result).toEqual({
-        content: [{ type: "text", text: "Tool t returned a malformed result (request id req-1)." }],
-        isError: true,
-      });
-      expect(errors.map((e) => e.msg)).toEqual(["tool result is malformed"]);
-    },
-  );
 });

@@ -49,6 +49,16 @@ describe("toFtsQuery", () => {
   });
 });
 
+/** A fresh in-memory store for one test, closed after it. */
+function withStore<T>(test: (store: MemoryStore) => T): T {
+  const store = new MemoryStore(":memory:");
+  try {
+    return test(store);
+  } finally {
+    store.close();
+  }
+}
+
 describe("MemoryStore", () => {
   it("creates the schema with WAL and the migrations recorded", () => {
     expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
@@ -100,9 +110,8 @@ describe("MemoryStore", () => {
   it("ranks from the caller's own memories: other users' words do not change the order of one's results", () => {
     // bm25 would weigh "zebracorp" by how many memories of *all* users hold it: the order of the
     // attacker's own two results would then say whether the victim wrote that word.
-    const order = (victimWrites: boolean) => {
-      const s = new MemoryStore(":memory:");
-      try {
+    const order = (victimWrites: boolean) =>
+      withStore((s) => {
         if (victimWrites) for (let i = 0; i < 20; i++) s.store("victim", `zebracorp merger note ${i}`);
         for (let i = 0; i < 20; i++) s.store("victim", `quokka sighting ${i}`);
         const z = s.store("mallory", "zebracorp");
@@ -110,52 +119,40 @@ describe("MemoryStore", () => {
         const q2 = s.store("mallory", "quokka");
         const ids = s.search("mallory", "zebracorp quokka").map((m) => m.id);
         return ids.map((id) => (id === z.id ? "z" : id === q1.id ? "q1" : id === q2.id ? "q2" : "?"));
-      } finally {
-        s.close();
-      }
-    };
+      });
     expect(order(true)).toEqual(order(false));
     // one term each, the same count: the newest first
     expect(order(false)).toEqual(["q2", "q1", "z"]);
   });
 
   it("ranks more of the query's words first, then more occurrences, then the newest", () => {
-    const s = new MemoryStore(":memory:");
-    try {
+    withStore((s) => {
       const once = s.store("u", "Café meeting");
       const twice = s.store("u", "cafe, CAFÉ and more cafe");
       const both = s.store("u", "the café on Rue Nord", ["meeting-notes"]);
       const newest = s.store("u", "another café");
       expect(s.search("u", "café meeting").map((m) => m.id)).toEqual([both.id, once.id, twice.id, newest.id]);
       expect(s.search("u", "cafe").map((m) => m.id)).toEqual([twice.id, newest.id, both.id, once.id]);
-    } finally {
-      s.close();
-    }
+    });
   });
 
   it("an older memory holding every word ranks first even when more than 500 newer ones hold one", () => {
-    const s = new MemoryStore(":memory:");
-    try {
+    withStore((s) => {
       const budget = s.store("u", "budget meeting with finance on friday");
       for (let i = 0; i < 600; i++) s.store("u", `weekly meeting notes ${i}`);
       const found = s.search("u", "budget meeting", 3);
       expect(found[0]?.id).toBe(budget.id);
       expect(found[1]?.content).toBe("weekly meeting notes 599");
-    } finally {
-      s.close();
-    }
+    });
   });
 
   it("a NUL or another control character in the query separates words instead of failing", () => {
-    const s = new MemoryStore(":memory:");
-    try {
+    withStore((s) => {
       const m = s.store("u", "alpha beta");
       expect(s.search("u", "alpha\u0000beta").map((r) => r.id)).toEqual([m.id]);
       expect(s.search("u", "\u0001beta\u0007").map((r) => r.id)).toEqual([m.id]);
       expect(toFtsQuery("a\u0000b")).toBe('"a" OR "b"');
-    } finally {
-      s.close();
-    }
+    });
   });
 
   it("removes deleted memories from the full-text index", () => {
