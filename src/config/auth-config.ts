@@ -230,7 +230,15 @@ function resolve(
   const devEnabled = raw.developmentServer?.enabled ?? "auto";
   // It accepts any login name: beside a real authorization server it would let anyone mint tokens the
   // resource server trusts. `auto` already leaves it out when one is configured; `true` must not force it in.
-  if (devEnabled === true && issuers.length > 0)
+  // Nor in production, where `auto` leaves it out too: `true` there is a mistake to report where it is
+  // written, not a runtime error after the rest has started.
+  if (devEnabled === true && production)
+    error(
+      ["developmentServer", "enabled"],
+      "AUTH013",
+      "developmentServer.enabled is true, but NODE_ENV is production: the development server accepts any login name, so it never runs in production; remove the setting (auto) and configure an authorization server",
+    );
+  else if (devEnabled === true && issuers.length > 0)
     error(
       ["developmentServer", "enabled"],
       "AUTH013",

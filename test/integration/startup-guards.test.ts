@@ -254,6 +254,49 @@ describe("the development authorization server beside a real one (AUTH013)", () 
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("`developmentServer.enabled: true` in production is AUTH013 at its position, in every mode", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-dev-production-"));
+    const file = join(dir, "auth.yaml");
+    try {
+      for (const mode of ["api-key", "anonymous"] as const) {
+        await writeFile(
+          file,
+          authYaml({
+            mode,
+            resource: "https://mcp.example.com/mcp",
+            developmentServer: { enabled: true },
+            ...(mode === "api-key" ? { apiKeys: { keys: [{ name: "ci", key: "$" + "{CI_KEY}" }] } } : {}),
+          }),
+        );
+        const failure = await startServer({
+          project,
+          authFile: file,
+          env: { DATA_DIR: dir, NODE_ENV: "production", CI_KEY: "k".repeat(32) },
+          server: { port: 0, host: "127.0.0.1" },
+          logger: pino({ level: "silent" }),
+        }).then(
+          async (started) => {
+            await started.close();
+            return undefined;
+          },
+          (error: unknown) => error,
+        );
+        expect(failure, mode).toMatchObject({
+          diagnostics: [
+            expect.objectContaining({
+              code: "AUTH013",
+              severity: "error",
+              message: expect.stringContaining("NODE_ENV is production"),
+              line: expect.any(Number),
+            }),
+          ],
+        });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("TRUST_PROXY", () => {
