@@ -12,21 +12,41 @@ type Raw = any;
  * in production). Reported by the generator (CI) and logged by the server at startup; never with
  * the value.
  */
+/**
+ * Where auth.yaml holds secrets — the one list of them: the `field` of every entry of the list at
+ * `list`. Schema messages describe the value there by its kind (schema-diagnostics.ts), AUTH012
+ * looks for secrets written into the file there (below).
+ */
+const SECRET_FIELDS: readonly { list: readonly string[]; field: string }[] = [
+  { list: ["apiKeys", "keys"], field: "key" },
+  { list: ["authorizationServers"], field: "sharedSecret" },
+];
+
+/** Whether a path into auth.yaml's data (list indexes as numbers or digit strings) is a secret's. */
+export function isSecretPath(path: readonly (string | number)[]): boolean {
+  return SECRET_FIELDS.some(
+    ({ list, field }) =>
+      path.length === list.length + 2 && list.every((key, i) => path[i] === key) && path.at(-1) === field,
+  );
+}
+
+/** The paths of the secrets `raw` holds (non-empty strings), in SECRET_FIELDS order. */
+function secretPaths(raw: Raw): (string | number)[][] {
+  return SECRET_FIELDS.flatMap(({ list, field }) => {
+    const entries = list.reduce((value: Raw, key) => value?.[key], raw);
+    if (!Array.isArray(entries)) return [];
+    return entries.flatMap((entry: Raw, i: number) =>
+      typeof entry?.[field] === "string" && entry[field] !== "" ? [[...list, i, field]] : [],
+    );
+  });
+}
+
 export function literalSecrets(
   source: YamlSource,
   severity: Diagnostic["severity"],
   defaultSeverity: Diagnostic["severity"] = severity,
 ): Diagnostic[] {
-  const raw = source.value as Raw;
-  const paths: (string | number)[][] = [];
-  (Array.isArray(raw?.apiKeys?.keys) ? raw.apiKeys.keys : []).forEach((entry: Raw, i: number) => {
-    if (typeof entry?.key === "string" && entry.key !== "") paths.push(["apiKeys", "keys", i, "key"]);
-  });
-  (Array.isArray(raw?.authorizationServers) ? raw.authorizationServers : []).forEach((entry: Raw, i: number) => {
-    if (typeof entry?.sharedSecret === "string" && entry.sharedSecret !== "")
-      paths.push(["authorizationServers", i, "sharedSecret"]);
-  });
-  return paths.flatMap((path): Diagnostic[] => {
+  return secretPaths(source.value).flatMap((path): Diagnostic[] => {
     const name = String(path.at(-1));
     const at = { file: source.file, ...source.locate(path), code: "AUTH012" };
     if (!source.fromPlaceholder(path))

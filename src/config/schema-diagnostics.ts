@@ -1,4 +1,5 @@
 import { type Diagnostic, didYouMean } from "./diagnostics.js";
+import { isSecretPath } from "./literal-secrets.js";
 import type { YamlSource } from "./yaml-source.js";
 
 /** The subset of an ajv `ErrorObject` (with `verbose: true`) this module reads. */
@@ -19,15 +20,6 @@ export function pointerToPath(pointer: string): string[] {
     .slice(1)
     .split("/")
     .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
-}
-
-/**
- * Paths whose values are secrets (API keys, HS256 secrets): messages say what kind of value is
- * there, never the value.
- */
-export function isSecretPath(path: readonly (string | number)[]): boolean {
-  const last = String(path[path.length - 1] ?? "");
-  return last === "sharedSecret" || (last === "key" && path[0] === "apiKeys" && path[1] === "keys");
 }
 
 function describe(value: unknown, secret = false): string {
