@@ -9,8 +9,10 @@
  *            --source (run the servers' TypeScript through tsx instead of compiling them first)
  *            --report-only (rewrite docs/performance.md and the chart from bench/results/latest.json)
  *
- * Writes bench/results/latest.json, prints a table, rewrites docs/performance.md and
- * docs/performance-throughput.svg. Servers run on 127.0.0.1 pinned to core 0, the load generator
+ * A full run (no options but --no-docs/--keep) writes bench/results/latest.json, prints a table,
+ * rewrites docs/performance.md and docs/performance-throughput.svg; any other run writes
+ * bench/results/partial.json and prints its table, leaving the last full run's files alone.
+ * Servers run on 127.0.0.1 pinned to core 0, the load generator
  * (autocannon, in this process) on core 1; every child is killed on exit, error or Ctrl-C.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -28,6 +30,7 @@ import {
   consoleReport,
   markdownReport,
   type Results,
+  type SeparateCodegen,
   throughputSvg,
 } from "./lib/report.js";
 import { MODERN } from "./lib/requests.js";
@@ -55,9 +58,21 @@ const args = cli(import.meta.url, {
   "report-only": { type: "boolean", default: false },
 });
 
+/** The full run's default codegen sizes; others (10,000) are measured by runs of their own. */
+const DEFAULT_CODEGEN_SIZES = [10, 100, 1000];
+const SEPARATE_FILE = join(REPO, "bench", "results", "codegen-separate.json");
+const readSeparate = async (): Promise<SeparateCodegen | undefined> =>
+  readFile(SEPARATE_FILE, "utf8").then(
+    (text) => JSON.parse(text) as SeparateCodegen,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    },
+  );
+
 if (args["report-only"]) {
   const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
-  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved));
+  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved, await readSeparate()));
   await writeFile(join(REPO, "docs", "performance-throughput.svg"), throughputSvg(saved));
   console.log(
     `${consoleReport(saved)}\n\nrewrote docs/performance.md and docs/performance-throughput.svg from latest.json`,
@@ -66,6 +81,17 @@ if (args["report-only"]) {
 }
 
 const quick = args.quick;
+/**
+ * Only a full run with the default settings replaces the committed results (latest.json, the docs
+ * and the chart: docs/performance.md holds the last *full* run). Any other run — --quick, --only,
+ * --skip, other sizes, rounds or durations — writes bench/results/partial.json (not tracked) instead.
+ */
+const full =
+  !quick &&
+  (["only", "skip", "rounds", "warmup", "saturation", "fixed", "codegen-sizes"] as const).every((key) => !args[key]) &&
+  args.connections === "50" &&
+  args["log-level"] === "info" &&
+  !args.source;
 const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
 const settings = {
   rounds: num(args.rounds, quick ? 1 : 3),
@@ -78,7 +104,9 @@ const settings = {
 };
 /** (c)/(b) with the two modes loaded alternately: two fresh pairs of processes per era, three pairs of 2 s slices each (~45 s per era with the warm-ups). */
 const SIGN_IN = { rounds: 2, alternations: 3, sliceSec: 2 };
-const codegenSizes = (args["codegen-sizes"] ?? (quick ? "10" : "10,100,1000")).split(",").map(Number);
+const codegenSizes = args["codegen-sizes"]?.split(",").map(Number) ?? (quick ? [10] : DEFAULT_CODEGEN_SIZES);
+if (codegenSizes.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error(`--codegen-sizes takes positive whole numbers separated by commas, not ${args["codegen-sizes"]}`);
 const skip = new Set(args.skip.split(",").filter(Boolean));
 const only = args.only?.split(",").filter(Boolean);
 if (only) {
@@ -204,15 +232,38 @@ results.targets = checkTargets(
 );
 
 await mkdir(join(REPO, "bench", "results"), { recursive: true });
-await writeFile(join(REPO, "bench", "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
-if (!args["no-docs"]) {
+const resultsFile = join("bench", "results", full ? "latest.json" : "partial.json");
+await writeFile(join(REPO, resultsFile), `${JSON.stringify(results, null, 2)}\n`);
+// Sizes the full run leaves out, measured here (a run of its own, not --quick): kept, with where they
+// came from, for docs/performance.md (the same size measured again replaces its row).
+const separateSizes =
+  !quick && results.codegen && "sizes" in results.codegen
+    ? results.codegen.sizes.filter((s) => !DEFAULT_CODEGEN_SIZES.includes(s.tools) && s.generateMs !== undefined)
+    : [];
+if (separateSizes.length) {
+  const run = { date: results.run.date, commit: results.run.commit, command, loadStart: machine.loadStart };
+  const kept = (await readSeparate())?.sizes.filter((s) => !separateSizes.some((n) => n.tools === s.tools)) ?? [];
+  const separate: SeparateCodegen = {
+    sizes: [...kept, ...separateSizes.map((s) => ({ ...s, run }))].sort((a, b) => a.tools - b.tools),
+  };
+  await writeFile(SEPARATE_FILE, `${JSON.stringify(separate, null, 2)}\n`);
+  log(`kept the ${separateSizes.map((s) => s.tools).join(", ")}-tool figures in bench/results/codegen-separate.json`);
+  // The page shows them beside the last full run's figures, which stay as they are.
+  if (!full && !args["no-docs"]) {
+    const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
+    await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved, separate));
+    log("rewrote docs/performance.md from latest.json (the last full run) with them");
+  }
+}
+const docs = full && !args["no-docs"];
+if (docs) {
   await mkdir(join(REPO, "docs"), { recursive: true });
-  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(results));
+  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(results, await readSeparate()));
   await writeFile(join(REPO, "docs", "performance-throughput.svg"), throughputSvg(results));
 }
 log(`\n${consoleReport(results)}`);
 log(
-  `\nwrote bench/results/latest.json${args["no-docs"] ? "" : ", docs/performance.md, docs/performance-throughput.svg"} in ${Math.round(results.run.elapsedSec)} s (${Object.entries(
+  `\nwrote ${resultsFile}${docs ? ", docs/performance.md, docs/performance-throughput.svg" : ""}${full ? "" : " (not a full run: latest.json and docs/performance.md keep the last full run)"} in ${Math.round(results.run.elapsedSec)} s (${Object.entries(
     partsSec,
   )
     .map(([part, sec]) => `${part} ${Math.round(sec)} s`)
