@@ -89,8 +89,10 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
     fallback = dev.handler;
     options.serveEarly?.(dev.handler as RequestHandler);
     closeDev = () => dev.close();
+    // The script's default URL is the default listen address; any other origin must be named.
+    const getAToken = `npm run token${options.origin === "http://127.0.0.1:3000" ? "" : ` -- --url ${options.origin}`}`;
     logger.warn(
-      { issuer: dev.issuer, getAToken: 'npm run token -- --scope "docs.write"' },
+      { issuer: dev.issuer, getAToken },
       "DEVELOPMENT authorization server mounted on this port: any login name is accepted. Configure AUTH0_DOMAIN or an oidc issuer for real use; it never runs with NODE_ENV=production",
     );
   }

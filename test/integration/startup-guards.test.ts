@@ -356,3 +356,28 @@ describe(".env (loadEnvFile)", () => {
     }
   });
 });
+
+describe("the development authorization server's startup line", () => {
+  it("tells how to get a token from this server: the script's --url when it is not the default", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-dev-hint-"));
+    const file = join(dir, "auth.yaml");
+    await writeFile(file, authYaml({ mode: "oauth2" }));
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    try {
+      const running = await startServer({
+        project,
+        authFile: file,
+        env: { DATA_DIR: dir },
+        server: { port: 0, host: "127.0.0.1" },
+        logger,
+      });
+      const port = new URL(running.url).port;
+      await running.close();
+      const line = lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith("DEVELOPMENT authorization server"));
+      expect(line?.getAToken).toBe(`npm run token -- --url http://127.0.0.1:${port}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
