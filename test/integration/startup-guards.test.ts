@@ -266,7 +266,7 @@ describe("the development authorization server beside a real one (AUTH013)", () 
             mode,
             resource: "https://mcp.example.com/mcp",
             developmentServer: { enabled: true },
-            ...(mode === "api-key" ? { apiKeys: { keys: [{ name: "ci", key: "$" + "{CI_KEY}" }] } } : {}),
+            ...(mode === "api-key" ? { apiKeys: { keys: [{ name: "ci", key: placeholder("CI_KEY") }] } } : {}),
           }),
         );
         const failure = await startServer({
@@ -376,6 +376,49 @@ describe("the development authorization server's startup line", () => {
       await running.close();
       const line = lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith("DEVELOPMENT authorization server"));
       expect(line?.getAToken).toBe(`npm run token -- --url http://127.0.0.1:${port}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("mode api-key: tools no key may call", () => {
+  it("are named at startup with the scopes no key grants; tools some key may call are not", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-key-scopes-"));
+    const file = join(dir, "auth.yaml");
+    await writeFile(
+      file,
+      authYaml({
+        mode: "api-key",
+        apiKeys: {
+          keys: [
+            { name: "reader", key: placeholder("READER_KEY"), scopes: "search.read memory.read" },
+            { name: "writer", key: placeholder("WRITER_KEY"), scopes: "docs.write" },
+          ],
+        },
+      }),
+    );
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    try {
+      const running = await startServer({
+        project,
+        authFile: file,
+        env: { DATA_DIR: dir, READER_KEY: "r".repeat(24), WRITER_KEY: "w".repeat(24) },
+        server: { port: 0, host: "127.0.0.1" },
+        logger,
+      });
+      await running.close();
+      const unreachable = lines
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.level === 40 && l.msg.startsWith("no API key may call tool"));
+      expect(unreachable.map((l) => [l.tool, l.missing])).toEqual([
+        ["local_memory_store", ["memory.write"]],
+        ["local_memory_delete", ["memory.delete"]],
+      ]);
+      expect(unreachable[0].msg).toContain(
+        `no key in ${file} grants "memory.write" (add it to the scopes of a key under apiKeys.keys)`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
