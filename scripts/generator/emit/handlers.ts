@@ -58,6 +58,15 @@ import { registry, server, toolNames } from "./registry.js";
 import { schemas } from "./schemas.js";
 import { tools } from "./tools-list.js";
 
-export const project: ToolProject = { registry, toolNames, server, schemas, tools, handlers };
+export const project: ToolProject = {
+  registry,
+  toolNames,
+  server,
+  schemas,
+  tools,
+  handlers,
+  /** SHA-256 of ${model.toolsFile} (line ends as LF) at generate time: the server compares it at startup. */
+  toolsDigest: ${str(model.toolsDigest)},
+};
 `;
 }
