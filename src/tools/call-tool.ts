@@ -49,15 +49,13 @@ export async function callTool(
     const value = await code.run(checked.value as never, handlerContext(tool, env, log) as never);
     // Inside the try: rendering serialises a plain result, which throws for a cycle or a BigInt.
     const result = renderResult(tool, code, value, env.requestId, log);
-    if (!wellFormed(result)) {
+    const problem = typeof result === "string" ? result : malformation(result);
+    if (problem !== undefined) {
       // The SDK would refuse it with a -32602 listing zod issues, blaming the client, and log nothing.
-      log.error(
-        { detail: "content must be an array of content blocks; a text block's text a string" },
-        "tool result is malformed",
-      );
+      log.error({ detail: problem }, "tool result is malformed");
       return errorResult(`Tool ${name} returned a malformed result (request id ${env.requestId}).`);
     }
-    return result;
+    return result as CallToolResultBody;
   } catch (error) {
     if (error instanceof ScopeRequiredError) throw error;
     if (error instanceof ToolError) return errorResult(error.message);
@@ -66,18 +64,41 @@ export async function callTool(
   }
 }
 
+/** What each content block type needs besides `type` (MCP `ContentBlock`), as string properties. */
+const BLOCK_FIELDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["text", ["text"]],
+  ["image", ["data", "mimeType"]],
+  ["audio", ["data", "mimeType"]],
+  ["resource_link", ["uri", "name"]],
+]);
+
 /**
- * The shape the protocol requires of a result, checked cheaply (the SDK validates the rest): a
- * `content` array of objects each naming its `type`, a text block's `text` a string.
+ * What makes a result not one the protocol accepts, checked cheaply (the SDK validates the rest:
+ * base64, annotations), or undefined: a `content` array of known content blocks with their fields.
  */
-function wellFormed(result: CallToolResultBody): boolean {
+function malformation(result: CallToolResultBody): string | undefined {
   const content = (result as { content?: unknown }).content;
-  if (!Array.isArray(content)) return false;
-  for (const block of content) {
-    if (typeof block !== "object" || block === null || typeof block.type !== "string") return false;
-    if (block.type === "text" && typeof block.text !== "string") return false;
+  if (!Array.isArray(content)) return "content must be an array of content blocks";
+  for (let i = 0; i < content.length; i++) {
+    const block = content[i];
+    if (typeof block !== "object" || block === null || typeof block.type !== "string")
+      return `content[${i}] is not a content block (an object with a type)`;
+    if (block.type === "resource") {
+      const resource = block.resource;
+      if (typeof resource?.uri !== "string" || (typeof resource.text !== "string" && typeof resource.blob !== "string"))
+        return `content[${i}] needs resource.uri and resource.text or resource.blob (strings) in a block of type "resource"`;
+      continue;
+    }
+    const fields = BLOCK_FIELDS.get(block.type);
+    if (!fields)
+      return `content[${i}] has type ${JSON.stringify(block.type)}: not text, image, audio, resource or resource_link`;
+    for (const field of fields)
+      if (typeof block[field] !== "string")
+        return `content[${i}] needs ${field} (a string) in a block of type ${JSON.stringify(block.type)}`;
   }
-  return true;
+  const isError = (result as { isError?: unknown }).isError;
+  if (isError !== undefined && typeof isError !== "boolean") return "isError must be a boolean";
+  return undefined;
 }
 
 function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger) {
@@ -102,13 +123,14 @@ function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLo
   };
 }
 
+/** The result to send, or what is wrong with the handler's return value. */
 function renderResult(
   tool: PreparedTool,
   code: LoadedTool,
   value: unknown,
   requestId: string,
   log: HandlerLogger,
-): CallToolResultBody {
+): CallToolResultBody | string {
   const badOutput = (detail: string) => {
     log.error({ detail }, "tool result does not match its output schema");
     return errorResult(
@@ -130,7 +152,25 @@ function renderResult(
       structuredContent: value as Record<string, unknown>,
     };
   }
+  // Without an output schema: text, a CallToolResult written out, or a JSON object (structured content).
   if (typeof value === "string") return { content: [{ type: "text", text: value }] };
-  if (value === undefined || value === null) return { content: [] };
-  return { content: [{ type: "text", text: JSON.stringify(value) }] };
+  if (!isPlainObject(value))
+    return `a tool without an output schema returns a string, a CallToolResult ({ content: [...] } or toolResult(...)) or a plain JSON object, not ${kindOf(value)}`;
+  // `content` makes it a CallToolResult (checked by malformation()), as the handler types say.
+  if (value.content !== undefined) return value as unknown as CallToolResultBody;
+  // As a tool with an output schema answers: structured content and, for clients that read text only, its JSON.
+  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return `an instance of ${value.constructor?.name ?? "a class"}`;
+  return `a ${typeof value}`;
 }

@@ -9,14 +9,11 @@ export interface ProjectTypes {
   /** `typeof registry`: tool name → `{ auth: "none" | "optional" | "required", … }`. */
   registry: object;
   /** `ToolTypes`: tool name → `{ input, output }`. */
-  types: object;
+  types: { readonly [name: string]: { readonly input: unknown; readonly output: unknown } };
 }
 
 export type ToolNameOf<P extends ProjectTypes> = keyof P["registry"] & keyof P["types"] & string;
 type AuthOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["registry"][N] extends { auth: infer A } ? A : never;
-type IoOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["types"][N] extends { input: infer I; output: infer O }
-  ? { input: I; output: O }
-  : never;
 
 /** Who is calling: set when the caller presented a valid credential. Never holds the raw token. */
 export interface Principal {
@@ -67,13 +64,22 @@ export type ContentBlock =
       _meta?: Record<string, unknown>;
     };
 
-/** A complete MCP `CallToolResult`, for handlers that return rich content. Build it with `toolResult()`. */
+/**
+ * A complete MCP `CallToolResult`, for handlers that return rich content: `toolResult({ content: [...] })`,
+ * or (for a tool without an output schema) the plain object `{ content: [...] }`.
+ */
 export interface ToolResult<S = Record<string, unknown>> {
   content: ContentBlock[];
   structuredContent?: S;
   isError?: boolean;
   _meta?: Record<string, unknown>;
 }
+
+/**
+ * A JSON object a tool without an output schema returns as its structured result: sent as
+ * `structuredContent` and as its JSON text. An object with a `content` property is a ToolResult instead.
+ */
+export type StructuredResult = { readonly [key: string]: unknown; readonly content?: never };
 
 const TOOL_RESULT = Symbol.for("toolgate.toolResult");
 
@@ -117,13 +123,20 @@ export type HandlerContextOf<P extends ProjectTypes, N extends ToolNameOf<P>> =
       ? AuthContext<Principal | undefined>
       : BaseContext;
 
-export type ToolInputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = IoOf<P, N>["input"];
-export type ToolOutputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = IoOf<P, N>["output"];
+// Indexed access, not `infer`: while TypeScript infers N from defineHandler's tool name, it types the
+// handler's return value against these; an indexed access still offers the literal types there
+// (`type: "text"`, an enum's values), a conditional type with `infer` widened them to string.
+export type ToolInputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["types"][N]["input"];
+export type ToolOutputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["types"][N]["output"];
 
-/** With an output schema: the structured result (or a full ToolResult carrying it). Without: text, or a ToolResult. */
+/**
+ * With an output schema: the structured result (or a `toolResult()` carrying it). Without: text (one
+ * text block), a ToolResult (`toolResult(...)` or a plain `{ content: [...] }`), or a JSON object
+ * (structured content plus its JSON text).
+ */
 export type HandlerReturnOf<P extends ProjectTypes, N extends ToolNameOf<P>> =
   ToolOutputOf<P, N> extends undefined
-    ? string | ToolResult
+    ? string | ToolResult | StructuredResult
     : ToolOutputOf<P, N> | ToolResult<NonNullable<ToolOutputOf<P, N>>>;
 
 export type HandlerFunctionOf<P extends ProjectTypes, N extends ToolNameOf<P>> = (
