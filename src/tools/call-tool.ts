@@ -1,5 +1,5 @@
 import type { ToolName } from "../../generated/registry.js";
-import type { LoadedTool, PreparedTool, ToolCatalogue } from "./catalogue.js";
+import { HandlerModuleError, type LoadedTool, type PreparedTool, type ToolCatalogue } from "./catalogue.js";
 import { ScopeRequiredError, ToolError } from "./errors.js";
 import { type HandlerLogger, isToolResult, type LoggingLevel, type Principal, type ToolResult } from "./handler-api.js";
 import { formatIssues } from "./standard-schema.js";
@@ -37,7 +37,9 @@ export async function callTool(
   try {
     code = await tool.load();
   } catch (error) {
-    log.error({ err: error }, "tool code failed to load");
+    // A handler module of the wrong shape: the message says what and where; its stack is the runtime's.
+    if (error instanceof HandlerModuleError) log.error(`tool code failed to load: ${error.message}`);
+    else log.error({ err: error }, "tool code failed to load");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
 

@@ -13,7 +13,9 @@ export function emitHandlerMap(model: Model): string {
   const entries = model.tools.map(
     (t) => `  ${str(t.name)}: () => import(${str(`../src/handlers/${t.name}.js`)}).then((m) => m.default),`,
   );
-  return `${header(model, "The handler of every tool, loaded on the tool's first call.")}import type { HandlerLoaders } from "./define-handler.js";
+  return `${header(model, "The handler of every tool, loaded on the tool's first call.")}// A type error on a line below is a mistake in that tool's src/handlers/<tool>.ts, not here: it must
+// \`export default defineHandler("<tool>", …)\` — a default export, defineHandler, its own tool's name.
+import type { HandlerLoaders } from "./define-handler.js";
 
 export const handlers = {
 ${entries.join("\n")}
