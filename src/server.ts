@@ -124,7 +124,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
     for (const warning of auth.warnings) logger.warn(formatDiagnostic(warning));
     config = withResourceHost(config, auth.resource, env, options.server);
-    const catalogue = createToolCatalogue(options.project, { anonymousOnly: auth.mode === "anonymous" });
+    const catalogue = createToolCatalogue(options.project, {
+      anonymousOnly: auth.mode === "anonymous",
+      scopeCatalogue: { file: auth.file, scopes: new Set(Object.keys(auth.scopes)) },
+    });
     const authRuntime = await createAuthRuntime({
       config: auth,
       tools: catalogue.infos,

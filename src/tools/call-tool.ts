@@ -1,5 +1,12 @@
 import type { ToolName } from "../../generated/registry.js";
-import { HandlerModuleError, type LoadedTool, type PreparedTool, type ToolCatalogue } from "./catalogue.js";
+import { didYouMean } from "../config/diagnostics.js";
+import {
+  HandlerModuleError,
+  type LoadedTool,
+  type PreparedTool,
+  type ScopeCatalogue,
+  type ToolCatalogue,
+} from "./catalogue.js";
 import { ScopeRequiredError, ToolError } from "./errors.js";
 import { type HandlerLogger, isToolResult, type LoggingLevel, type Principal, type ToolResult } from "./handler-api.js";
 import { formatIssues } from "./standard-schema.js";
@@ -48,7 +55,8 @@ export async function callTool(
   if (checked.issues) return errorResult(`Invalid arguments for tool ${name}: ${formatIssues(checked.issues)}`);
 
   try {
-    const value = await code.run(checked.value as never, handlerContext(tool, env, log) as never);
+    const ctx = handlerContext(tool, env, log, catalogue.scopeCatalogue);
+    const value = await code.run(checked.value as never, ctx as never);
     // Inside the try: rendering serialises a plain result, which throws for a cycle or a BigInt.
     const result = renderResult(tool, code, value, env.requestId, log);
     const problem = typeof result === "string" ? result : malformation(result);
@@ -61,6 +69,8 @@ export async function callTool(
   } catch (error) {
     if (error instanceof ScopeRequiredError) throw error;
     if (error instanceof ToolError) return errorResult(error.message);
+    if (error instanceof UndeclaredScopeError)
+      return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
     log.error({ err: error }, "tool handler failed");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
@@ -103,7 +113,26 @@ function malformation(result: CallToolResultBody): string | undefined {
   return undefined;
 }
 
-function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger) {
+/**
+ * `ctx.requireScopes()` named a scope auth.yaml does not declare: a mistake in the handler (a typo,
+ * most often) that would otherwise send a challenge for a scope the server offers nobody. Logged
+ * where it happens (also when the handler catches it) and answered as an internal error: the call is
+ * refused either way.
+ */
+class UndeclaredScopeError extends Error {
+  override readonly name = "UndeclaredScopeError";
+  constructor(tool: string, undeclared: readonly string[], catalogue: ScopeCatalogue) {
+    const named = undeclared.map((scope) => {
+      const near = didYouMean(scope, catalogue.scopes);
+      return `${JSON.stringify(scope)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`;
+    });
+    super(
+      `ctx.requireScopes() in tool ${tool} asks for ${named.join(", ")}, which ${catalogue.file} does not declare: the call is refused; declare it under scopes: in ${catalogue.file}, or correct the handler`,
+    );
+  }
+}
+
+function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger, catalogue: ScopeCatalogue) {
   // Literals, not `{ ...ctx, auth }`: a spread here was ~2 µs of CPU per call under load.
   if (tool.meta.auth === "none")
     return { log, signal: env.signal, requestId: env.requestId, progress: env.progress, notify: env.notify };
@@ -115,6 +144,12 @@ function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLo
     notify: env.notify,
     auth: env.principal,
     requireScopes(...scopes: string[]) {
+      const undeclared = scopes.filter((s) => !catalogue.scopes.has(s));
+      if (undeclared.length > 0) {
+        const error = new UndeclaredScopeError(tool.name, undeclared, catalogue);
+        log.error(error.message);
+        throw error;
+      }
       const held = new Set(env.principal?.scopes ?? []);
       const missing = scopes.filter((s) => !held.has(s));
       if (!env.principal || missing.length > 0) {

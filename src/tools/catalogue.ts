@@ -43,6 +43,14 @@ export interface ToolCatalogue {
   /** Metadata of every tool in the catalogue, in tools.yaml order. */
   readonly infos: readonly ToolInfo[];
   readonly size: number;
+  /** auth.yaml's scope catalogue as the server read it: the scopes `ctx.requireScopes()` may ask for. */
+  readonly scopeCatalogue: ScopeCatalogue;
+}
+
+export interface ScopeCatalogue {
+  /** The file that declares them (auth.yaml), for messages. */
+  readonly file: string;
+  readonly scopes: ReadonlySet<string>;
 }
 
 export interface ListToolsResultBody {
@@ -105,7 +113,10 @@ function missingHandler(tool: string, error: unknown): never {
  * Builds the catalogue (no tool code is loaded here). `anonymousOnly` (mode `anonymous`) hides every tool that does not allow
  * `noauth`: it is neither listed nor callable, exactly as if it did not exist.
  */
-export function createToolCatalogue(project: ToolProject, options: { anonymousOnly: boolean }): ToolCatalogue {
+export function createToolCatalogue(
+  project: ToolProject,
+  options: { anonymousOnly: boolean; scopeCatalogue: ScopeCatalogue },
+): ToolCatalogue {
   const byName = new Map<string, PreparedTool>();
   for (const name of project.toolNames) {
     const meta = project.registry[name] as ToolInfo;
@@ -148,5 +159,6 @@ export function createToolCatalogue(project: ToolProject, options: { anonymousOn
     paramHeaders: (name) => headers.get(name) ?? [],
     infos: Object.freeze([...byName.values()].map((t) => t.meta)),
     size: byName.size,
+    scopeCatalogue: options.scopeCatalogue,
   };
 }

@@ -10,6 +10,8 @@ export interface ProjectTypes {
   registry: object;
   /** `ToolTypes`: tool name → `{ input, output }`. */
   types: { readonly [name: string]: { readonly input: unknown; readonly output: unknown } };
+  /** `typeof scopeCatalogue`: auth.yaml's scopes at generate time, what `ctx.requireScopes()` may name. */
+  scopes: object;
 }
 
 export type ToolNameOf<P extends ProjectTypes> = keyof P["registry"] & keyof P["types"] & string;
@@ -105,22 +107,27 @@ interface BaseContext {
   notify(level: LoggingLevel, data: unknown): Promise<void>;
 }
 
-interface AuthContext<A> extends BaseContext {
+/** A scope of the project's catalogue (auth.yaml's `scopes`). */
+export type ScopeOf<P extends ProjectTypes> = keyof P["scopes"] & string;
+
+interface AuthContext<A, S extends string> extends BaseContext {
   /** The caller. */
   readonly auth: A;
   /**
    * Throws unless the caller holds every scope; the client gets the standard challenge
-   * (401 to sign in, 403 insufficient_scope to step up) naming all of them.
+   * (401 to sign in, 403 insufficient_scope to step up) naming all of them. Only scopes that
+   * auth.yaml declares: the server refuses any other (a call no token could pass) with an internal
+   * error, and logs it.
    */
-  requireScopes(...scopes: string[]): void;
+  requireScopes(...scopes: S[]): void;
 }
 
 /** `ctx.auth` follows the tool's schemes: required (oauth2 only), optional (noauth + oauth2), absent (noauth). */
 export type HandlerContextOf<P extends ProjectTypes, N extends ToolNameOf<P>> =
   AuthOf<P, N> extends "required"
-    ? AuthContext<Principal>
+    ? AuthContext<Principal, ScopeOf<P>>
     : AuthOf<P, N> extends "optional"
-      ? AuthContext<Principal | undefined>
+      ? AuthContext<Principal | undefined, ScopeOf<P>>
       : BaseContext;
 
 // Indexed access, not `infer`: while TypeScript infers N from defineHandler's tool name, it types the
