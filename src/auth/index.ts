@@ -119,14 +119,17 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
   }
   // Startup, not the request path: find what challenges and the metadata mirror need.
   const first = issuers[0];
-  const firstMetadata =
-    first && !mountDev ? await discoverIssuerMetadata(first.issuer, config.jwks.timeoutMs) : undefined;
+  const discovered = first && !mountDev ? await discoverIssuerMetadata(first.issuer, config.jwks.timeoutMs) : undefined;
+  const firstMetadata = discovered && "metadata" in discovered ? discovered.metadata : undefined;
   authorizationUri ??=
     first?.authorizationEndpoint ??
     (typeof firstMetadata?.authorization_endpoint === "string" ? firstMetadata.authorization_endpoint : undefined) ??
     (first?.kind === "auth0" ? `${first.issuer}authorize` : undefined);
-  if (first && !firstMetadata && !mountDev)
-    logger.warn({ issuer: first.issuer }, "could not read the authorization server's metadata at startup");
+  if (first && discovered && "failures" in discovered)
+    logger.warn(
+      { issuer: first.issuer, candidates: discovered.failures },
+      "could not read the authorization server's metadata at startup",
+    );
 
   const challenge: ChallengeContext = {
     resourceMetadataUrl: protectedResourceMetadataUrl(config.resource),

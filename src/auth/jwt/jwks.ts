@@ -26,6 +26,7 @@ import {
   type RemoteJWKSet,
 } from "jose";
 import type { JwtVerifierLogger, JwtVerifierOptions } from "../jwt-verifier.js";
+import { boundedText } from "./bounded-body.js";
 import { errorTag, JwksFault, TokenVerificationError } from "./errors.js";
 import { discoverJwksUri } from "./issuer-discovery.js";
 import { hasPrivateKeyMaterial, type KeySource, keySelectionError } from "./key-source.js";
@@ -138,7 +139,10 @@ export class RemoteJwksSource implements KeySource {
     // Concurrent tokens share jose's single fetch, so they all report the same failure: count it once.
     if (Date.now() < this.#retryAt()) return;
     this.#faultAt = Date.now();
-    const reason = err instanceof JwksFault ? { reason: err.reason } : errorTag(err);
+    const reason =
+      err instanceof JwksFault
+        ? { reason: err.reason, ...(err.candidates ? { candidates: err.candidates } : {}) }
+        : errorTag(err);
     const lastKnownGood = this.#store.uat !== undefined;
     this.#options.logger.warn(
       { issuer: this.#options.issuer, ...reason, lastKnownGood },
@@ -166,11 +170,9 @@ function checkedFetch(onFetch: () => void): FetchImplementation {
         await response.body?.cancel().catch(() => {});
         throw new JwksFault("HTTP_STATUS");
       }
-      if (Number(response.headers.get("content-length") ?? 0) > MAX_JWKS_BYTES) {
-        await response.body?.cancel().catch(() => {});
-        throw new JwksFault("TOO_LARGE");
-      }
-      text = await boundedText(response, MAX_JWKS_BYTES);
+      const body = await boundedText(response, MAX_JWKS_BYTES);
+      if (body === undefined) throw new JwksFault("TOO_LARGE");
+      text = body;
     } catch (err) {
       if (err instanceof JwksFault) throw err;
       throw new JwksFault(init.signal.aborted ? "TIMEOUT" : "FETCH_FAILED");
@@ -178,20 +180,6 @@ function checkedFetch(onFetch: () => void): FetchImplementation {
     checkKeySet(text);
     return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
   };
-}
-
-/** The body as text, read no further than `max` bytes: a chunked answer declares no length. */
-async function boundedText(response: Response, max: number): Promise<string> {
-  if (!response.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    // Leaving the loop cancels the stream (the async iterator's return()).
-    if (size > max) throw new JwksFault("TOO_LARGE");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function checkKeySet(text: string): void {
