@@ -12,7 +12,8 @@ import type { ToolInfo } from "../tools/catalogue.js";
 import { createApiKeyVerifier, toolsNoKeyCanCall } from "./api-keys.js";
 import type { ChallengeContext } from "./challenge.js";
 import { createAnonymousGate, createAuditLog, createAuthGate } from "./gate.js";
-import { discoverIssuerMetadata } from "./jwt/issuer-discovery.js";
+import { JwksFault } from "./jwt/errors.js";
+import { IssuerMetadata } from "./jwt/issuer-discovery.js";
 import { createJwtVerifier, type JwtVerifier } from "./jwt-verifier.js";
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from "./protected-resource-metadata.js";
 
@@ -108,26 +109,39 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
         `no API key may call tool "${tool}": no key in ${config.file} grants ${missing.map((s) => `"${s}"`).join(", ")} (add ${missing.length > 1 ? "them" : "it"} to the scopes of a key under apiKeys.keys); every call of it is refused`,
       );
 
+  // The first issuer's metadata gives challenges their authorization_uri and is what the mirror
+  // serves; when no jwksUri is configured its key source reads the JWKS URL from the same discovery.
+  // Started here, next to the keys' warm-up: one attempt, under one deadline (jwks.timeout), for both.
+  const first = issuers[0];
+  const metadata =
+    wantsOAuth && first && !mountDev ? new IssuerMetadata(first.issuer, config.jwks.timeoutMs) : undefined;
+  const firstDiscovery = metadata?.discover().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   let verifier: JwtVerifier | undefined;
   if (wantsOAuth && issuers.length > 0) {
     verifier = await createJwtVerifier({
-      issuers: issuers.map(({ kind: _kind, authorizationEndpoint: _a, ...rest }) => rest),
+      issuers: issuers.map(({ kind: _kind, authorizationEndpoint: _a, ...rest }, i) =>
+        i === 0 && metadata ? { ...rest, metadata } : rest,
+      ),
       jwks: config.jwks,
       tokenCache: config.tokenCache,
       logger,
     });
   }
-  // Startup, not the request path: find what challenges and the metadata mirror need.
-  const first = issuers[0];
-  const discovered = first && !mountDev ? await discoverIssuerMetadata(first.issuer, config.jwks.timeoutMs) : undefined;
-  const firstMetadata = discovered && "metadata" in discovered ? discovered.metadata : undefined;
+  const discoveryFailure = await firstDiscovery;
+  const firstMetadata = metadata?.document;
   authorizationUri ??=
     first?.authorizationEndpoint ??
     (typeof firstMetadata?.authorization_endpoint === "string" ? firstMetadata.authorization_endpoint : undefined) ??
     (first?.kind === "auth0" ? `${first.issuer}authorize` : undefined);
-  if (first && discovered && "failures" in discovered)
+  if (first && discoveryFailure !== undefined)
     logger.warn(
-      { issuer: first.issuer, candidates: discovered.failures },
+      {
+        issuer: first.issuer,
+        ...(discoveryFailure instanceof JwksFault ? { candidates: discoveryFailure.candidates } : {}),
+      },
       "could not read the authorization server's metadata at startup",
     );
 

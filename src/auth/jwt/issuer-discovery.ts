@@ -1,7 +1,9 @@
 /**
- * Finds an issuer's `jwks_uri` from its published metadata: OpenID Connect discovery first, then
- * RFC 8414 authorization server metadata. The metadata must name exactly the configured issuer
- * (OIDC Discovery §4.3, RFC 8414 §3.3), or an attacker who can serve one document could swap keys.
+ * An issuer's published metadata: OpenID Connect discovery first, then RFC 8414 authorization server
+ * metadata. It gives the key source its `jwks_uri` and the auth runtime its `authorization_endpoint`
+ * and the document it mirrors, from one discovery shared by both (`IssuerMetadata`). The metadata must
+ * name exactly the configured issuer (OIDC Discovery §4.3, RFC 8414 §3.3), or an attacker who can serve
+ * one document could swap keys.
  */
 import { boundedText } from "./bounded-body.js";
 import { JwksFault } from "./errors.js";
@@ -37,53 +39,99 @@ export type MetadataFailure =
   | "TOO_LARGE"
   | "NOT_JSON"
   | "NOT_AN_OBJECT"
-  | "ISSUER_MISMATCH";
+  | "ISSUER_MISMATCH"
+  | "NO_JWKS_URI";
 
 export interface CandidateFailure {
   url: string;
   reason: MetadataFailure;
 }
 
-/** Resolves the issuer's JWKS URL, or throws a `JwksFault` naming what went wrong at each location. */
-export async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<string> {
-  const failures: CandidateFailure[] = [];
-  for (const url of metadataUrls(issuer)) {
-    const found = await fetchMetadata(url, issuer, timeoutMs);
-    if ("reason" in found) {
-      failures.push(found);
-      continue;
-    }
-    const jwksUri = found.metadata.jwks_uri;
-    if (typeof jwksUri === "string" && isHttpUrl(jwksUri)) return jwksUri;
-  }
-  const mismatch = failures.some((f) => f.reason === "ISSUER_MISMATCH");
-  throw new JwksFault(mismatch ? "DISCOVERY_ISSUER_MISMATCH" : "DISCOVERY_FAILED", failures);
-}
+type Attempt = { document: Record<string, unknown>; url: string } | { failures: CandidateFailure[]; mismatch: boolean };
 
 /**
- * The issuer's metadata document (OIDC discovery, else RFC 8414), only when it names exactly this
- * issuer; otherwise why each location gave none. Used for `authorization_uri` and the metadata mirror.
+ * One issuer's metadata, discovered once for every consumer. An attempt asks the locations of
+ * `metadataUrls` under one deadline (`timeoutMs` for the whole attempt, not per location): the first
+ * at once, each next one as soon as the one before it failed, or at the latest after its share of the
+ * deadline, so a location that never answers does not keep the others from being asked. The document
+ * of the most preferred location that answered with one wins (RFC 8414 §3.1's order), and the
+ * locations still in flight are cancelled. Concurrent callers share an attempt; a document once found
+ * is kept.
  */
-export async function discoverIssuerMetadata(
-  issuer: string,
-  timeoutMs: number,
-): Promise<{ metadata: Record<string, unknown> } | { failures: CandidateFailure[] }> {
-  const failures: CandidateFailure[] = [];
-  for (const url of metadataUrls(issuer)) {
-    const found = await fetchMetadata(url, issuer, timeoutMs);
-    if (!("reason" in found)) return found;
-    failures.push(found);
+export class IssuerMetadata {
+  readonly issuer: string;
+  readonly #timeoutMs: number;
+  #found: { document: Record<string, unknown>; url: string } | undefined;
+  #attempt: Promise<Attempt> | undefined;
+
+  constructor(issuer: string, timeoutMs: number) {
+    this.issuer = issuer;
+    this.#timeoutMs = timeoutMs;
   }
-  return { failures };
+
+  /** The document, once one was found (never waits). */
+  get document(): Record<string, unknown> | undefined {
+    return this.#found?.document;
+  }
+
+  /**
+   * The document: the one already found, else the attempt in flight, else a new attempt. Rejects with
+   * a `JwksFault` naming what each location gave instead.
+   */
+  async discover(): Promise<Record<string, unknown>> {
+    if (this.#found) return this.#found.document;
+    this.#attempt ??= this.#run().finally(() => {
+      this.#attempt = undefined;
+    });
+    const attempt = await this.#attempt;
+    if ("document" in attempt) return attempt.document;
+    throw new JwksFault(attempt.mismatch ? "DISCOVERY_ISSUER_MISMATCH" : "DISCOVERY_FAILED", attempt.failures);
+  }
+
+  /** The JWKS URL the document names; a `JwksFault` when there is no document or it names none. */
+  async jwksUri(): Promise<string> {
+    const document = await this.discover();
+    const jwksUri = document.jwks_uri;
+    if (typeof jwksUri === "string" && isHttpUrl(jwksUri)) return jwksUri;
+    throw new JwksFault("DISCOVERY_FAILED", [{ url: this.#found?.url ?? this.issuer, reason: "NO_JWKS_URI" }]);
+  }
+
+  async #run(): Promise<Attempt> {
+    const urls = metadataUrls(this.issuer);
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(), this.#timeoutMs);
+    const started: Promise<{ metadata: Record<string, unknown> } | CandidateFailure>[] = [];
+    const start = (i: number) => {
+      started[i] ??= fetchMetadata(urls[i] as string, this.issuer, controller.signal);
+      return started[i];
+    };
+    const share = this.#timeoutMs / urls.length;
+    const timers = urls.slice(1).map((_, i) => setTimeout(() => void start(i + 1), (i + 1) * share));
+    try {
+      const failures: CandidateFailure[] = [];
+      for (let i = 0; i < urls.length; i++) {
+        const found = await start(i);
+        if ("metadata" in found) {
+          this.#found = { document: found.metadata, url: urls[i] as string };
+          return this.#found;
+        }
+        failures.push(found);
+      }
+      return { failures, mismatch: failures.some((f) => f.reason === "ISSUER_MISMATCH") };
+    } finally {
+      clearTimeout(deadline);
+      for (const timer of timers) clearTimeout(timer);
+      controller.abort(); // the less preferred locations still in flight
+    }
+  }
 }
 
 /** One location's metadata document naming this issuer, or why it has none. */
 async function fetchMetadata(
   url: string,
   issuer: string,
-  timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<{ metadata: Record<string, unknown> } | CandidateFailure> {
-  const signal = AbortSignal.timeout(timeoutMs);
   let text: string | undefined;
   try {
     // Redirects are not followed, as for the JWKS itself: the issuer publishes where it says it does.

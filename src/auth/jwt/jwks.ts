@@ -28,7 +28,7 @@ import {
 import type { JwtVerifierLogger, JwtVerifierOptions } from "../jwt-verifier.js";
 import { boundedText } from "./bounded-body.js";
 import { errorTag, JwksFault, TokenVerificationError } from "./errors.js";
-import { discoverJwksUri } from "./issuer-discovery.js";
+import type { IssuerMetadata } from "./issuer-discovery.js";
 import { hasPrivateKeyMaterial, type KeySource, keySelectionError } from "./key-source.js";
 
 /** A real key set is a few KiB; this bounds what a broken or hostile endpoint can make us parse. */
@@ -36,8 +36,10 @@ const MAX_JWKS_BYTES = 512 * 1024;
 
 export interface RemoteJwksOptions {
   issuer: string;
-  /** Known up front, or discovered from the issuer's metadata on first use. */
+  /** Known up front, or else discovered from the issuer's metadata (`metadata`) on first use. */
   jwksUri?: string;
+  /** The issuer's metadata, shared with whoever else reads it (one discovery for all). */
+  metadata?: IssuerMetadata;
   timings: JwtVerifierOptions["jwks"];
   logger: JwtVerifierLogger;
   /** Called once per HTTP request for the key set (for stats). */
@@ -47,7 +49,6 @@ export interface RemoteJwksOptions {
 export class RemoteJwksSource implements KeySource {
   readonly #options: RemoteJwksOptions;
   #remote: RemoteJWKSet | undefined;
-  #discovery: Promise<string> | undefined;
   /** jose writes `{jwks, uat}` here after every successful fetch: our last-known-good. */
   readonly #store: Partial<ExportedJWKSCache> = {};
   #lastKnownGood: { uat: number; resolve: JWTVerifyGetKey } | undefined;
@@ -102,15 +103,10 @@ export class RemoteJwksSource implements KeySource {
   /** The jose key set, after discovering the JWKS URL if the configuration did not give one. */
   async #remoteSet(): Promise<RemoteJWKSet> {
     if (this.#remote !== undefined) return this.#remote;
-    const { issuer, jwksUri, timings, onFetch } = this.#options;
-    let url = jwksUri;
-    if (url === undefined) {
-      // Single-flight: concurrent first tokens share one discovery.
-      this.#discovery ??= discoverJwksUri(issuer, timings.timeoutMs).finally(() => {
-        this.#discovery = undefined;
-      });
-      url = await this.#discovery;
-    }
+    const { jwksUri, metadata, timings, onFetch } = this.#options;
+    // Concurrent first tokens (and the auth runtime) share one discovery attempt.
+    const url = jwksUri ?? (await metadata?.jwksUri());
+    if (url === undefined) throw new JwksFault("DISCOVERY_FAILED");
     this.#remote ??= createRemoteJWKSet(new URL(url), {
       timeoutDuration: timings.timeoutMs,
       cooldownDuration: timings.cooldownMs,

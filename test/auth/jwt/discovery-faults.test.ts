@@ -12,7 +12,7 @@ import {
   startTestIssuer,
   type TestKey,
 } from "../../helpers/test-issuer.js";
-import { captureLogger, expectRejected, issuerOptions, verifierFor } from "./setup.js";
+import { captureLogger, expectRejected, issuerOptions, sleep, verifierFor } from "./setup.js";
 
 const cleanup: Array<() => unknown> = [];
 let sharedKey: TestKey;
@@ -67,4 +67,42 @@ describe("metadata answers far bigger than a document", () => {
       expect(log.text()).not.toContain("aaaaaaaa");
     });
   }
+});
+
+describe("metadata that never answers", () => {
+  const jwks: JwtVerifierOptions["jwks"] = {
+    timeoutMs: 1_000,
+    cooldownMs: 200,
+    cacheMaxAgeMs: 600_000,
+    lastKnownGoodMs: 3_600_000,
+  };
+
+  it("a token after the cooldown waits one deadline for all four locations, not one per location", async () => {
+    const idp = await startTestIssuer({ keys: [sharedKey], issuerPath: "/tenant", metadataFault: "hang" });
+    cleanup.push(() => idp.close());
+    const log = captureLogger();
+    const began = Date.now();
+    const verifier = await verifierFor([{ ...issuerOptions(idp), jwksUri: undefined }], { jwks, logger: log.logger });
+    cleanup.push(() => verifier.close());
+    // Startup waited for the warm-up at most jwks.timeout (it used to wait 4 × 1 s).
+    expect(Date.now() - began).toBeLessThan(2.5 * jwks.timeoutMs);
+
+    await sleep(jwks.timeoutMs + jwks.cooldownMs); // past the startup attempt's deadline and the cooldown after it
+    const asked = idp.metadataRequests;
+    const started = Date.now();
+    await expectRejected(verifier, idp.token(), "JWKS_UNAVAILABLE");
+    // One attempt asked every location, under one deadline: about 1 s, where one timeout per location took 4 s.
+    expect(idp.metadataRequests - asked).toBe(4);
+    expect(Date.now() - started).toBeLessThan(2.5 * jwks.timeoutMs);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        obj: expect.objectContaining({
+          reason: "DISCOVERY_FAILED",
+          candidates: expect.arrayContaining([
+            { url: `${idp.origin}/.well-known/oauth-authorization-server/tenant`, reason: "TIMEOUT" },
+          ]),
+        }),
+      }),
+    );
+  });
 });
