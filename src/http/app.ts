@@ -35,6 +35,9 @@ export type McpGate = (
   base: { requestId: string; log: RequestLogger },
 ) => Promise<McpRequestState | undefined>;
 
+/** A JSON document served at a fixed path: fixed, or read at each request (undefined: not served, 404). */
+export type ServedDocument = object | (() => object | undefined);
+
 export interface AppOptions {
   config: ServerConfig;
   logger: Logger;
@@ -44,7 +47,7 @@ export interface AppOptions {
    * JSON documents at fixed paths (the well-known metadata): answered for any method with open CORS
    * (a preflight gets 204), from the listener — not express, for the reason given under `fallback`.
    */
-  documents?: ReadonlyMap<string, unknown>;
+  documents?: ReadonlyMap<string, ServedDocument>;
   /**
    * Serves every other path (the development authorization server) before the express app does:
    * requests for /mcp, /healthz and `documents` never reach it, and what it does not claim (it calls
@@ -198,7 +201,7 @@ export function createApp(options: AppOptions): HttpApp {
   // express would serve must never reach the fallback, which reads the body.
   const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, "");
   const documents = new Map(
-    [...(options.documents ?? [])].map(([path, document]) => [routeKey(path), JSON.stringify(document)]),
+    [...(options.documents ?? [])].map(([path, document]) => [routeKey(path), documentText(document)] as const),
   );
   const appPaths = new Set(["/mcp", "/healthz"].map(routeKey));
   const health = JSON.stringify({ status: "ok" });
@@ -225,8 +228,10 @@ export function createApp(options: AppOptions): HttpApp {
       const key = routeKey(path);
       const document = documents.get(key);
       if (document !== undefined) {
+        const text = document();
+        if (text === undefined) return app(req, res); // not there (yet): the app's 404, never the fallback
         begin(req, res, () => path);
-        return serveDocument(req, res, document);
+        return serveDocument(req, res, text);
       }
       if (fallback && !appPaths.has(key)) {
         begin(req, res, () => path);
@@ -260,6 +265,24 @@ function originForm(req: IncomingMessage): boolean {
   req.url = `${parsed.pathname}${parsed.search}`;
   req.headers.host = parsed.host;
   return true;
+}
+
+/** A document's JSON text, serialised once (again only when a document read at each request changes). */
+function documentText(document: ServedDocument): () => string | undefined {
+  if (typeof document !== "function") {
+    const text = JSON.stringify(document);
+    return () => text;
+  }
+  let last: object | undefined;
+  let text: string | undefined;
+  return () => {
+    const current = document();
+    if (current !== last) {
+      last = current;
+      text = current === undefined ? undefined : JSON.stringify(current);
+    }
+    return text;
+  };
 }
 
 /** A metadata document: readable from any origin (browser-based clients discover the server with it). */

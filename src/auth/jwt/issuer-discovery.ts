@@ -47,6 +47,9 @@ export interface CandidateFailure {
   reason: MetadataFailure;
 }
 
+/** The shortest pause between two background attempts, whatever jwks.cooldown says. */
+const MIN_RETRY_MS = 250;
+
 type Attempt = { document: Record<string, unknown>; url: string } | { failures: CandidateFailure[]; mismatch: boolean };
 
 /**
@@ -56,13 +59,16 @@ type Attempt = { document: Record<string, unknown>; url: string } | { failures: 
  * deadline, so a location that never answers does not keep the others from being asked. The document
  * of the most preferred location that answered with one wins (RFC 8414 §3.1's order), and the
  * locations still in flight are cancelled. Concurrent callers share an attempt; a document once found
- * is kept.
+ * is kept. A consumer that must not wait for a token to ask again (challenges, the mirror) has it
+ * retried in the background (`retryUntilFound`).
  */
 export class IssuerMetadata {
   readonly issuer: string;
   readonly #timeoutMs: number;
   #found: { document: Record<string, unknown>; url: string } | undefined;
   #attempt: Promise<Attempt> | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(issuer: string, timeoutMs: number) {
     this.issuer = issuer;
@@ -94,6 +100,39 @@ export class IssuerMetadata {
     const jwksUri = document.jwks_uri;
     if (typeof jwksUri === "string" && isHttpUrl(jwksUri)) return jwksUri;
     throw new JwksFault("DISCOVERY_FAILED", [{ url: this.#found?.url ?? this.issuer, reason: "NO_JWKS_URI" }]);
+  }
+
+  /**
+   * Until a document is found, asks again in the background: after 1 s (or `maxDelayMs` when shorter),
+   * then twice as long each time, at most `maxDelayMs` apart (never more often than every 250 ms).
+   * An attempt made for a token counts too. `found` is called once a document is there, `failed`
+   * after each attempt that found none.
+   */
+  retryUntilFound(maxDelayMs: number, events: { found(): void; failed(err: unknown): void }): void {
+    const ceiling = Math.max(maxDelayMs, MIN_RETRY_MS);
+    let delay = Math.min(1_000, ceiling);
+    const schedule = () => {
+      if (this.#closed) return;
+      this.#retry = setTimeout(() => {
+        this.discover().then(
+          () => events.found(),
+          (err: unknown) => {
+            events.failed(err);
+            delay = Math.min(delay * 2, ceiling);
+            schedule();
+          },
+        );
+      }, delay);
+      this.#retry.unref();
+    };
+    if (this.#found) events.found();
+    else schedule();
+  }
+
+  /** Stops the background retries. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retry);
   }
 
   async #run(): Promise<Attempt> {

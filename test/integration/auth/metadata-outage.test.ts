@@ -12,7 +12,7 @@ import { project } from "../../../generated/project.js";
 import { type RunningServer, startServer } from "../../../src/server.js";
 import { legacy, rpc } from "../../helpers/server.js";
 import { type MetadataFaultMode, startTestIssuer, type TestIssuer } from "../../helpers/test-issuer.js";
-import { authYaml, useTemporaryToolFolders } from "./support.js";
+import { authYaml, parseChallenge, useTemporaryToolFolders } from "./support.js";
 
 const TIMEOUT = 500;
 
@@ -83,5 +83,46 @@ describe("metadata that never answers", () => {
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(Date.now() - began).toBeLessThan(4 * TIMEOUT);
     expect(issuer.jwksFetches).toBe(0);
+  });
+});
+
+describe("metadata unreadable at startup, then back", () => {
+  it("the mirror and authorization_uri appear without a restart; the warning says what is missing and how to avoid it", async () => {
+    const COOLDOWN = 300;
+    const { issuer, server, logs } = await start("error", { cooldown: COOLDOWN });
+    const mirrorUrl = `${server.url}/.well-known/oauth-authorization-server`;
+    const challenge = async () => {
+      const res = await listTools(server);
+      expect(res.status).toBe(401);
+      return parseChallenge(res.headers.get("www-authenticate") as string).params;
+    };
+
+    expect((await fetch(mirrorUrl)).status).toBe(404);
+    expect((await challenge()).authorization_uri).toBeUndefined();
+    const warning = logs.find((l) => l.level === 40 && l.msg.includes("metadata at startup"));
+    expect(warning?.msg).toContain("authorization_uri");
+    expect(warning?.msg).toContain("authorizationEndpoint");
+    expect(warning?.msg).toContain("/.well-known/oauth-authorization-server");
+    expect(warning?.candidates).toContainEqual({
+      url: `${issuer.issuer}/.well-known/openid-configuration`,
+      reason: "HTTP_STATUS",
+    });
+
+    issuer.metadataFault = "none";
+    let mirror = await fetch(mirrorUrl);
+    // Retried in the background at most every cooldown (300 ms): allow ten times that, and more.
+    for (let i = 0; i < 50 && mirror.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      mirror = await fetch(mirrorUrl);
+    }
+    expect(mirror.status).toBe(200);
+    expect(await mirror.json()).toMatchObject({ issuer: issuer.issuer, jwks_uri: issuer.jwksUri });
+    expect((await challenge()).authorization_uri).toBe(`${issuer.origin}/authorize`);
+    expect(logs).toContainEqual(expect.objectContaining({ level: 30, msg: expect.stringContaining("metadata read") }));
+
+    // The keys come through the same metadata: a token works once the JWKS cooldown has passed.
+    await new Promise((r) => setTimeout(r, COOLDOWN + 100));
+    const token = issuer.token({ aud: server.auth.resource, scope: "search.read" });
+    expect((await listTools(server, { authorization: `Bearer ${token}` })).status).toBe(200);
   });
 });
