@@ -7,19 +7,23 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { AuthConfig, IssuerConfig } from "../config/auth-config.js";
-import type { McpGate } from "../http/app.js";
+import type { McpGate, ServedDocument } from "../http/app.js";
 import type { ToolInfo } from "../tools/catalogue.js";
 import { createApiKeyVerifier, toolsNoKeyCanCall } from "./api-keys.js";
 import type { ChallengeContext } from "./challenge.js";
 import { createAnonymousGate, createAuditLog, createAuthGate } from "./gate.js";
-import { discoverIssuerMetadata } from "./jwt/issuer-discovery.js";
+import { JwksFault } from "./jwt/errors.js";
+import { IssuerMetadata } from "./jwt/issuer-discovery.js";
 import { createJwtVerifier, type JwtVerifier } from "./jwt-verifier.js";
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from "./protected-resource-metadata.js";
 
 export interface AuthRuntime {
   gate: McpGate;
-  /** The metadata this server publishes, by path: its protected resource metadata, the AS metadata mirror. */
-  documents: ReadonlyMap<string, unknown>;
+  /**
+   * The metadata this server publishes, by path: its protected resource metadata, the AS metadata
+   * mirror (a function: read at each request, undefined until the metadata was found).
+   */
+  documents: ReadonlyMap<string, ServedDocument>;
   /** The development authorization server's handler, when it is mounted (served without express). */
   fallback?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
   issuers: string[];
@@ -108,29 +112,83 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
         `no API key may call tool "${tool}": no key in ${config.file} grants ${missing.map((s) => `"${s}"`).join(", ")} (add ${missing.length > 1 ? "them" : "it"} to the scopes of a key under apiKeys.keys); every call of it is refused`,
       );
 
+  // The first issuer's metadata gives challenges their authorization_uri (unless auth.yaml gives it)
+  // and is what the mirror serves; when no JWKS URL or key is configured, its key source reads the
+  // JWKS URL from the same discovery. Started here, next to the keys' warm-up: one attempt, under one
+  // deadline (jwks.timeout), for all of them.
+  const first = mountDev ? undefined : issuers[0];
+  const needsAuthorizationUri =
+    first !== undefined && first.authorizationEndpoint === undefined && first.kind !== "auth0";
+  const dependents =
+    wantsOAuth && first ? { authorizationUri: needsAuthorizationUri, mirror: config.metadataMirror } : undefined;
+  const keysByDiscovery =
+    first !== undefined &&
+    first.jwksUri === undefined &&
+    first.publicKeyFile === undefined &&
+    first.sharedSecret === undefined;
+  const metadata =
+    first && dependents && (dependents.authorizationUri || dependents.mirror || keysByDiscovery)
+      ? new IssuerMetadata(first.issuer, config.jwks.timeoutMs)
+      : undefined;
+  const firstDiscovery = metadata?.discover().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   let verifier: JwtVerifier | undefined;
   if (wantsOAuth && issuers.length > 0) {
     verifier = await createJwtVerifier({
-      issuers: issuers.map(({ kind: _kind, authorizationEndpoint: _a, ...rest }) => rest),
+      issuers: issuers.map(({ kind: _kind, authorizationEndpoint: _a, ...rest }) =>
+        rest.issuer === metadata?.issuer ? { ...rest, metadata } : rest,
+      ),
       jwks: config.jwks,
       tokenCache: config.tokenCache,
       logger,
     });
   }
-  // Startup, not the request path: find what challenges and the metadata mirror need.
-  const first = issuers[0];
-  const firstMetadata =
-    first && !mountDev ? await discoverIssuerMetadata(first.issuer, config.jwks.timeoutMs) : undefined;
-  authorizationUri ??=
-    first?.authorizationEndpoint ??
-    (typeof firstMetadata?.authorization_endpoint === "string" ? firstMetadata.authorization_endpoint : undefined) ??
-    (first?.kind === "auth0" ? `${first.issuer}authorize` : undefined);
-  if (first && !firstMetadata && !mountDev)
-    logger.warn({ issuer: first.issuer }, "could not read the authorization server's metadata at startup");
+  const discoveryFailure = await firstDiscovery;
+  if (first && metadata && dependents && metadata.document === undefined) {
+    // Not found by the deadline: challenges and the mirror do without until a background attempt finds it.
+    const candidates = (err: unknown) =>
+      err instanceof JwksFault && err.candidates ? { candidates: err.candidates } : {};
+    const missing = [
+      ...(dependents.authorizationUri
+        ? [
+            "challenges carry no authorization_uri (setting authorizationEndpoint for this issuer in auth.yaml removes that dependency)",
+          ]
+        : []),
+      ...(dependents.mirror ? [`${MIRROR_PATH} (authorizationServerMetadataMirror) answers 404`] : []),
+    ];
+    if (missing.length > 0) {
+      logger.warn(
+        { issuer: first.issuer, ...candidates(discoveryFailure), retryEveryMsAtMost: config.jwks.cooldownMs },
+        `could not read the authorization server's metadata at startup; until it can be read, ${missing.join(", and ")}. Retrying in the background`,
+      );
+      metadata.retryUntilFound(config.jwks.cooldownMs, {
+        found: () =>
+          logger.info(
+            { issuer: first.issuer },
+            "authorization server's metadata read: challenges and the mirror now use it",
+          ),
+        failed: (err) =>
+          logger.debug(
+            { issuer: first.issuer, ...candidates(err) },
+            "authorization server's metadata still unreadable",
+          ),
+      });
+    }
+  }
 
+  // Read at every challenge: the metadata may be found after startup.
+  const fixedAuthorizationUri = authorizationUri ?? first?.authorizationEndpoint;
+  const auth0AuthorizationUri = first?.kind === "auth0" ? `${first.issuer}authorize` : undefined;
   const challenge: ChallengeContext = {
     resourceMetadataUrl: protectedResourceMetadataUrl(config.resource),
-    ...(authorizationUri ? { authorizationUri } : {}),
+    get authorizationUri() {
+      const discovered = metadata?.document?.authorization_endpoint;
+      return (
+        fixedAuthorizationUri ?? (typeof discovered === "string" ? discovered : undefined) ?? auth0AuthorizationUri
+      );
+    },
   };
   const prm = Object.freeze(
     protectedResourceMetadata({
@@ -141,8 +199,8 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       requiredScopes: config.requiredScopes,
     }),
   );
-  // The authorization server's metadata, served on this origin too (metadataMirror).
-  const mirror = config.metadataMirror && firstMetadata && !mountDev ? firstMetadata : undefined;
+  // The authorization server's metadata, served on this origin too (metadataMirror): 404 until it was read.
+  const mirror = config.metadataMirror && metadata ? () => metadata.document : undefined;
   const prmPaths = [
     ...new Set(["/.well-known/oauth-protected-resource", new URL(challenge.resourceMetadataUrl).pathname]),
   ];
@@ -156,7 +214,7 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       challenge,
       audit: createAuditLog(logger, config),
     }),
-    documents: new Map<string, unknown>(
+    documents: new Map<string, ServedDocument>(
       wantsOAuth
         ? [...prmPaths.map((path) => [path, prm] as const), ...(mirror ? [[MIRROR_PATH, mirror] as const] : [])]
         : [],
@@ -165,6 +223,7 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
     issuers: issuers.map((i) => i.issuer),
     ...(verifier ? { verifier } : {}),
     async close() {
+      metadata?.close();
       verifier?.close();
       await closeDev?.();
     },

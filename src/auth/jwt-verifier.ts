@@ -12,6 +12,7 @@
  */
 import { decodeJwt } from "jose";
 import { errorTag, JwtVerifierConfigError, TokenVerificationError } from "./jwt/errors.js";
+import type { IssuerMetadata } from "./jwt/issuer-discovery.js";
 import { createIssuerVerifier, type IssuerVerifier } from "./jwt/issuer-verifier.js";
 import { TokenCache, tokenCacheKey } from "./jwt/token-cache.js";
 
@@ -23,6 +24,11 @@ export interface IssuerOptions {
   issuer: string;
   /** Else discovered: `{issuer}/.well-known/openid-configuration`, then `/.well-known/oauth-authorization-server`. */
   jwksUri?: string;
+  /**
+   * This issuer's metadata discovery, when the caller reads the metadata too (one discovery for both);
+   * else the verifier makes its own when it needs one (no `jwksUri`).
+   */
+  metadata?: IssuerMetadata;
   /** Token `aud` (string or array) must contain at least one of these. */
   audience: string[];
   /** Allow-list; never taken from the token header. Public-key algorithms only (HS256 via `sharedSecret`). */
@@ -100,9 +106,10 @@ const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const silentLogger: JwtVerifierLogger = { warn() {}, info() {} };
 
 /**
- * Builds one key source per issuer, runs discovery, and pre-warms the keys before resolving. An
- * authorization server that does not answer is logged and retried later (tokens get `unavailable`
- * meanwhile); configuration errors reject with `JwtVerifierConfigError`.
+ * Builds one key source per issuer and pre-warms the keys (discovery, then the JWKS), waiting for that
+ * at most `jwks.timeoutMs`: an authorization server that does not answer by then is not waited for
+ * (tokens get `unavailable` until its keys arrive), and one that fails is logged and retried later.
+ * Configuration errors reject with `JwtVerifierConfigError`.
  */
 export async function createJwtVerifier(options: JwtVerifierOptions): Promise<JwtVerifier> {
   const now = options.now ?? Date.now;
@@ -117,7 +124,7 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
     if (issuers.has(config.issuer)) throw new JwtVerifierConfigError(`issuer ${config.issuer} is configured twice`);
     issuers.set(config.issuer, await createIssuerVerifier(config, context));
   }
-  await Promise.all([...issuers.values()].map((issuer) => issuer.warm()));
+  await settledOrAfter(Promise.all([...issuers.values()].map((issuer) => issuer.warm())), options.jwks.timeoutMs);
 
   const { enabled, maxEntries } = options.tokenCache;
   const cache = enabled && maxEntries > 0 ? new TokenCache<VerifiedToken>(maxEntries, now) : undefined;
@@ -189,6 +196,19 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
       cache?.clear();
     },
   };
+}
+
+/** Resolves when `work` settles or after `ms`, whichever comes first (the work goes on). */
+async function settledOrAfter(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work, waited]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function checkJwksTimings(jwks: JwtVerifierOptions["jwks"]): void {

@@ -13,7 +13,7 @@ export type ChallengeDelivery = "auto" | "http" | "tool-result";
 /** An authorization server whose tokens are accepted: the verifier's options plus what challenges need. */
 export interface IssuerConfig extends IssuerOptions {
   kind: "auth0" | "oidc";
-  /** Sent as `authorization_uri` in challenges; else discovered at startup. */
+  /** Sent as `authorization_uri` in challenges; else read from the issuer metadata (at startup, retried until found). */
   authorizationEndpoint?: string;
 }
 

@@ -35,6 +35,9 @@ export type McpGate = (
   base: { requestId: string; log: RequestLogger },
 ) => Promise<McpRequestState | undefined>;
 
+/** A JSON document served at a fixed path: fixed, or read at each request (undefined: not served, 404). */
+export type ServedDocument = object | (() => object | undefined);
+
 export interface AppOptions {
   config: ServerConfig;
   logger: Logger;
@@ -44,7 +47,7 @@ export interface AppOptions {
    * JSON documents at fixed paths (the well-known metadata): answered for any method with open CORS
    * (a preflight gets 204), from the listener — not express, for the reason given under `fallback`.
    */
-  documents?: ReadonlyMap<string, unknown>;
+  documents?: ReadonlyMap<string, ServedDocument>;
   /**
    * Serves every other path (the development authorization server) before the express app does:
    * requests for /mcp, /healthz and `documents` never reach it, and what it does not claim (it calls
@@ -158,7 +161,8 @@ export function createApp(options: AppOptions): HttpApp {
       next(error);
     }
   };
-  app.all("/mcp", originCheck, mcpCors(options.requestHeaders ?? []), json, serveMcp);
+  const limit = byteLimit(config.bodyLimit);
+  app.all("/mcp", originCheck, mcpCors(options.requestHeaders ?? []), bodyLimitGuard(limit), json, serveMcp);
 
   app.use((_req, res) => {
     res.status(404).json({ error: "not_found" });
@@ -170,13 +174,12 @@ export function createApp(options: AppOptions): HttpApp {
   // another method or path, another media type or charset, a compressed body, a refused Host or
   // Origin — goes to the express app above, which answers it exactly as before.
   const fast = { allowedHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins };
-  const limit = byteLimit(config.bodyLimit);
   const serveFast = async (req: IncomingMessage, res: ServerResponse) => {
     const base = begin(req, res, () => "/mcp");
     try {
       corsHeaders(req, res);
       const read = await readJsonBody(req, limit);
-      if (read.kind === "too-large") return sendJson(res, 413, rpcError(RPC.INVALID_REQUEST, "Request body too large"));
+      if (read.kind === "too-large") return refuseTooLarge(req, res);
       if (read.kind === "invalid")
         return sendJson(res, 400, rpcError(RPC.PARSE_ERROR, "Parse error: the body is not valid JSON"));
       if (read.kind === "aborted") return void res.destroy();
@@ -198,7 +201,7 @@ export function createApp(options: AppOptions): HttpApp {
   // express would serve must never reach the fallback, which reads the body.
   const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, "");
   const documents = new Map(
-    [...(options.documents ?? [])].map(([path, document]) => [routeKey(path), JSON.stringify(document)]),
+    [...(options.documents ?? [])].map(([path, document]) => [routeKey(path), documentText(document)] as const),
   );
   const appPaths = new Set(["/mcp", "/healthz"].map(routeKey));
   const health = JSON.stringify({ status: "ok" });
@@ -225,8 +228,10 @@ export function createApp(options: AppOptions): HttpApp {
       const key = routeKey(path);
       const document = documents.get(key);
       if (document !== undefined) {
+        const text = document();
+        if (text === undefined) return app(req, res); // not there (yet): the app's 404, never the fallback
         begin(req, res, () => path);
-        return serveDocument(req, res, document);
+        return serveDocument(req, res, text);
       }
       if (fallback && !appPaths.has(key)) {
         begin(req, res, () => path);
@@ -260,6 +265,24 @@ function originForm(req: IncomingMessage): boolean {
   req.url = `${parsed.pathname}${parsed.search}`;
   req.headers.host = parsed.host;
   return true;
+}
+
+/** A document's JSON text, serialised once (again only when a document read at each request changes). */
+function documentText(document: ServedDocument): () => string | undefined {
+  if (typeof document !== "function") {
+    const text = JSON.stringify(document);
+    return () => text;
+  }
+  let last: object | undefined;
+  let text: string | undefined;
+  return () => {
+    const current = document();
+    if (current !== last) {
+      last = current;
+      text = current === undefined ? undefined : JSON.stringify(current);
+    }
+    return text;
+  };
 }
 
 /** A metadata document: readable from any origin (browser-based clients discover the server with it). */
@@ -310,10 +333,7 @@ type BodyRead = { kind: "ok"; body: unknown } | { kind: "too-large" } | { kind: 
 /** Reads and parses a JSON body up to `limit` bytes, the way express.json({ strict: false }) does. */
 function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
   const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > limit) {
-    req.resume();
-    return Promise.resolve({ kind: "too-large" });
-  }
+  if (declared !== undefined && Number(declared) > limit) return Promise.resolve({ kind: "too-large" });
   return readBody(req, limit, (bytes): BodyRead => {
     if (declared !== undefined && Number(declared) !== bytes.length) return { kind: "invalid" };
     let text = bytes.toString("utf8");
@@ -325,6 +345,52 @@ function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
       return { kind: "invalid" };
     }
   });
+}
+
+/**
+ * 413, and the connection closed once the answer is written: the rest of the body is never read.
+ * (Answered with keep-alive, node went on reading and discarding whatever the client sent — without
+ * end for an endless body.) The dev authorization server's 413 does the same.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  req.pause();
+  refused.add(res);
+  if (res.headersSent) return void res.destroy();
+  const text = JSON.stringify(rpcError(RPC.INVALID_REQUEST, "Request body too large"));
+  // `Connection: close` makes node end the connection once the answer is written (and not read on).
+  res
+    .writeHead(413, {
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Length": Buffer.byteLength(text),
+      Connection: "close",
+    })
+    .end(text);
+}
+
+/** Responses `refuseTooLarge` answered (the body parser may still report the same body later). */
+const refused = new WeakSet<ServerResponse>();
+
+/**
+ * Before express.json: a body declared or growing past the limit is refused at once (refuseTooLarge).
+ * body-parser would read all of it before answering 413 — an endless body was never answered. The
+ * bytes counted are the ones on the wire, which for a compressed body is what body-parser's own
+ * limit (on the inflated bytes) cannot bound.
+ */
+function bodyLimitGuard(limit: number): RequestHandler {
+  return (req, res, next) => {
+    const declared = req.headers["content-length"];
+    if (declared !== undefined && Number(declared) > limit) return refuseTooLarge(req, res);
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= limit) return;
+      req.off("data", onData);
+      refuseTooLarge(req, res);
+    };
+    req.on("data", onData);
+    req.once("end", () => req.off("data", onData));
+    next();
+  };
 }
 
 /** The `arguments` of the message a call came from (matched by id within a batch). */
@@ -387,6 +453,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const type = (error as { type?: string }).type;
     const status = (error as { status?: number }).status;
+    if (refused.has(res)) return; // already answered 413; the body parser gave up on the same body
     if (res.headersSent) {
       (req.log ?? logger).error({ err: error }, "error after the response started");
       res.destroy();
@@ -395,7 +462,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     if (type === "entity.parse.failed") {
       res.status(400).json(rpcError(RPC.PARSE_ERROR, "Parse error: the body is not valid JSON"));
     } else if (type === "entity.too.large") {
-      res.status(413).json(rpcError(RPC.INVALID_REQUEST, "Request body too large"));
+      // Inflated past the limit (the guard counts the bytes on the wire): the body was read to its end.
+      res.status(413).set("Connection", "close").json(rpcError(RPC.INVALID_REQUEST, "Request body too large"));
     } else if (type === "charset.unsupported" || type === "encoding.unsupported") {
       res.status(415).json(rpcError(RPC.INVALID_REQUEST, "Unsupported content encoding or charset"));
     } else if (typeof status === "number" && status >= 400 && status < 500) {

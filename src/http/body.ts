@@ -2,8 +2,9 @@ import type { IncomingMessage } from "node:http";
 
 /**
  * Reads a request body whole, up to `limit` bytes, and returns what `complete` makes of it (called
- * when the body has ended: no further promise on the /mcp fast path). Beyond `limit` the rest is
- * drained and "too-large" returned (nothing more is kept); a client that leaves mid-body gives "aborted".
+ * when the body has ended: no further promise on the /mcp fast path). Beyond `limit` reading stops
+ * (the request is paused) and "too-large" is returned: the caller answers 413 and closes the
+ * connection, the rest is never read. A client that leaves mid-body gives "aborted".
  */
 export function readBody<T>(
   req: IncomingMessage,
@@ -17,7 +18,7 @@ export function readBody<T>(
       received += chunk.length;
       if (received > limit) {
         cleanup();
-        req.resume();
+        req.pause();
         resolve({ kind: "too-large" });
         return;
       }

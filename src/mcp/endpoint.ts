@@ -12,6 +12,7 @@ import {
   type MessageClassification,
   Server,
   type ServerContext,
+  type StandardSchemaV1,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
@@ -70,6 +71,29 @@ export interface McpEndpoint {
   handle(req: IncomingMessage, res: ServerResponse, body: unknown, state: McpRequestState): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The params of `tools/list`, checked by toolgate: registered with a schema, the SDK answers a
+ * mismatch -32602 "Invalid params for tools/list: cursor: must be a string" (as it answers tools/call's).
+ * Registered without one, the SDK's own check failed as an internal error (-32603) whose message was
+ * zod's JSON dump of the issues.
+ */
+const LIST_TOOLS_PARAMS: StandardSchemaV1<Record<string, unknown>> = {
+  "~standard": {
+    version: 1,
+    vendor: "toolgate",
+    validate(value) {
+      const params = value as Record<string, unknown>;
+      const issues: StandardSchemaV1.Issue[] = [];
+      if (params.cursor !== undefined && typeof params.cursor !== "string")
+        issues.push({ message: "must be a string", path: ["cursor"] });
+      const meta = params._meta;
+      if (meta !== undefined && (typeof meta !== "object" || meta === null || Array.isArray(meta)))
+        issues.push({ message: "must be an object", path: ["_meta"] });
+      return issues.length > 0 ? { issues } : { value: params };
+    },
+  },
+};
 
 const STATE_KEY = "toolgate";
 const NO_SCOPES: readonly string[] = Object.freeze([]);
@@ -205,7 +229,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     capabilities: { tools: { listChanged: false }, logging: {} },
     ...(instructions ? { instructions } : {}),
   };
-  const listTools = (_request: unknown, ctx: ServerContext) =>
+  const listTools = (_params: unknown, ctx: ServerContext) =>
     catalogue.list(stateOf(ctx).principal !== undefined) as never;
   const callToolHandler = async (
     request: { params: { name?: unknown; arguments?: unknown; _meta?: { progressToken?: unknown } } },
@@ -269,7 +293,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   };
   const factory = (modern = false) => {
     const server = new Server(serverInfo, modern ? modernServerOptions : serverOptions);
-    server.setRequestHandler("tools/list", listTools);
+    server.setRequestHandler("tools/list", { params: LIST_TOOLS_PARAMS }, listTools);
     server.setRequestHandler("tools/call", callToolHandler as never);
     return server;
   };

@@ -115,6 +115,20 @@ export type JwksFaultMode =
   | "not-found"
   | "endless"; // a chunked answer (no Content-Length) that goes on until the client hangs up (64 MiB at most)
 
+/**
+ * What every metadata location (any `/.well-known/` path) does; "none" serves the document of
+ * `discovery` at its one location and 404 elsewhere.
+ */
+export type MetadataFaultMode =
+  | "none"
+  | "error" // 500
+  | "hang" // never answers (the request stays open until the client gives up)
+  | "endless" // 200, chunked (no Content-Length), a document that goes on until the client hangs up (64 MiB at most)
+  | "huge-declared"; // 200 declaring a 1 GiB Content-Length, written until the client hangs up (64 MiB at most)
+
+/** Written first by the "endless" metadata faults: must never reach a log line. */
+export const METADATA_CANARY = "CANARY-metadata-body-3f9a";
+
 export interface TestIssuerOptions {
   /** Appended to the origin to form the issuer: "" (default), "/" (Auth0 style) or a path. */
   issuerPath?: string;
@@ -127,6 +141,7 @@ export interface TestIssuerOptions {
   keys?: TestKey[];
   fault?: JwksFaultMode;
   slowMs?: number;
+  metadataFault?: MetadataFaultMode;
 }
 
 export class TestIssuer {
@@ -143,6 +158,11 @@ export class TestIssuer {
   jwksFetches = 0;
   /** Bytes the "endless" fault wrote before the client hung up. */
   endlessBytesSent = 0;
+  metadataFault: MetadataFaultMode;
+  /** Requests that reached a metadata location (any `/.well-known/` path). */
+  metadataRequests = 0;
+  /** Bytes the "endless" and "huge-declared" metadata faults wrote, over all requests. */
+  metadataBytesSent = 0;
   /** Every path requested, in order. */
   readonly requests: string[] = [];
   readonly #server: Server;
@@ -160,6 +180,7 @@ export class TestIssuer {
     this.signingKey = first;
     this.fault = options.fault ?? "none";
     this.slowMs = options.slowMs ?? 2_000;
+    this.metadataFault = options.metadataFault ?? "none";
   }
 
   /** A valid access token by default: every claim can be overridden, or removed with `undefined`. */
@@ -185,9 +206,18 @@ export class TestIssuer {
       this.#serveJwks(req, res);
     } else if (path === "/jwks-moved") {
       json(res, { keys: this.published.map((k) => k.publicJwk) });
+    } else if (path.includes("/.well-known/") && this.metadataFault !== "none") {
+      this.metadataRequests++;
+      this.#serveMetadataFault(res);
     } else if (path === this.#metadataPath()) {
+      this.metadataRequests++;
       const { metadataIssuer = this.issuer } = this.#options;
-      json(res, { issuer: metadataIssuer, jwks_uri: this.jwksUri, response_types_supported: ["code"] });
+      json(res, {
+        issuer: metadataIssuer,
+        jwks_uri: this.jwksUri,
+        authorization_endpoint: `${this.origin}/authorize`,
+        response_types_supported: ["code"],
+      });
     } else {
       res.writeHead(404).end();
     }
@@ -200,6 +230,39 @@ export class TestIssuer {
     if (discovery === "oauth-inserted") return `/.well-known/oauth-authorization-server${base}`;
     const suffix = discovery === "openid" ? "openid-configuration" : "oauth-authorization-server";
     return `${base}/.well-known/${suffix}`;
+  }
+
+  #serveMetadataFault(res: ServerResponse): void {
+    switch (this.metadataFault) {
+      case "none":
+        return;
+      case "error":
+        res.writeHead(500).end();
+        return;
+      case "hang":
+        return;
+      case "endless":
+      case "huge-declared": {
+        const declared = this.metadataFault === "huge-declared" ? { "content-length": String(1024 ** 3) } : {};
+        res.writeHead(200, { "content-type": "application/json", ...declared });
+        const head = `{"issuer":${JSON.stringify(this.issuer)},"canary":"${METADATA_CANARY}","filler":"`;
+        res.write(head);
+        this.metadataBytesSent += head.length;
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        let sent = 0;
+        const pump = () => {
+          while (sent < 64 * 1024 * 1024 && !res.destroyed) {
+            sent += chunk.length;
+            this.metadataBytesSent += chunk.length;
+            if (!res.write(chunk)) return void res.once("drain", pump);
+          }
+          // Short of a declared length: the client sees the answer cut off.
+          if (!res.destroyed) res.end('"}');
+        };
+        pump();
+        return;
+      }
+    }
   }
 
   #serveJwks(req: IncomingMessage, res: ServerResponse): void {

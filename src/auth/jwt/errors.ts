@@ -71,7 +71,11 @@ export type JwksFaultReason =
 
 /** The key endpoint (or discovery) is down, slow or answering garbage: an outage, never the token's fault. */
 export class JwksFault extends Error {
-  constructor(readonly reason: JwksFaultReason) {
+  constructor(
+    readonly reason: JwksFaultReason,
+    /** For a failed discovery: what each metadata location gave instead (URLs from the configuration, codes). */
+    readonly candidates?: readonly { url: string; reason: string }[],
+  ) {
     super(`JWKS fault: ${reason}`);
     this.name = "JwksFault";
   }

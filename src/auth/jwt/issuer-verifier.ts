@@ -6,7 +6,7 @@ import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose"
 import type { IssuerOptions, JwtVerifierLogger, JwtVerifierOptions, VerifiedToken } from "../jwt-verifier.js";
 import { toVerifiedToken } from "./claims.js";
 import { classifyVerifyError, JwtVerifierConfigError, TokenVerificationError } from "./errors.js";
-import { isHttpUrl } from "./issuer-discovery.js";
+import { IssuerMetadata, isHttpUrl } from "./issuer-discovery.js";
 import { RemoteJwksSource } from "./jwks.js";
 import type { KeySource } from "./key-source.js";
 import { publicKeyFileKeys, sharedSecretKeys } from "./static-keys.js";
@@ -130,7 +130,9 @@ export async function createIssuerVerifier(config: IssuerOptions, context: Issue
   }
   const source = new RemoteJwksSource({
     issuer: config.issuer,
-    ...(config.jwksUri === undefined ? {} : { jwksUri: config.jwksUri }),
+    ...(config.jwksUri === undefined
+      ? { metadata: config.metadata ?? new IssuerMetadata(config.issuer, context.jwks.timeoutMs) }
+      : { jwksUri: config.jwksUri }),
     timings: context.jwks,
     logger: context.logger,
     onFetch: context.onJwksFetch,
@@ -142,6 +144,8 @@ function checkIssuerOptions(config: IssuerOptions): void {
   const fail = (message: string) => new JwtVerifierConfigError(`issuer ${String(config.issuer)}: ${message}`);
   if (typeof config.issuer !== "string" || !isHttpUrl(config.issuer)) throw fail("issuer must be an http(s) URL");
   if (config.jwksUri !== undefined && !isHttpUrl(config.jwksUri)) throw fail("jwksUri must be an http(s) URL");
+  if (config.metadata !== undefined && config.metadata.issuer !== config.issuer)
+    throw fail("metadata is another issuer's");
   if (!Array.isArray(config.audience) || config.audience.length === 0) throw fail("audience must not be empty");
   if (config.audience.some((aud) => typeof aud !== "string" || aud.length === 0)) {
     throw fail("every audience must be a non-empty string");

@@ -26,8 +26,9 @@ import {
   type RemoteJWKSet,
 } from "jose";
 import type { JwtVerifierLogger, JwtVerifierOptions } from "../jwt-verifier.js";
+import { boundedText } from "./bounded-body.js";
 import { errorTag, JwksFault, TokenVerificationError } from "./errors.js";
-import { discoverJwksUri } from "./issuer-discovery.js";
+import type { IssuerMetadata } from "./issuer-discovery.js";
 import { hasPrivateKeyMaterial, type KeySource, keySelectionError } from "./key-source.js";
 
 /** A real key set is a few KiB; this bounds what a broken or hostile endpoint can make us parse. */
@@ -35,8 +36,10 @@ const MAX_JWKS_BYTES = 512 * 1024;
 
 export interface RemoteJwksOptions {
   issuer: string;
-  /** Known up front, or discovered from the issuer's metadata on first use. */
+  /** Known up front, or else discovered from the issuer's metadata (`metadata`) on first use. */
   jwksUri?: string;
+  /** The issuer's metadata, shared with whoever else reads it (one discovery for all). */
+  metadata?: IssuerMetadata;
   timings: JwtVerifierOptions["jwks"];
   logger: JwtVerifierLogger;
   /** Called once per HTTP request for the key set (for stats). */
@@ -46,7 +49,6 @@ export interface RemoteJwksOptions {
 export class RemoteJwksSource implements KeySource {
   readonly #options: RemoteJwksOptions;
   #remote: RemoteJWKSet | undefined;
-  #discovery: Promise<string> | undefined;
   /** jose writes `{jwks, uat}` here after every successful fetch: our last-known-good. */
   readonly #store: Partial<ExportedJWKSCache> = {};
   #lastKnownGood: { uat: number; resolve: JWTVerifyGetKey } | undefined;
@@ -101,15 +103,10 @@ export class RemoteJwksSource implements KeySource {
   /** The jose key set, after discovering the JWKS URL if the configuration did not give one. */
   async #remoteSet(): Promise<RemoteJWKSet> {
     if (this.#remote !== undefined) return this.#remote;
-    const { issuer, jwksUri, timings, onFetch } = this.#options;
-    let url = jwksUri;
-    if (url === undefined) {
-      // Single-flight: concurrent first tokens share one discovery.
-      this.#discovery ??= discoverJwksUri(issuer, timings.timeoutMs).finally(() => {
-        this.#discovery = undefined;
-      });
-      url = await this.#discovery;
-    }
+    const { jwksUri, metadata, timings, onFetch } = this.#options;
+    // Concurrent first tokens (and the auth runtime) share one discovery attempt.
+    const url = jwksUri ?? (await metadata?.jwksUri());
+    if (url === undefined) throw new JwksFault("DISCOVERY_FAILED");
     this.#remote ??= createRemoteJWKSet(new URL(url), {
       timeoutDuration: timings.timeoutMs,
       cooldownDuration: timings.cooldownMs,
@@ -138,7 +135,10 @@ export class RemoteJwksSource implements KeySource {
     // Concurrent tokens share jose's single fetch, so they all report the same failure: count it once.
     if (Date.now() < this.#retryAt()) return;
     this.#faultAt = Date.now();
-    const reason = err instanceof JwksFault ? { reason: err.reason } : errorTag(err);
+    const reason =
+      err instanceof JwksFault
+        ? { reason: err.reason, ...(err.candidates ? { candidates: err.candidates } : {}) }
+        : errorTag(err);
     const lastKnownGood = this.#store.uat !== undefined;
     this.#options.logger.warn(
       { issuer: this.#options.issuer, ...reason, lastKnownGood },
@@ -166,11 +166,9 @@ function checkedFetch(onFetch: () => void): FetchImplementation {
         await response.body?.cancel().catch(() => {});
         throw new JwksFault("HTTP_STATUS");
       }
-      if (Number(response.headers.get("content-length") ?? 0) > MAX_JWKS_BYTES) {
-        await response.body?.cancel().catch(() => {});
-        throw new JwksFault("TOO_LARGE");
-      }
-      text = await boundedText(response, MAX_JWKS_BYTES);
+      const body = await boundedText(response, MAX_JWKS_BYTES);
+      if (body === undefined) throw new JwksFault("TOO_LARGE");
+      text = body;
     } catch (err) {
       if (err instanceof JwksFault) throw err;
       throw new JwksFault(init.signal.aborted ? "TIMEOUT" : "FETCH_FAILED");
@@ -178,20 +176,6 @@ function checkedFetch(onFetch: () => void): FetchImplementation {
     checkKeySet(text);
     return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
   };
-}
-
-/** The body as text, read no further than `max` bytes: a chunked answer declares no length. */
-async function boundedText(response: Response, max: number): Promise<string> {
-  if (!response.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    // Leaving the loop cancels the stream (the async iterator's return()).
-    if (size > max) throw new JwksFault("TOO_LARGE");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function checkKeySet(text: string): void {

@@ -1,0 +1,106 @@
+/**
+ * A body over BODY_LIMIT (1mb by default) is answered 413 and the connection closed: the server
+ * reads no more of it. Before, the 413 went out with keep-alive and node read and discarded whatever
+ * the client went on sending (gigabytes, at most of a core), and the express route (a media type the
+ * fast path does not take) read the whole body before answering, never answering an endless one.
+ * The client here writes over a raw socket and counts what the server let it write.
+ */
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer } from "../helpers/server.js";
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.close());
+
+const MiB = 1024 * 1024;
+/** Where the client gives up: a server still reading by then would read without end. */
+const CAP = 128 * MiB;
+
+interface Outcome {
+  status: string | undefined;
+  headers: string;
+  /** Bytes of body the socket accepted in all, and after the answer had arrived. */
+  written: number;
+  writtenAfterAnswer: number;
+  /** Whether the server closed the connection (the client never closes it before the cap). */
+  closedByServer: boolean;
+}
+
+/** Sends a POST /mcp whose body is `huge` (declared 100 GB) or `endless` (chunked), until refused or CAP. */
+function flood(body: "declared" | "endless", contentType: string): Promise<Outcome> {
+  const { port } = server.mcpUrl;
+  const framing = body === "declared" ? "Content-Length: 100000000000" : "Transfer-Encoding: chunked";
+  const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\nAccept: application/json, text/event-stream\r\n${framing}\r\n\r\n`;
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const frame =
+    body === "declared"
+      ? chunk
+      : Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), "127.0.0.1");
+    let written = 0;
+    let answeredAt: number | undefined;
+    let received = "";
+    let closedByServer = false;
+    let gaveUp = false;
+    socket.on("data", (data) => {
+      received += data.toString("latin1");
+      answeredAt ??= written;
+    });
+    socket.on("error", () => {}); // EPIPE / ECONNRESET once the server has closed
+    socket.on("close", () => {
+      closedByServer = !gaveUp;
+      const [headers = ""] = received.split("\r\n\r\n");
+      resolve({
+        status: /^HTTP\/1\.1 (\d{3})/.exec(received)?.[1],
+        headers: headers.toLowerCase(),
+        written,
+        writtenAfterAnswer: answeredAt === undefined ? written : written - answeredAt,
+        closedByServer,
+      });
+    });
+    socket.write(head);
+    const pump = () => {
+      while (!socket.destroyed) {
+        if (written >= CAP) {
+          gaveUp = true;
+          socket.destroy();
+          return;
+        }
+        written += frame.length;
+        if (!socket.write(frame)) return void socket.once("drain", pump);
+      }
+    };
+    pump();
+  });
+}
+
+describe("a body over the limit", () => {
+  const paths = [
+    ["the fast path", "application/json"],
+    ["the express route", "application/vnd.example+json"],
+  ] as const;
+  for (const [path, contentType] of paths)
+    for (const body of ["declared", "endless"] as const)
+      it(`${path}, ${body === "declared" ? "declared 100 GB" : "chunked without end"}: 413, Connection: close, the rest not read`, async () => {
+        const outcome = await flood(body, contentType);
+        expect(outcome.status).toBe("413");
+        expect(outcome.headers).toContain("connection: close");
+        expect(outcome.closedByServer).toBe(true);
+        // The limit (1 MiB) plus what the sockets' buffers hold; before, the client reached the cap.
+        expect(outcome.written).toBeLessThan(32 * MiB);
+        expect(outcome.writtenAfterAnswer).toBeLessThan(16 * MiB);
+      });
+
+  it("the next connection is served as usual", async () => {
+    const res = await fetch(server.mcpUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+    });
+    expect(res.status).toBe(200);
+  });
+});
