@@ -211,6 +211,7 @@ export function createApp(options: AppOptions): HttpApp {
     listener: (req, res) => {
       if (isFastMcpPost(req) && hostAndOriginAllowed(req.headers, fast)) return void serveFast(req, res);
       if (!originForm(req)) {
+        closeAfterAnswer(req, res);
         begin(req, res, () => "(bad request target)");
         return sendJson(res, 400, {
           error: "bad_request",
@@ -220,14 +221,19 @@ export function createApp(options: AppOptions): HttpApp {
       const url = req.url ?? "/";
       const query = url.indexOf("?");
       const path = query < 0 ? url : url.slice(0, query);
-      if (!hostAndOriginAllowed(req.headers, hostOnly)) return app(req, res); // the app answers the refusal
+      if (!hostAndOriginAllowed(req.headers, hostOnly)) {
+        closeAfterAnswer(req, res);
+        return app(req, res); // the app answers the refusal
+      }
       if (path === "/healthz" && req.method === "GET") {
+        closeAfterAnswer(req, res);
         begin(req, res, () => path);
         return sendJsonText(res, 200, health);
       }
       const key = routeKey(path);
       const document = documents.get(key);
       if (document !== undefined) {
+        closeAfterAnswer(req, res);
         const text = document();
         if (text === undefined) return app(req, res); // not there (yet): the app's 404, never the fallback
         begin(req, res, () => path);
@@ -237,9 +243,25 @@ export function createApp(options: AppOptions): HttpApp {
         begin(req, res, () => path);
         return fallback(req, res, () => app(req, res));
       }
+      // Only the /mcp route reads a body (body-parser, with its limit); the app answers anything else
+      // (a 404, a method the route does not serve) without reading one.
+      if (key !== MCP_KEY) closeAfterAnswer(req, res);
       app(req, res);
     },
   };
+}
+
+const MCP_KEY = "/mcp";
+
+/**
+ * For a request answered without reading its body (a refusal, a document, a 404): the connection is
+ * closed after the answer. Kept alive, node would read and discard the rest of the body to reach the
+ * next request — an endless one held a core for the whole request timeout (1.6–3.1 GB in 2 s).
+ */
+function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  const length = req.headers["content-length"];
+  if ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined)
+    res.setHeader("Connection", "close");
 }
 
 /**

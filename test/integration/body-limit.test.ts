@@ -29,11 +29,15 @@ interface Outcome {
   closedByServer: boolean;
 }
 
-/** Sends a POST /mcp whose body is `huge` (declared 100 GB) or `endless` (chunked), until refused or CAP. */
-function flood(body: "declared" | "endless", contentType: string): Promise<Outcome> {
+/** Sends a POST whose body is `huge` (declared 100 GB) or `endless` (chunked), until refused or CAP. */
+function flood(
+  body: "declared" | "endless",
+  contentType: string,
+  target: { path?: string; host?: string } = {},
+): Promise<Outcome> {
   const { port } = server.mcpUrl;
   const framing = body === "declared" ? "Content-Length: 100000000000" : "Transfer-Encoding: chunked";
-  const head = `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${contentType}\r\nAccept: application/json, text/event-stream\r\n${framing}\r\n\r\n`;
+  const head = `POST ${target.path ?? "/mcp"} HTTP/1.1\r\nHost: ${target.host ?? `127.0.0.1:${port}`}\r\nContent-Type: ${contentType}\r\nAccept: application/json, text/event-stream\r\n${framing}\r\n\r\n`;
   const chunk = Buffer.alloc(64 * 1024, 0x20);
   const frame =
     body === "declared"
@@ -93,6 +97,22 @@ describe("a body over the limit", () => {
         // The limit (1 MiB) plus what the sockets' buffers hold; before, the client reached the cap.
         expect(outcome.written).toBeLessThan(32 * MiB);
         expect(outcome.writtenAfterAnswer).toBeLessThan(16 * MiB);
+      });
+
+  // Answered without reading the body at all: a refused Host, a path nothing serves, a bad target.
+  const early = [
+    ["a refused Host", { host: "attacker.example" }, "403"],
+    ["a path nothing serves", { path: "/nowhere" }, "404"],
+    ["a request target with a fragment", { path: "/mcp#x" }, "400"],
+  ] as const;
+  for (const [what, target, status] of early)
+    for (const body of ["declared", "endless"] as const)
+      it(`${what}, ${body === "declared" ? "declared 100 GB" : "chunked without end"}: ${status}, Connection: close, the body not read`, async () => {
+        const outcome = await flood(body, "application/json", target);
+        expect(outcome.status).toBe(status);
+        expect(outcome.headers).toContain("connection: close");
+        expect(outcome.closedByServer).toBe(true);
+        expect(outcome.written).toBeLessThan(32 * MiB);
       });
 
   it("the next connection is served as usual", async () => {
