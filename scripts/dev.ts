@@ -9,6 +9,8 @@
  *
  * The server is spawned with an IPC channel: when this process dies without stopping it (SIGKILL,
  * a crash), the channel closes and the server shuts down gracefully instead of holding the port.
+ * This process stops on SIGINT, SIGTERM and SIGHUP, and when its parent exits: npm passes a SIGTERM
+ * on to the shell it runs the script in, and Debian's and Ubuntu's sh dies without passing it on.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { watch } from "node:fs";
@@ -16,9 +18,11 @@ import { readFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDiagnostic } from "../src/config/diagnostics.js";
+import { onParentExit } from "../src/parent-exit.js";
 import { runGenerator } from "./generator/pipeline.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const parent = process.ppid;
 const YAML_FILES = ["tools.yaml", "auth.yaml"];
 let child: ChildProcess | undefined;
 let timer: NodeJS.Timeout | undefined;
@@ -132,9 +136,9 @@ watch(join(root, "src"), { recursive: true }, (_event, name) => {
 if (!(await generate()))
   console.error("[dev] generate failed: fix the errors above; the server starts from the last generated code");
 startChild();
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(signal, async () => {
-    await stopChild();
-    process.exit(0);
-  });
-}
+const stop = async () => {
+  await stopChild();
+  process.exit(0);
+};
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+onParentExit(parent, stop);

@@ -2,7 +2,8 @@
  * `npm start`: loads `.env` when present (a variable set empty in the environment takes `.env`'s
  * value), starts the server, and shuts down gracefully on SIGTERM/SIGINT (in-flight calls finish; a
  * second signal exits at once). Under `npm run dev` (spawned with an IPC channel) also when that
- * channel closes: the dev process is gone.
+ * channel closes: the dev process is gone. Under `npm start`, also when the shell npm ran this in
+ * exits: npm passes a SIGTERM on to that shell only (see onParentExit).
  */
 
 import { project } from "../generated/project.js";
@@ -10,6 +11,9 @@ import { ConfigError } from "./config/diagnostics.js";
 import { loadEnvFile } from "./config/env-file.js";
 import { EnvError } from "./config/server-config.js";
 import { startServer, stopOnSignals } from "./server.js";
+
+/** Run by an npm script: the parent to stop with, taken before start-up (which may outlast it). */
+const npmParent = process.env.npm_lifecycle_event ? process.ppid : undefined;
 
 try {
   const { emptyReplaced } = loadEnvFile(".env");
@@ -24,7 +28,7 @@ try {
 
 try {
   const running = await startServer({ project });
-  stopOnSignals(running, { parentDisconnect: true });
+  stopOnSignals(running, { parentDisconnect: true, parentPid: npmParent });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   if (error instanceof ConfigError || error instanceof EnvError) console.error(`toolgate: ${error.message}`);
