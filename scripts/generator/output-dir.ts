@@ -32,6 +32,14 @@ async function readAll(dir: string, names: string[]): Promise<Map<string, string
   return texts;
 }
 
+/**
+ * Whether a file on disk holds what was rendered. CRLF line ends on disk count as LF: a Windows
+ * checkout with core.autocrlf=true made before .gitattributes pinned LF has them, and git commits
+ * the file with LF all the same.
+ */
+const sameText = (onDisk: string, rendered: string) =>
+  onDisk === rendered || onDisk.replaceAll("\r\n", "\n") === rendered;
+
 /** Compares rendered files with what is on disk in `dir`, writing nothing. */
 export async function compareWithDisk(dir: string, files: RenderedFiles): Promise<Drift> {
   const onDisk = await listFiles(dir);
@@ -40,7 +48,7 @@ export async function compareWithDisk(dir: string, files: RenderedFiles): Promis
   for (const [name, content] of files) {
     const text = current.get(name);
     if (text === undefined) drift.missing.push(name);
-    else if (text !== content) drift.stale.push(name);
+    else if (!sameText(text, content)) drift.stale.push(name);
   }
   drift.extra = onDisk.filter((f) => !files.has(f));
   return drift;
@@ -208,7 +216,7 @@ export async function compareFiles(root: string, files: RenderedFiles): Promise<
   for (const [name, content] of files) {
     const text = current.get(name);
     if (text === undefined) drift.missing.push(name);
-    else if (text !== content) drift.stale.push(name);
+    else if (!sameText(text, content)) drift.stale.push(name);
   }
   return drift;
 }
