@@ -40,7 +40,8 @@ const stubs = new Map<string, string>();
 function startChild() {
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: root,
-    // "ipc": src/main.ts shuts down when this process goes away (process.on("disconnect")).
+    // "ipc": src/main.ts shuts down when the channel closes: stopChild() closes it, and so does
+    // this process's death.
     stdio: ["inherit", "inherit", "inherit", "ipc"],
     env: process.env,
   });
@@ -51,14 +52,22 @@ function startChild() {
   });
 }
 
+/** How long a server may take to finish its requests in flight before it is killed. */
+const STOP_TIMEOUT_MS = 5_000;
+
+/**
+ * Stops the server by closing its IPC channel, which it takes as SIGTERM (graceful: requests in
+ * flight finish). Not by a signal: on Windows kill() ends a process at once, whatever the signal.
+ */
 async function stopChild() {
   const current = child;
   child = undefined;
   if (!current || current.exitCode !== null || current.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    current.once("exit", () => resolve());
-    current.kill("SIGTERM");
-  });
+  const exited = new Promise<void>((resolve) => current.once("exit", () => resolve()));
+  if (current.connected) current.disconnect();
+  const timer = setTimeout(() => current.kill(), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function generate(): Promise<boolean> {

@@ -24,6 +24,8 @@ let port = 0;
 let env: NodeJS.ProcessEnv = {};
 
 const listening = () => output.split('"toolgate is listening"').length - 1;
+/** How many servers have shut down for `why` (the "signal" of their shutdown line). */
+const shutdowns = (why: string) => output.split(`"signal":"${why}"`).length - 1;
 const healthz = () =>
   fetch(`http://127.0.0.1:${port}/healthz`).then(
     (r) => r.status,
@@ -120,7 +122,10 @@ it("restarts on every atomic save of tools.yaml, not only the first", async () =
     const before = listening();
     await atomicSave("tools.yaml", `${tools}# atomic save ${n}\n`);
     await waitFor(`the restart after atomic save ${n}`, () => listening() === before + 1);
+    // The old server was stopped by closing its IPC channel (graceful on Windows too), not by a signal.
+    expect(shutdowns("disconnect")).toBe(n);
   }
+  expect(shutdowns("SIGTERM")).toBe(0);
   expect(await healthz()).toBe(200);
 }, 20_000);
 
@@ -177,17 +182,21 @@ it("restarts once for a new tool, not again for the handler stub the generator c
 
 it("the server shuts down when the dev process is killed with SIGKILL", async () => {
   expect(await healthz()).toBe(200);
+  const before = shutdowns("disconnect");
   const exited = new Promise<void>((resolve) => dev.once("exit", () => resolve()));
   dev.kill("SIGKILL");
   await exited;
   await waitFor("the server to stop listening", async () => (await healthz()) === 0, 10_000);
-  await waitFor("the server's shutdown line", () => output.includes('"signal":"disconnect"'), 2_000);
+  await waitFor("the server's shutdown line", () => shutdowns("disconnect") === before + 1, 2_000);
 }, 20_000);
 
 it.skipIf(process.platform === "win32")(
   "SIGTERM to `npm run dev` stops the dev process and its server, though npm passes it only to sh",
   async () => {
     const before = listening();
+    // A port free now: the first one may have been taken since beforeAll.
+    port = await freePort();
+    env.PORT = String(port);
     const npm = spawnInProject("npm", ["run", "dev", "--silent"]);
     npmDev = npm;
     await waitFor("the server of npm run dev", () => listening() === before + 1, 40_000);
