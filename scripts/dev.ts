@@ -73,6 +73,7 @@ async function stopChild() {
 async function generate(): Promise<boolean> {
   const result = await runGenerator({ root, mode: "write" });
   for (const d of result.diagnostics) console.error(formatDiagnostic(d));
+  for (const warning of result.warnings ?? []) console.error(`[dev] warning: ${warning}`);
   generateFailed = !result.ok;
   for (const f of result.handlers) {
     console.error(`[dev] created ${f}`);

@@ -34,6 +34,7 @@ for (const root of roots) {
   const where = self ? "" : `${relative(toolgateRoot, root) || root}/`;
   const result = await runGenerator({ root, mode, toolgateRoot, configurationDocs: self });
   for (const note of result.recovered ?? []) console.error(`${where}${note}`);
+  for (const warning of result.warnings ?? []) console.error(`${where}warning: ${warning}`);
   for (const d of result.diagnostics) {
     const shown = { ...d, file: `${where}${d.file}` };
     console.error(formatDiagnostic(shown));

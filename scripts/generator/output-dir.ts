@@ -82,12 +82,42 @@ export async function inParallel<T>(
 }
 
 /**
+ * The file-system calls that move and remove what the generator writes, in one object so that
+ * tests can make them fail. On Windows they fail with EPERM, EBUSY or EACCES while another process
+ * (an editor, the search indexer, a virus scanner) has a file in the way open, usually briefly:
+ * renameRetrying() and remove() try again.
+ */
+export const fileSystem = { rename, rm };
+
+const BUSY_CODES = new Set(["EPERM", "EBUSY", "EACCES"]);
+/** Waits between the attempts of a rename: about 3 s in all. */
+const RENAME_DELAYS_MS = [100, 200, 400, 800, 1600];
+
+async function renameRetrying(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fileSystem.rename(from, to);
+    } catch (error) {
+      const delay = RENAME_DELAYS_MS[attempt];
+      if (delay === undefined || !BUSY_CODES.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/** rm -rf, retried by rm itself (EBUSY, EPERM…: 100 ms more each time, 1.5 s in all). */
+const remove = (path: string) => fileSystem.rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+
+/**
  * Replaces `dir` with exactly `files`: everything is written to a sibling temporary folder first and
  * swapped in by rename, so a failure at any point leaves the previous folder intact. SIGINT or
  * SIGTERM meanwhile removes the temporary folder (and puts the previous one back if it was moved
  * away) before the process ends; what a harder kill leaves, recoverDirectory() tidies on the next run.
+ *
+ * Returns warnings: a previous folder that could not be removed after the swap is one (`dir` is
+ * new all the same; the next run's recoverDirectory() removes it), not a failure.
  */
-export async function replaceDirectory(dir: string, files: RenderedFiles): Promise<void> {
+export async function replaceDirectory(dir: string, files: RenderedFiles): Promise<string[]> {
   const parent = dirname(dir);
   const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const staging = join(parent, `.${basename(dir)}.new-${tag}`);
@@ -105,7 +135,7 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
     for (const folder of new Set([...files.keys()].map((name) => dirname(join(staging, name)))))
       await mkdir(folder, { recursive: true });
     await inParallel(files, ([name, content]) => writeFile(join(staging, name), content));
-    const hadPrevious = await rename(dir, previous).then(
+    const hadPrevious = await renameRetrying(dir, previous).then(
       () => true,
       (e: NodeJS.ErrnoException) => {
         if (e.code === "ENOENT") return false;
@@ -113,16 +143,22 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
       },
     );
     try {
-      await rename(staging, dir);
+      await renameRetrying(staging, dir);
     } catch (error) {
-      if (hadPrevious) await rename(previous, dir);
+      if (hadPrevious) await renameRetrying(previous, dir);
       throw error;
     }
-    if (hadPrevious) await rm(previous, { recursive: true, force: true });
+    if (!hadPrevious) return [];
+    return await remove(previous).then(
+      () => [],
+      (error: NodeJS.ErrnoException) => [
+        `${basename(dir)}/ was replaced, but its previous version ${basename(previous)} could not be removed (${error.code ?? error.message}): the next run removes it`,
+      ],
+    );
   } finally {
     whileUnderway.delete(onSignal);
     updateSignalListeners();
-    await rm(staging, { recursive: true, force: true });
+    await remove(staging);
   }
 }
 
@@ -173,12 +209,12 @@ export async function recoverDirectory(dir: string): Promise<string[]> {
   const notes: string[] = [];
   const newestOld = leftovers.filter((l) => l.kind === "old").sort((a, b) => b.mtimeMs - a.mtimeMs)[0];
   if (newestOld && !existsSync(dir)) {
-    await rename(join(parent, newestOld.entry), dir);
+    await renameRetrying(join(parent, newestOld.entry), dir);
     notes.push(`${name}/ was missing: restored it from ${newestOld.entry}, left by an interrupted run`);
   }
   for (const { entry } of leftovers) {
     if (entry === newestOld?.entry && notes.length > 0) continue;
-    await rm(join(parent, entry), { recursive: true, force: true });
+    await remove(join(parent, entry));
     notes.push(`removed ${entry}, left by an interrupted run`);
   }
   return notes;
@@ -203,9 +239,9 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   const temporary = join(dirname(path), `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     await writeFile(temporary, content);
-    await rename(temporary, path);
+    await renameRetrying(temporary, path);
   } finally {
-    await rm(temporary, { force: true });
+    await remove(temporary);
   }
 }
 

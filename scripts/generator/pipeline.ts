@@ -60,6 +60,8 @@ export interface GeneratorResult {
   written?: string[];
   /** Write mode: what an interrupted earlier run had left beside generated/ and was tidied (recoverDirectory). */
   recovered?: string[];
+  /** Write mode: what this run wrote but could not tidy after it (replaceDirectory); not errors. */
+  warnings?: string[];
 }
 
 /** Stage 5 — emit: every generated file, rendered in memory from the one model. */
@@ -92,6 +94,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
   const diagnostics: Diagnostic[] = [];
   const written: string[] = [];
   const recovered: string[] = [];
+  const warnings: string[] = [];
   const finish = (extra: Partial<GeneratorResult> = {}): GeneratorResult => {
     const sorted = sortDiagnostics(diagnostics);
     const drifted =
@@ -103,6 +106,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
       diagnostics: sorted,
       handlers: [],
       ...(recovered.length > 0 ? { recovered } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
       ...extra,
     };
   };
@@ -170,7 +174,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
       const docsDrift = await compareFiles(options.root, docs);
       return finish({ files, drift, docs, docsDrift, handlers: plan.missing.map((t) => handlerPath(t.name)) });
     }
-    await replaceDirectory(outDir, files);
+    warnings.push(...(await replaceDirectory(outDir, files)));
     written.push(`${options.outDir ?? "generated"}/`);
     for (const [name, content] of docs) {
       await writeFileAtomic(join(options.root, name), content);
