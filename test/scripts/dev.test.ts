@@ -68,7 +68,7 @@ beforeAll(async () => {
     prefix: "toolgate-dev-",
     copy: ["package.json", "tsconfig.json", "scripts", "src", "generated"],
   });
-  await symlink(realpathSync(join(REPO, "node_modules")), join(project.root, "node_modules"), "dir");
+  await symlink(realpathSync(join(REPO, "node_modules")), join(project.root, "node_modules"), "junction");
   port = await freePort();
   env = {
     ...Object.fromEntries(
