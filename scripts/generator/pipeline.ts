@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
+import defaultPath, { join, type PlatformPath, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "../../src/config/diagnostics.js";
 import { CONFIGURATION_DOCS, type ConfigurationSources, emitConfigurationDocs } from "./emit/configuration-docs.js";
 import { emitDefineHandler, emitHandlerMap, emitProject, handlerPath } from "./emit/handlers.js";
@@ -141,9 +142,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
       return finish();
 
     const outDirName = options.outDir ?? "generated";
-    // Generated code imports the runtime by a relative path, so a project may live anywhere inside a checkout.
-    const runtime = relative(join(options.root, outDirName), toolgateRoot).split(sep).join("/") || ".";
-    const model = normalise(sources, runtime);
+    const model = normalise(sources, runtimeSpecifier(join(options.root, outDirName), toolgateRoot));
     const plan = await planHandlers(options.root, model);
     diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));
     if (options.mode === "lint") return finish();
@@ -198,6 +197,18 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     });
     return finish(written.length > 0 ? { written } : {});
   }
+}
+
+/**
+ * How generated code in `outDir` imports the toolgate runtime at `toolgateRoot`: by a relative path
+ * with `/`, so a project may live anywhere inside a checkout; by a file: URL when there is none (on
+ * Windows, another drive: path.relative gives an absolute path, `D:\toolgate`, which ESM refuses).
+ * `path` is the platform's path module (path.win32 in tests).
+ */
+export function runtimeSpecifier(outDir: string, toolgateRoot: string, path: PlatformPath = defaultPath): string {
+  const relative = path.relative(outDir, toolgateRoot);
+  if (path.isAbsolute(relative)) return pathToFileURL(toolgateRoot, { windows: path.sep === "\\" }).href;
+  return relative.split(path.sep).join("/") || ".";
 }
 
 /**
