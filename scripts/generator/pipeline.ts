@@ -212,6 +212,15 @@ export function runtimeSpecifier(outDir: string, toolgateRoot: string, path: Pla
 }
 
 /**
+ * What the CLI puts before a project's file names: nothing for toolgate itself, otherwise the
+ * project's folder relative to toolgate's, with `/` on every platform (`examples/conformance/`).
+ */
+export function projectPrefix(toolgateRoot: string, root: string, path: PlatformPath = defaultPath): string {
+  const relative = path.relative(toolgateRoot, root);
+  return relative === "" ? "" : `${relative.split(path.sep).join("/")}/`;
+}
+
+/**
  * What check mode found, one line per file, each naming the fix where the file alone needs one:
  * what the CLI prints before failing. Empty when everything is up to date.
  */
