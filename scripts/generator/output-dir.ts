@@ -126,7 +126,7 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
     // Decided from the folders, not from a flag set after `rename` resolves: a signal handled
     // between the rename and its continuation would otherwise leave no `dir`.
     if (!existsSync(dir) && existsSync(previous)) renameSync(previous, dir);
-    rmSync(staging, { recursive: true, force: true });
+    removeSyncWhileWritten(staging);
   };
   whileUnderway.add(onSignal);
   updateSignalListeners();
@@ -159,6 +159,23 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
     whileUnderway.delete(onSignal);
     updateSignalListeners();
     await remove(staging);
+  }
+}
+
+/**
+ * rm -rf of a folder the thread pool may still be creating files in (writes under way when a signal
+ * came): rmdir then fails with ENOTEMPTY, and rmSync's own retries only retry the rmdir. Each pass
+ * here empties the folder again; no new write starts meanwhile, as this thread is the one that
+ * would start it.
+ */
+function removeSyncWhileWritten(path: string): void {
+  for (let pass = 1; ; pass++) {
+    try {
+      rmSync(path, { recursive: true, force: true, maxRetries: 1, retryDelay: 20 });
+      return;
+    } catch (error) {
+      if (pass === 10 || (error as NodeJS.ErrnoException).code !== "ENOTEMPTY") throw error;
+    }
   }
 }
 
