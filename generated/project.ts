@@ -7,4 +7,13 @@ import { registry, server, toolNames } from "./registry.js";
 import { schemas } from "./schemas.js";
 import { tools } from "./tools-list.js";
 
-export const project: ToolProject = { registry, toolNames, server, schemas, tools, handlers };
+export const project: ToolProject = {
+  registry,
+  toolNames,
+  server,
+  schemas,
+  tools,
+  handlers,
+  /** SHA-256 of tools.yaml (line ends as LF) at generate time: the server compares it at startup. */
+  toolsDigest: "a37c42adf3ecf8c780d6dc3abfdb3374b865489b76641f98fb5384c2b9da6126",
+};

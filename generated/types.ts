@@ -140,10 +140,10 @@ export interface LocalMemoryDeleteOutput {
 }
 
 /** Tool name → its argument type and its structured result type (`undefined`: no output schema). */
-export interface ToolTypes {
+export type ToolTypes = {
   "codebase.search": { input: CodebaseSearchInput; output: CodebaseSearchOutput };
   "docs.create": { input: DocsCreateInput; output: DocsCreateOutput };
   "local_memory_store": { input: LocalMemoryStoreInput; output: LocalMemoryStoreOutput };
   "local_memory_search": { input: LocalMemorySearchInput; output: LocalMemorySearchOutput };
   "local_memory_delete": { input: LocalMemoryDeleteInput; output: LocalMemoryDeleteOutput };
-}
+};

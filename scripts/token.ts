@@ -11,6 +11,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { didYouMean } from "../src/config/diagnostics.js";
 import {
   type AuthorizationServerMetadata,
   authorizationCodeFlow,
@@ -25,6 +26,30 @@ import { DEVELOPMENT_SERVER_MARKER } from "../src/dev-as/provider-configuration.
 
 const USAGE = 'usage: npm run token -- [--scope "docs.write memory.read"] [--client NAME] [--url URL] [--data-dir DIR]';
 
+const DEFAULT_URL = "http://127.0.0.1:3000";
+
+/**
+ * Refuses a --scope the development server does not offer (its metadata's `scopes_supported`: the
+ * scope catalogue and openid) before asking for it: it answers an unknown scope with a bare
+ * `access_denied`, and drops it silently when it comes with known ones.
+ */
+function checkScopes(requested: string, supported: unknown): void {
+  if (!Array.isArray(supported) || supported.length === 0) return;
+  const known = supported.map(String);
+  const problems = requested
+    .split(/\s+/)
+    .filter((scope) => scope !== "" && !known.includes(scope))
+    .map((scope) => {
+      if (scope.includes(",")) return `"${scope}" (separate scopes with spaces, not commas)`;
+      const near = didYouMean(scope, known);
+      return `"${scope}"${near ? ` (did you mean "${near}"?)` : ""}`;
+    });
+  if (problems.length)
+    throw new OAuthFlowError(
+      `the server does not offer the scope${problems.length > 1 ? "s" : ""} ${problems.join(", ")}; it offers: ${known.join(" ")}`,
+    );
+}
+
 /** Clients registered by this script: issuer -> client name -> credentials. */
 type ClientCache = Record<string, Record<string, ClientCredentials>>;
 
@@ -33,7 +58,7 @@ async function main(): Promise<void> {
     options: {
       scope: { type: "string" },
       client: { type: "string", default: "dev-user" },
-      url: { type: "string", default: "http://127.0.0.1:3000" },
+      url: { type: "string", default: DEFAULT_URL },
       "data-dir": { type: "string", default: process.env.DATA_DIR || "data" },
       help: { type: "boolean", short: "h" },
     },
@@ -45,6 +70,10 @@ async function main(): Promise<void> {
     if (error instanceof OAuthFlowError && error.status === 404) {
       throw new OAuthFlowError(`${error.message}; toolgate publishes it when AUTH_MODE is oauth2 or optional`);
     }
+    if (error instanceof OAuthFlowError && error.message.startsWith("cannot reach"))
+      throw new OAuthFlowError(
+        `${error.message}${values.url === DEFAULT_URL ? " If it listens on another port or host, pass --url (PORT, HOST and .env are not read)." : ""}`,
+      );
     throw error;
   });
   const scope = values.scope ?? stringList(prm.scopes_supported);
@@ -56,6 +85,7 @@ async function main(): Promise<void> {
       `${issuer} is not toolgate's development authorization server; get a token from it instead`,
     );
   }
+  if (values.scope !== undefined) checkScopes(values.scope, as.scopes_supported);
 
   const cacheFile = join(values["data-dir"], "dev-as", "token-clients.json");
   const cache = await readCache(cacheFile);

@@ -1,6 +1,7 @@
 /**
  * `npm start`: loads `.env` when present (a variable set empty in the environment takes `.env`'s
- * value), starts the server, and shuts down gracefully on SIGTERM/SIGINT (in-flight calls finish; a
+ * value), starts the server (warning, or in production refusing, when tools.yaml changed since the
+ * last `npm run generate`), and shuts down gracefully on SIGTERM/SIGINT (in-flight calls finish; a
  * second signal exits at once). Under `npm run dev` (spawned with an IPC channel) also when that
  * channel closes: the dev process is gone. Under `npm start`, also when the shell npm ran this in
  * exits: npm passes a SIGTERM on to that shell only (see onParentExit).
@@ -27,7 +28,12 @@ try {
 }
 
 try {
-  const running = await startServer({ project });
+  // tools.yaml beside auth.yaml, in the project folder. `npm run dev` (TOOLGATE_DEV=1) regenerates
+  // before every start and says itself when it serves the last generated code: no check under it.
+  const running = await startServer({
+    project,
+    ...(process.env.TOOLGATE_DEV === "1" ? {} : { toolsFile: "tools.yaml" }),
+  });
   stopOnSignals(running, { parentDisconnect: true, parentPid: npmParent });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;

@@ -11,7 +11,7 @@ import { createLogger } from "./log.js";
 import { createMcpEndpoint } from "./mcp/endpoint.js";
 import { onParentExit } from "./parent-exit.js";
 import { createToolCatalogue } from "./tools/catalogue.js";
-import type { ToolProject } from "./tools/project.js";
+import { type ToolProject, toolsFileState } from "./tools/project.js";
 
 export interface StartOptions {
   /** The generated project to serve (`generated/project.ts`). */
@@ -20,6 +20,13 @@ export interface StartOptions {
   /** Overrides of the environment-derived settings (tests use port 0). */
   server?: Partial<ServerConfig>;
   authFile?: string;
+  /**
+   * The tools.yaml `project` was generated from (`npm start`: `tools.yaml` in the working directory).
+   * When given and present, a file that changed since is a warning at startup and, in production, a
+   * refusal to start: the server would enforce the tools and access rules of the last generate, not
+   * those the file declares. Absent (a deployment of the built files only), or not given: no check.
+   */
+  toolsFile?: string;
   logger?: Logger;
   /**
    * Serve every /mcp request through the SDK's `createMcpHandler` instead of toolgate's own
@@ -37,6 +44,11 @@ export interface RunningServer {
   httpServer: Server;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), then closes. */
   close(): Promise<void>;
+}
+
+/** The generated project does not match its tools.yaml, and NODE_ENV is production: startServer refuses. */
+export class StaleProjectError extends Error {
+  override readonly name = "StaleProjectError";
 }
 
 const packageVersion = (): string => {
@@ -74,6 +86,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const env = options.env ?? process.env;
   let config: ServerConfig = { ...loadServerConfig(env), ...options.server };
   const logger = options.logger ?? createLogger({ level: config.logLevel, production: config.production });
+  if (options.toolsFile && toolsFileState(options.project, options.toolsFile) === "changed") {
+    const file = options.toolsFile;
+    if (config.production)
+      throw new StaleProjectError(
+        `${file} changed since the last npm run generate: the server would enforce the tools and access rules generated then, not those ${file} declares, so it does not start in production; run npm run generate, then build and deploy again`,
+      );
+    logger.warn(
+      `${file} changed since the last npm run generate: the server serves the tools as generated then (descriptions, schemas, access rules); run npm run generate`,
+    );
+  }
 
   // Listen first: the default resource URL needs the real port (PORT=0 in tests).
   const httpServer = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 });
@@ -103,7 +125,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
     for (const warning of auth.warnings) logger.warn(formatDiagnostic(warning));
     config = withResourceHost(config, auth.resource, env, options.server);
-    const catalogue = createToolCatalogue(options.project, { anonymousOnly: auth.mode === "anonymous" });
+    const catalogue = createToolCatalogue(options.project, {
+      anonymousOnly: auth.mode === "anonymous",
+      scopeCatalogue: { file: auth.file, scopes: new Set(Object.keys(auth.scopes)) },
+    });
     const authRuntime = await createAuthRuntime({
       config: auth,
       tools: catalogue.infos,

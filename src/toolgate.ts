@@ -10,4 +10,10 @@ export {
   type ToolOutput,
 } from "../generated/define-handler.js";
 export { ScopeRequiredError, ToolError } from "./tools/errors.js";
-export { type ContentBlock, type Principal, type ToolResult, toolResult } from "./tools/handler-api.js";
+export {
+  type ContentBlock,
+  type Principal,
+  type StructuredResult,
+  type ToolResult,
+  toolResult,
+} from "./tools/handler-api.js";

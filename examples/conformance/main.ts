@@ -7,9 +7,11 @@ import { startServer, stopOnSignals } from "../../src/server.js";
 import { project } from "./generated/project.js";
 
 const authFile = fileURLToPath(new URL("auth.yaml", import.meta.url));
+const toolsFile = fileURLToPath(new URL("tools.yaml", import.meta.url));
 const running = await startServer({
   project,
   authFile,
+  toolsFile,
   env: { ...process.env, AUTH_MODE: "anonymous", PORT: process.env.PORT ?? "3100" },
 });
 

@@ -1,10 +1,13 @@
 import type { Diagnostic } from "../../src/config/diagnostics.js";
 import { parseYamlSource, type YamlSource } from "../../src/config/yaml-source.js";
+import { toolsDigest } from "../../src/tools/project.js";
 
 export interface LoadedSources {
   tools: YamlSource;
   auth: YamlSource;
   diagnostics: Diagnostic[];
+  /** `toolsDigest` of tools.yaml's text: generated/project.ts records it, the server compares it at startup. */
+  toolsDigest: string;
 }
 
 export interface SourceTexts {
@@ -30,5 +33,10 @@ export function load(texts: SourceTexts): LoadedSources {
     unsetSeverity: "warning",
     schema: texts.authSchema,
   });
-  return { tools, auth, diagnostics: [...tools.diagnostics, ...auth.diagnostics] };
+  return {
+    tools,
+    auth,
+    diagnostics: [...tools.diagnostics, ...auth.diagnostics],
+    toolsDigest: toolsDigest(texts.toolsText),
+  };
 }

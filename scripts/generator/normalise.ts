@@ -39,6 +39,8 @@ export interface Model {
   /** The toolgate checkout, relative to generated/ ("..", or "../../.." for examples/x). */
   runtime: string;
   toolsFile: string;
+  /** `toolsDigest` of tools.yaml, recorded in generated/project.ts. */
+  toolsDigest: string;
   authFile: string;
   server: ServerModel;
   tools: ToolModel[];
@@ -80,6 +82,7 @@ export function normalise(sources: LoadedSources, runtime = ".."): Model {
   return {
     runtime,
     toolsFile: sources.tools.file,
+    toolsDigest: sources.toolsDigest,
     authFile: sources.auth.file,
     server: {
       name: doc.server?.name ?? "toolgate",

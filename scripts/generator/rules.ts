@@ -587,7 +587,8 @@ export const RULES: Rule[] = [
     check: ({ tools, entries }) =>
       entries.flatMap(([name, t]) =>
         schemes(t).flatMap((s, i) =>
-          s.type === "oauth2" && (!Array.isArray(s.scopes) || s.scopes.length === 0)
+          // Only when absent or an empty list: scopes of another type are a schema error (SCHEMA003) already.
+          s.type === "oauth2" && (s.scopes === undefined || (Array.isArray(s.scopes) && s.scopes.length === 0))
             ? [
                 at(
                   tools,

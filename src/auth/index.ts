@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { AuthConfig, IssuerConfig } from "../config/auth-config.js";
 import type { McpGate } from "../http/app.js";
 import type { ToolInfo } from "../tools/catalogue.js";
-import { createApiKeyVerifier } from "./api-keys.js";
+import { createApiKeyVerifier, toolsNoKeyCanCall } from "./api-keys.js";
 import type { ChallengeContext } from "./challenge.js";
 import { createAnonymousGate, createAuditLog, createAuthGate } from "./gate.js";
 import { discoverIssuerMetadata } from "./jwt/issuer-discovery.js";
@@ -89,11 +89,24 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
     fallback = dev.handler;
     options.serveEarly?.(dev.handler as RequestHandler);
     closeDev = () => dev.close();
+    // The script's default URL is the default listen address; any other origin must be named.
+    const getAToken = `npm run token${options.origin === "http://127.0.0.1:3000" ? "" : ` -- --url ${options.origin}`}`;
     logger.warn(
-      { issuer: dev.issuer, getAToken: 'npm run token -- --scope "docs.write"' },
+      { issuer: dev.issuer, getAToken },
       "DEVELOPMENT authorization server mounted on this port: any login name is accepted. Configure AUTH0_DOMAIN or an oidc issuer for real use; it never runs with NODE_ENV=production",
     );
   }
+
+  if (config.mode === "api-key")
+    for (const { tool, missing } of toolsNoKeyCanCall(
+      options.tools,
+      config.apiKeys.keys,
+      config.requiredScopesEnforce ? config.requiredScopes : [],
+    ))
+      logger.warn(
+        { tool, missing },
+        `no API key may call tool "${tool}": no key in ${config.file} grants ${missing.map((s) => `"${s}"`).join(", ")} (add ${missing.length > 1 ? "them" : "it"} to the scopes of a key under apiKeys.keys); every call of it is refused`,
+      );
 
   let verifier: JwtVerifier | undefined;
   if (wantsOAuth && issuers.length > 0) {

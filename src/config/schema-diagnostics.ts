@@ -113,7 +113,21 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
           .split(",")
           .map((t) => TYPE_NAMES[t] ?? t)
           .join(" or ");
-        emit(path, false, "SCHEMA003", `${where} must be ${expected}, not ${describe(e.data, secret)}`);
+        // A string where only a list of strings goes (`scopes: docs.write`): show the list form of its words.
+        const items = (e.parentSchema as { items?: { type?: unknown } } | undefined)?.items;
+        const asList =
+          !secret &&
+          e.params.type === "array" &&
+          items?.type === "string" &&
+          typeof e.data === "string" &&
+          e.data.trim() !== ""
+            ? ` (write [${e.data
+                .trim()
+                .split(/[\s,]+/)
+                .filter(Boolean)
+                .join(", ")}])`
+            : "";
+        emit(path, false, "SCHEMA003", `${where} must be ${expected}, not ${describe(e.data, secret)}${asList}`);
         break;
       }
       case "enum": {

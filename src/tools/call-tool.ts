@@ -1,5 +1,12 @@
 import type { ToolName } from "../../generated/registry.js";
-import type { LoadedTool, PreparedTool, ToolCatalogue } from "./catalogue.js";
+import { didYouMean } from "../config/diagnostics.js";
+import {
+  HandlerModuleError,
+  type LoadedTool,
+  type PreparedTool,
+  type ScopeCatalogue,
+  type ToolCatalogue,
+} from "./catalogue.js";
 import { ScopeRequiredError, ToolError } from "./errors.js";
 import { type HandlerLogger, isToolResult, type LoggingLevel, type Principal, type ToolResult } from "./handler-api.js";
 import { formatIssues } from "./standard-schema.js";
@@ -37,7 +44,9 @@ export async function callTool(
   try {
     code = await tool.load();
   } catch (error) {
-    log.error({ err: error }, "tool code failed to load");
+    // A handler module of the wrong shape: the message says what and where; its stack is the runtime's.
+    if (error instanceof HandlerModuleError) log.error(`tool code failed to load: ${error.message}`);
+    else log.error({ err: error }, "tool code failed to load");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
 
@@ -46,41 +55,84 @@ export async function callTool(
   if (checked.issues) return errorResult(`Invalid arguments for tool ${name}: ${formatIssues(checked.issues)}`);
 
   try {
-    const value = await code.run(checked.value as never, handlerContext(tool, env, log) as never);
+    const ctx = handlerContext(tool, env, log, catalogue.scopeCatalogue);
+    const value = await code.run(checked.value as never, ctx as never);
     // Inside the try: rendering serialises a plain result, which throws for a cycle or a BigInt.
     const result = renderResult(tool, code, value, env.requestId, log);
-    if (!wellFormed(result)) {
+    const problem = typeof result === "string" ? result : malformation(result);
+    if (problem !== undefined) {
       // The SDK would refuse it with a -32602 listing zod issues, blaming the client, and log nothing.
-      log.error(
-        { detail: "content must be an array of content blocks; a text block's text a string" },
-        "tool result is malformed",
-      );
+      log.error({ detail: problem }, "tool result is malformed");
       return errorResult(`Tool ${name} returned a malformed result (request id ${env.requestId}).`);
     }
-    return result;
+    return result as CallToolResultBody;
   } catch (error) {
     if (error instanceof ScopeRequiredError) throw error;
     if (error instanceof ToolError) return errorResult(error.message);
+    if (error instanceof UndeclaredScopeError)
+      return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
     log.error({ err: error }, "tool handler failed");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
 }
 
+/** What each content block type needs besides `type` (MCP `ContentBlock`), as string properties. */
+const BLOCK_FIELDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["text", ["text"]],
+  ["image", ["data", "mimeType"]],
+  ["audio", ["data", "mimeType"]],
+  ["resource_link", ["uri", "name"]],
+]);
+
 /**
- * The shape the protocol requires of a result, checked cheaply (the SDK validates the rest): a
- * `content` array of objects each naming its `type`, a text block's `text` a string.
+ * What makes a result not one the protocol accepts, checked cheaply (the SDK validates the rest:
+ * base64, annotations), or undefined: a `content` array of known content blocks with their fields.
  */
-function wellFormed(result: CallToolResultBody): boolean {
+function malformation(result: CallToolResultBody): string | undefined {
   const content = (result as { content?: unknown }).content;
-  if (!Array.isArray(content)) return false;
-  for (const block of content) {
-    if (typeof block !== "object" || block === null || typeof block.type !== "string") return false;
-    if (block.type === "text" && typeof block.text !== "string") return false;
+  if (!Array.isArray(content)) return "content must be an array of content blocks";
+  for (let i = 0; i < content.length; i++) {
+    const block = content[i];
+    if (typeof block !== "object" || block === null || typeof block.type !== "string")
+      return `content[${i}] is not a content block (an object with a type)`;
+    if (block.type === "resource") {
+      const resource = block.resource;
+      if (typeof resource?.uri !== "string" || (typeof resource.text !== "string" && typeof resource.blob !== "string"))
+        return `content[${i}] needs resource.uri and resource.text or resource.blob (strings) in a block of type "resource"`;
+      continue;
+    }
+    const fields = BLOCK_FIELDS.get(block.type);
+    if (!fields)
+      return `content[${i}] has type ${JSON.stringify(block.type)}: not text, image, audio, resource or resource_link`;
+    for (const field of fields)
+      if (typeof block[field] !== "string")
+        return `content[${i}] needs ${field} (a string) in a block of type ${JSON.stringify(block.type)}`;
   }
-  return true;
+  const isError = (result as { isError?: unknown }).isError;
+  if (isError !== undefined && typeof isError !== "boolean") return "isError must be a boolean";
+  return undefined;
 }
 
-function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger) {
+/**
+ * `ctx.requireScopes()` named a scope auth.yaml does not declare: a mistake in the handler (a typo,
+ * most often) that would otherwise send a challenge for a scope the server offers nobody. Logged
+ * where it happens (also when the handler catches it) and answered as an internal error: the call is
+ * refused either way.
+ */
+class UndeclaredScopeError extends Error {
+  override readonly name = "UndeclaredScopeError";
+  constructor(tool: string, undeclared: readonly string[], catalogue: ScopeCatalogue) {
+    const named = undeclared.map((scope) => {
+      const near = didYouMean(scope, catalogue.scopes);
+      return `${JSON.stringify(scope)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`;
+    });
+    super(
+      `ctx.requireScopes() in tool ${tool} asks for ${named.join(", ")}, which ${catalogue.file} does not declare: the call is refused; declare it under scopes: in ${catalogue.file}, or correct the handler`,
+    );
+  }
+}
+
+function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLogger, catalogue: ScopeCatalogue) {
   // Literals, not `{ ...ctx, auth }`: a spread here was ~2 µs of CPU per call under load.
   if (tool.meta.auth === "none")
     return { log, signal: env.signal, requestId: env.requestId, progress: env.progress, notify: env.notify };
@@ -92,6 +144,12 @@ function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLo
     notify: env.notify,
     auth: env.principal,
     requireScopes(...scopes: string[]) {
+      const undeclared = scopes.filter((s) => !catalogue.scopes.has(s));
+      if (undeclared.length > 0) {
+        const error = new UndeclaredScopeError(tool.name, undeclared, catalogue);
+        log.error(error.message);
+        throw error;
+      }
       const held = new Set(env.principal?.scopes ?? []);
       const missing = scopes.filter((s) => !held.has(s));
       if (!env.principal || missing.length > 0) {
@@ -102,13 +160,14 @@ function handlerContext(tool: PreparedTool, env: CallEnvironment, log: HandlerLo
   };
 }
 
+/** The result to send, or what is wrong with the handler's return value. */
 function renderResult(
   tool: PreparedTool,
   code: LoadedTool,
   value: unknown,
   requestId: string,
   log: HandlerLogger,
-): CallToolResultBody {
+): CallToolResultBody | string {
   const badOutput = (detail: string) => {
     log.error({ detail }, "tool result does not match its output schema");
     return errorResult(
@@ -130,7 +189,25 @@ function renderResult(
       structuredContent: value as Record<string, unknown>,
     };
   }
+  // Without an output schema: text, a CallToolResult written out, or a JSON object (structured content).
   if (typeof value === "string") return { content: [{ type: "text", text: value }] };
-  if (value === undefined || value === null) return { content: [] };
-  return { content: [{ type: "text", text: JSON.stringify(value) }] };
+  if (!isPlainObject(value))
+    return `a tool without an output schema returns a string, a CallToolResult ({ content: [...] } or toolResult(...)) or a plain JSON object, not ${kindOf(value)}`;
+  // `content` makes it a CallToolResult (checked by malformation()), as the handler types say.
+  if (value.content !== undefined) return value as unknown as CallToolResultBody;
+  // As a tool with an output schema answers: structured content and, for clients that read text only, its JSON.
+  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return `an instance of ${value.constructor?.name ?? "a class"}`;
+  return `a ${typeof value}`;
 }

@@ -43,6 +43,14 @@ export interface ToolCatalogue {
   /** Metadata of every tool in the catalogue, in tools.yaml order. */
   readonly infos: readonly ToolInfo[];
   readonly size: number;
+  /** auth.yaml's scope catalogue as the server read it: the scopes `ctx.requireScopes()` may ask for. */
+  readonly scopeCatalogue: ScopeCatalogue;
+}
+
+export interface ScopeCatalogue {
+  /** The file that declares them (auth.yaml), for messages. */
+  readonly file: string;
+  readonly scopes: ReadonlySet<string>;
 }
 
 export interface ListToolsResultBody {
@@ -57,27 +65,74 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** A handler module that does not give the runtime its tool's handler: what is wrong, and where. */
+export class HandlerModuleError extends Error {
+  override readonly name = "HandlerModuleError";
+}
+
+const handlerFile = (tool: string) => `src/handlers/${tool}.ts`;
+
+/**
+ * Throws unless `handler` (a handler module's default export) is what `defineHandler(tool, …)`
+ * returns. Under `npm run dev` nothing type-checks the handler before it runs; `tsc` reports the same
+ * mistakes in generated/handlers.ts.
+ */
+function checkHandler(tool: string, handler: unknown): asserts handler is { tool: string; run: unknown } {
+  const defined = handler as { tool?: unknown; run?: unknown } | null | undefined;
+  const problem =
+    handler === undefined
+      ? "it has no default export"
+      : typeof handler === "function"
+        ? "its default export is a plain function (wrap it in defineHandler)"
+        : typeof defined?.tool !== "string" || typeof defined.run !== "function"
+          ? `its default export is not a handler (${handler === null ? "null" : typeof handler})`
+          : defined.tool !== tool
+            ? `it defines ${JSON.stringify(defined.tool)}`
+            : undefined;
+  if (problem)
+    throw new HandlerModuleError(
+      `${handlerFile(tool)} must \`export default defineHandler(${JSON.stringify(tool)}, …)\`; ${problem}`,
+    );
+}
+
+/** A handler module that failed to load: when it is the file itself that is missing, says how to create it. */
+function missingHandler(tool: string, error: unknown): never {
+  // The module not found: Node (and tsx) name it in `url`; other loaders (vitest's) in the message
+  // only. It must be this file, not one the handler imports.
+  const { url, message } = (error ?? {}) as { url?: unknown; message?: unknown };
+  const missing =
+    typeof url === "string"
+      ? url
+      : /^Cannot find module '([^']+)'/.exec(typeof message === "string" ? message : "")?.[1];
+  if (missing?.endsWith(`/src/handlers/${tool}.js`) || missing?.endsWith(`/src/handlers/${tool}.ts`))
+    throw new HandlerModuleError(`${handlerFile(tool)} is missing: npm run generate creates its stub`);
+  throw error;
+}
+
 /**
  * Builds the catalogue (no tool code is loaded here). `anonymousOnly` (mode `anonymous`) hides every tool that does not allow
  * `noauth`: it is neither listed nor callable, exactly as if it did not exist.
  */
-export function createToolCatalogue(project: ToolProject, options: { anonymousOnly: boolean }): ToolCatalogue {
+export function createToolCatalogue(
+  project: ToolProject,
+  options: { anonymousOnly: boolean; scopeCatalogue: ScopeCatalogue },
+): ToolCatalogue {
   const byName = new Map<string, PreparedTool>();
   for (const name of project.toolNames) {
     const meta = project.registry[name] as ToolInfo;
     if (options.anonymousOnly && !meta.allowsAnonymous) continue;
     const loadHandler = project.handlers[name];
     const loadSchemas = project.schemas[name];
-    const inconsistent = () => new Error(`generated project is inconsistent for tool ${name}: run npm run generate`);
-    if (typeof loadHandler !== "function" || typeof loadSchemas !== "function") throw inconsistent();
+    if (typeof loadHandler !== "function" || typeof loadSchemas !== "function")
+      throw new Error(`generated project is inconsistent for tool ${name}: run npm run generate`);
     let loading: Promise<LoadedTool> | undefined;
     // Concurrent first calls share one load. A failed load is forgotten, so the next call tries again:
     // a module that threw while running fails again (ES modules cache that), but a file that was
     // missing or unreadable (being deployed, say) loads once it is there.
     const load = () =>
-      (loading ??= Promise.all([loadHandler(), loadSchemas()]).then(
+      (loading ??= Promise.all([loadHandler().catch((error) => missingHandler(name, error)), loadSchemas()]).then(
         ([handler, s]) => {
-          if (handler.tool !== name) throw inconsistent();
+          checkHandler(name, handler);
           return Object.freeze({ input: s.input, output: s.output, run: handler.run as LoadedTool["run"] });
         },
         (error: unknown) => {
@@ -104,5 +159,6 @@ export function createToolCatalogue(project: ToolProject, options: { anonymousOn
     paramHeaders: (name) => headers.get(name) ?? [],
     infos: Object.freeze([...byName.values()].map((t) => t.meta)),
     size: byName.size,
+    scopeCatalogue: options.scopeCatalogue,
   };
 }

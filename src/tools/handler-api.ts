@@ -9,14 +9,13 @@ export interface ProjectTypes {
   /** `typeof registry`: tool name → `{ auth: "none" | "optional" | "required", … }`. */
   registry: object;
   /** `ToolTypes`: tool name → `{ input, output }`. */
-  types: object;
+  types: { readonly [name: string]: { readonly input: unknown; readonly output: unknown } };
+  /** `typeof scopeCatalogue`: auth.yaml's scopes at generate time, what `ctx.requireScopes()` may name. */
+  scopes: object;
 }
 
 export type ToolNameOf<P extends ProjectTypes> = keyof P["registry"] & keyof P["types"] & string;
 type AuthOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["registry"][N] extends { auth: infer A } ? A : never;
-type IoOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["types"][N] extends { input: infer I; output: infer O }
-  ? { input: I; output: O }
-  : never;
 
 /** Who is calling: set when the caller presented a valid credential. Never holds the raw token. */
 export interface Principal {
@@ -67,13 +66,22 @@ export type ContentBlock =
       _meta?: Record<string, unknown>;
     };
 
-/** A complete MCP `CallToolResult`, for handlers that return rich content. Build it with `toolResult()`. */
+/**
+ * A complete MCP `CallToolResult`, for handlers that return rich content: `toolResult({ content: [...] })`,
+ * or (for a tool without an output schema) the plain object `{ content: [...] }`.
+ */
 export interface ToolResult<S = Record<string, unknown>> {
   content: ContentBlock[];
   structuredContent?: S;
   isError?: boolean;
   _meta?: Record<string, unknown>;
 }
+
+/**
+ * A JSON object a tool without an output schema returns as its structured result: sent as
+ * `structuredContent` and as its JSON text. An object with a `content` property is a ToolResult instead.
+ */
+export type StructuredResult = { readonly [key: string]: unknown; readonly content?: never };
 
 const TOOL_RESULT = Symbol.for("toolgate.toolResult");
 
@@ -99,31 +107,43 @@ interface BaseContext {
   notify(level: LoggingLevel, data: unknown): Promise<void>;
 }
 
-interface AuthContext<A> extends BaseContext {
+/** A scope of the project's catalogue (auth.yaml's `scopes`). */
+export type ScopeOf<P extends ProjectTypes> = keyof P["scopes"] & string;
+
+interface AuthContext<A, S extends string> extends BaseContext {
   /** The caller. */
   readonly auth: A;
   /**
    * Throws unless the caller holds every scope; the client gets the standard challenge
-   * (401 to sign in, 403 insufficient_scope to step up) naming all of them.
+   * (401 to sign in, 403 insufficient_scope to step up) naming all of them. Only scopes that
+   * auth.yaml declares: the server refuses any other (a call no token could pass) with an internal
+   * error, and logs it.
    */
-  requireScopes(...scopes: string[]): void;
+  requireScopes(...scopes: S[]): void;
 }
 
 /** `ctx.auth` follows the tool's schemes: required (oauth2 only), optional (noauth + oauth2), absent (noauth). */
 export type HandlerContextOf<P extends ProjectTypes, N extends ToolNameOf<P>> =
   AuthOf<P, N> extends "required"
-    ? AuthContext<Principal>
+    ? AuthContext<Principal, ScopeOf<P>>
     : AuthOf<P, N> extends "optional"
-      ? AuthContext<Principal | undefined>
+      ? AuthContext<Principal | undefined, ScopeOf<P>>
       : BaseContext;
 
-export type ToolInputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = IoOf<P, N>["input"];
-export type ToolOutputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = IoOf<P, N>["output"];
+// Indexed access, not `infer`: while TypeScript infers N from defineHandler's tool name, it types the
+// handler's return value against these; an indexed access still offers the literal types there
+// (`type: "text"`, an enum's values), a conditional type with `infer` widened them to string.
+export type ToolInputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["types"][N]["input"];
+export type ToolOutputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["types"][N]["output"];
 
-/** With an output schema: the structured result (or a full ToolResult carrying it). Without: text, or a ToolResult. */
+/**
+ * With an output schema: the structured result (or a `toolResult()` carrying it). Without: text (one
+ * text block), a ToolResult (`toolResult(...)` or a plain `{ content: [...] }`), or a JSON object
+ * (structured content plus its JSON text).
+ */
 export type HandlerReturnOf<P extends ProjectTypes, N extends ToolNameOf<P>> =
   ToolOutputOf<P, N> extends undefined
-    ? string | ToolResult
+    ? string | ToolResult | StructuredResult
     : ToolOutputOf<P, N> | ToolResult<NonNullable<ToolOutputOf<P, N>>>;
 
 export type HandlerFunctionOf<P extends ProjectTypes, N extends ToolNameOf<P>> = (

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { ToolInfo } from "./catalogue.js";
 import type { StandardSchemaWithJson } from "./standard-schema.js";
 
@@ -22,6 +24,11 @@ export interface ToolProject {
     }>;
   };
   readonly tools: readonly { readonly name: string; readonly [key: string]: unknown }[];
+  /**
+   * tools.yaml as it stood when this project was generated (`toolsDigest` of its text): the server
+   * compares it with the file at startup, so an edit without `npm run generate` does not go unnoticed.
+   */
+  readonly toolsDigest: string;
   /** Per tool, a loader of its handler (src/handlers/<tool>.ts), called on its first call. */
   readonly handlers: {
     readonly [name: string]: () => Promise<{
@@ -29,4 +36,31 @@ export interface ToolProject {
       readonly run: (input: never, ctx: never) => unknown;
     }>;
   };
+}
+
+/**
+ * What generated/project.ts records of tools.yaml: SHA-256 of its text with CRLF line ends read as
+ * LF and without a byte order mark, as the generator reads it: a Windows checkout (git's autocrlf)
+ * hashes as the file that was generated from.
+ */
+export function toolsDigest(text: string): string {
+  return createHash("sha256")
+    .update(text.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n"), "utf8")
+    .digest("hex");
+}
+
+/**
+ * Whether `file` (tools.yaml) still is what `project` was generated from: "changed" when it differs,
+ * "same" when not, "absent" when there is no such file (a deployment of the built files only). One
+ * read and one hash: nothing else of the project is loaded for it.
+ */
+export function toolsFileState(project: Pick<ToolProject, "toolsDigest">, file: string): "same" | "changed" | "absent" {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "absent";
+    throw error;
+  }
+  return toolsDigest(text) === project.toolsDigest ? "same" : "changed";
 }

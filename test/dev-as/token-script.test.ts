@@ -103,6 +103,26 @@ describe("npm run token", () => {
     expect(run.stderr).toMatch(message);
   });
 
+  it.each([
+    [
+      "a typo",
+      "docs.wirte",
+      /the server does not offer the scope "docs\.wirte" \(did you mean "docs\.write"\?\); it offers: /,
+    ],
+    ["a typo beside a known scope", "docs.write docs.wirte", /does not offer the scope "docs\.wirte" \(did you mean/],
+    [
+      "commas",
+      "docs.write,memory.read",
+      /does not offer the scope "docs\.write,memory\.read" \(separate scopes with spaces, not commas\)/,
+    ],
+  ])("refuses a --scope the server does not offer (%s) before asking for it, naming it", async (_, scope, message) => {
+    const run = await token(["--url", server.issuer, "--data-dir", dataDir.path, "--client", "typo", "--scope", scope]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toContain("registering a client");
+  });
+
   /** A server that is not a toolgate server with a development authorization server. */
   async function otherServer(kind: string): Promise<string> {
     const app = express();

@@ -254,3 +254,69 @@ describe("schemas json-schema-to-typescript once typed wrongly", () => {
     }
   });
 });
+
+// Were bugs: a tool without an output schema could return only text or toolResult(...) as typed
+// (`{ bye: "…" }` was TS2345), while the runtime sent a plain `{ content: [...] }` as JSON text; and
+// literal types in a handler's result were widened while TypeScript inferred the tool name
+// (`type: "text"` became string: TS2322), for an enum of an output schema too. The types accept what
+// the runtime sends as it is (src/tools/call-tool.ts), and nothing else.
+const TOOLS_RESULTS = `tools:
+  greet.bye:
+    title: Bye
+    description: Says goodbye; no output schema.
+    input: {type: object}
+    securitySchemes: [{type: noauth}]
+  status.get:
+    title: Status
+    description: An enum in its output schema.
+    input: {type: object}
+    output:
+      type: object
+      required: [status]
+      properties:
+        status: {enum: [ok, failing]}
+    securitySchemes: [{type: noauth}]
+`;
+
+const BYE_HANDLER = `import { defineHandler, toolResult } from "../toolgate.js";
+
+export default defineHandler("greet.bye", async () => "Bye!");
+export const blocks = defineHandler("greet.bye", async () => ({ content: [{ type: "text", text: "Bye!" }] }));
+export const marked = defineHandler("greet.bye", () => toolResult({ content: [{ type: "text", text: "Bye!" }] }));
+export const rich = defineHandler("greet.bye", () => ({
+  content: [{ type: "image", data: "AAAA", mimeType: "image/png" }],
+  isError: false,
+}));
+export const object = defineHandler("greet.bye", async () => ({ bye: "see you", loud: true }));
+export const textField = defineHandler("greet.bye", async () => ({ title: "note", content: "no blocks" })); // error TS2322
+export const badBlock = defineHandler("greet.bye", async () => ({ content: [{ type: "text", text: 5 }] })); // error TS2322
+export const number = defineHandler("greet.bye", async () => 42); // error TS2322
+export const list = defineHandler("greet.bye", async () => ["a"]); // error TS2322
+export const nothing = defineHandler("greet.bye", async () => {}); // error TS2345
+`;
+
+const STATUS_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("status.get", async () => ({ status: "ok" }));
+export const other = defineHandler("status.get", async () => ({ status: "fine" })); // error TS2322
+`;
+
+describe("what a handler returns", () => {
+  it("without an output schema: text, a CallToolResult (marked or plain) or a JSON object; literals stay literal", async () => {
+    const project = await typeProject(TOOLS_RESULTS);
+    try {
+      await project.write("src/handlers/greet.bye.ts", BYE_HANDLER);
+      await project.write("src/handlers/status.get.ts", STATUS_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      const expected = [
+        ...(await markers(join(project.root, "src/handlers/greet.bye.ts"), "src/handlers/greet.bye.ts")),
+        ...(await markers(join(project.root, "src/handlers/status.get.ts"), "src/handlers/status.get.ts")),
+      ];
+      expect(withoutMessage(errors)).toEqual(expected);
+    } finally {
+      await project.remove();
+    }
+  });
+});

@@ -96,7 +96,12 @@ export async function generatedFixtureProject(
   const runtime = relative(join(root, "src"), join(REPO, "src")).split("\\").join("/");
   await writeFile(
     join(root, "src", "toolgate.ts"),
-    `export { defineHandler } from "../generated/define-handler.js";\nexport { ToolError } from "${runtime}/tools/errors.js";\n`,
+    [
+      'export { defineHandler } from "../generated/define-handler.js";',
+      `export { ToolError } from "${runtime}/tools/errors.js";`,
+      `export { toolResult } from "${runtime}/tools/handler-api.js";`,
+      "",
+    ].join("\n"),
   );
   const generated = await runGenerator({ root, mode: "write", toolgateRoot: REPO, configurationDocs: false, env: {} });
   if (!generated.ok) throw new Error(`fixture ${name} does not generate: ${JSON.stringify(generated.diagnostics)}`);

@@ -125,177 +125,127 @@ describe("at run time", () => {
   });
 });
 
-describe("a secret written into auth.yaml (AUTH012)", () => {
-  it("is logged as a warning at startup, with its position and never its value", async () => {
-    const KEY = "tgk_literal_key_in_the_file_42";
-    const lines: string[] = [];
-    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
-    const dir = await mkdtemp(join(tmpdir(), "toolgate-literal-"));
-    const file = join(dir, "auth.yaml");
-    await writeFile(
-      file,
-      authYaml({ mode: "api-key", apiKeys: { keys: [{ name: "ci", key: KEY, scopes: "search.read" }] } }),
-    );
+/** A startup of the repository's project with one auth.yaml: its log lines, or why it refused to start. */
+interface Startup {
+  lines: { level: number; msg: string; [field: string]: unknown }[];
+  error: unknown;
+  port: string | undefined;
+  file: string;
+}
+
+/**
+ * Starts the repository's project with this auth.yaml (written into a temporary folder, which is
+ * also DATA_DIR), stops it at once, and returns what it logged at info and above — or the error it
+ * refused to start with.
+ */
+async function startOnce(auth: string, env: Record<string, string> = {}): Promise<Startup> {
+  const dir = await mkdtemp(join(tmpdir(), "toolgate-startup-"));
+  const file = join(dir, "auth.yaml");
+  await writeFile(file, auth);
+  const raw: string[] = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => void raw.push(line) });
+  const parsed = () => raw.map((line) => JSON.parse(line));
+  try {
     const running = await startServer({
       project,
       authFile: file,
-      env: { DATA_DIR: dir },
+      env: { DATA_DIR: dir, ...env },
       server: { port: 0, host: "127.0.0.1" },
       logger,
     });
-    try {
-      const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
-      expect(warnings.map((w) => w.msg)).toContainEqual(
-        expect.stringMatching(/^.*auth\.yaml:\d+:\d+: warning AUTH012: key is written in the file/),
-      );
-      expect(lines.join("\n")).not.toContain(KEY);
-    } finally {
-      await running.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    const port = new URL(running.url).port;
+    await running.close();
+    return { lines: parsed(), error: undefined, port, file };
+  } catch (error) {
+    return { lines: parsed(), error, port: undefined, file };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const warningsOf = (startup: Startup) => startup.lines.filter((l) => l.level === 40).map((l) => l.msg);
+const diagnosticsOf = (startup: Startup) =>
+  (startup.error as { diagnostics?: { code: string; severity: string; message: string; line: number }[] })?.diagnostics;
+
+describe("a secret written into auth.yaml (AUTH012)", () => {
+  it("is logged as a warning at startup, with its position and never its value", async () => {
+    const KEY = "tgk_literal_key_in_the_file_42";
+    const startup = await startOnce(
+      authYaml({ mode: "api-key", apiKeys: { keys: [{ name: "ci", key: KEY, scopes: "search.read" }] } }),
+    );
+    expect(startup.error).toBeUndefined();
+    expect(warningsOf(startup)).toContainEqual(
+      expect.stringMatching(/^.*auth\.yaml:\d+:\d+: warning AUTH012: key is written in the file/),
+    );
+    expect(JSON.stringify(startup.lines)).not.toContain(KEY);
   });
 });
 
 describe("a secret from the default of its placeholder (AUTH012)", () => {
   const KEY = "tgk_devdefault0123456789";
-  const file = (dir: string) => join(dir, "auth.yaml");
-  const write = (dir: string) =>
-    writeFile(
-      file(dir),
-      authYaml({
-        mode: "api-key",
-        resource: "https://mcp.example.com/mcp",
-        apiKeys: { keys: [{ name: "dev", key: placeholder(`MCP_API_KEY:-${KEY}`), scopes: "search.read" }] },
-      }),
-    );
+  const auth = authYaml({
+    mode: "api-key",
+    resource: "https://mcp.example.com/mcp",
+    apiKeys: { keys: [{ name: "dev", key: placeholder(`MCP_API_KEY:-${KEY}`), scopes: "search.read" }] },
+  });
 
   it("is logged as a warning outside production, never with its value; set from the environment it is not", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "toolgate-default-secret-"));
-    await write(dir);
-    const start = async (env: Record<string, string>) => {
-      const lines: string[] = [];
-      const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
-      const running = await startServer({
-        project,
-        authFile: file(dir),
-        env: { DATA_DIR: dir, ...env },
-        server: { port: 0, host: "127.0.0.1" },
-        logger,
-      });
-      await running.close();
-      return lines;
-    };
-    try {
-      const lines = await start({});
-      const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 40);
-      expect(warnings.map((w) => w.msg)).toContainEqual(
-        expect.stringMatching(/auth\.yaml:\d+:\d+: warning AUTH012: key comes from the default of its/),
-      );
-      expect(lines.join("\n")).not.toContain(KEY);
-      const fromEnv = await start({ MCP_API_KEY: "tgk_from_the_environment_0123" });
-      expect(fromEnv.join("\n")).not.toContain("AUTH012");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const startup = await startOnce(auth);
+    expect(warningsOf(startup)).toContainEqual(
+      expect.stringMatching(/auth\.yaml:\d+:\d+: warning AUTH012: key comes from the default of its/),
+    );
+    expect(JSON.stringify(startup.lines)).not.toContain(KEY);
+    const fromEnv = await startOnce(auth, { MCP_API_KEY: "tgk_from_the_environment_0123" });
+    expect(JSON.stringify(fromEnv.lines)).not.toContain("AUTH012");
   });
 
   it("refuses to start in production", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "toolgate-default-secret-"));
-    await write(dir);
-    try {
-      const error = await startServer({
-        project,
-        authFile: file(dir),
-        env: { DATA_DIR: dir, NODE_ENV: "production" },
-        server: { port: 0, host: "127.0.0.1" },
-        logger: pino({ level: "silent" }),
-      }).then(
-        async (running) => {
-          await running.close();
-          return undefined;
-        },
-        (e: unknown) => e,
-      );
-      const diagnostics = (error as { diagnostics?: { code: string; severity: string; message: string }[] })
-        .diagnostics;
-      expect(diagnostics?.map((d) => `${d.severity} ${d.code}`)).toEqual(["error AUTH012"]);
-      expect(JSON.stringify(diagnostics) + String(error)).not.toContain(KEY);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const startup = await startOnce(auth, { NODE_ENV: "production" });
+    const diagnostics = diagnosticsOf(startup);
+    expect(diagnostics?.map((d) => `${d.severity} ${d.code}`)).toEqual(["error AUTH012"]);
+    expect(JSON.stringify(diagnostics) + String(startup.error)).not.toContain(KEY);
   });
 });
 
-describe("the development authorization server beside a real one (AUTH013)", () => {
+describe("the development authorization server where it must not run (AUTH013)", () => {
   it("`developmentServer.enabled: true` with an issuer configured refuses to start", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "toolgate-dev-beside-"));
-    const file = join(dir, "auth.yaml");
-    await writeFile(
-      file,
+    const startup = await startOnce(
       authYaml({
         mode: "oauth2",
         developmentServer: { enabled: true },
         authorizationServers: [{ type: "auth0", domain: "tenant.example.auth0.com" }],
       }),
     );
-    try {
-      await expect(
-        startServer({
-          project,
-          authFile: file,
-          env: { DATA_DIR: dir },
-          server: { port: 0, host: "127.0.0.1" },
-          logger: pino({ level: "silent" }),
-        }),
-      ).rejects.toMatchObject({
-        diagnostics: [expect.objectContaining({ code: "AUTH013", severity: "error" })],
-      });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    expect(diagnosticsOf(startup)).toEqual([expect.objectContaining({ code: "AUTH013", severity: "error" })]);
   });
 
-  it("`developmentServer.enabled: true` in production is AUTH013 at its position, in every mode", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "toolgate-dev-production-"));
-    const file = join(dir, "auth.yaml");
-    try {
-      for (const mode of ["api-key", "anonymous"] as const) {
-        await writeFile(
-          file,
-          authYaml({
-            mode,
-            resource: "https://mcp.example.com/mcp",
-            developmentServer: { enabled: true },
-            ...(mode === "api-key" ? { apiKeys: { keys: [{ name: "ci", key: "$" + "{CI_KEY}" }] } } : {}),
-          }),
-        );
-        const failure = await startServer({
-          project,
-          authFile: file,
-          env: { DATA_DIR: dir, NODE_ENV: "production", CI_KEY: "k".repeat(32) },
-          server: { port: 0, host: "127.0.0.1" },
-          logger: pino({ level: "silent" }),
-        }).then(
-          async (started) => {
-            await started.close();
-            return undefined;
-          },
-          (error: unknown) => error,
-        );
-        expect(failure, mode).toMatchObject({
-          diagnostics: [
-            expect.objectContaining({
-              code: "AUTH013",
-              severity: "error",
-              message: expect.stringContaining("NODE_ENV is production"),
-              line: expect.any(Number),
-            }),
-          ],
-        });
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  it.each(["api-key", "anonymous"] as const)(
+    "`developmentServer.enabled: true` in production is AUTH013 at its position (mode %s)",
+    async (mode) => {
+      const startup = await startOnce(
+        authYaml({
+          mode,
+          resource: "https://mcp.example.com/mcp",
+          developmentServer: { enabled: true },
+          ...(mode === "api-key" ? { apiKeys: { keys: [{ name: "ci", key: placeholder("CI_KEY") }] } } : {}),
+        }),
+        { NODE_ENV: "production", CI_KEY: "k".repeat(32) },
+      );
+      expect(diagnosticsOf(startup)).toEqual([
+        expect.objectContaining({
+          code: "AUTH013",
+          severity: "error",
+          message: expect.stringContaining("NODE_ENV is production"),
+          line: expect.any(Number),
+        }),
+      ]);
+    },
+  );
+
+  it("its startup line tells how to get a token from this server: the script's --url when not the default", async () => {
+    const startup = await startOnce(authYaml({ mode: "oauth2" }));
+    const line = startup.lines.find((l) => l.msg.startsWith("DEVELOPMENT authorization server"));
+    expect(line?.getAToken).toBe(`npm run token -- --url http://127.0.0.1:${startup.port}`);
   });
 });
 
@@ -354,5 +304,30 @@ describe(".env (loadEnvFile)", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("mode api-key: tools no key may call", () => {
+  it("are named at startup with the scopes no key grants; tools some key may call are not", async () => {
+    const startup = await startOnce(
+      authYaml({
+        mode: "api-key",
+        apiKeys: {
+          keys: [
+            { name: "reader", key: placeholder("READER_KEY"), scopes: "search.read memory.read" },
+            { name: "writer", key: placeholder("WRITER_KEY"), scopes: "docs.write" },
+          ],
+        },
+      }),
+      { READER_KEY: "r".repeat(24), WRITER_KEY: "w".repeat(24) },
+    );
+    const unreachable = startup.lines.filter((l) => l.level === 40 && l.msg.startsWith("no API key may call tool"));
+    expect(unreachable.map((l) => [l.tool, l.missing])).toEqual([
+      ["local_memory_store", ["memory.write"]],
+      ["local_memory_delete", ["memory.delete"]],
+    ]);
+    expect(unreachable[0]?.msg).toContain(
+      `no key in ${startup.file} grants "memory.write" (add it to the scopes of a key under apiKeys.keys)`,
+    );
   });
 });

@@ -18,6 +18,7 @@ let root: string;
 let server: RunningServer;
 let mcpUrl: string;
 const tokens: Record<string, string> = {};
+const logged: { level: number; msg: string; tool?: string }[] = [];
 
 beforeAll(async () => {
   let project: ToolProject;
@@ -29,7 +30,7 @@ beforeAll(async () => {
     authFile: join(root, "auth.yaml"),
     env: { AUTH_MODE: "optional", DATA_DIR: join(root, "data") },
     server: { port: 0, host: "127.0.0.1" },
-    logger: pino({ level: "silent" }),
+    logger: pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
   });
   mcpUrl = `${server.url}/mcp`;
   for (const scope of ["search.read", "search.read docs.write"])
@@ -103,6 +104,34 @@ describe("ctx.requireScopes() in a handler", () => {
       expect(res.status).toBe(200);
       expect(res.body.result.isError).toBe(true);
       expect(res.body.result._meta["mcp/www_authenticate"][0]).toContain('error="insufficient_scope"');
+    }
+  });
+});
+
+describe("ctx.requireScopes() with a scope auth.yaml does not declare", () => {
+  it("is a handler mistake: logged naming the tool, the scope and auth.yaml; the call refused, no challenge", async () => {
+    for (const authorization of [undefined, tokens["search.read docs.write"]]) {
+      const before = logged.length;
+      const { message, headers } = modern("tools/call", { name: "report.read", arguments: { typo: true } });
+      const res = await rpc(mcpUrl, message, {
+        ...headers,
+        ...(authorization ? { authorization: `Bearer ${authorization}` } : {}),
+      });
+      // Not the 401/403 challenge for a scope the server offers nobody: an internal error.
+      expect(res.status).toBe(200);
+      expect(res.headers.get("www-authenticate")).toBeNull();
+      expect(res.body.result.isError).toBe(true);
+      expect(res.body.result.content[0].text).toMatch(
+        /^Tool report\.read failed with an internal error \(request id [0-9a-f-]{36}\)\.$/,
+      );
+      expect(JSON.stringify(res.body)).not.toContain("docs.wirte");
+      expect(logged.slice(before)).toEqual([
+        expect.objectContaining({
+          level: 50,
+          tool: "report.read",
+          msg: `ctx.requireScopes() in tool report.read asks for "docs.wirte" (did you mean "docs.write"?), which ${join(root, "auth.yaml")} does not declare: the call is refused; declare it under scopes: in ${join(root, "auth.yaml")}, or correct the handler`,
+        }),
+      ]);
     }
   });
 });

@@ -63,6 +63,12 @@ async function freePort(): Promise<number> {
   throw new Error("no free port in 3900-3999");
 }
 
+/** The test's environment without the settings that would take the server off the defaults these tests expect. */
+const devEnv = () =>
+  Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(AUTH0_|MCP_|REQUIRED_SCOPES|AUTH_CONFIG_FILE$|ALLOWED_)/.test(k)),
+  );
+
 beforeAll(async () => {
   project = await createTempProject({
     prefix: "toolgate-dev-",
@@ -71,9 +77,7 @@ beforeAll(async () => {
   await symlink(realpathSync(join(REPO, "node_modules")), join(project.root, "node_modules"), "junction");
   port = await freePort();
   env = {
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !/^(AUTH0_|MCP_|REQUIRED_SCOPES|AUTH_CONFIG_FILE$|ALLOWED_)/.test(k)),
-    ),
+    ...devEnv(),
     PORT: String(port),
     HOST: "127.0.0.1",
     AUTH_MODE: "anonymous",
@@ -179,6 +183,45 @@ it("restarts once for a new tool, not again for the handler stub the generator c
   expect(output).toContain("[dev] src/handlers/dev_test_ping.ts changed: restarting");
   expect(await readFile(join(project.root, "src", "handlers", "dev_test_ping.ts"), "utf8")).toContain("// edited");
 }, 20_000);
+
+it("starts from the last generated code when tools.yaml has errors, without the startup check's warning", async () => {
+  // The check that generated/ matches tools.yaml is npm start's: npm run dev regenerates before every
+  // start, and says itself when it cannot. A dev process of its own, started with a broken tools.yaml.
+  const broken = await createTempProject({
+    prefix: "toolgate-dev-broken-",
+    copy: ["package.json", "tsconfig.json", "scripts", "src", "generated"],
+    tools: `${await project.read("tools.yaml")}  broken: [\n`,
+  });
+  await symlink(realpathSync(join(REPO, "node_modules")), join(broken.root, "node_modules"), "junction");
+  const brokenPort = await freePort();
+  let printed = "";
+  const other = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
+    cwd: broken.root,
+    env: { ...devEnv(), PORT: String(brokenPort), HOST: "127.0.0.1", AUTH_MODE: "anonymous", LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  other.stdout!.on("data", (c: Buffer) => {
+    printed += c;
+  });
+  other.stderr!.on("data", (c: Buffer) => {
+    printed += c;
+  });
+  try {
+    const end = Date.now() + 40_000;
+    while (!printed.includes('"toolgate is listening"') && Date.now() < end) await sleep(50);
+    expect(printed).toContain('"toolgate is listening"');
+    expect(printed).toContain(
+      "[dev] generate failed: fix the errors above; the server starts from the last generated code",
+    );
+    expect(printed).not.toContain("changed since the last npm run generate");
+  } finally {
+    try {
+      process.kill(-other.pid!, "SIGKILL");
+    } catch {}
+    await broken.remove();
+  }
+}, 60_000);
 
 it("the server shuts down when the dev process is killed with SIGKILL", async () => {
   expect(await healthz()).toBe(200);

@@ -8,10 +8,10 @@ import {
   type ToolInputOf,
   type ToolOutputOf,
 } from "../../../src/tools/handler-api.js";
-import type { registry } from "./registry.js";
+import type { registry, scopeCatalogue } from "./registry.js";
 import type { ToolTypes } from "./types.js";
 
-export type Project = { registry: typeof registry; types: ToolTypes };
+export type Project = { registry: typeof registry; types: ToolTypes; scopes: typeof scopeCatalogue };
 export type ToolName = keyof ToolTypes & keyof typeof registry;
 export type HandlerContext<N extends ToolName> = HandlerContextOf<Project, N>;
 export type ToolInput<N extends ToolName> = ToolInputOf<Project, N>;

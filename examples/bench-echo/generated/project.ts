@@ -7,4 +7,13 @@ import { registry, server, toolNames } from "./registry.js";
 import { schemas } from "./schemas.js";
 import { tools } from "./tools-list.js";
 
-export const project: ToolProject = { registry, toolNames, server, schemas, tools, handlers };
+export const project: ToolProject = {
+  registry,
+  toolNames,
+  server,
+  schemas,
+  tools,
+  handlers,
+  /** SHA-256 of tools.yaml (line ends as LF) at generate time: the server compares it at startup. */
+  toolsDigest: "c2479b43086317714c4861c27fb08fc241764a2625d8bea7aa3e38332f563342",
+};

@@ -8,6 +8,6 @@ export interface EchoInput {
 }
 
 /** Tool name → its argument type and its structured result type (`undefined`: no output schema). */
-export interface ToolTypes {
+export type ToolTypes = {
   "echo": { input: EchoInput; output: undefined };
-}
+};

@@ -7,4 +7,13 @@ import { registry, server, toolNames } from "./registry.js";
 import { schemas } from "./schemas.js";
 import { tools } from "./tools-list.js";
 
-export const project: ToolProject = { registry, toolNames, server, schemas, tools, handlers };
+export const project: ToolProject = {
+  registry,
+  toolNames,
+  server,
+  schemas,
+  tools,
+  handlers,
+  /** SHA-256 of tools.yaml (line ends as LF) at generate time: the server compares it at startup. */
+  toolsDigest: "817c4d6a2a2505e1bc5dc1de4bdd344022c337da4dbd9e09cf4d2ee9e08cf433",
+};

@@ -64,7 +64,7 @@ export interface TestCustomHeaderInput {
 }
 
 /** Tool name → its argument type and its structured result type (`undefined`: no output schema). */
-export interface ToolTypes {
+export type ToolTypes = {
   "test_simple_text": { input: TestSimpleTextInput; output: undefined };
   "test_image_content": { input: TestImageContentInput; output: undefined };
   "test_audio_content": { input: TestAudioContentInput; output: undefined };
@@ -77,4 +77,4 @@ export interface ToolTypes {
   "test_logging_tool": { input: TestLoggingToolInput; output: undefined };
   "test_streaming_elicitation": { input: TestStreamingElicitationInput; output: undefined };
   "test_custom_header": { input: TestCustomHeaderInput; output: undefined };
-}
+};

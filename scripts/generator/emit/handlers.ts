@@ -13,7 +13,9 @@ export function emitHandlerMap(model: Model): string {
   const entries = model.tools.map(
     (t) => `  ${str(t.name)}: () => import(${str(`../src/handlers/${t.name}.js`)}).then((m) => m.default),`,
   );
-  return `${header(model, "The handler of every tool, loaded on the tool's first call.")}import type { HandlerLoaders } from "./define-handler.js";
+  return `${header(model, "The handler of every tool, loaded on the tool's first call.")}// A type error on a line below is a mistake in that tool's src/handlers/<tool>.ts, not here: it must
+// \`export default defineHandler("<tool>", …)\` — a default export, defineHandler, its own tool's name.
+import type { HandlerLoaders } from "./define-handler.js";
 
 export const handlers = {
 ${entries.join("\n")}
@@ -34,10 +36,10 @@ export function emitDefineHandler(model: Model): string {
   type ToolInputOf,
   type ToolOutputOf,
 } from ${str(api)};
-import type { registry } from "./registry.js";
+import type { registry, scopeCatalogue } from "./registry.js";
 import type { ToolTypes } from "./types.js";
 
-export type Project = { registry: typeof registry; types: ToolTypes };
+export type Project = { registry: typeof registry; types: ToolTypes; scopes: typeof scopeCatalogue };
 export type ToolName = keyof ToolTypes & keyof typeof registry;
 export type HandlerContext<N extends ToolName> = HandlerContextOf<Project, N>;
 export type ToolInput<N extends ToolName> = ToolInputOf<Project, N>;
@@ -58,6 +60,15 @@ import { registry, server, toolNames } from "./registry.js";
 import { schemas } from "./schemas.js";
 import { tools } from "./tools-list.js";
 
-export const project: ToolProject = { registry, toolNames, server, schemas, tools, handlers };
+export const project: ToolProject = {
+  registry,
+  toolNames,
+  server,
+  schemas,
+  tools,
+  handlers,
+  /** SHA-256 of ${model.toolsFile} (line ends as LF) at generate time: the server compares it at startup. */
+  toolsDigest: ${str(model.toolsDigest)},
+};
 `;
 }

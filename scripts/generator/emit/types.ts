@@ -107,7 +107,10 @@ function checkDeclaredOnce(model: Model, blocks: string[]): void {
   });
   if (problems.length > 0) throw new ToolSchemaError(problems);
 }
-/** `generated/types.ts`: argument and result types per tool, and the map from tool name to both. */
+/**
+ * `generated/types.ts`: argument and result types per tool, and the map from tool name to both — a
+ * type, not an interface: as ProjectTypes["types"] it needs the implicit index signature.
+ */
 export async function emitTypes(model: Model): Promise<string> {
   const blocks = [];
   for (const tool of model.tools) blocks.push(await toolTypes(tool));
@@ -122,8 +125,8 @@ export async function emitTypes(model: Model): Promise<string> {
 ${blocks.join("\n\n")}
 
 /** Tool name → its argument type and its structured result type (\`undefined\`: no output schema). */
-export interface ToolTypes {
+export type ToolTypes = {
 ${map}
-}
+};
 `;
 }

@@ -1,0 +1,130 @@
+/**
+ * What a handler of a tool without an output schema may return, as the official clients receive it
+ * (v2 in both protocol eras, v1): a string is one text block; a CallToolResult — toolResult(...) or
+ * the plain object { content: [...] } — is sent as it is; any other JSON object is structured
+ * content plus its JSON text. A malformed CallToolResult or another value is an internal error with
+ * the request id, and what is wrong is logged. Served from test/fixtures/projects/results.
+ */
+
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as V1Transport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../../src/server.js";
+import type { ToolProject } from "../../src/tools/project.js";
+import { generatedFixtureProject } from "../helpers/temp-project.js";
+
+let root: string;
+let server: RunningServer;
+let mcpUrl: URL;
+const logged: { msg?: string; tool?: string; detail?: string }[] = [];
+
+beforeAll(async () => {
+  let project: ToolProject;
+  let diagnostics: unknown[];
+  ({ root, project, diagnostics } = await generatedFixtureProject("results"));
+  expect(diagnostics).toEqual([]);
+  server = await startServer({
+    project,
+    authFile: join(root, "auth.yaml"),
+    env: { DATA_DIR: join(root, "data") },
+    server: { port: 0, host: "127.0.0.1" },
+    logger: pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
+  });
+  mcpUrl = new URL(`${server.url}/mcp`);
+});
+afterAll(async () => {
+  await server?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+type CallTool = (name: string) => Promise<Record<string, unknown>>;
+const clients: [string, () => Promise<{ call: CallTool; close(): Promise<void> }>][] = [
+  ...(
+    [
+      ["v2, 2026-07-28", { versionNegotiation: { mode: { pin: "2026-07-28" } } }],
+      ["v2, 2025-11-25", {}],
+    ] as const
+  ).map(([name, options]) => [
+    name,
+    async () => {
+      const client = new Client({ name: "results-test", version: "1" }, options);
+      await client.connect(new StreamableHTTPClientTransport(mcpUrl));
+      return { call: (tool: string) => client.callTool({ name: tool, arguments: {} }), close: () => client.close() };
+    },
+  ]),
+  [
+    "v1, 2025-11-25",
+    async () => {
+      const client = new V1Client({ name: "results-test", version: "1" });
+      await client.connect(new V1Transport(mcpUrl));
+      return { call: (tool: string) => client.callTool({ name: tool, arguments: {} }), close: () => client.close() };
+    },
+  ],
+] as never;
+
+describe.each(clients)("a tool without an output schema, %s client", (_name, connect) => {
+  let call: CallTool;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ call, close } = await connect());
+  });
+  afterAll(() => close?.());
+
+  it("a string → one text block", async () => {
+    const result = await call("text");
+    expect(result.content).toEqual([{ type: "text", text: "Bye!" }]);
+    expect(result.structuredContent).toBeUndefined();
+    expect(result.isError).toBeFalsy();
+  });
+
+  it("a plain { content: [...] } → those content blocks, not their JSON", async () => {
+    const result = await call("blocks");
+    expect(result.content).toEqual([
+      { type: "text", text: "Bye!" },
+      { type: "resource_link", uri: "file:///notes.md", name: "notes.md" },
+    ]);
+    expect(result.isError).toBeFalsy();
+  });
+
+  it("toolResult(...) → the result as built, _meta included", async () => {
+    const result = await call("marked");
+    expect(result.content).toEqual([{ type: "text", text: "Bye!" }]);
+    expect(result._meta).toMatchObject({ "example/marked": true });
+  });
+
+  it("a JSON object → structuredContent, and its JSON as text for clients that read text only", async () => {
+    const result = await call("object");
+    expect(result.structuredContent).toEqual({ bye: "see you", loud: true });
+    expect(result.content).toEqual([{ type: "text", text: '{"bye":"see you","loud":true}' }]);
+    expect(result.isError).toBeFalsy();
+  });
+
+  it("a malformed { content } or a number → an internal error with the request id; what is wrong is logged", async () => {
+    for (const [tool, detail] of [
+      ["malformed", 'content[0] needs mimeType (a string) in a block of type "image"'],
+      [
+        "number",
+        "a tool without an output schema returns a string, a CallToolResult ({ content: [...] } or toolResult(...)) or a plain JSON object, not a number",
+      ],
+    ]) {
+      const before = logged.length;
+      const result = await call(tool!);
+      expect(result.isError).toBe(true);
+      expect(result.content).toEqual([
+        {
+          type: "text",
+          text: expect.stringMatching(
+            new RegExp(`^Tool ${tool} returned a malformed result \\(request id [0-9a-f-]{36}\\)\\.$`),
+          ),
+        },
+      ]);
+      expect(logged.slice(before)).toEqual([
+        expect.objectContaining({ msg: "tool result is malformed", tool, detail }),
+      ]);
+    }
+  });
+});
