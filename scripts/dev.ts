@@ -9,6 +9,8 @@
  *
  * The server is spawned with an IPC channel: when this process dies without stopping it (SIGKILL,
  * a crash), the channel closes and the server shuts down gracefully instead of holding the port.
+ * This process stops on SIGINT, SIGTERM and SIGHUP, and when its parent exits: npm passes a SIGTERM
+ * on to the shell it runs the script in, and Debian's and Ubuntu's sh dies without passing it on.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { watch } from "node:fs";
@@ -16,9 +18,11 @@ import { readFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDiagnostic } from "../src/config/diagnostics.js";
+import { onParentExit } from "../src/parent-exit.js";
 import { runGenerator } from "./generator/pipeline.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const parent = process.ppid;
 const YAML_FILES = ["tools.yaml", "auth.yaml"];
 let child: ChildProcess | undefined;
 let timer: NodeJS.Timeout | undefined;
@@ -36,7 +40,8 @@ const stubs = new Map<string, string>();
 function startChild() {
   child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: root,
-    // "ipc": src/main.ts shuts down when this process goes away (process.on("disconnect")).
+    // "ipc": src/main.ts shuts down when the channel closes: stopChild() closes it, and so does
+    // this process's death.
     stdio: ["inherit", "inherit", "inherit", "ipc"],
     // TOOLGATE_DEV: no startup check that generated/ matches tools.yaml (src/main.ts). This process
     // regenerates before every start, and when it cannot, it has said that the last generated code runs.
@@ -49,19 +54,28 @@ function startChild() {
   });
 }
 
+/** How long a server may take to finish its requests in flight before it is killed. */
+const STOP_TIMEOUT_MS = 5_000;
+
+/**
+ * Stops the server by closing its IPC channel, which it takes as SIGTERM (graceful: requests in
+ * flight finish). Not by a signal: on Windows kill() ends a process at once, whatever the signal.
+ */
 async function stopChild() {
   const current = child;
   child = undefined;
   if (!current || current.exitCode !== null || current.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    current.once("exit", () => resolve());
-    current.kill("SIGTERM");
-  });
+  const exited = new Promise<void>((resolve) => current.once("exit", () => resolve()));
+  if (current.connected) current.disconnect();
+  const timer = setTimeout(() => current.kill(), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function generate(): Promise<boolean> {
   const result = await runGenerator({ root, mode: "write" });
   for (const d of result.diagnostics) console.error(formatDiagnostic(d));
+  for (const warning of result.warnings ?? []) console.error(`[dev] warning: ${warning}`);
   generateFailed = !result.ok;
   for (const f of result.handlers) {
     console.error(`[dev] created ${f}`);
@@ -134,9 +148,9 @@ watch(join(root, "src"), { recursive: true }, (_event, name) => {
 if (!(await generate()))
   console.error("[dev] generate failed: fix the errors above; the server starts from the last generated code");
 startChild();
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.on(signal, async () => {
-    await stopChild();
-    process.exit(0);
-  });
-}
+const stop = async () => {
+  await stopChild();
+  process.exit(0);
+};
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+onParentExit(parent, stop);

@@ -6,11 +6,11 @@
  *   npm run check:generated   compare what would be generated with what is on disk (--check); writes nothing
  */
 import { existsSync, readdirSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { formatDiagnostic, formatGithubAnnotation } from "../src/config/diagnostics.js";
-import { describeDrift, type GeneratorMode, runGenerator } from "./generator/pipeline.js";
+import { describeDrift, type GeneratorMode, projectPrefix, runGenerator } from "./generator/pipeline.js";
 
 const { values } = parseArgs({
   options: { check: { type: "boolean" }, lint: { type: "boolean" }, root: { type: "string" } },
@@ -31,9 +31,10 @@ const roots = values.root
 let failed = false;
 for (const root of roots) {
   const self = resolve(root) === resolve(toolgateRoot);
-  const where = self ? "" : `${relative(toolgateRoot, root) || root}/`;
+  const where = projectPrefix(toolgateRoot, root);
   const result = await runGenerator({ root, mode, toolgateRoot, configurationDocs: self });
   for (const note of result.recovered ?? []) console.error(`${where}${note}`);
+  for (const warning of result.warnings ?? []) console.error(`${where}warning: ${warning}`);
   for (const d of result.diagnostics) {
     const shown = { ...d, file: `${where}${d.file}` };
     console.error(formatDiagnostic(shown));

@@ -3,7 +3,8 @@
  * value), starts the server (warning, or in production refusing, when tools.yaml changed since the
  * last `npm run generate`), and shuts down gracefully on SIGTERM/SIGINT (in-flight calls finish; a
  * second signal exits at once). Under `npm run dev` (spawned with an IPC channel) also when that
- * channel closes: the dev process is gone.
+ * channel closes: the dev process is gone. Under `npm start`, also when the shell npm ran this in
+ * exits: npm passes a SIGTERM on to that shell only (see onParentExit).
  */
 
 import { project } from "../generated/project.js";
@@ -11,6 +12,9 @@ import { ConfigError } from "./config/diagnostics.js";
 import { loadEnvFile } from "./config/env-file.js";
 import { EnvError } from "./config/server-config.js";
 import { startServer, stopOnSignals } from "./server.js";
+
+/** Run by an npm script: the parent to stop with, taken before start-up (which may outlast it). */
+const npmParent = process.env.npm_lifecycle_event ? process.ppid : undefined;
 
 try {
   const { emptyReplaced } = loadEnvFile(".env");
@@ -30,7 +34,7 @@ try {
     project,
     ...(process.env.TOOLGATE_DEV === "1" ? {} : { toolsFile: "tools.yaml" }),
   });
-  stopOnSignals(running, { parentDisconnect: true });
+  stopOnSignals(running, { parentDisconnect: true, parentPid: npmParent });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   if (error instanceof ConfigError || error instanceof EnvError) console.error(`toolgate: ${error.message}`);

@@ -9,6 +9,7 @@ import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
 import { createApp } from "./http/app.js";
 import { createLogger } from "./log.js";
 import { createMcpEndpoint } from "./mcp/endpoint.js";
+import { onParentExit } from "./parent-exit.js";
 import { createToolCatalogue } from "./tools/catalogue.js";
 import { type ToolProject, toolsFileState } from "./tools/project.js";
 
@@ -213,10 +214,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
  * With `parentDisconnect` and an IPC channel to a parent process (`npm run dev` spawns the server
  * with one), the channel closing — the parent died, even by SIGKILL — stops the server the same
  * graceful way; it does not count as a second signal. Without a channel (`npm start`) it does nothing.
+ * With `parentPid` and no channel, the same when that process is no longer the parent (onParentExit):
+ * under `npm start` it is the shell npm runs the script in, which a SIGTERM from npm ends (Debian's
+ * and Ubuntu's sh does not pass it on) while the server would run on.
  */
 export function stopOnSignals(
   running: Pick<RunningServer, "close"> & { logger?: Pick<Logger, "info"> },
-  options: { parentDisconnect?: boolean } = {},
+  options: { parentDisconnect?: boolean; parentPid?: number } = {},
 ): void {
   let signals = 0;
   const stop = (signal: string) => {
@@ -229,11 +233,12 @@ export function stopOnSignals(
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  if (!options.parentDisconnect) return;
-  const parentGone = () => {
-    if (signals === 0) stop("disconnect");
+  const parentGone = (why: string) => {
+    if (signals === 0) stop(why);
   };
   // process.connected: undefined without a channel, false once it closed (maybe while starting up).
-  if (process.connected === false) parentGone();
-  else if (process.connected) process.once("disconnect", parentGone);
+  if (options.parentDisconnect && process.connected !== undefined) {
+    if (process.connected) process.once("disconnect", () => parentGone("disconnect"));
+    else parentGone("disconnect");
+  } else if (options.parentPid !== undefined) onParentExit(options.parentPid, () => parentGone("parent exit"));
 }

@@ -32,6 +32,14 @@ async function readAll(dir: string, names: string[]): Promise<Map<string, string
   return texts;
 }
 
+/**
+ * Whether a file on disk holds what was rendered. CRLF line ends on disk count as LF: a Windows
+ * checkout with core.autocrlf=true made before .gitattributes pinned LF has them, and git commits
+ * the file with LF all the same.
+ */
+const sameText = (onDisk: string, rendered: string) =>
+  onDisk === rendered || onDisk.replaceAll("\r\n", "\n") === rendered;
+
 /** Compares rendered files with what is on disk in `dir`, writing nothing. */
 export async function compareWithDisk(dir: string, files: RenderedFiles): Promise<Drift> {
   const onDisk = await listFiles(dir);
@@ -40,7 +48,7 @@ export async function compareWithDisk(dir: string, files: RenderedFiles): Promis
   for (const [name, content] of files) {
     const text = current.get(name);
     if (text === undefined) drift.missing.push(name);
-    else if (text !== content) drift.stale.push(name);
+    else if (!sameText(text, content)) drift.stale.push(name);
   }
   drift.extra = onDisk.filter((f) => !files.has(f));
   return drift;
@@ -74,12 +82,42 @@ export async function inParallel<T>(
 }
 
 /**
+ * The file-system calls that move and remove what the generator writes, in one object so that
+ * tests can make them fail. On Windows they fail with EPERM, EBUSY or EACCES while another process
+ * (an editor, the search indexer, a virus scanner) has a file in the way open, usually briefly:
+ * renameRetrying() and remove() try again.
+ */
+export const fileSystem = { rename, rm };
+
+const BUSY_CODES = new Set(["EPERM", "EBUSY", "EACCES"]);
+/** Waits between the attempts of a rename: about 3 s in all. */
+const RENAME_DELAYS_MS = [100, 200, 400, 800, 1600];
+
+async function renameRetrying(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fileSystem.rename(from, to);
+    } catch (error) {
+      const delay = RENAME_DELAYS_MS[attempt];
+      if (delay === undefined || !BUSY_CODES.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+/** rm -rf, retried by rm itself (EBUSY, EPERM…: 100 ms more each time, 1.5 s in all). */
+const remove = (path: string) => fileSystem.rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+
+/**
  * Replaces `dir` with exactly `files`: everything is written to a sibling temporary folder first and
  * swapped in by rename, so a failure at any point leaves the previous folder intact. SIGINT or
  * SIGTERM meanwhile removes the temporary folder (and puts the previous one back if it was moved
  * away) before the process ends; what a harder kill leaves, recoverDirectory() tidies on the next run.
+ *
+ * Returns warnings: a previous folder that could not be removed after the swap is one (`dir` is
+ * new all the same; the next run's recoverDirectory() removes it), not a failure.
  */
-export async function replaceDirectory(dir: string, files: RenderedFiles): Promise<void> {
+export async function replaceDirectory(dir: string, files: RenderedFiles): Promise<string[]> {
   const parent = dirname(dir);
   const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const staging = join(parent, `.${basename(dir)}.new-${tag}`);
@@ -88,7 +126,7 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
     // Decided from the folders, not from a flag set after `rename` resolves: a signal handled
     // between the rename and its continuation would otherwise leave no `dir`.
     if (!existsSync(dir) && existsSync(previous)) renameSync(previous, dir);
-    rmSync(staging, { recursive: true, force: true });
+    removeSyncWhileWritten(staging);
   };
   whileUnderway.add(onSignal);
   updateSignalListeners();
@@ -97,7 +135,7 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
     for (const folder of new Set([...files.keys()].map((name) => dirname(join(staging, name)))))
       await mkdir(folder, { recursive: true });
     await inParallel(files, ([name, content]) => writeFile(join(staging, name), content));
-    const hadPrevious = await rename(dir, previous).then(
+    const hadPrevious = await renameRetrying(dir, previous).then(
       () => true,
       (e: NodeJS.ErrnoException) => {
         if (e.code === "ENOENT") return false;
@@ -105,16 +143,39 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
       },
     );
     try {
-      await rename(staging, dir);
+      await renameRetrying(staging, dir);
     } catch (error) {
-      if (hadPrevious) await rename(previous, dir);
+      if (hadPrevious) await renameRetrying(previous, dir);
       throw error;
     }
-    if (hadPrevious) await rm(previous, { recursive: true, force: true });
+    if (!hadPrevious) return [];
+    return await remove(previous).then(
+      () => [],
+      (error: NodeJS.ErrnoException) => [
+        `${basename(dir)}/ was replaced, but its previous version ${basename(previous)} could not be removed (${error.code ?? error.message}): the next run removes it`,
+      ],
+    );
   } finally {
     whileUnderway.delete(onSignal);
     updateSignalListeners();
-    await rm(staging, { recursive: true, force: true });
+    await remove(staging);
+  }
+}
+
+/**
+ * rm -rf of a folder the thread pool may still be creating files in (writes under way when a signal
+ * came): rmdir then fails with ENOTEMPTY, and rmSync's own retries only retry the rmdir. Each pass
+ * here empties the folder again; no new write starts meanwhile, as this thread is the one that
+ * would start it.
+ */
+function removeSyncWhileWritten(path: string): void {
+  for (let pass = 1; ; pass++) {
+    try {
+      rmSync(path, { recursive: true, force: true, maxRetries: 1, retryDelay: 20 });
+      return;
+    } catch (error) {
+      if (pass === 10 || (error as NodeJS.ErrnoException).code !== "ENOTEMPTY") throw error;
+    }
   }
 }
 
@@ -165,12 +226,12 @@ export async function recoverDirectory(dir: string): Promise<string[]> {
   const notes: string[] = [];
   const newestOld = leftovers.filter((l) => l.kind === "old").sort((a, b) => b.mtimeMs - a.mtimeMs)[0];
   if (newestOld && !existsSync(dir)) {
-    await rename(join(parent, newestOld.entry), dir);
+    await renameRetrying(join(parent, newestOld.entry), dir);
     notes.push(`${name}/ was missing: restored it from ${newestOld.entry}, left by an interrupted run`);
   }
   for (const { entry } of leftovers) {
     if (entry === newestOld?.entry && notes.length > 0) continue;
-    await rm(join(parent, entry), { recursive: true, force: true });
+    await remove(join(parent, entry));
     notes.push(`removed ${entry}, left by an interrupted run`);
   }
   return notes;
@@ -195,9 +256,9 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   const temporary = join(dirname(path), `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     await writeFile(temporary, content);
-    await rename(temporary, path);
+    await renameRetrying(temporary, path);
   } finally {
-    await rm(temporary, { force: true });
+    await remove(temporary);
   }
 }
 
@@ -208,7 +269,7 @@ export async function compareFiles(root: string, files: RenderedFiles): Promise<
   for (const [name, content] of files) {
     const text = current.get(name);
     if (text === undefined) drift.missing.push(name);
-    else if (text !== content) drift.stale.push(name);
+    else if (!sameText(text, content)) drift.stale.push(name);
   }
   return drift;
 }

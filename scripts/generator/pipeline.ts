@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { join, relative, resolve, sep } from "node:path";
+import defaultPath, { join, type PlatformPath, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "../../src/config/diagnostics.js";
 import { CONFIGURATION_DOCS, type ConfigurationSources, emitConfigurationDocs } from "./emit/configuration-docs.js";
 import { emitDefineHandler, emitHandlerMap, emitProject, handlerPath } from "./emit/handlers.js";
@@ -60,6 +61,8 @@ export interface GeneratorResult {
   written?: string[];
   /** Write mode: what an interrupted earlier run had left beside generated/ and was tidied (recoverDirectory). */
   recovered?: string[];
+  /** Write mode: what this run wrote but could not tidy after it (replaceDirectory); not errors. */
+  warnings?: string[];
 }
 
 /** Stage 5 — emit: every generated file, rendered in memory from the one model. */
@@ -92,6 +95,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
   const diagnostics: Diagnostic[] = [];
   const written: string[] = [];
   const recovered: string[] = [];
+  const warnings: string[] = [];
   const finish = (extra: Partial<GeneratorResult> = {}): GeneratorResult => {
     const sorted = sortDiagnostics(diagnostics);
     const drifted =
@@ -103,6 +107,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
       diagnostics: sorted,
       handlers: [],
       ...(recovered.length > 0 ? { recovered } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
       ...extra,
     };
   };
@@ -137,9 +142,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
       return finish();
 
     const outDirName = options.outDir ?? "generated";
-    // Generated code imports the runtime by a relative path, so a project may live anywhere inside a checkout.
-    const runtime = relative(join(options.root, outDirName), toolgateRoot).split(sep).join("/") || ".";
-    const model = normalise(sources, runtime);
+    const model = normalise(sources, runtimeSpecifier(join(options.root, outDirName), toolgateRoot));
     const plan = await planHandlers(options.root, model);
     diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));
     if (options.mode === "lint") return finish();
@@ -170,7 +173,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
       const docsDrift = await compareFiles(options.root, docs);
       return finish({ files, drift, docs, docsDrift, handlers: plan.missing.map((t) => handlerPath(t.name)) });
     }
-    await replaceDirectory(outDir, files);
+    warnings.push(...(await replaceDirectory(outDir, files)));
     written.push(`${options.outDir ?? "generated"}/`);
     for (const [name, content] of docs) {
       await writeFileAtomic(join(options.root, name), content);
@@ -194,6 +197,27 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     });
     return finish(written.length > 0 ? { written } : {});
   }
+}
+
+/**
+ * How generated code in `outDir` imports the toolgate runtime at `toolgateRoot`: by a relative path
+ * with `/`, so a project may live anywhere inside a checkout; by a file: URL when there is none (on
+ * Windows, another drive: path.relative gives an absolute path, `D:\toolgate`, which ESM refuses).
+ * `path` is the platform's path module (path.win32 in tests).
+ */
+export function runtimeSpecifier(outDir: string, toolgateRoot: string, path: PlatformPath = defaultPath): string {
+  const relative = path.relative(outDir, toolgateRoot);
+  if (path.isAbsolute(relative)) return pathToFileURL(toolgateRoot, { windows: path.sep === "\\" }).href;
+  return relative.split(path.sep).join("/") || ".";
+}
+
+/**
+ * What the CLI puts before a project's file names: nothing for toolgate itself, otherwise the
+ * project's folder relative to toolgate's, with `/` on every platform (`examples/conformance/`).
+ */
+export function projectPrefix(toolgateRoot: string, root: string, path: PlatformPath = defaultPath): string {
+  const relative = path.relative(toolgateRoot, root);
+  return relative === "" ? "" : `${relative.split(path.sep).join("/")}/`;
 }
 
 /**

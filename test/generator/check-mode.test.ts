@@ -47,6 +47,23 @@ describe("check mode", () => {
     expect((await generate(project.root, { mode: "check" })).drift).toEqual({ stale: [], missing: [], extra: [] });
   });
 
+  it("takes CRLF line ends for LF (a core.autocrlf checkout made before .gitattributes), and still finds an edit", async () => {
+    const withCrlf = async (path: string, edit = "") =>
+      writeFile(join(project.root, path), `${await project.read(path)}${edit}`.replaceAll("\n", "\r\n"));
+    try {
+      await withCrlf("generated/registry.ts");
+      await withCrlf("docs/configuration.md");
+      const result = await generate(project.root, { mode: "check" });
+      expect(result.drift).toEqual({ stale: [], missing: [], extra: [] });
+      expect(result.docsDrift).toEqual({ stale: [], missing: [] });
+      expect(result.ok).toBe(true);
+      await withCrlf("generated/types.ts", "// edited\n");
+      expect((await generate(project.root, { mode: "check" })).drift?.stale).toEqual(["types.ts"]);
+    } finally {
+      expect((await generate(project.root)).ok).toBe(true);
+    }
+  });
+
   it("lists a missing handler stub without creating it", async () => {
     await rm(join(project.root, "src", "handlers", "docs.create.ts"));
     const before = await hashTree(project.root);

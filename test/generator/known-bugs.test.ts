@@ -229,7 +229,7 @@ ${tool("anchors", ', $defs: {nm: {$anchor: nm, type: string}}, properties: {name
       expect(types).toMatch(/export interface IdsInputP \{\n {2}x: IdsInputX\n/);
       expect(types).toMatch(/export interface SameIdInput \{\n {2}s: string\n/);
       // and each tool's validators check its own schema
-      await symlink(join(REPO, "node_modules"), join(own.root, "node_modules"), "dir");
+      await symlink(join(REPO, "node_modules"), join(own.root, "node_modules"), "junction");
       const validators = (ident: string) =>
         import(pathToFileURL(join(own.root, "generated", "validators", `${ident}.ts`)).href);
       const [ids, same] = await Promise.all([validators("Ids"), validators("SameId")]);

@@ -2,13 +2,16 @@
  * generated/ is swapped in by two renames (scripts/generator/output-dir.ts). A process killed between
  * them left `.generated.old-*` and `.generated.new-*` and no generated/; one stopped while writing left
  * `.generated.new-*`. The next write run now tidies both, and SIGINT / SIGTERM remove the staging folder.
+ * On Windows a rename or removal fails for a while when another process has a file open: renames
+ * are retried, and a previous generated/ that cannot be removed after the swap is a warning.
  */
 import { execFile } from "node:child_process";
 import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { fileSystem } from "../../scripts/generator/output-dir.js";
 import { createTempProject, hashTree, REPO, type TempProject } from "../helpers/temp-project.js";
 import { generate, OPTIONAL_ENV } from "./harness.js";
 
@@ -26,6 +29,15 @@ beforeAll(async () => {
   good = await hashTree(join(project.root, "generated"));
 });
 afterAll(() => project?.remove());
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The leftovers of this process's own runs (an earlier test leaves one of another process). */
+const own = async (root: string) => (await leftovers(root)).filter((e) => e.includes(`-${process.pid}-`));
+
+/** The error Windows gives while another process has a file in the way open. */
+const busy = (path: string) => Object.assign(new Error(`EBUSY: resource busy or locked, '${path}'`), { code: "EBUSY" });
 
 describe("an interrupted swap of generated/", () => {
   it("killed between the renames: the next run restores generated/ and removes both folders, even with YAML errors", async () => {
@@ -56,15 +68,18 @@ describe("an interrupted swap of generated/", () => {
     expect(again.recovered).toBeUndefined(); // check mode writes nothing, and tidies nothing
   });
 
-  it("SIGINT while staging removes the staging folder and ends the process as SIGINT would", async () => {
-    const own = await createTempProject();
-    try {
-      await mkdir(join(own.root, "generated"));
-      await writeFile(join(own.root, "generated", "before.ts"), "// the previous generated code\n");
-      const script = join(own.root, "interrupt.mts");
-      await writeFile(
-        script,
-        `import { readdirSync } from "node:fs";
+  // Windows has no SIGINT to send to a process.
+  it.skipIf(process.platform === "win32")(
+    "SIGINT while staging removes the staging folder and ends the process as SIGINT would",
+    async () => {
+      const own = await createTempProject();
+      try {
+        await mkdir(join(own.root, "generated"));
+        await writeFile(join(own.root, "generated", "before.ts"), "// the previous generated code\n");
+        const script = join(own.root, "interrupt.mts");
+        await writeFile(
+          script,
+          `import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { replaceDirectory } from ${JSON.stringify(pathToFileURL(join(REPO, "scripts/generator/output-dir.ts")).href)};
 const root = process.argv[2];
@@ -78,20 +93,64 @@ const poll = () => {
 };
 poll();
 `,
-      );
-      const before = await hashTree(own.root);
-      const outcome = await promisify(execFile)(process.execPath, ["--import", "tsx", script, own.root], {
-        cwd: REPO,
-        timeout: 30_000,
-      }).then(
-        () => "exited normally",
-        (e: { signal?: string; stderr?: string }) => e.signal ?? `failed: ${e.stderr}`,
-      );
-      expect(outcome).toBe("SIGINT");
-      expect(await leftovers(own.root)).toEqual([]);
-      expect(await hashTree(own.root)).toBe(before);
-    } finally {
-      await own.remove();
-    }
+        );
+        const before = await hashTree(own.root);
+        const outcome = await promisify(execFile)(process.execPath, ["--import", "tsx", script, own.root], {
+          cwd: REPO,
+          timeout: 30_000,
+        }).then(
+          () => "exited normally",
+          (e: { signal?: string; stderr?: string }) => e.signal ?? `failed: ${e.stderr}`,
+        );
+        expect(outcome).toBe("SIGINT");
+        expect(await leftovers(own.root)).toEqual([]);
+        expect(await hashTree(own.root)).toBe(before);
+      } finally {
+        await own.remove();
+      }
+    },
+  );
+});
+
+describe("renames and removals Windows refuses for a while", () => {
+  it("a rename refused with EBUSY is tried again", async () => {
+    const rename = fileSystem.rename;
+    let refused = 0;
+    vi.spyOn(fileSystem, "rename").mockImplementation(async (from, to) => {
+      if (refused < 2 && String(from).includes(".generated.new-")) {
+        refused++;
+        throw busy(String(from));
+      }
+      return rename(from, to);
+    });
+    const result = await generate(project.root);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(refused).toBe(2);
+    expect(await hashTree(join(project.root, "generated"))).toBe(good);
+    expect(await own(project.root)).toEqual([]);
+  });
+
+  it("a previous generated/ that cannot be removed after the swap is a warning, not GEN000", async () => {
+    const rm = fileSystem.rm;
+    vi.spyOn(fileSystem, "rm").mockImplementation(async (path, options) => {
+      if (String(path).includes(".generated.old-")) throw busy(String(path));
+      return rm(path, options);
+    });
+    const tools = await project.read("tools.yaml");
+    const result = await generate(project.root, { toolsText: tools.replace("Search", "Look through") });
+    expect(result.diagnostics).toEqual([]);
+    expect(result.ok).toBe(true);
+    const [old, ...more] = await own(project.root);
+    expect(more).toEqual([]);
+    expect(result.warnings).toEqual([
+      `generated/ was replaced, but its previous version ${old} could not be removed (EBUSY): the next run removes it`,
+    ]);
+    // generated/ is the new code
+    expect(await hashTree(join(project.root, "generated"))).not.toBe(good);
+    vi.restoreAllMocks();
+    await rm(join(project.root, old!), { recursive: true });
+    expect((await generate(project.root)).ok).toBe(true);
+    expect(await hashTree(join(project.root, "generated"))).toBe(good);
   });
 });

@@ -116,7 +116,7 @@ async function typeProject(tools: string): Promise<TempProject> {
   const project = await createTempProject({ tools, copy: ["src", "tsconfig.json", "package.json"] });
   await rm(join(project.root, "src", "handlers"), { recursive: true });
   await project.write("src/handlers/.keep", "");
-  await symlink(join(REPO, "node_modules"), join(project.root, "node_modules"), "dir");
+  await symlink(join(REPO, "node_modules"), join(project.root, "node_modules"), "junction");
   // only what the handlers and generated/ reach, so unrelated work in src/ cannot interfere
   await project.write(
     "tsconfig.typetest.json",

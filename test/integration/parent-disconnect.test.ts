@@ -1,7 +1,8 @@
 /**
- * stopOnSignals(…, { parentDisconnect: true }), what src/main.ts uses: a server spawned with an IPC
- * channel (`npm run dev`) stops gracefully when the channel closes, even when it closed before the
- * server had finished starting; without a channel (`npm start`) nothing changes.
+ * stopOnSignals(…, { parentDisconnect: true, parentPid }), what src/main.ts uses: a server spawned
+ * with an IPC channel (`npm run dev`) stops gracefully when the channel closes, even when it closed
+ * before the server had finished starting; without a channel (`npm start`) nothing changes, unless
+ * parentPid is given (src/main.ts does under npm): then the server stops when that parent exits.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterEach, expect, it } from "vitest";
@@ -9,9 +10,10 @@ import { REPO } from "../helpers/temp-project.js";
 
 // A stand-in for src/main.ts: "starts" after `delay` ms, then registers the handlers.
 const SCRIPT = `
+const parentPid = process.env.STOP_WITH_PARENT ? process.ppid : undefined;
 const { stopOnSignals } = await import("./src/server.ts");
 await new Promise((r) => setTimeout(r, Number(process.env.DELAY)));
-stopOnSignals({ close: async () => console.log("closed") }, { parentDisconnect: true });
+stopOnSignals({ close: async () => console.log("closed") }, { parentDisconnect: true, parentPid });
 console.log("ready");
 setInterval(() => {}, 1000);
 `;
@@ -57,12 +59,49 @@ it("stops when the channel closed while the server was starting", async () => {
   expect(server.output()).toContain("closed");
 }, 20_000);
 
-it("without an IPC channel (npm start) keeps running", async () => {
-  const server = run(false, 0);
-  await server.waitFor("ready");
-  await new Promise((r) => setTimeout(r, 300));
-  expect(server.child.exitCode).toBe(null);
-  server.child.kill("SIGTERM");
-  expect(await server.exited).toBe(0);
-  expect(server.output()).toContain("closed");
-}, 20_000);
+// On Windows SIGTERM ends a process at once (no "closed").
+it.skipIf(process.platform === "win32")(
+  "without an IPC channel (npm start) keeps running",
+  async () => {
+    const server = run(false, 0);
+    await server.waitFor("ready");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.child.exitCode).toBe(null);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain("closed");
+  },
+  20_000,
+);
+
+it.skipIf(process.platform === "win32")(
+  "with parentPid and no channel, stops when that parent exits: SIGTERM to an sh that does not pass it on",
+  async () => {
+    // npm start: npm → sh -c "node …" → node. `; :` keeps any sh from exec'ing node (dash never does).
+    const shell = spawn("sh", ["-c", '"$NODE" --import tsx --input-type=module -e "$SCRIPT"; :'], {
+      cwd: REPO,
+      env: { ...process.env, NODE: process.execPath, SCRIPT, DELAY: "0", STOP_WITH_PARENT: "1" },
+      stdio: ["ignore", "pipe", "inherit"],
+      detached: true,
+    });
+    let output = "";
+    shell.stdout!.on("data", (c: Buffer) => {
+      output += c;
+    });
+    // The node process outlives the shell: the pipe closes when it has exited.
+    const closed = new Promise<void>((resolve) => shell.stdout!.on("close", () => resolve()));
+    try {
+      for (let i = 0; i < 200 && !output.includes("ready"); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(output).toContain("ready");
+      shell.kill("SIGTERM");
+      const timeout = new Promise<"running">((r) => setTimeout(() => r("running"), 8_000).unref());
+      expect(await Promise.race([closed.then(() => "exited"), timeout])).toBe("exited");
+      expect(output).toContain("closed");
+    } finally {
+      try {
+        process.kill(-shell.pid!, "SIGKILL");
+      } catch {}
+    }
+  },
+  20_000,
+);

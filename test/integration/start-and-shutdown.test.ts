@@ -10,7 +10,9 @@ afterEach(() => {
 
 /** Runs `npm start` as a user would and waits for the "listening" log line. */
 function npmStart(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  // npm is npm.cmd on Windows, which only a shell runs.
   const child = spawn("npm", ["start", "--silent"], {
+    shell: process.platform === "win32",
     env: { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -36,27 +38,32 @@ function npmStart(env: Record<string, string>): Promise<{ child: ChildProcess; u
 }
 
 describe("npm start", () => {
-  it("builds, serves /mcp, and shuts down on SIGTERM", async () => {
-    const { child, url, output } = await npmStart({ AUTH_MODE: "anonymous" });
-    const health = await fetch(url.replace(/\/mcp$/, "/healthz"));
-    expect(health.status).toBe(200);
-    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-    child.kill("SIGTERM");
-    await exited;
-    // npm forwards the signal to the server; wait for the server itself to stop listening.
-    for (
-      let i = 0;
-      i < 50 &&
-      (await fetch(url).then(
-        () => true,
-        () => false,
-      ));
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 100));
-    await expect(fetch(url)).rejects.toThrow();
-    expect(output()).toContain("shutting down");
-  }, 90_000);
+  // On Windows SIGTERM ends a process at once: no graceful shutdown to see.
+  it.skipIf(process.platform === "win32")(
+    "builds, serves /mcp, and shuts down on SIGTERM",
+    async () => {
+      const { child, url, output } = await npmStart({ AUTH_MODE: "anonymous" });
+      const health = await fetch(url.replace(/\/mcp$/, "/healthz"));
+      expect(health.status).toBe(200);
+      const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+      child.kill("SIGTERM");
+      await exited;
+      // npm forwards the signal to the server; wait for the server itself to stop listening.
+      for (
+        let i = 0;
+        i < 50 &&
+        (await fetch(url).then(
+          () => true,
+          () => false,
+        ));
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 100));
+      await expect(fetch(url)).rejects.toThrow();
+      expect(output()).toContain("shutting down");
+    },
+    90_000,
+  );
 
   it("refuses to start on an invalid auth.yaml setting, naming the file position and variable", async () => {
     await expect(npmStart({ AUTH_MODE: "sometimes" })).rejects.toThrow(

@@ -2,7 +2,8 @@
  * `npm run dev` (scripts/dev.ts) as a user runs it, in a throw-away copy of the project (scripts/,
  * src/, generated/, the YAML; node_modules linked): restarts on editor-style atomic saves, keeps the
  * last good server through src/ changes while auth.yaml is broken, restarts once for a new tool,
- * and its server goes away when the dev process is killed outright.
+ * and its server goes away when the dev process is killed outright, or when `npm run dev` is sent
+ * SIGTERM (npm passes it on to the shell it runs the script in, which need not pass it on).
  *
  * One dev process for the whole file (start-up costs seconds); the tests run in order and the last
  * one kills it. It runs in its own process group, so afterAll can kill whatever is left of it.
@@ -17,10 +18,14 @@ import { createTempProject, REPO, type TempProject } from "../helpers/temp-proje
 
 let project: TempProject;
 let dev: ChildProcess;
+let npmDev: ChildProcess | undefined;
 let output = "";
 let port = 0;
+let env: NodeJS.ProcessEnv = {};
 
 const listening = () => output.split('"toolgate is listening"').length - 1;
+/** How many servers have shut down for `why` (the "signal" of their shutdown line). */
+const shutdowns = (why: string) => output.split(`"signal":"${why}"`).length - 1;
 const healthz = () =>
   fetch(`http://127.0.0.1:${port}/healthz`).then(
     (r) => r.status,
@@ -69,29 +74,48 @@ beforeAll(async () => {
     prefix: "toolgate-dev-",
     copy: ["package.json", "tsconfig.json", "scripts", "src", "generated"],
   });
-  await symlink(realpathSync(join(REPO, "node_modules")), join(project.root, "node_modules"), "dir");
+  await symlink(realpathSync(join(REPO, "node_modules")), join(project.root, "node_modules"), "junction");
   port = await freePort();
-  dev = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
-    cwd: project.root,
-    env: { ...devEnv(), PORT: String(port), HOST: "127.0.0.1", AUTH_MODE: "anonymous", LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  dev.stdout!.on("data", (c: Buffer) => {
-    output += c;
-  });
-  dev.stderr!.on("data", (c: Buffer) => {
-    output += c;
-  });
+  env = {
+    ...devEnv(),
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    AUTH_MODE: "anonymous",
+    LOG_LEVEL: "info",
+  };
+  dev = spawnInProject(process.execPath, ["--import", "tsx", "scripts/dev.ts"]);
   await waitFor("the first server", () => listening() === 1, 40_000);
 });
 
+/** Spawns in the project, in a process group of its own, adding what it prints to `output`. */
+function spawnInProject(command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { cwd: project.root, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  child.stdout!.on("data", (c: Buffer) => {
+    output += c;
+  });
+  child.stderr!.on("data", (c: Buffer) => {
+    output += c;
+  });
+  return child;
+}
+
+/** Whether any process of the group `pid` leads is left. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 afterAll(async () => {
-  // The dev process and its server share the process group (also after the dev process died).
-  if (dev?.pid)
-    try {
-      process.kill(-dev.pid, "SIGKILL");
-    } catch {}
+  // A dev process and its server share the process group (also after the dev process died).
+  for (const pid of [dev?.pid, npmDev?.pid])
+    if (pid)
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {}
   await project?.remove();
 });
 
@@ -102,7 +126,10 @@ it("restarts on every atomic save of tools.yaml, not only the first", async () =
     const before = listening();
     await atomicSave("tools.yaml", `${tools}# atomic save ${n}\n`);
     await waitFor(`the restart after atomic save ${n}`, () => listening() === before + 1);
+    // The old server was stopped by closing its IPC channel (graceful on Windows too), not by a signal.
+    expect(shutdowns("disconnect")).toBe(n);
   }
+  expect(shutdowns("SIGTERM")).toBe(0);
   expect(await healthz()).toBe(200);
 }, 20_000);
 
@@ -165,7 +192,7 @@ it("starts from the last generated code when tools.yaml has errors, without the 
     copy: ["package.json", "tsconfig.json", "scripts", "src", "generated"],
     tools: `${await project.read("tools.yaml")}  broken: [\n`,
   });
-  await symlink(realpathSync(join(REPO, "node_modules")), join(broken.root, "node_modules"), "dir");
+  await symlink(realpathSync(join(REPO, "node_modules")), join(broken.root, "node_modules"), "junction");
   const brokenPort = await freePort();
   let printed = "";
   const other = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
@@ -198,9 +225,31 @@ it("starts from the last generated code when tools.yaml has errors, without the 
 
 it("the server shuts down when the dev process is killed with SIGKILL", async () => {
   expect(await healthz()).toBe(200);
+  const before = shutdowns("disconnect");
   const exited = new Promise<void>((resolve) => dev.once("exit", () => resolve()));
   dev.kill("SIGKILL");
   await exited;
   await waitFor("the server to stop listening", async () => (await healthz()) === 0, 10_000);
-  await waitFor("the server's shutdown line", () => output.includes('"signal":"disconnect"'), 2_000);
+  await waitFor("the server's shutdown line", () => shutdowns("disconnect") === before + 1, 2_000);
 }, 20_000);
+
+it.skipIf(process.platform === "win32")(
+  "SIGTERM to `npm run dev` stops the dev process and its server, though npm passes it only to sh",
+  async () => {
+    const before = listening();
+    // A port free now: the first one may have been taken since beforeAll.
+    port = await freePort();
+    env.PORT = String(port);
+    const npm = spawnInProject("npm", ["run", "dev", "--silent"]);
+    npmDev = npm;
+    await waitFor("the server of npm run dev", () => listening() === before + 1, 40_000);
+    expect(await healthz()).toBe(200);
+    const exited = new Promise<void>((resolve) => npm.once("exit", () => resolve()));
+    npm.kill("SIGTERM");
+    await exited;
+    await waitFor("the server to stop listening", async () => (await healthz()) === 0, 10_000);
+    // npm, sh, the dev process and the server were its whole process group.
+    await waitFor("the dev process to exit", () => !groupAlive(npm.pid!), 5_000);
+  },
+  60_000,
+);

@@ -49,7 +49,7 @@ export async function makeCodebaseFixture(): Promise<CodebaseFixture> {
     await mkdir(dirname(join(base, rel)), { recursive: true });
     await writeFile(join(base, rel), content);
   }
-  await symlink(outside, join(root, "link-out"), "dir");
+  await symlink(outside, join(root, "link-out"), "junction");
   await symlink(join(outside, "secret.txt"), join(root, "link-file.txt"), "file");
   return { base, root, outside };
 }

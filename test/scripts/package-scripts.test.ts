@@ -1,0 +1,33 @@
+/**
+ * package.json's scripts run under cmd.exe on Windows (npm's default script shell there), so they
+ * hold no syntax only a POSIX shell understands. Checked here, on Linux, where sh would accept it.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { REPO } from "../helpers/temp-project.js";
+
+const scripts = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).scripts as Record<string, string>;
+
+/** What cmd.exe does not understand, each with the reason. A command starts a script or follows && or ||. */
+const POSIX_ONLY: [RegExp, string][] = [
+  [/(^|&&|\|\|)\s*exec\s/, "exec: not a cmd.exe command"],
+  [/'/, "single quotes: cmd.exe passes them on as part of the word"],
+  [/\$/, "$VAR and $(…): cmd.exe writes %VAR% and has no command substitution"],
+  [/(^|&&|\|\|)\s*[A-Za-z_]\w*=/, "VAR=value command: cmd.exe has no per-command environment"],
+  [/;/, "; between commands: cmd.exe runs them with &"],
+  [/`/, "backticks: no command substitution in cmd.exe"],
+  [/\/dev\/null/, "/dev/null: cmd.exe writes NUL"],
+  [/(^|&&|\|\|)\s*(rm|cp|mv|cat|export|test|\[)\s/, "a POSIX command cmd.exe does not have"],
+];
+
+it.each(Object.entries(scripts))("script %s has no POSIX-only shell syntax", (_name, command) => {
+  const found = POSIX_ONLY.filter(([pattern]) => pattern.test(command)).map(([, why]) => why);
+  expect(found, command).toEqual([]);
+});
+
+it("start and dev are one command each, so a shell that execs a script's only command puts node right under npm", () => {
+  // The build is prestart's: `npm start` runs it first, and `start` stays a single command.
+  expect(scripts.prestart).toBe("npm run build --silent");
+  for (const name of ["start", "dev"]) expect(scripts[name], name).toMatch(/^node [^&|;]+$/);
+});
