@@ -3,7 +3,9 @@
  * (v2 in both protocol eras, v1): a string is one text block; a CallToolResult — toolResult(...) or
  * the plain object { content: [...] } — is sent as it is; any other JSON object is structured
  * content plus its JSON text. A malformed CallToolResult or another value is an internal error with
- * the request id, and what is wrong is logged. Served from test/fixtures/projects/results.
+ * the request id, and what is wrong is logged. A result that does not match the tool's output
+ * schema — a plain value or a toolResult(...)'s structuredContent — is an error naming the request
+ * id, and nothing of it reaches the client. Served from test/fixtures/projects/results.
  */
 
 import { rm } from "node:fs/promises";
@@ -20,7 +22,7 @@ import { generatedFixtureProject } from "../helpers/temp-project.js";
 let root: string;
 let server: RunningServer;
 let mcpUrl: URL;
-const logged: { msg?: string; tool?: string; detail?: string }[] = [];
+const logged: { msg?: string; tool?: string; detail?: string; level?: number }[] = [];
 
 beforeAll(async () => {
   let project: ToolProject;
@@ -127,4 +129,47 @@ describe.each(clients)("a tool without an output schema, %s client", (_name, con
       ]);
     }
   });
+});
+
+// src/tools/call-tool.ts renderResult: both output checks, the plain value's and the toolResult's
+// structuredContent's. With either check disabled the result went out as the handler made it.
+describe.each(clients)("a tool with an output schema, %s client", (_name, connect) => {
+  let call: CallTool;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ call, close } = await connect());
+  });
+  afterAll(() => close?.());
+
+  it.each([
+    ["a plain value", "shaped.plain"],
+    ["toolResult(...) with structuredContent", "shaped.marked"],
+  ])(
+    "%s that does not match it → isError naming the request id; nothing of it sent; the mismatch logged",
+    async (_, tool) => {
+      const before = logged.length;
+      const result = await call(tool);
+      expect(result.isError).toBe(true);
+      expect(result.content).toEqual([
+        {
+          type: "text",
+          text: expect.stringMatching(
+            new RegExp(
+              `^Tool ${tool.replace(".", "\\.")} returned a result that does not match its output schema \\(request id [0-9a-f-]{36}\\)\\.$`,
+            ),
+          ),
+        },
+      ]);
+      expect(result.structuredContent).toBeUndefined();
+      expect(JSON.stringify(result)).not.toContain("CANARY");
+      expect(logged.slice(before)).toEqual([
+        expect.objectContaining({
+          level: 50,
+          msg: "tool result does not match its output schema",
+          tool,
+          detail: '(root) must NOT have additional properties "secret"; /bye must be string',
+        }),
+      ]);
+    },
+  );
 });
