@@ -19,6 +19,9 @@ export class ScopeRequiredError extends Error {
     /** Those the caller lacks. */
     readonly missing: readonly string[],
   ) {
-    super(`Unauthorized: scope ${missing.join(" ")} required`);
+    // Nothing missing: an anonymous caller of `ctx.requireScopes()` with no scope named (as decide.ts words it).
+    super(
+      missing.length > 0 ? `Unauthorized: scope ${missing.join(" ")} required` : `Unauthorized: sign in to use ${tool}`,
+    );
   }
 }

@@ -2,7 +2,8 @@
  * `ctx.requireScopes()` in a mixed tool's handler: the caller gets the same challenge as the
  * per-tool check — 401 to sign in, 403 insufficient_scope to step up — over HTTP when the response
  * has not started, in-band (tool result) for ChatGPT. Served from a small project of its own
- * (test/fixtures/projects/stepup), generated into test/.tmp/ and served by the same runtime.
+ * (test/fixtures/projects/stepup), generated into test/.tmp/ and served by the same runtime. The
+ * same project has a tool that needs two scopes, for the per-tool check with more than one scope.
  */
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -33,7 +34,7 @@ beforeAll(async () => {
     logger: pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
   });
   mcpUrl = `${server.url}/mcp`;
-  for (const scope of ["search.read", "search.read docs.write"])
+  for (const scope of ["search.read", "docs.write", "search.read docs.write"])
     tokens[scope] = (await runOAuthFlow({ issuer: server.url, scope, login: "carol" })).accessToken;
 });
 afterAll(async () => {
@@ -105,6 +106,65 @@ describe("ctx.requireScopes() in a handler", () => {
       expect(res.body.result.isError).toBe(true);
       expect(res.body.result._meta["mcp/www_authenticate"][0]).toContain('error="insufficient_scope"');
     }
+  });
+});
+
+// src/tools/call-tool.ts: with no scope named, requireScopes() asks only for a signed-in caller; an
+// anonymous one holds every one of no scopes, so `!env.principal` alone makes it refuse.
+describe("ctx.requireScopes() with no scope named", () => {
+  it("anonymous caller → 401 asking to sign in with the tool's scopes, no error code", async () => {
+    const { message, headers } = modern("tools/call", { name: "report.read", arguments: { signedIn: true } });
+    const res = await rpc(mcpUrl, message, headers);
+    expect(res.status).toBe(401);
+    const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+    expect(params.error).toBeUndefined();
+    expect(params.scope).toBe("search.read");
+    expect(res.body.error.message).toBe("Unauthorized: sign in to use report.read");
+  });
+
+  it("any signed-in caller → the handler finishes", async () => {
+    const { message, headers } = modern("tools/call", { name: "report.read", arguments: { signedIn: true } });
+    const res = await rpc(mcpUrl, message, { ...headers, authorization: `Bearer ${tokens["docs.write"]}` });
+    expect(res.status).toBe(200);
+    expect(res.body.result.content[0].text).toBe("signed-in report for carol");
+  });
+});
+
+// src/auth/decide.ts: a tool's scopes are all required (holdsAll), not any one of them. Every tool of
+// the repository's tools.yaml needs a single scope, so `some` in place of `every` passed there.
+describe("a tool that needs two scopes (report.publish: search.read and docs.write)", () => {
+  const publish = () => modern("tools/call", { name: "report.publish", arguments: {} });
+
+  it.each(["search.read", "docs.write"])(
+    "a token holding only %s → 403 insufficient_scope naming both",
+    async (held) => {
+      const { message, headers } = publish();
+      const res = await rpc(mcpUrl, message, { ...headers, authorization: `Bearer ${tokens[held]}` });
+      expect(res.status).toBe(403);
+      const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+      expect(params.error).toBe("insufficient_scope");
+      expect(params.scope?.split(" ").sort()).toEqual(["docs.write", "search.read"]);
+      const missing = held === "search.read" ? "docs.write" : "search.read";
+      expect(res.body.error.message).toBe(`Unauthorized: scope ${missing} required`);
+      expect(res.body.result).toBeUndefined();
+    },
+  );
+
+  it("anonymous → 401 asking for both", async () => {
+    const { message, headers } = publish();
+    const res = await rpc(mcpUrl, message, headers);
+    expect(res.status).toBe(401);
+    const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+    expect(params.error).toBeUndefined();
+    expect(params.scope?.split(" ").sort()).toEqual(["docs.write", "search.read"]);
+  });
+
+  it("a token holding both → the handler runs", async () => {
+    const { message, headers } = publish();
+    const res = await rpc(mcpUrl, message, { ...headers, authorization: `Bearer ${tokens["search.read docs.write"]}` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("www-authenticate")).toBeNull();
+    expect(res.body.result.content[0].text).toBe("published by carol");
   });
 });
 
