@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.js";
 import { LineWriter } from "../../src/log-writer.js";
 
 const CHILD = fileURLToPath(new URL("../fixtures/log-writer/child.ts", import.meta.url));
+const LOGGER_CHILD = fileURLToPath(new URL("../fixtures/log-writer/logger-child.ts", import.meta.url));
 
 /** Runs the child writer with stdout a pipe that is not read for `stallMs`; resolves with what it wrote. */
 function runChild(lines: number, how: "flush" | "exit" | "later", stallMs: number) {
@@ -102,5 +104,92 @@ describe("LineWriter (the logger's destination)", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code).toBe(0);
     expect(stderr).toMatch(/^toolgate: writing the log failed \(EPIPE\); later log lines are dropped\n$/);
+  });
+});
+
+/**
+ * src/log.ts REDACT: the paths that may hold a credential. One canary per path; every one must come
+ * out as "[redacted]" through each of the logger's outputs. (With the list emptied, every test passed.)
+ */
+describe("createLogger: credentials never reach a log line", () => {
+  const SECRETS = {
+    req: {
+      headers: {
+        authorization: "Bearer CANARY-req-authorization",
+        cookie: "sid=CANARY-req-cookie",
+        "x-api-key": "CANARY-req-x-api-key",
+        "user-agent": "kept-user-agent",
+      },
+    },
+    headers: { authorization: "Bearer CANARY-headers-authorization", "x-api-key": "CANARY-headers-x-api-key" },
+    token: "CANARY-token",
+    accessToken: "CANARY-accessToken",
+    apiKey: "CANARY-apiKey",
+    tool: "kept-tool",
+  };
+  const R = "[redacted]";
+  const REDACTED = {
+    req: { headers: { authorization: R, cookie: R, "x-api-key": R, "user-agent": "kept-user-agent" } },
+    headers: { authorization: R, "x-api-key": R },
+    token: R,
+    accessToken: R,
+    apiKey: R,
+    tool: "kept-tool",
+  };
+
+  it.each([true, false])("production %s, to a given destination: every credential path is [redacted]", (production) => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "info",
+      production,
+      destination: { write: (l: string) => void lines.push(l) },
+    });
+    logger.info(structuredClone(SECRETS), "request received");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain("CANARY");
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ ...REDACTED, msg: "request received", service: "toolgate" });
+  });
+
+  /** Runs test/fixtures/log-writer/logger-child.ts: createLogger with no destination (stdout). */
+  function runLoggerChild(mode: "production" | "development") {
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", LOGGER_CHILD, mode, JSON.stringify(SECRETS)], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error("the child did not finish"));
+      }, 25_000);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  it("production, on stdout (JSON lines): every credential path is [redacted]", async () => {
+    const run = await runLoggerChild("production");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain("CANARY");
+    expect(JSON.parse(run.stdout)).toMatchObject(REDACTED);
+  });
+
+  it("development, pretty-printed (pino-pretty): no credential, [redacted] in each place", async () => {
+    const run = await runLoggerChild("development");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("request received");
+    expect(run.stdout).toContain("kept-user-agent");
+    expect(run.stdout).not.toContain("CANARY");
+    expect(run.stdout.split(R)).toHaveLength(8 + 1);
   });
 });
