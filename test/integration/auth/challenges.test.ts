@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { type Refusal, refusalToolResult, wwwAuthenticate } from "../../../src/auth/challenge.js";
 import { fetchAuthorizationServerMetadata } from "../../helpers/oauth-flow.js";
 import { rpc } from "../../helpers/server.js";
 import { nowSec, startTestIssuer, type TestIssuer } from "../../helpers/test-issuer.js";
@@ -220,6 +221,64 @@ describe("Protected Resource Metadata (RFC 9728)", () => {
     // The path-inserted form follows the configured resource, not the local route.
     expect((await fetch(`${forcedHttp.url}/.well-known/oauth-protected-resource/mcp`)).status).toBe(404);
   });
+
+  // A resource ending in a slash: `resource` stays byte for byte as configured (a client compares it
+  // with the identifier it used, RFC 9728 §3.3), and RFC 9728 §3.1 drops only a slash right after
+  // the host from the metadata URL; a path keeps its own. Kills `input.resource.replace(/\/$/, "")`
+  // in protectedResourceMetadata and changes to the path in protectedResourceMetadataUrl.
+  describe("a resource ending in a slash", () => {
+    const ROOT = "https://mcp.example.com/";
+    const TENANT = "https://mcp.example.com/tenant/mcp/";
+    const servers = new Map<string, AuthTestServer>();
+    beforeAll(async () => {
+      const started = await Promise.all(
+        [ROOT, TENANT].map((resource) =>
+          startAuthServer({
+            env: { MCP_RESOURCE_URL: resource },
+            authYaml: authYaml({
+              mode: "oauth2",
+              resource: placeholder("MCP_RESOURCE_URL"),
+              authorizationServers: [
+                { type: "oidc", issuer: issuer.issuer, jwksUri: issuer.jwksUri, authorizationEndpoint: AUTHORIZE },
+              ],
+            }),
+          }),
+        ),
+      );
+      servers.set(ROOT, started[0] as AuthTestServer);
+      servers.set(TENANT, started[1] as AuthTestServer);
+    });
+    afterAll(async () => {
+      await Promise.all([...servers.values()].map((s) => s.stop()));
+    });
+
+    it.each([
+      [ROOT, "https://mcp.example.com/.well-known/oauth-protected-resource", ["/.well-known/oauth-protected-resource"]],
+      [
+        TENANT,
+        "https://mcp.example.com/.well-known/oauth-protected-resource/tenant/mcp/",
+        // also without the slash, the form the MCP SDK's discovery asks for
+        ["/.well-known/oauth-protected-resource/tenant/mcp/", "/.well-known/oauth-protected-resource/tenant/mcp"],
+      ],
+    ])(
+      "%s: challenges name %s, whose document's resource is exactly the configured string",
+      async (resource, prm, paths) => {
+        const server = servers.get(resource) as AuthTestServer;
+        expect(server.auth.resource).toBe(resource);
+        const refused = await call(server, "2025-11-25", "docs.create");
+        expect(refused.status).toBe(401);
+        expect(challengeOf(refused).params.resource_metadata).toBe(prm);
+        expect(server.prmUrl).toBe(prm);
+        for (const path of paths) {
+          const res = await fetch(`${server.url}${path}`);
+          expect(res.status, path).toBe(200);
+          const doc = await res.json();
+          expect(doc.resource, path).toBe(resource);
+          expect(doc.authorization_servers).toEqual([issuer.issuer]);
+        }
+      },
+    );
+  });
 });
 
 describe("challenges", () => {
@@ -324,6 +383,22 @@ describe("malformed requests → 400 invalid_request", () => {
     expectInvalidRequest(res.status, header(res));
   });
 
+  it("the same with the header names as written on the wire (X-API-Key, Authorization)", async () => {
+    const res = await rawToolCall({ Authorization: `Bearer ${aTokens.full}`, "X-API-Key": API_KEY });
+    expectInvalidRequest(res.status, res.headers.get("www-authenticate"));
+    expect(res.body.error.message).toBe("Bad request: send either an Authorization header or x-api-key, not both");
+  });
+
+  // DESIGN §3 lists "two Authorization headers, bad grammar, token in query" as malformed and "present
+  // but invalid" as 401; a key header holding no key is the former: there is no key to find invalid.
+  it("an empty X-API-Key header → 400, not 401 invalid_token", async () => {
+    for (const value of ["", "   "]) {
+      const res = await rawToolCall({ "X-API-Key": value });
+      expectInvalidRequest(res.status, res.headers.get("www-authenticate"));
+      expect(res.body.error.message, JSON.stringify(value)).toBe("Bad request: empty x-api-key header");
+    }
+  });
+
   for (const era of ERAS) {
     it(`${era}: a token in the query string is refused, never read — even a valid one, even for a noauth tool`, async () => {
       for (const tool of ["docs.create", "codebase.search"]) {
@@ -358,7 +433,42 @@ describe("malformed requests → 400 invalid_request", () => {
   });
 });
 
+/**
+ * A tools/call of docs.create (2025-11-25) sent with node:http, which writes header names as given
+ * (fetch lowercases them), answered in the shape `rpc()` gives.
+ */
+async function rawToolCall(credential: Record<string, string>, server: AuthTestServer = a) {
+  const { message, headers } = toolCall("2025-11-25", "docs.create");
+  const res = await rawRequest(server.mcpUrl, {
+    headers: {
+      ...headers,
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      ...credential,
+    },
+    body: JSON.stringify(message),
+  });
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(res.headers))
+    if (value !== undefined) responseHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
+  return { status: res.status, headers: responseHeaders, body: JSON.parse(res.text) };
+}
+
 describe("credential forms that are accepted", () => {
+  // Header names are case-insensitive (RFC 9110 §5.1); fetch lowercases them, many clients do not.
+  it("X-API-Key and Authorization as written on the wire, in any case", async () => {
+    for (const credential of [
+      { "X-API-Key": API_KEY } as Record<string, string>,
+      { "X-API-KEY": API_KEY },
+      { Authorization: `Bearer ${aTokens.full}` },
+      { AUTHORIZATION: `Bearer ${aTokens.full}` },
+    ]) {
+      const res = await rawToolCall(credential);
+      expect(res.status, Object.keys(credential)[0]).toBe(200);
+      expectReachedHandler(res, "docs.create");
+    }
+  });
+
   for (const scheme of ["bearer", "BEARER", "Bearer "]) {
     it(`scheme written ${JSON.stringify(scheme)} is accepted (case-insensitive, RFC 6750 §2.1 1*SP)`, async () => {
       const res = await call(a, "2025-11-25", "docs.create", { authorization: `${scheme} ${aTokens.full}` });
@@ -396,6 +506,33 @@ describe("oversized tokens", () => {
     expect(res.headers["www-authenticate"]).toBeUndefined();
     // toolgate's first middleware stamps every response with X-Request-Id: this one never got there
     expect(res.headers["x-request-id"]).toBeUndefined();
+  });
+});
+
+// src/http/app.ts: a POST whose body was not read as JSON is refused 415 before the gate. In mode
+// optional the gate let the empty list of calls through and the SDK answered 415 anyway; in mode oauth2
+// the gate would answer a challenge instead. Kills replacing that check with `false`.
+describe("a POST whose body is not JSON, mode oauth2", () => {
+  it("→ 415, without a challenge, with or without a token", async () => {
+    const { message, headers } = toolCall("2025-11-25", "docs.create");
+    for (const credential of [{}, { authorization: `Bearer ${enforcedDocsToken}` }] as Record<string, string>[]) {
+      const res = await fetch(enforced.mcpUrl, {
+        method: "POST",
+        headers: {
+          ...headers,
+          "content-type": "text/plain",
+          accept: "application/json, text/event-stream",
+          ...credential,
+        },
+        body: JSON.stringify(message),
+      });
+      expect(res.status).toBe(415);
+      expect(res.headers.get("www-authenticate")).toBeNull();
+      expect(((await res.json()) as { error: unknown }).error).toEqual({
+        code: -32000,
+        message: "Unsupported Media Type: Content-Type must be application/json",
+      });
+    }
   });
 });
 
@@ -637,5 +774,51 @@ describe("batches and headers", () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe(-32020);
+  });
+});
+
+/**
+ * Granted scopes come from the token's claims and are echoed in 403 challenges: a double quote or a
+ * backslash in one must not end the quoted-string (RFC 9110 §5.6.4) and add parameters. Kills
+ * quoting without escaping, `quote = (v) => '"' + v + '"'`, in src/auth/challenge.ts.
+ */
+describe("a granted scope holding a quote or a backslash", () => {
+  const HOSTILE = ['x",error="invalid_request', "y\\", '\\"z', 'w",realm="evil'];
+  const PARAMETERS_403 = ["authorization_uri", "error", "error_description", "realm", "resource_metadata", "scope"];
+  const expectOnlyOwnParameters = (challenge: Challenge, resourceMetadata: string) => {
+    expect(challenge.scheme).toBe("Bearer");
+    expect(Object.keys(challenge.params).sort()).toEqual(PARAMETERS_403);
+    expect(challenge.params.realm).toBe("mcp");
+    expect(challenge.params.error).toBe("insufficient_scope");
+    expect(challenge.params.error_description).toBe("The access token lacks a required scope");
+    expect(challenge.params.resource_metadata).toBe(resourceMetadata);
+    expect([...scopeSet(challenge.params.scope)]).toEqual(expect.arrayContaining(["docs.write", "search.read"]));
+  };
+
+  it("the challenge builder: one error parameter, none injected, in both deliveries", () => {
+    const refusal: Refusal = {
+      status: 403,
+      error: "insufficient_scope",
+      scope: ["docs.write", "search.read", ...HOSTILE],
+      message: "Unauthorized: scope docs.write required",
+      bearer: true,
+    };
+    const ctx = {
+      resourceMetadataUrl: "https://mcp.example.com/.well-known/oauth-protected-resource/mcp",
+      authorizationUri: AUTHORIZE,
+    };
+    const inBand = (refusalToolResult(refusal, ctx)._meta as Record<string, string[]>)["mcp/www_authenticate"];
+    for (const header of [wwwAuthenticate(refusal, ctx), ...(inBand ?? [])])
+      expectOnlyOwnParameters(parseChallenge(header), ctx.resourceMetadataUrl);
+    expect(inBand).toHaveLength(1);
+  });
+
+  it("through the server: a token of the test issuer granting such scopes, refused a tool (403 and in-band)", async () => {
+    const token = ownToken({ scope: ["search.read", ...HOSTILE].join(" ") });
+    const refused = await call(forcedHttp, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
+    expect(refused.status).toBe(403);
+    expectOnlyOwnParameters(challengeOf(refused), RESOURCE_PRM);
+    const inBand = await call(forcedToolResult, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
+    expectOnlyOwnParameters(inBandChallenge(inBand), RESOURCE_PRM);
   });
 });

@@ -77,7 +77,8 @@ export async function startAuthServer(options: StartOptions = {}): Promise<AuthT
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
   const resource = new URL(running.auth.resource);
-  const path = resource.pathname === "/" ? "" : resource.pathname.replace(/\/$/, "");
+  // Only a slash right after the host is dropped (RFC 9728 §3.1); a path keeps its trailing slash.
+  const path = resource.pathname === "/" ? "" : resource.pathname;
   return Object.assign(running, {
     mcpUrl: new URL(`${running.url}/mcp`),
     prmUrl: `${resource.origin}/.well-known/oauth-protected-resource${path}`,
