@@ -146,9 +146,13 @@ describe("verifier with the token cache", () => {
   it("refuses every token after close", async () => {
     const verifier = await verifierFor([issuerOptions(idp)], { tokenCache: { enabled: true, maxEntries: 100 } });
     const token = idp.token();
-    await verifier.verify(token);
+    const verified = await verifier.verify(token);
+    expect(verifier.cached(token)).toBe(verified);
     verifier.close();
     const err = await expectRejected(verifier, token, "VERIFIER_CLOSED");
     expect(err.kind).toBe("unavailable");
+    // Nor from the cache, which the gate asks first (synchronously) for a token it has seen.
+    expect(verifier.cached(token)).toBeUndefined();
+    expect(verifier.stillValid(verified)).toBe(false);
   });
 });
