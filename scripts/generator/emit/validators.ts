@@ -17,7 +17,12 @@ const require = createRequire(import.meta.url);
 `;
 
 function standalone(ajv: Ajv2020, exports: Record<string, string>): string {
-  const code = standaloneCode.default(ajv, exports).replace(/^"use strict";/, "");
+  return tidy(standaloneCode.default(ajv, exports));
+}
+
+/** ajv's standalone output as written to generated/. */
+function tidy(raw: string): string {
+  const code = raw.replace(/^"use strict";/, "");
   // One statement per line keeps diffs of generated/ reviewable.
   return code.replace(/;(?=(export |const |function ))/g, ";\n");
 }
@@ -34,18 +39,19 @@ export function emitToolValidators(model: Model, compiled?: CompiledToolSchemas)
   for (const tool of model.tools) {
     const exports: Record<string, string> = { input: CompiledToolSchemas.key(tool.name, "input") };
     if (tool.output) exports.output = CompiledToolSchemas.key(tool.name, "output");
-    let ajv: Ajv2020;
-    if (compiled && Object.values(exports).every((k) => compiled.keys.has(k))) {
-      // Compiled by the TOOLS004 check of this run, with these very options.
-      ajv = compiled.ajv(tool.name);
-    } else {
-      ajv = createToolValidatorAjv();
+    // Compiled by the TOOLS004 check of this run, with these very options, and sealed there.
+    const sealed = compiled?.code(tool.name, exports);
+    let code: string;
+    if (sealed !== undefined) code = tidy(sealed);
+    else {
+      const ajv = createToolValidatorAjv();
       ajv.addSchema(tool.input, exports.input);
       if (tool.output) ajv.addSchema(tool.output, exports.output);
+      code = standalone(ajv, exports);
     }
     files.set(
       validatorModule(tool.ident),
-      `${header(model, `Precompiled ajv validators of ${tool.name}'s input and output schema (${tool.source}).`)}${PRELUDE}${standalone(ajv, exports)}\n`,
+      `${header(model, `Precompiled ajv validators of ${tool.name}'s input and output schema (${tool.source}).`)}${PRELUDE}${code}\n`,
     );
   }
   return files;
