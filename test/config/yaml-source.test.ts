@@ -1,0 +1,35 @@
+/**
+ * Duplicate keys (YAML002), found by one pass of toolgate's own rather than yaml's quadratic check:
+ * keys compared as the property names they become, reported in the order of the text, nested maps
+ * included, with the earlier key when it is written differently.
+ */
+import { describe, expect, it } from "vitest";
+import { parseYamlSource } from "../../src/config/yaml-source.js";
+
+const lines = (text: string) =>
+  parseYamlSource("f.yaml", text).diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`);
+
+describe("duplicate keys", () => {
+  it("are reported in the order of the text, a nested map's before a later key of its parent", () => {
+    const source = parseYamlSource("f.yaml", "a:\n  x: 1\n  x: 2\nb: 1\na: 3\n");
+    expect(source.value).toBeUndefined();
+    expect(lines("a:\n  x: 1\n  x: 2\nb: 1\na: 3\n")).toEqual([
+      '3:3 YAML002 duplicate key: "x"',
+      '5:1 YAML002 duplicate key: "a"',
+    ]);
+  });
+
+  it("are keys naming the same property, however written; the earlier key named when written differently", () => {
+    expect(lines('m:\n  1: a\n  "1": b\n  ~: c\n  "": d\n  k: e\n  k: f\n')).toEqual([
+      '3:3 YAML002 duplicate key: "1" (the key 1 at 2:3 names the same property)',
+      '5:3 YAML002 duplicate key: "" (the key ~ at 4:3 names the same property)',
+      '7:3 YAML002 duplicate key: "k"',
+    ]);
+  });
+
+  it("leave a map of many distinct keys alone, and find the one duplicate among them", () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `k${i}: ${i}`);
+    expect(parseYamlSource("f.yaml", keys.join("\n")).diagnostics).toEqual([]);
+    expect(lines([...keys, "k19999: again"].join("\n"))).toEqual(['20001:1 YAML002 duplicate key: "k19999"']);
+  });
+});
