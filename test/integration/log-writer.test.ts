@@ -10,10 +10,13 @@ import { LineWriter } from "../../src/log-writer.js";
 const CHILD = fileURLToPath(new URL("../fixtures/log-writer/child.ts", import.meta.url));
 const LOGGER_CHILD = fileURLToPath(new URL("../fixtures/log-writer/logger-child.ts", import.meta.url));
 
-/** Runs the child writer with stdout a pipe that is not read for `stallMs`; resolves with what it wrote. */
-function runChild(lines: number, how: "flush" | "exit" | "later", stallMs: number) {
+/**
+ * Runs a fixture script under tsx with stdout a pipe that is not read for `stallMs`; resolves with
+ * its exit code and what it wrote.
+ */
+function runScript(script: string, args: string[], stallMs = 0) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, String(lines), how], {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const out: Buffer[] = [];
@@ -36,6 +39,10 @@ function runChild(lines: number, how: "flush" | "exit" | "later", stallMs: numbe
     });
   });
 }
+
+/** The child writer (test/fixtures/log-writer/child.ts). */
+const runChild = (lines: number, how: "flush" | "exit" | "later", stallMs: number) =>
+  runScript(CHILD, [String(lines), how], stallMs);
 
 function numbers(text: string): number[] {
   return text
@@ -151,29 +158,8 @@ describe("createLogger: credentials never reach a log line", () => {
   });
 
   /** Runs test/fixtures/log-writer/logger-child.ts: createLogger with no destination (stdout). */
-  function runLoggerChild(mode: "production" | "development") {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", LOGGER_CHILD, mode, JSON.stringify(SECRETS)], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error("the child did not finish"));
-      }, 25_000);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const runLoggerChild = (mode: "production" | "development") =>
+    runScript(LOGGER_CHILD, [mode, JSON.stringify(SECRETS)]);
 
   it("production, on stdout (JSON lines): every credential path is [redacted]", async () => {
     const run = await runLoggerChild("production");
