@@ -108,3 +108,37 @@ export async function generatedFixtureProject(
   const { project } = await import(join(root, "generated", "project.ts"));
   return { root, project, diagnostics: generated.diagnostics };
 }
+
+/**
+ * generatedFixtureProject(name), served as the integration tests serve it: on 127.0.0.1 (port 0),
+ * with the fixture's auth.yaml, DATA_DIR inside its folder, and the log lines at `error` collected
+ * (parsed) in `logged`. `close` stops the server and removes the folder.
+ */
+export async function servedFixtureProject<Line = Record<string, unknown>>(
+  name: string,
+  env: Record<string, string> = {},
+) {
+  const fixture = await generatedFixtureProject(name);
+  const { startServer } = await import("../../src/server.js");
+  const { default: pino } = await import("pino");
+  const logged: Line[] = [];
+  const server = await startServer({
+    project: fixture.project,
+    authFile: join(fixture.root, "auth.yaml"),
+    env: { DATA_DIR: join(fixture.root, "data"), ...env },
+    server: { port: 0, host: "127.0.0.1" },
+    logger: pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line) as Line) }),
+  });
+  return {
+    ...fixture,
+    server,
+    mcpUrl: `${server.url}/mcp`,
+    logged,
+    close: async () => {
+      await server.close();
+      await rm(fixture.root, { recursive: true, force: true });
+    },
+  };
+}
+
+export type ServedFixture<Line = Record<string, unknown>> = Awaited<ReturnType<typeof servedFixtureProject<Line>>>;

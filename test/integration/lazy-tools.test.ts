@@ -5,38 +5,23 @@
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../src/server.js";
-import type { ToolProject } from "../../src/tools/project.js";
 import { legacy, modern, rpc } from "../helpers/server.js";
-import { generatedFixtureProject } from "../helpers/temp-project.js";
+import { type ServedFixture, servedFixtureProject } from "../helpers/temp-project.js";
 
 const loads = globalThis as { __toolgateLazyLoads?: number };
+type Logged = { msg?: string; err?: { message?: string } };
+let fixture: ServedFixture<Logged>;
 let root: string;
-let server: RunningServer;
 let mcpUrl: string;
-const logged: { msg?: string; err?: { message?: string } }[] = [];
+let logged: Logged[];
 
 beforeAll(async () => {
-  let project: ToolProject;
-  let diagnostics: unknown[];
-  ({ root, project, diagnostics } = await generatedFixtureProject("lazy"));
-  expect(diagnostics).toEqual([]);
-  const logger = pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-  server = await startServer({
-    project,
-    authFile: join(root, "auth.yaml"),
-    env: { DATA_DIR: join(root, "data") },
-    server: { port: 0, host: "127.0.0.1" },
-    logger,
-  });
-  mcpUrl = `${server.url}/mcp`;
+  fixture = await servedFixtureProject<Logged>("lazy");
+  ({ root, mcpUrl, logged } = fixture);
+  expect(fixture.diagnostics).toEqual([]);
 });
-afterAll(async () => {
-  await server?.close();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 it("loads no handler at start; tools/list needs none", async () => {
   expect(loads.__toolgateLazyLoads).toBeUndefined();
@@ -103,5 +88,5 @@ it("progress and log messages sent after the answer are dropped, on either trans
     expect(res.body.result.content[0].text).toBe("answered");
   }
   await new Promise((resolve) => setTimeout(resolve, 150));
-  expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  expect((await fetch(`${fixture.server.url}/healthz`)).status).toBe(200);
 });

@@ -5,42 +5,30 @@
  * (test/fixtures/projects/stepup), generated into test/.tmp/ and served by the same runtime. The
  * same project has a tool that needs two scopes, for the per-tool check with more than one scope.
  */
-import { rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/server.js";
-import type { ToolProject } from "../../src/tools/project.js";
 import { runOAuthFlow } from "../helpers/oauth-flow.js";
 import { legacy, modern, rpc } from "../helpers/server.js";
-import { generatedFixtureProject } from "../helpers/temp-project.js";
+import { type ServedFixture, servedFixtureProject } from "../helpers/temp-project.js";
 
+type Logged = { level: number; msg: string; tool?: string };
+let fixture: ServedFixture<Logged>;
 let root: string;
-let server: RunningServer;
 let mcpUrl: string;
+let logged: Logged[];
 const tokens: Record<string, string> = {};
-const logged: { level: number; msg: string; tool?: string }[] = [];
 
 beforeAll(async () => {
-  let project: ToolProject;
-  let diagnostics: unknown[];
-  ({ root, project, diagnostics } = await generatedFixtureProject("stepup"));
-  expect(diagnostics).toEqual([]);
-  server = await startServer({
-    project,
-    authFile: join(root, "auth.yaml"),
-    env: { AUTH_MODE: "optional", DATA_DIR: join(root, "data") },
-    server: { port: 0, host: "127.0.0.1" },
-    logger: pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
-  });
-  mcpUrl = `${server.url}/mcp`;
+  fixture = await servedFixtureProject<Logged>("stepup", { AUTH_MODE: "optional" });
+  ({ root, mcpUrl, logged } = fixture);
+  expect(fixture.diagnostics).toEqual([]);
   for (const scope of ["search.read", "docs.write", "search.read docs.write"])
-    tokens[scope] = (await runOAuthFlow({ issuer: server.url, scope, login: "carol" })).accessToken;
+    tokens[scope] = (await runOAuthFlow({ issuer: fixture.server.url, scope, login: "carol" })).accessToken;
 });
-afterAll(async () => {
-  await server?.close();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 const challengeParams = (header: string) =>
   Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
@@ -201,7 +189,8 @@ async function serveStepupWith(name: string, authLines: string[]): Promise<Runni
   const file = join(root, `auth-${name}.yaml`);
   await writeFile(file, [...authLines, ""].join("\n"));
   return startServer({
-    project: (await generatedFixtureProject("stepup")).project,
+    // The project already generated (generating again left a folder behind in test/.tmp each time).
+    project: fixture.project,
     authFile: file,
     env: { DATA_DIR: join(root, `data-${name}`) },
     server: { port: 0, host: "127.0.0.1" },

@@ -1,47 +1,21 @@
-/**
- * What a handler of a tool without an output schema may return, as the official clients receive it
- * (v2 in both protocol eras, v1): a string is one text block; a CallToolResult — toolResult(...) or
- * the plain object { content: [...] } — is sent as it is; any other JSON object is structured
- * content plus its JSON text. A malformed CallToolResult or another value is an internal error with
- * the request id, and what is wrong is logged. A result that does not match the tool's output
- * schema — a plain value or a toolResult(...)'s structuredContent — is an error naming the request
- * id, and nothing of it reaches the client. Served from test/fixtures/projects/results.
- */
-
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1Transport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../src/server.js";
-import type { ToolProject } from "../../src/tools/project.js";
-import { generatedFixtureProject } from "../helpers/temp-project.js";
+import { type ServedFixture, servedFixtureProject } from "../helpers/temp-project.js";
 
-let root: string;
-let server: RunningServer;
+type Logged = { msg?: string; tool?: string; detail?: string; level?: number };
+let fixture: ServedFixture<Logged>;
 let mcpUrl: URL;
-const logged: { msg?: string; tool?: string; detail?: string; level?: number }[] = [];
+let logged: Logged[];
 
 beforeAll(async () => {
-  let project: ToolProject;
-  let diagnostics: unknown[];
-  ({ root, project, diagnostics } = await generatedFixtureProject("results"));
-  expect(diagnostics).toEqual([]);
-  server = await startServer({
-    project,
-    authFile: join(root, "auth.yaml"),
-    env: { DATA_DIR: join(root, "data") },
-    server: { port: 0, host: "127.0.0.1" },
-    logger: pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
-  });
-  mcpUrl = new URL(`${server.url}/mcp`);
+  fixture = await servedFixtureProject<Logged>("results");
+  expect(fixture.diagnostics).toEqual([]);
+  mcpUrl = new URL(fixture.mcpUrl);
+  logged = fixture.logged;
 });
-afterAll(async () => {
-  await server?.close();
-  if (root) await rm(root, { recursive: true, force: true });
-});
+afterAll(() => fixture?.close());
 
 type CallTool = (name: string) => Promise<Record<string, unknown>>;
 const clients: [string, () => Promise<{ call: CallTool; close(): Promise<void> }>][] = [
