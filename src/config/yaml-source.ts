@@ -70,10 +70,7 @@ export const MAX_ALIAS_EXPANSION = 100_000;
  * (quoted or not) that comes out empty is dropped, as if unset.
  */
 export function parseYamlSource(file: string, text: string, substitute?: EnvSubstitution): YamlSource {
-  // Duplicate keys are found by one pass of our own (duplicateKeys): yaml's check compares each key
-  // with every earlier key of its map, quadratic in a map's size (the bench's 10,000-tool project:
-  // generate 67.2 s with it, 61.0 s without — bench/README.md).
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, strict: true });
+  let doc: Document | undefined = parse(text);
   const at = positionsOf(text);
   const diagnostics: Diagnostic[] = [];
   const syntaxErrors: Diagnostic[] = [];
@@ -105,17 +102,34 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
     diagnostics.push(...substituteEnv(doc, file, text, at, substitute, substituted, defaulted));
   if (!diagnostics.some((d) => d.severity === "error")) diagnostics.push(...aliasDiagnostics(doc, file, at));
   const failed = diagnostics.some((d) => d.severity === "error");
+  // aliasDiagnostics bounded the expansion (and ruled out cycles), so yaml's own alias counter,
+  // a coarser heuristic that rejects legitimate files, is off.
+  const value = failed ? undefined : doc.toJS({ maxAliasCount: -1 });
+  // Without substitution nothing but `locate` needs the Document again, and only for a diagnostic:
+  // it is let go here and parsed again from the text if a position is asked for (its nodes took
+  // 548 MiB of heap for the bench's 10,000-tool tools.yaml, kept through every later stage).
+  // With substitution the placeholders' scalars are known by identity, so the Document stays.
+  if (!substitute) doc = undefined;
+  const document = () => {
+    doc ??= parse(text);
+    return doc;
+  };
   return {
     file,
-    // aliasDiagnostics bounded the expansion (and ruled out cycles), so yaml's own alias counter,
-    // a coarser heuristic that rejects legitimate files, is off.
-    value: failed ? undefined : doc.toJS({ maxAliasCount: -1 }),
+    value,
     diagnostics,
-    locate: (path, options) => locateNode(doc, path, options?.key ?? false, at),
-    fromPlaceholder: (path) => scalarIn(substituted, walk(doc, path)),
-    fromDefault: (path) => scalarIn(defaulted, walk(doc, path)),
+    locate: (path, options) => locateNode(document(), path, options?.key ?? false, at),
+    fromPlaceholder: (path) => scalarIn(substituted, walk(document(), path)),
+    fromDefault: (path) => scalarIn(defaulted, walk(document(), path)),
   };
 }
+
+/**
+ * Duplicate keys are found by one pass of our own (duplicateKeys): yaml's check compares each key
+ * with every earlier key of its map, quadratic in a map's size (the bench's 10,000-tool project:
+ * generate 67.2 s with it, 61.0 s without — bench/README.md).
+ */
+const parse = (text: string) => parseDocument(text, { uniqueKeys: false, prettyErrors: false, strict: true });
 
 /**
  * Every map key naming the same property of `toJS()`'s object as an earlier key of its map, in
