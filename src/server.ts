@@ -59,28 +59,6 @@ const packageVersion = (): string => {
   }
 };
 
-/**
- * The Host and Origin lists by default also accept the resolved resource URL's host (MCP_RESOURCE_URL
- * or auth.yaml's `resource`): clients are told to connect there. Lists set explicitly stay as they are.
- */
-function withResourceHost(
-  config: ServerConfig,
-  resource: string,
-  env: NodeJS.ProcessEnv,
-  overrides: Partial<ServerConfig> | undefined,
-): ServerConfig {
-  const host = new URL(resource).hostname;
-  const add = (list: string[], explicit: boolean) => (explicit || list.includes(host) ? list : [...list, host]);
-  return {
-    ...config,
-    allowedHosts: add(config.allowedHosts, env.ALLOWED_HOSTS !== undefined || overrides?.allowedHosts !== undefined),
-    allowedOrigins: add(
-      config.allowedOrigins,
-      env.ALLOWED_ORIGINS !== undefined || overrides?.allowedOrigins !== undefined,
-    ),
-  };
-}
-
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const serverMeta = options.project.server;
   const env = options.env ?? process.env;
@@ -124,7 +102,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       production: config.production,
     });
     for (const warning of auth.warnings) logger.warn(formatDiagnostic(warning));
-    config = withResourceHost(config, auth.resource, env, options.server);
+    // The Host and Origin defaults accept the resolved resource URL's host too; lists set explicitly
+    // (environment or options.server) stay as they are.
+    config = { ...loadServerConfig(env, auth.resource), ...options.server };
     const catalogue = createToolCatalogue(options.project, {
       anonymousOnly: auth.mode === "anonymous",
       scopeCatalogue: { file: auth.file, scopes: new Set(Object.keys(auth.scopes)) },
