@@ -13,6 +13,29 @@ export const REDACT = [
   "apiKey",
 ];
 
+const CENSOR = "[redacted]";
+/** The credential headers REDACT names (lower case, as node gives them). */
+const REDACTED_HEADERS = new Set(["authorization", "x-api-key"]);
+
+/**
+ * REDACT, plus the same two paths (`req.headers[…]`, `headers[…]`) for each of these request headers
+ * (lower case) that it does not name already: auth.yaml's API key header (`apiKeys.header`).
+ */
+function redactPaths(credentialHeaders: readonly string[]): string[] {
+  const more = [...new Set(credentialHeaders.map((h) => h.toLowerCase()))].filter((h) => !REDACTED_HEADERS.has(h));
+  return [...REDACT, ...more.flatMap((h) => [`req.headers[${JSON.stringify(h)}]`, `headers[${JSON.stringify(h)}]`])];
+}
+
+/**
+ * The logger, redacting these request headers as it redacts `x-api-key`: the logger is made before
+ * auth.yaml is read, so the server calls this once it knows the API key header. A child with the whole
+ * list (a child's `redact` replaces its parent's); the logger itself when REDACT already covers them.
+ */
+export function redactingHeaders(logger: Logger, credentialHeaders: readonly string[]): Logger {
+  const paths = redactPaths(credentialHeaders);
+  return paths.length === REDACT.length ? logger : logger.child({}, { redact: { paths, censor: CENSOR } });
+}
+
 /** JSON lines in production or when piped; human-readable in a terminal. */
 export function createLogger(options: {
   level: string;
@@ -21,7 +44,7 @@ export function createLogger(options: {
   destination?: pino.DestinationStream;
 }): Logger {
   const pretty = options.pretty ?? (!options.production && process.stdout.isTTY === true);
-  const base = { level: options.level, redact: { paths: REDACT, censor: "[redacted]" }, base: { service: "toolgate" } };
+  const base = { level: options.level, redact: { paths: REDACT, censor: CENSOR }, base: { service: "toolgate" } };
   if (options.destination) return pino(base, options.destination);
   if (pretty)
     return pino({

@@ -7,7 +7,7 @@ import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
 import { formatDiagnostic } from "./config/diagnostics.js";
 import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
 import { createApp } from "./http/app.js";
-import { createLogger } from "./log.js";
+import { createLogger, redactingHeaders } from "./log.js";
 import { createMcpEndpoint } from "./mcp/endpoint.js";
 import { onParentExit } from "./parent-exit.js";
 import { createToolCatalogue } from "./tools/catalogue.js";
@@ -27,6 +27,10 @@ export interface StartOptions {
    * those the file declares. Absent (a deployment of the built files only), or not given: no check.
    */
   toolsFile?: string;
+  /**
+   * Used as given, its redaction its owner's. Without one the server makes its own (src/log.ts), which
+   * never writes the credential headers (REDACT and auth.yaml's `apiKeys.header`) to a line.
+   */
   logger?: Logger;
   /**
    * Serve every /mcp request through the SDK's `createMcpHandler` instead of toolgate's own
@@ -59,33 +63,11 @@ const packageVersion = (): string => {
   }
 };
 
-/**
- * The Host and Origin lists by default also accept the resolved resource URL's host (MCP_RESOURCE_URL
- * or auth.yaml's `resource`): clients are told to connect there. Lists set explicitly stay as they are.
- */
-function withResourceHost(
-  config: ServerConfig,
-  resource: string,
-  env: NodeJS.ProcessEnv,
-  overrides: Partial<ServerConfig> | undefined,
-): ServerConfig {
-  const host = new URL(resource).hostname;
-  const add = (list: string[], explicit: boolean) => (explicit || list.includes(host) ? list : [...list, host]);
-  return {
-    ...config,
-    allowedHosts: add(config.allowedHosts, env.ALLOWED_HOSTS !== undefined || overrides?.allowedHosts !== undefined),
-    allowedOrigins: add(
-      config.allowedOrigins,
-      env.ALLOWED_ORIGINS !== undefined || overrides?.allowedOrigins !== undefined,
-    ),
-  };
-}
-
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const serverMeta = options.project.server;
   const env = options.env ?? process.env;
   let config: ServerConfig = { ...loadServerConfig(env), ...options.server };
-  const logger = options.logger ?? createLogger({ level: config.logLevel, production: config.production });
+  let logger = options.logger ?? createLogger({ level: config.logLevel, production: config.production });
   if (options.toolsFile && toolsFileState(options.project, options.toolsFile) === "changed") {
     const file = options.toolsFile;
     if (config.production)
@@ -123,8 +105,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       listen: { host: config.host, port },
       production: config.production,
     });
+    // Made before auth.yaml was read: from here on, a custom API key header is redacted too.
+    if (!options.logger) logger = redactingHeaders(logger, [auth.apiKeys.header]);
     for (const warning of auth.warnings) logger.warn(formatDiagnostic(warning));
-    config = withResourceHost(config, auth.resource, env, options.server);
+    // The Host and Origin defaults accept the resolved resource URL's host too; lists set explicitly
+    // (environment or options.server) stay as they are.
+    config = { ...loadServerConfig(env, auth.resource), ...options.server };
     const catalogue = createToolCatalogue(options.project, {
       anonymousOnly: auth.mode === "anonymous",
       scopeCatalogue: { file: auth.file, scopes: new Set(Object.keys(auth.scopes)) },

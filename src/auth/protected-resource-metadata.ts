@@ -27,10 +27,15 @@ export function protectedResourceMetadata(input: ProtectedResourceMetadataInput)
   };
 }
 
-/** RFC 9728 §3.1: the well-known segment goes between the host and the resource's path. */
+/**
+ * RFC 9728 §3 and §3.1: the well-known segment goes between the host and the resource's path and/or
+ * query components, so a query in the resource is kept (`https://h/mcp?tenant=a` →
+ * `https://h/.well-known/oauth-protected-resource/mcp?tenant=a`). The document is served by path
+ * (src/http/app.ts ignores the query), so the URL without the query keeps answering too.
+ */
 export function protectedResourceMetadataUrl(resource: string): string {
   const url = new URL(resource);
   // Only a slash right after the host is dropped; the rest of the path is kept as written.
   const path = url.pathname === "/" ? "" : url.pathname;
-  return `${url.origin}/.well-known/oauth-protected-resource${path}`;
+  return `${url.origin}/.well-known/oauth-protected-resource${path}${url.search}`;
 }

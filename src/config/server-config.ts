@@ -105,21 +105,27 @@ function defaultHosts(host: string): string[] {
 /**
  * PORT (3000), HOST (127.0.0.1), ALLOWED_HOSTS / ALLOWED_ORIGINS (comma-separated; default: the
  * loopback names when bound to loopback or to every interface, else the address bound to, plus the
- * host of MCP_RESOURCE_URL and — added by the server — of the resolved resource URL), BODY_LIMIT (1mb),
- * LOG_LEVEL (info), NODE_ENV, SHUTDOWN_TIMEOUT_MS (10000), TRUST_PROXY (false), DATA_DIR (data).
+ * host of MCP_RESOURCE_URL and of `resource`), BODY_LIMIT (1mb), LOG_LEVEL (info), NODE_ENV,
+ * SHUTDOWN_TIMEOUT_MS (10000), TRUST_PROXY (false), DATA_DIR (data).
+ *
+ * `resource` is the resolved resource URL (auth.yaml's `resource`, often MCP_RESOURCE_URL): clients are
+ * told to connect there. The server knows it only once auth.yaml is read, after it listens (the default
+ * resource needs the port), so it calls this again with it; the one place the resource hosts join the
+ * defaults.
  */
-export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, resource?: string): ServerConfig {
   const host = env.HOST || "127.0.0.1";
   const port = integer(env, "PORT", 3000, 0, 65535);
-  let resourceHost: string | undefined;
+  const resourceHosts: string[] = [];
   if (env.MCP_RESOURCE_URL) {
     try {
-      resourceHost = new URL(env.MCP_RESOURCE_URL).hostname;
+      resourceHosts.push(new URL(env.MCP_RESOURCE_URL).hostname);
     } catch {
       throw new EnvError("MCP_RESOURCE_URL", "is not a URL");
     }
   }
-  const defaults = [...new Set([...defaultHosts(host), ...(resourceHost ? [resourceHost] : [])])];
+  if (resource) resourceHosts.push(new URL(resource).hostname);
+  const defaults = [...new Set([...defaultHosts(host), ...resourceHosts])];
   const bodyLimit = env.BODY_LIMIT || "1mb";
   if (!/^\d+(b|kb|mb)?$/i.test(bodyLimit))
     throw new EnvError("BODY_LIMIT", `must look like 512kb or 1mb, not "${bodyLimit.slice(0, 20)}"`);

@@ -4,11 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../src/log.js";
+import { createLogger, REDACT, redactingHeaders } from "../../src/log.js";
 import { LineWriter } from "../../src/log-writer.js";
+import { authYaml, placeholder } from "./auth/support.js";
 
 const CHILD = fileURLToPath(new URL("../fixtures/log-writer/child.ts", import.meta.url));
 const LOGGER_CHILD = fileURLToPath(new URL("../fixtures/log-writer/logger-child.ts", import.meta.url));
+const SERVER_LOGGER_CHILD = fileURLToPath(new URL("../fixtures/log-writer/server-logger-child.ts", import.meta.url));
 
 /**
  * Runs a fixture script under tsx with stdout a pipe that is not read for `stallMs`; resolves with
@@ -177,5 +179,77 @@ describe("createLogger: credentials never reach a log line", () => {
     expect(run.stdout).toContain("kept-user-agent");
     expect(run.stdout).not.toContain("CANARY");
     expect(run.stdout.split(R)).toHaveLength(8 + 1);
+  });
+});
+
+/**
+ * auth.yaml's `apiKeys.header` (here X-Tenant-Key) carries a key as X-API-Key does: redacted at the
+ * same two paths. The logger is made before auth.yaml is read; the server redacts the header once it
+ * knows it (redactingHeaders).
+ */
+describe("a custom API key header (apiKeys.header) never reaches a log line", () => {
+  const SECRETS = {
+    req: {
+      headers: {
+        "x-tenant-key": "CANARY-req-x-tenant-key",
+        authorization: "Bearer CANARY-req-authorization",
+        cookie: "sid=CANARY-req-cookie",
+        "x-api-key": "CANARY-req-x-api-key",
+        "user-agent": "kept-user-agent",
+      },
+    },
+    headers: { "x-tenant-key": "CANARY-headers-x-tenant-key", "x-api-key": "CANARY-headers-x-api-key" },
+    apiKey: "CANARY-apiKey",
+    tool: "kept-tool",
+  };
+  const R = "[redacted]";
+  const REDACTED = {
+    req: {
+      headers: { "x-tenant-key": R, authorization: R, cookie: R, "x-api-key": R, "user-agent": "kept-user-agent" },
+    },
+    headers: { "x-tenant-key": R, "x-api-key": R },
+    apiKey: R,
+    tool: "kept-tool",
+  };
+
+  it("redactingHeaders: the header is redacted like x-api-key, REDACT's paths still are", () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "info",
+      production: true,
+      destination: { write: (l: string) => void lines.push(l) },
+    });
+    // without it, the header's value is written: what this guards against
+    logger.info(structuredClone(SECRETS), "request received");
+    expect(lines[0]).toContain("CANARY-req-x-tenant-key");
+    redactingHeaders(logger, ["X-Tenant-Key"]).info(structuredClone(SECRETS), "request received");
+    expect(lines[1]).not.toContain("CANARY");
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ ...REDACTED, msg: "request received", service: "toolgate" });
+  });
+
+  it("redactingHeaders: a header REDACT names already leaves the logger as it is", () => {
+    const logger = createLogger({ level: "info", production: true, destination: { write: () => {} } });
+    expect(redactingHeaders(logger, ["x-api-key", "authorization"])).toBe(logger);
+    expect(REDACT).toContain('req.headers["x-api-key"]');
+  });
+
+  it("the server's own logger, with auth.yaml's apiKeys.header: X-Tenant-Key (mode api-key), on stdout", async () => {
+    const auth = authYaml({
+      mode: "api-key",
+      apiKeys: {
+        header: "X-Tenant-Key",
+        keys: [{ name: "ci", key: placeholder("TENANT_KEY"), scopes: "search.read" }],
+      },
+    });
+    const run = await runScript(SERVER_LOGGER_CHILD, [auth, JSON.stringify(SECRETS)]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const lines = run.stdout
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.msg)).toContain("toolgate is listening");
+    expect(run.stdout).not.toContain("CANARY");
+    expect(lines.find((l) => l.msg === "request received")).toMatchObject(REDACTED);
   });
 });

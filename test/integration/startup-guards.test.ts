@@ -113,6 +113,39 @@ describe("at run time", () => {
     expect((await send(fromAuthYaml, "POST", "evil.example", toolsList)).status).toBe(403);
   });
 
+  // The defaults take the resolved resource's host and MCP_RESOURCE_URL's, also when auth.yaml's
+  // `resource` does not use that variable; a list given in options.server is taken as it is.
+  it("MCP_RESOURCE_URL's host and a different auth.yaml resource's are both added; a list from options.server is kept", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-hosts-"));
+    const authFile = join(dir, "auth.yaml");
+    await writeFile(authFile, authYaml({ mode: "anonymous", resource: "https://mcp.example.com/tenant/mcp" }));
+    const start = (server: Record<string, unknown>) =>
+      startServer({
+        project,
+        authFile,
+        env: {
+          AUTH_MODE: "anonymous",
+          DATA_DIR: dir,
+          HOST: "0.0.0.0",
+          MCP_RESOURCE_URL: "https://other.example.net/mcp",
+        },
+        server: { port: 0, host: "127.0.0.1", ...server },
+        logger: pino({ level: "silent" }),
+      });
+    try {
+      const both = await start({});
+      await both.close();
+      expect(both.config.allowedHosts).toEqual([...LOOPBACK, "other.example.net", "mcp.example.com"]);
+      expect(both.config.allowedOrigins).toEqual([...LOOPBACK, "other.example.net", "mcp.example.com"]);
+      const given = await start({ allowedHosts: ["only.example"] });
+      await given.close();
+      expect(given.config.allowedHosts).toEqual(["only.example"]);
+      expect(given.config.allowedOrigins).toEqual([...LOOPBACK, "other.example.net", "mcp.example.com"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("with the check set off, a malformed Host is answered like any other, never a 500", async () => {
     for (const host of ["a b", "a:b:c", "[::1"]) {
       for (const method of ["GET", "DELETE"]) {

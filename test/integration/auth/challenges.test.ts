@@ -279,6 +279,71 @@ describe("Protected Resource Metadata (RFC 9728)", () => {
       },
     );
   });
+
+  // A resource with a query: RFC 9728 §3 inserts the well-known segment between the host and "the
+  // path and/or query components", so the query stays in the metadata URL the challenges name, and
+  // `resource` is the configured string, query included. The document is served by path, so the URL
+  // without the query (what toolgate advertised before) keeps answering. Kills dropping `url.search`
+  // in protectedResourceMetadataUrl.
+  describe("a resource with a query", () => {
+    const TENANT = "https://mcp.example.com/tenant/mcp?tenant=a&v=2";
+    const ROOT = "https://mcp.example.com/?tenant=a";
+    const servers = new Map<string, AuthTestServer>();
+    beforeAll(async () => {
+      const started = await Promise.all(
+        [TENANT, ROOT].map((resource) =>
+          startAuthServer({
+            env: { MCP_RESOURCE_URL: resource },
+            authYaml: authYaml({
+              mode: "oauth2",
+              resource: placeholder("MCP_RESOURCE_URL"),
+              authorizationServers: [
+                { type: "oidc", issuer: issuer.issuer, jwksUri: issuer.jwksUri, authorizationEndpoint: AUTHORIZE },
+              ],
+            }),
+          }),
+        ),
+      );
+      servers.set(TENANT, started[0] as AuthTestServer);
+      servers.set(ROOT, started[1] as AuthTestServer);
+    });
+    afterAll(async () => {
+      await Promise.all([...servers.values()].map((s) => s.stop()));
+    });
+
+    it.each([
+      [
+        TENANT,
+        "https://mcp.example.com/.well-known/oauth-protected-resource/tenant/mcp?tenant=a&v=2",
+        [
+          "/.well-known/oauth-protected-resource/tenant/mcp?tenant=a&v=2",
+          "/.well-known/oauth-protected-resource/tenant/mcp",
+        ],
+      ],
+      [
+        ROOT,
+        "https://mcp.example.com/.well-known/oauth-protected-resource?tenant=a",
+        ["/.well-known/oauth-protected-resource?tenant=a", "/.well-known/oauth-protected-resource"],
+      ],
+    ])(
+      "%s: challenges name %s, served there and without the query, resource exactly as configured",
+      async (resource, prm, paths) => {
+        const server = servers.get(resource) as AuthTestServer;
+        expect(server.auth.resource).toBe(resource);
+        const refused = await call(server, "2025-11-25", "docs.create");
+        expect(refused.status).toBe(401);
+        expect(challengeOf(refused).params.resource_metadata).toBe(prm);
+        expect(server.prmUrl).toBe(prm);
+        for (const path of paths) {
+          const res = await fetch(`${server.url}${path}`);
+          expect(res.status, path).toBe(200);
+          const doc = await res.json();
+          expect(doc.resource, path).toBe(resource);
+          expect(doc.authorization_servers).toEqual([issuer.issuer]);
+        }
+      },
+    );
+  });
 });
 
 describe("challenges", () => {

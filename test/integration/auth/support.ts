@@ -77,11 +77,12 @@ export async function startAuthServer(options: StartOptions = {}): Promise<AuthT
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
   const resource = new URL(running.auth.resource);
-  // Only a slash right after the host is dropped (RFC 9728 §3.1); a path keeps its trailing slash.
+  // Only a slash right after the host is dropped (RFC 9728 §3.1); a path keeps its trailing slash,
+  // and a query stays after the path (RFC 9728 §3: "the path and/or query components").
   const path = resource.pathname === "/" ? "" : resource.pathname;
   return Object.assign(running, {
     mcpUrl: new URL(`${running.url}/mcp`),
-    prmUrl: `${resource.origin}/.well-known/oauth-protected-resource${path}`,
+    prmUrl: `${resource.origin}/.well-known/oauth-protected-resource${path}${resource.search}`,
     dataDir,
     async stop() {
       await running.close();
