@@ -9,7 +9,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   type AuthInfo,
   createMcpHandler,
+  type JSONRPCRequest,
   type MessageClassification,
+  ProtocolError,
+  ProtocolErrorCode,
+  type Result,
   Server,
   type ServerContext,
   type StandardSchemaV1,
@@ -29,6 +33,7 @@ import {
   modernRequest,
   serveExchange,
 } from "./exchange.js";
+import { invalidParamsMessage, refusalMadeShort } from "./params.js";
 
 /** Per-request state the HTTP layer hands to the MCP layer (through the SDK's pass-through `authInfo`). */
 export interface McpRequestState {
@@ -94,6 +99,35 @@ const LIST_TOOLS_PARAMS: StandardSchemaV1<Record<string, unknown>> = {
     },
   },
 };
+
+type RequestHandler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>;
+
+/**
+ * The Server the SDK's entry serves. The SDK's transport writes its answers, so the SDK's refusal of
+ * a request's params (zod's dump, see ./params.ts) is made short where it is thrown: `_wrapHandler`,
+ * the SDK's hook for wrapping registered handlers, wraps the handlers of ./params.ts's methods and
+ * no other. toolgate's own transports serve a plain Server and shorten the error answer themselves
+ * (./exchange.ts): these wrappers are three closures more per Server, which the hot path does not pay.
+ */
+class SdkEntryServer extends Server {
+  protected override _wrapHandler(method: string, handler: RequestHandler): RequestHandler {
+    // Called from Server's constructor too: nothing here may read a field of this class.
+    const wrapped = super._wrapHandler(method, handler);
+    if (!refusalMadeShort(method)) return wrapped;
+    return (request, ctx) =>
+      wrapped(request, ctx).catch((error: unknown) => {
+        const { code, message } = error as { code?: unknown; message?: unknown };
+        const short = invalidParamsMessage(
+          method,
+          request.params,
+          // as the SDK answers a thrown error: its code if it has one, else an internal error
+          Number.isSafeInteger(code) ? (code as number) : ProtocolErrorCode.InternalError,
+          String(message),
+        );
+        throw short === undefined ? error : new ProtocolError(ProtocolErrorCode.InvalidParams, short);
+      });
+  }
+}
 
 const STATE_KEY = "toolgate";
 const NO_SCOPES: readonly string[] = Object.freeze([]);
@@ -291,14 +325,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     ...serverOptions,
     supportedProtocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, ...MODERN_REVISIONS],
   };
-  const factory = (modern = false) => {
-    const server = new Server(serverInfo, modern ? modernServerOptions : serverOptions);
+  const factory = (modern = false, ServerClass: typeof Server = Server) => {
+    const server = new ServerClass(serverInfo, modern ? modernServerOptions : serverOptions);
     server.setRequestHandler("tools/list", { params: LIST_TOOLS_PARAMS }, listTools);
     server.setRequestHandler("tools/call", callToolHandler as never);
     return server;
   };
   const dropped = new Set([...DROPPED_HEADERS, ...(options.credentialHeaders ?? []).map((h) => h.toLowerCase())]);
-  const handler = createMcpHandler(() => factory(), {
+  const handler = createMcpHandler(() => factory(false, SdkEntryServer), {
     onerror: (error) => options.logger.debug({ err: error }, "MCP request rejected"),
     maxRequestBodySize: options.maxRequestBodySize,
   });

@@ -38,15 +38,18 @@ import {
   isJsonContentType,
   type JSONRPCErrorResponse,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type JSONRPCResultResponse,
   type MessageClassification,
   PerRequestHTTPServerTransport,
   PROTOCOL_VERSION_META_KEY,
+  ProtocolErrorCode,
   type Server,
   SUPPORTED_PROTOCOL_VERSIONS,
   type Transport,
   type TransportSendOptions,
 } from "@modelcontextprotocol/server";
+import { invalidParamsMessage } from "./params.js";
 
 /** The 2026-era revisions served here (the SDK does not export its list); others go to the SDK. */
 export const MODERN_REVISIONS: readonly string[] = ["2026-07-28"];
@@ -238,6 +241,8 @@ class ExchangeTransport implements Transport {
 
   constructor(
     private readonly res: ServerResponse,
+    /** The messages of the exchange (read only to word a refusal, see `shortRefusal`). */
+    private readonly messages: readonly JSONRPCMessage[],
     private readonly order: readonly RequestId[],
     private readonly batch: boolean,
     private readonly hooks: ExchangeHooks,
@@ -264,7 +269,7 @@ class ExchangeTransport implements Transport {
     if (isResponse(message)) {
       const id = message.id as RequestId;
       if (!this.pending.delete(id)) return;
-      const text = responseText(message, this.hooks.onerror);
+      const text = responseText("error" in message ? this.shortRefusal(message) : message, this.hooks.onerror);
       if (this.streaming) this.frame(text);
       else this.answers.set(id, text);
       if (this.pending.size === 0) this.finish();
@@ -283,6 +288,21 @@ class ExchangeTransport implements Transport {
     }
     if (!this.streaming) this.startStreaming(false);
     this.frame(text);
+  }
+
+  /**
+   * An error answer, or the short one when it is the SDK's refusal of the request's params (zod's dump
+   * otherwise, see ./params.ts). Only error answers come here: a valid request costs nothing.
+   */
+  private shortRefusal(response: JSONRPCErrorResponse): JSONRPCErrorResponse {
+    const request = this.messages.find((m) => "method" in m && "id" in m && m.id === response.id) as
+      | JSONRPCRequest
+      | undefined;
+    if (!request) return response;
+    const message = invalidParamsMessage(request.method, request.params, response.error.code, response.error.message);
+    return message === undefined
+      ? response
+      : { jsonrpc: "2.0", id: response.id, error: { code: ProtocolErrorCode.InvalidParams, message } };
   }
 
   /** Turns the reply into an SSE stream: headers, the answers so far, a keep-alive comment every 15 s. */
@@ -415,7 +435,15 @@ export async function serveExchange(
   keepAliveMs = KEEP_ALIVE_MS,
 ): Promise<void> {
   const order = messages.filter((m) => requests.has(m)).map((m) => (m as { id: RequestId }).id);
-  const exchange = new ExchangeTransport(res, order, batch, hooks, extra.classification === undefined, keepAliveMs);
+  const exchange = new ExchangeTransport(
+    res,
+    messages,
+    order,
+    batch,
+    hooks,
+    extra.classification === undefined,
+    keepAliveMs,
+  );
   const transport: Transport = extra.classification ? new ModernBinding(extra.classification, exchange) : exchange;
   transport.onerror = hooks.onerror;
   await server.connect(transport);

@@ -423,3 +423,91 @@ describe("tools/list with invalid params", () => {
       }
     });
 });
+
+describe("invalid params of the methods the SDK checks itself", () => {
+  // initialize and logging/setLevel were -32603 (internal error) with zod's JSON dump of the issues as
+  // the message; tools/call was -32602 with the dump after "Invalid tools/call request: ". On both entries.
+  const clientInfo = { name: "c", version: "1" };
+  const init = { protocolVersion: "2025-11-25", capabilities: {}, clientInfo };
+  const levels = "debug, info, notice, warning, error, critical, alert, emergency";
+  // Who answers on the server with toolgate's transports: the 2025 requests and the 2026 call with its
+  // Mcp-Name, toolgate's transport; the 2026 call without a name, the SDK's entry (on both servers).
+  const cases: [string, { message: unknown; headers: Record<string, string> }, string, "toolgate" | "sdk"][] = [
+    [
+      "2025-11-25 initialize",
+      legacy("initialize", { ...init, protocolVersion: 5 }),
+      "Invalid params for initialize: protocolVersion: must be a string",
+      "toolgate",
+    ],
+    [
+      "2025-11-25 initialize without its members",
+      legacy("initialize", {}),
+      "Invalid params for initialize: protocolVersion: is required, capabilities: is required, clientInfo: is required",
+      "toolgate",
+    ],
+    [
+      "2025-11-25 initialize, a member name with a line break",
+      legacy("initialize", { ...init, capabilities: { experimental: { "a\nb": 5 } } }),
+      "Invalid params for initialize: capabilities.experimental.a?b: must be an object",
+      "toolgate",
+    ],
+    [
+      "2025-11-25 logging/setLevel",
+      legacy("logging/setLevel", { level: "loud" }),
+      `Invalid params for logging/setLevel: level: must be one of ${levels}`,
+      "toolgate",
+    ],
+    [
+      "2025-11-25 tools/call",
+      legacy("tools/call", { name: 5 }),
+      "Invalid params for tools/call: name: must be a string",
+      "toolgate",
+    ],
+    [
+      "2026-07-28 tools/call (toolgate's transport)",
+      modern("tools/call", { name: "test_simple_text", arguments: 5 }),
+      "Invalid params for tools/call: arguments: must be an object",
+      "toolgate",
+    ],
+    [
+      "2026-07-28 tools/call without a name (the SDK's entry on both servers)",
+      modern("tools/call", { arguments: {} }),
+      "Invalid params for tools/call: name: is required",
+      "sdk",
+    ],
+  ];
+  for (const [name, { message, headers }, expected, servedBy] of cases)
+    it(`${name}: -32602 with a short message, from toolgate's transport and the SDK's entry alike`, async () => {
+      const { own: mine, sdk: reference, ownSdkCalls } = await both(message, headers);
+      if (headers["mcp-protocol-version"] === MODERN) expect(ownSdkCalls).toBe(servedBy === "toolgate" ? 0 : 1);
+      // the SDK's legacy entry answers every 2025 request over SSE, toolgate's transport in JSON
+      else expect(mine.type).toBe(servedBy === "toolgate" ? "application/json" : "text/event-stream");
+      for (const answer of [mine, reference]) {
+        expect(answer.status).toBe(200);
+        expect(messagesOf(answer)).toEqual([{ jsonrpc: "2.0", id: 1, error: { code: -32602, message: expected } }]);
+      }
+    });
+
+  it("2025-11-25 batches: each request its own answer, the valid one as before", async () => {
+    const setLevel = legacy("logging/setLevel", { level: 5 }, 1).message;
+    const call = legacy("tools/call", { name: 5 }, 2).message;
+    const ping = legacy("ping", {}, 4).message;
+    const initialize = legacy("initialize", { ...init, clientInfo: { name: 5 } }, 3).message;
+    const answers = {
+      1: `Invalid params for logging/setLevel: level: must be one of ${levels}`,
+      2: "Invalid params for tools/call: name: must be a string",
+      3: "Invalid params for initialize: clientInfo.name: must be a string, clientInfo.version: is required",
+    };
+    const expected = (ids: (1 | 2 | 3)[]) => [
+      ...ids.map((id) => ({ jsonrpc: "2.0", id, error: { code: -32602, message: answers[id] } })),
+      { jsonrpc: "2.0", id: 4, result: {} },
+    ];
+    // toolgate's transport serves the first batch; one with initialize goes to the SDK's entry on both servers.
+    const served = await both([setLevel, call, ping], legacy("ping").headers);
+    expect(served.own.type).toBe("application/json");
+    for (const answer of [served.own, served.sdk]) expect(byId(messagesOf(answer))).toEqual(expected([1, 2]));
+    const withInitialize = await both([setLevel, call, initialize, ping], legacy("ping").headers);
+    for (const answer of [withInitialize.own, withInitialize.sdk])
+      expect(byId(messagesOf(answer))).toEqual(expected([1, 2, 3]));
+  });
+});
