@@ -7,6 +7,7 @@
  *
  *   npx tsx bench/paired.ts --modes anonymous,oauth2 [--rounds 3] [--pairs 5] [--slice 2] [--warmup 4]
  *                           [--env-a K=V,…] [--env-b K=V,…] [--connections 50] [--log-level info]
+ *                           [--together]
  *
  * `--modes` takes two keys of lib/modes.ts (the same key twice measures the noise floor: A/A);
  * `--env-a`/`--env-b` add settings to one side (e.g. `--modes anonymous,anonymous --env-b LOG_LEVEL=warn`);
@@ -14,11 +15,16 @@
  * Per pair of slices the figure is A's CPU per request ÷ B's: B's throughput relative to A's at
  * saturation (for `anonymous,oauth2`, the (c)/(b) of the full run). Prints each pair, each round's
  * median and the median over rounds. Nothing is written: a tool for looking closer, not a result.
+ *
+ * `--together` loads both servers at the same time in every slice instead (lib/alternate.ts
+ * `together`): they share the server core, so a moment of the slow machine falls on both. Its rounds
+ * agreed within ±1.5 % for (c)/(b) where alternating rounds spread ±5 % (bench/README.md); CPU per
+ * request reads ~10–30 % higher than alone, for both sides.
  */
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { alternate, type Side } from "./lib/alternate.js";
+import { alternate, type Side, together } from "./lib/alternate.js";
 import { buildToolgate } from "./lib/build.js";
 import { cli } from "./lib/cli.js";
 import { MODES, type Mode, prepareModeContext } from "./lib/modes.js";
@@ -38,6 +44,7 @@ const args = cli(import.meta.url, {
   "env-a": { type: "string", default: "" },
   "env-b": { type: "string", default: "" },
   "log-level": { type: "string", default: "info" },
+  together: { type: "boolean", default: false },
 });
 
 function wholeSeconds(name: string, value: string | undefined, min: number): number {
@@ -79,7 +86,9 @@ const codebase = await createTinyCodebase();
 removeOnExit(codebase);
 const ctx = await prepareModeContext(dir, codebase, args["log-level"] ?? "info");
 useBuild(await buildToolgate(dir));
-console.log(`${label(0)}  vs  ${label(1)}: ${rounds} round(s) × ${pairs} pair(s) of ${slice} s slices`);
+console.log(
+  `${label(0)}  vs  ${label(1)}: ${rounds} round(s) × ${pairs} ${args.together ? "slice(s) loaded together" : "pair(s)"} of ${slice} s slices`,
+);
 
 const roundMedians: number[] = [];
 const rps: [number[], number[]] = [[], []];
@@ -102,7 +111,7 @@ try {
         const headers = (await mode.credentials?.(server.base, ctx)) ?? {};
         started[i] = { server, request: toolCall(mode.era, mode.tool.name, mode.tool.arguments, headers) };
       }
-      const measured = await alternate([started[0] as Side, started[1] as Side], {
+      const measured = await (args.together ? together : alternate)([started[0] as Side, started[1] as Side], {
         pairs,
         sliceSec: slice,
         warmupSec: warmup,
