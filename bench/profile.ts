@@ -7,8 +7,11 @@
  * lines (V8 position ticks; this is how the per-request object spreads were found).
  *
  *   npx tsx bench/profile.ts [--seconds 8] [--modes baseline,anonymous,oauth2] [--era 2026-07-28|2025-11-25]
- *                            [--log-level info] [--source] [--keep]
- * `--log-level` (default info) is the LOG_LEVEL of the toolgate servers.
+ *                            [--log-level info] [--source] [--keep] [--together]
+ * `--log-level` (default info) is the LOG_LEVEL of the toolgate servers. `--together` loads all the
+ * servers at once (they share the server core), so that a comparison of their profiles is not one of
+ * two moments of the machine: profiled one after the other, the same code (JSON.stringify of the
+ * same answer) read 2.2 µs in one process and 3.2 in the next.
  * Servers are compiled first (bench/lib/build.ts), as in `npm run bench`; `--source` runs them through tsx.
  */
 import { readFileSync } from "node:fs";
@@ -26,12 +29,12 @@ import {
   loadProfile,
   type ProfileSummary,
 } from "./lib/cpuprofile.js";
-import { runLoad } from "./lib/load.js";
-import { MODES, prepareModeContext } from "./lib/modes.js";
+import { type LoadResult, runLoad } from "./lib/load.js";
+import { MODES, type Mode, type ModeContext, prepareModeContext } from "./lib/modes.js";
 import { pinSelf, REPO, removeOnExit } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
-import { LEGACY, MODERN, send, toolCall, verdict } from "./lib/requests.js";
-import { launch, useBuild } from "./lib/servers.js";
+import { type HttpRequest, LEGACY, MODERN, send, toolCall, verdict } from "./lib/requests.js";
+import { type Launched, launch, useBuild } from "./lib/servers.js";
 
 const args = cli(import.meta.url, {
   seconds: { type: "string", default: "8" },
@@ -40,6 +43,7 @@ const args = cli(import.meta.url, {
   "log-level": { type: "string", default: "info" },
   keep: { type: "boolean", default: false },
   source: { type: "boolean", default: false },
+  together: { type: "boolean", default: false },
 });
 const seconds = Number(args.seconds);
 const legacy = args.era === LEGACY;
@@ -79,7 +83,17 @@ interface Profiled {
   hotLines: (LineEntry & { text: string })[];
 }
 
-async function profileMode(key: string, dir: string, ctx: Awaited<ReturnType<typeof prepareModeContext>>) {
+interface Prepared {
+  key: string;
+  mode: Mode;
+  server: Launched;
+  request: HttpRequest;
+  /** When the server was spawned (its profile's clock starts then). */
+  spawned: number;
+}
+
+/** Starts the mode's server under the profiler and checks one call. */
+async function prepare(key: string, dir: string, ctx: ModeContext): Promise<Prepared> {
   // A mode measured in one era only (e.g. oauth2-oidc) is profiled in the other one on request.
   const own = MODES.find((m) => m.key === key);
   const found = legacy && key !== "baseline-v1" ? MODES.find((m) => m.key === `${key}@${LEGACY}`) : own;
@@ -93,30 +107,63 @@ async function profileMode(key: string, dir: string, ctx: Awaited<ReturnType<typ
     name: `profile-${key}`,
     cpuProfileDir: join(dir, `profile-${key}`),
   });
-  let window: { fromMs: number; toMs: number };
-  let load: Awaited<ReturnType<typeof runLoad>>;
   try {
     const headers = (await mode.credentials?.(server.base, ctx)) ?? {};
     const request = toolCall(mode.era, mode.tool.name, mode.tool.arguments, headers);
     const probe = await send(server.base, request);
     if (probe.status !== 200 || verdict(probe.body) === "bad") throw new Error(`${key}: ${probe.status} ${probe.body}`);
-    await runLoad({ base: server.base, request, connections: 50, durationSec: 2 });
-    const from = performance.now();
-    load = await runLoad({ base: server.base, request, connections: 50, durationSec: seconds });
-    const to = performance.now();
-    // Trim a little at both ends: the profile clock starts a few ms after the spawn.
-    window = { fromMs: from - spawned + 250, toMs: to - spawned - 250 };
-  } finally {
+    return { key, mode, server, request, spawned };
+  } catch (error) {
     await server.stop();
+    throw error;
   }
-  // The main thread's profile: CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile.
-  const profileDir = join(dir, `profile-${key}`);
-  const file = (await readdir(profileDir)).find((f) => f.startsWith(`CPU.`) && f.includes(`.${server.pid}.0.`));
-  if (!file) throw new Error(`${key}: no main-thread .cpuprofile written (see ${server.logFile})`);
-  const summary = analyse(loadProfile(join(profileDir, file)), window);
-  const share = (window.toMs - window.fromMs) / (seconds * 1000);
-  const hotLines = summary.lines.slice(0, 20).map((l) => ({ ...l, text: lineText(l.url, l.line) }));
-  return { mode: mode.key, requests: load.total * share, rps: load.rps, summary, hotLines };
+}
+
+/**
+ * Loads the servers — one after the other, or all at once (`--together`: they share the server
+ * core, so the machine's slow and fast moments fall on all of them alike) — after 2 s of warm-up,
+ * stops them and reads each main thread's profile inside its load window.
+ */
+async function profile(prepared: Prepared[], dir: string, together: boolean): Promise<Profiled[]> {
+  const loadAll = (durationSec: number, which: Prepared[]) =>
+    Promise.all(which.map((p) => runLoad({ base: p.server.base, request: p.request, connections: 50, durationSec })));
+  const measured: { load: LoadResult; from: number; to: number }[] = [];
+  try {
+    if (together) {
+      await loadAll(2, prepared);
+      const from = performance.now();
+      const loads = await loadAll(seconds, prepared);
+      const to = performance.now();
+      for (const load of loads) measured.push({ load, from, to });
+    } else {
+      for (const p of prepared) {
+        process.stdout.write(`profiling ${p.key} (${seconds} s under load)… `);
+        await loadAll(2, [p]);
+        const from = performance.now();
+        const [load] = await loadAll(seconds, [p]);
+        const to = performance.now();
+        measured.push({ load: load as LoadResult, from, to });
+        console.log(`${load?.rps.toFixed(0)} req/s`);
+      }
+    }
+  } finally {
+    for (const p of prepared) await p.server.stop();
+  }
+  const runs: Profiled[] = [];
+  for (const [i, p] of prepared.entries()) {
+    const { load, from, to } = measured[i] as (typeof measured)[number];
+    // Trim a little at both ends: the profile clock starts a few ms after the spawn.
+    const window = { fromMs: from - p.spawned + 250, toMs: to - p.spawned - 250 };
+    // The main thread's profile: CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile.
+    const profileDir = join(dir, `profile-${p.key}`);
+    const file = (await readdir(profileDir)).find((f) => f.startsWith(`CPU.`) && f.includes(`.${p.server.pid}.0.`));
+    if (!file) throw new Error(`${p.key}: no main-thread .cpuprofile written (see ${p.server.logFile})`);
+    const summary = analyse(loadProfile(join(profileDir, file)), window);
+    const share = (window.toMs - window.fromMs) / (seconds * 1000);
+    const hotLines = summary.lines.slice(0, 20).map((l) => ({ ...l, text: lineText(l.url, l.line) }));
+    runs.push({ mode: p.mode.key, requests: load.total * share, rps: load.rps, summary, hotLines });
+  }
+  return runs;
 }
 
 /** The text of a line of a compiled file (the build is still there when the profile is analysed). */
@@ -145,7 +192,7 @@ function groupTable(runs: Profiled[]): string {
   const header = `| group | ${runs.map((r) => `${r.mode} µs/req`).join(" | ")} |`;
   const sep = `|---|${runs.map(() => "---:").join("|")}|`;
   const lines = rows.map(([g, v]) => `| ${g} | ${v.map((ms, i) => us(ms, runs[i]?.requests ?? 1)).join(" | ")} |`);
-  const total = `| **CPU per request** | ${runs.map((r) => `**${us(r.summary.busyMs, r.requests)}**`).join(" | ")} |`;
+  const total = `| **${args.together ? "main-thread time" : "CPU"} per request** | ${runs.map((r) => `**${us(r.summary.busyMs, r.requests)}**`).join(" | ")} |`;
   const rps = `| req/s under the profiler | ${runs.map((r) => r.rps.toFixed(0)).join(" | ")} |`;
   return [header, sep, total, rps, ...lines].join("\n");
 }
@@ -172,12 +219,19 @@ try {
   if (!args.source) useBuild(await buildToolgate(dir));
   const ctx = await prepareModeContext(dir, codebase, args["log-level"]);
   try {
-    for (const key of args.modes.split(",")) {
-      process.stdout.write(`profiling ${key} (${seconds} s under load)… `);
-      const run = await profileMode(key, dir, ctx);
-      runs.push(run);
-      console.log(`${run.rps.toFixed(0)} req/s, ${us(run.summary.busyMs, run.requests)} µs CPU per request`);
+    const prepared: Prepared[] = [];
+    try {
+      for (const key of args.modes.split(",")) prepared.push(await prepare(key, dir, ctx));
+    } catch (error) {
+      for (const p of prepared) await p.server.stop();
+      throw error;
     }
+    if (args.together) console.log(`profiling ${args.modes} together (${seconds} s under load)…`);
+    runs.push(...(await profile(prepared, dir, args.together)));
+    for (const run of runs)
+      console.log(
+        `  ${run.mode}: ${run.rps.toFixed(0)} req/s, ${us(run.summary.busyMs, run.requests)} µs ${args.together ? "of main-thread time" : "CPU"} per request`,
+      );
   } finally {
     await ctx.close();
   }
@@ -190,9 +244,11 @@ try {
 const sections = [
   "# CPU profiles under load",
   "",
-  `<!-- Written by bench/profile.ts (${new Date().toISOString()}), era ${args.era}, ${seconds} s of saturation per server after 2 s of warm-up; only samples inside the load window. -->`,
+  `<!-- Written by bench/profile.ts (${new Date().toISOString()}), era ${args.era}, ${seconds} s of saturation per server after 2 s of warm-up${args.together ? ", the servers loaded together" : ""}; only samples inside the load window. -->`,
   "",
-  "CPU time per request (µs) by group of modules:",
+  args.together
+    ? "Loaded together (`--together`): the servers shared one core, and V8 samples by the clock, so a process waiting for the core counts as busy in whatever it was running — the figures are µs of the main thread's time per request, ~2–3× its CPU time, in the same proportions. Compare the columns, not the figures with a run alone."
+    : "CPU time per request (µs) by group of modules:",
   "",
   groupTable(runs),
   "",
