@@ -27,24 +27,22 @@ function redactPaths(credentialHeaders: readonly string[]): string[] {
 }
 
 /**
- * The logger, redacting these request headers as it redacts `x-api-key`: the logger is made before
- * auth.yaml is read, so the server calls this once it knows the API key header. A child with the whole
- * list (a child's `redact` replaces its parent's); the logger itself when REDACT already covers them.
+ * JSON lines in production or when piped; human-readable in a terminal. `credentialHeaders` (auth.yaml's
+ * `apiKeys.header`) are redacted where REDACT redacts `x-api-key`. One logger with the whole list, made
+ * once that header is known: a pino child with a `redact` of its own serialises a value JSON.stringify
+ * cannot (a BigInt, a cycle) as a placeholder instead of pino's safe form (pino 10.4: the child's
+ * stringify is not bound to the safe fallback).
  */
-export function redactingHeaders(logger: Logger, credentialHeaders: readonly string[]): Logger {
-  const paths = redactPaths(credentialHeaders);
-  return paths.length === REDACT.length ? logger : logger.child({}, { redact: { paths, censor: CENSOR } });
-}
-
-/** JSON lines in production or when piped; human-readable in a terminal. */
 export function createLogger(options: {
   level: string;
   production: boolean;
   pretty?: boolean;
   destination?: pino.DestinationStream;
+  credentialHeaders?: readonly string[];
 }): Logger {
   const pretty = options.pretty ?? (!options.production && process.stdout.isTTY === true);
-  const base = { level: options.level, redact: { paths: REDACT, censor: CENSOR }, base: { service: "toolgate" } };
+  const paths = redactPaths(options.credentialHeaders ?? []);
+  const base = { level: options.level, redact: { paths, censor: CENSOR }, base: { service: "toolgate" } };
   if (options.destination) return pino(base, options.destination);
   if (pretty)
     return pino({

@@ -7,7 +7,7 @@ import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
 import { formatDiagnostic } from "./config/diagnostics.js";
 import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
 import { createApp } from "./http/app.js";
-import { createLogger, redactingHeaders } from "./log.js";
+import { createLogger } from "./log.js";
 import { createMcpEndpoint } from "./mcp/endpoint.js";
 import { onParentExit } from "./parent-exit.js";
 import { createToolCatalogue } from "./tools/catalogue.js";
@@ -67,17 +67,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const serverMeta = options.project.server;
   const env = options.env ?? process.env;
   let config: ServerConfig = { ...loadServerConfig(env), ...options.server };
-  let logger = options.logger ?? createLogger({ level: config.logLevel, production: config.production });
-  if (options.toolsFile && toolsFileState(options.project, options.toolsFile) === "changed") {
-    const file = options.toolsFile;
-    if (config.production)
-      throw new StaleProjectError(
-        `${file} changed since the last npm run generate: the server would enforce the tools and access rules generated then, not those ${file} declares, so it does not start in production; run npm run generate, then build and deploy again`,
-      );
-    logger.warn(
-      `${file} changed since the last npm run generate: the server serves the tools as generated then (descriptions, schemas, access rules); run npm run generate`,
+  const stale = options.toolsFile && toolsFileState(options.project, options.toolsFile) === "changed";
+  if (stale && config.production)
+    throw new StaleProjectError(
+      `${options.toolsFile} changed since the last npm run generate: the server would enforce the tools and access rules generated then, not those ${options.toolsFile} declares, so it does not start in production; run npm run generate, then build and deploy again`,
     );
-  }
 
   // Listen first: the default resource URL needs the real port (PORT=0 in tests).
   const httpServer = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 });
@@ -105,8 +99,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       listen: { host: config.host, port },
       production: config.production,
     });
-    // Made before auth.yaml was read: from here on, a custom API key header is redacted too.
-    if (!options.logger) logger = redactingHeaders(logger, [auth.apiKeys.header]);
+    // Made once auth.yaml is read, so that a custom API key header is redacted like X-API-Key.
+    const logger =
+      options.logger ??
+      createLogger({
+        level: config.logLevel,
+        production: config.production,
+        credentialHeaders: [auth.apiKeys.header],
+      });
+    if (stale)
+      logger.warn(
+        `${options.toolsFile} changed since the last npm run generate: the server serves the tools as generated then (descriptions, schemas, access rules); run npm run generate`,
+      );
     for (const warning of auth.warnings) logger.warn(formatDiagnostic(warning));
     // The Host and Origin defaults accept the resolved resource URL's host too; lists set explicitly
     // (environment or options.server) stay as they are.

@@ -83,9 +83,9 @@ const isWildcard = (host: string): boolean => host === "0.0.0.0" || host === "::
 
 /**
  * The Host names accepted when ALLOWED_HOSTS / ALLOWED_ORIGINS are not set: the loopback names when
- * bound to loopback or to every interface, else the address bound to; the server adds the host of the
- * resolved resource URL (MCP_RESOURCE_URL or auth.yaml's `resource`). Never empty, so the checks are
- * on unless a list is set empty on purpose.
+ * bound to loopback or to every interface, else the address bound to; `loadServerConfig` adds the
+ * hosts of MCP_RESOURCE_URL and of the resolved resource URL. Never empty, so the checks are on
+ * unless a list is set empty on purpose.
  */
 function defaultHosts(host: string): string[] {
   const loopback = ["localhost", "127.0.0.1", "[::1]"];

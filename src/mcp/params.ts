@@ -89,11 +89,18 @@ function paramsProblems(method: string, params: unknown): string | undefined {
   if (!schema) return undefined;
   const result = schema["~standard"].validate(params ?? {});
   if (result instanceof Promise || !result.issues?.length) return undefined; // the spec schemas are synchronous
-  const named = result.issues.slice(0, MAX_ISSUES).map((issue) => {
-    const path = issue.path?.map(segment).join(".");
-    return path ? `${path}: ${problem(issue, params)}` : problem(issue, params);
-  });
-  const more = result.issues.length - named.length;
+  // zod can report one member twice (an intersection checks it as an object and as a record): each
+  // member and problem is named once.
+  const all = [
+    ...new Set(
+      result.issues.map((issue) => {
+        const path = issue.path?.map(segment).join(".");
+        return path ? `${path}: ${problem(issue, params)}` : problem(issue, params);
+      }),
+    ),
+  ];
+  const named = all.slice(0, MAX_ISSUES);
+  const more = all.length - named.length;
   return `${named.join(", ")}${more > 0 ? ` (and ${more} more)` : ""}`;
 }
 

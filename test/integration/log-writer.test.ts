@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger, REDACT, redactingHeaders } from "../../src/log.js";
+import { createLogger, REDACT } from "../../src/log.js";
 import { LineWriter } from "../../src/log-writer.js";
 import { authYaml, placeholder } from "./auth/support.js";
 
@@ -184,8 +184,8 @@ describe("createLogger: credentials never reach a log line", () => {
 
 /**
  * auth.yaml's `apiKeys.header` (here X-Tenant-Key) carries a key as X-API-Key does: redacted at the
- * same two paths. The logger is made before auth.yaml is read; the server redacts the header once it
- * knows it (redactingHeaders).
+ * same two paths. The server makes its logger once auth.yaml is read, with that header
+ * (createLogger's credentialHeaders).
  */
 describe("a custom API key header (apiKeys.header) never reaches a log line", () => {
   const SECRETS = {
@@ -212,25 +212,46 @@ describe("a custom API key header (apiKeys.header) never reaches a log line", ()
     tool: "kept-tool",
   };
 
-  it("redactingHeaders: the header is redacted like x-api-key, REDACT's paths still are", () => {
-    const lines: string[] = [];
-    const logger = createLogger({
+  const logTo = (lines: string[], credentialHeaders?: string[]) =>
+    createLogger({
       level: "info",
       production: true,
       destination: { write: (l: string) => void lines.push(l) },
+      ...(credentialHeaders ? { credentialHeaders } : {}),
     });
+
+  it("createLogger with credentialHeaders: the header is redacted like x-api-key, REDACT's paths still are", () => {
+    const lines: string[] = [];
     // without it, the header's value is written: what this guards against
-    logger.info(structuredClone(SECRETS), "request received");
+    logTo(lines).info(structuredClone(SECRETS), "request received");
     expect(lines[0]).toContain("CANARY-req-x-tenant-key");
-    redactingHeaders(logger, ["X-Tenant-Key"]).info(structuredClone(SECRETS), "request received");
+    logTo(lines, ["X-Tenant-Key"]).info(structuredClone(SECRETS), "request received");
     expect(lines[1]).not.toContain("CANARY");
     expect(JSON.parse(lines[1] as string)).toMatchObject({ ...REDACTED, msg: "request received", service: "toolgate" });
   });
 
-  it("redactingHeaders: a header REDACT names already leaves the logger as it is", () => {
-    const logger = createLogger({ level: "info", production: true, destination: { write: () => {} } });
-    expect(redactingHeaders(logger, ["x-api-key", "authorization"])).toBe(logger);
+  it("a header REDACT names already adds nothing", () => {
+    const lines: string[] = [];
+    logTo(lines, ["X-API-Key", "authorization"]).info(structuredClone(SECRETS), "request received");
     expect(REDACT).toContain('req.headers["x-api-key"]');
+    expect(JSON.parse(lines[0] as string).req.headers).toMatchObject({ "x-api-key": R, authorization: R });
+    expect(lines[0]).toContain("CANARY-req-x-tenant-key");
+  });
+
+  it("values JSON.stringify cannot write (a BigInt, a cycle) are written as without the header: pino's safe form", () => {
+    const awkward = () => {
+      const cycle: Record<string, unknown> = { name: "loop" };
+      cycle.self = cycle;
+      return { req: { method: "POST", bytes: 12n, headers: { "x-tenant-key": "CANARY-x" } }, data: cycle };
+    };
+    const plain: string[] = [];
+    const custom: string[] = [];
+    logTo(plain).info(awkward(), "odd values");
+    logTo(custom, ["X-Tenant-Key"]).info(awkward(), "odd values");
+    const [a, b] = [JSON.parse(plain[0] as string), JSON.parse(custom[0] as string)];
+    expect(b.req).toEqual({ method: "POST", bytes: 12, headers: { "x-tenant-key": R } });
+    expect(b.data).toEqual(a.data);
+    expect(a.data).toEqual({ name: "loop", self: "[Circular]" });
   });
 
   it("the server's own logger, with auth.yaml's apiKeys.header: X-Tenant-Key (mode api-key), on stdout", async () => {

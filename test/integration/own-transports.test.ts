@@ -452,6 +452,13 @@ describe("invalid params of the methods the SDK checks itself", () => {
       "toolgate",
     ],
     [
+      // zod reports this member twice (an intersection of an object and a record): named once
+      "2025-11-25 initialize, a member zod finds wrong twice",
+      legacy("initialize", { ...init, capabilities: { elicitation: 5 } }),
+      "Invalid params for initialize: capabilities.elicitation: must be an object",
+      "toolgate",
+    ],
+    [
       "2025-11-25 logging/setLevel",
       legacy("logging/setLevel", { level: "loud" }),
       `Invalid params for logging/setLevel: level: must be one of ${levels}`,
