@@ -222,17 +222,25 @@ describe("Protected Resource Metadata (RFC 9728)", () => {
     expect((await fetch(`${forcedHttp.url}/.well-known/oauth-protected-resource/mcp`)).status).toBe(404);
   });
 
-  // A resource ending in a slash: `resource` stays byte for byte as configured (a client compares it
-  // with the identifier it used, RFC 9728 §3.3), and RFC 9728 §3.1 drops only a slash right after
-  // the host from the metadata URL; a path keeps its own. Kills `input.resource.replace(/\/$/, "")`
-  // in protectedResourceMetadata and changes to the path in protectedResourceMetadataUrl.
-  describe("a resource ending in a slash", () => {
+  // The configured resource byte for byte in `resource` (a client compares it with the identifier it
+  // used, RFC 9728 §3.3), and the metadata URL formed by RFC 9728 §3/§3.1:
+  // - a resource ending in a slash: only a slash right after the host is dropped; a path keeps its
+  //   own. Kills `input.resource.replace(/\/$/, "")` in protectedResourceMetadata and changes to the
+  //   path in protectedResourceMetadataUrl.
+  // - a resource with a query: the well-known segment goes between the host and "the path and/or
+  //   query components", so the query stays in the URL the challenges name. The document is served
+  //   by path, so the URL without the query (what toolgate advertised before) keeps answering. Kills
+  //   dropping `url.search` in protectedResourceMetadataUrl.
+  describe("resources ending in a slash or carrying a query", () => {
     const ROOT = "https://mcp.example.com/";
     const TENANT = "https://mcp.example.com/tenant/mcp/";
+    const TENANT_QUERY = "https://mcp.example.com/tenant/mcp?tenant=a&v=2";
+    const ROOT_QUERY = "https://mcp.example.com/?tenant=a";
     const servers = new Map<string, AuthTestServer>();
     beforeAll(async () => {
+      const resources = [ROOT, TENANT, TENANT_QUERY, ROOT_QUERY];
       const started = await Promise.all(
-        [ROOT, TENANT].map((resource) =>
+        resources.map((resource) =>
           startAuthServer({
             env: { MCP_RESOURCE_URL: resource },
             authYaml: authYaml({
@@ -245,8 +253,7 @@ describe("Protected Resource Metadata (RFC 9728)", () => {
           }),
         ),
       );
-      servers.set(ROOT, started[0] as AuthTestServer);
-      servers.set(TENANT, started[1] as AuthTestServer);
+      resources.forEach((resource, i) => servers.set(resource, started[i] as AuthTestServer));
     });
     afterAll(async () => {
       await Promise.all([...servers.values()].map((s) => s.stop()));
@@ -260,60 +267,8 @@ describe("Protected Resource Metadata (RFC 9728)", () => {
         // also without the slash, the form the MCP SDK's discovery asks for
         ["/.well-known/oauth-protected-resource/tenant/mcp/", "/.well-known/oauth-protected-resource/tenant/mcp"],
       ],
-    ])(
-      "%s: challenges name %s, whose document's resource is exactly the configured string",
-      async (resource, prm, paths) => {
-        const server = servers.get(resource) as AuthTestServer;
-        expect(server.auth.resource).toBe(resource);
-        const refused = await call(server, "2025-11-25", "docs.create");
-        expect(refused.status).toBe(401);
-        expect(challengeOf(refused).params.resource_metadata).toBe(prm);
-        expect(server.prmUrl).toBe(prm);
-        for (const path of paths) {
-          const res = await fetch(`${server.url}${path}`);
-          expect(res.status, path).toBe(200);
-          const doc = await res.json();
-          expect(doc.resource, path).toBe(resource);
-          expect(doc.authorization_servers).toEqual([issuer.issuer]);
-        }
-      },
-    );
-  });
-
-  // A resource with a query: RFC 9728 §3 inserts the well-known segment between the host and "the
-  // path and/or query components", so the query stays in the metadata URL the challenges name, and
-  // `resource` is the configured string, query included. The document is served by path, so the URL
-  // without the query (what toolgate advertised before) keeps answering. Kills dropping `url.search`
-  // in protectedResourceMetadataUrl.
-  describe("a resource with a query", () => {
-    const TENANT = "https://mcp.example.com/tenant/mcp?tenant=a&v=2";
-    const ROOT = "https://mcp.example.com/?tenant=a";
-    const servers = new Map<string, AuthTestServer>();
-    beforeAll(async () => {
-      const started = await Promise.all(
-        [TENANT, ROOT].map((resource) =>
-          startAuthServer({
-            env: { MCP_RESOURCE_URL: resource },
-            authYaml: authYaml({
-              mode: "oauth2",
-              resource: placeholder("MCP_RESOURCE_URL"),
-              authorizationServers: [
-                { type: "oidc", issuer: issuer.issuer, jwksUri: issuer.jwksUri, authorizationEndpoint: AUTHORIZE },
-              ],
-            }),
-          }),
-        ),
-      );
-      servers.set(TENANT, started[0] as AuthTestServer);
-      servers.set(ROOT, started[1] as AuthTestServer);
-    });
-    afterAll(async () => {
-      await Promise.all([...servers.values()].map((s) => s.stop()));
-    });
-
-    it.each([
       [
-        TENANT,
+        TENANT_QUERY,
         "https://mcp.example.com/.well-known/oauth-protected-resource/tenant/mcp?tenant=a&v=2",
         [
           "/.well-known/oauth-protected-resource/tenant/mcp?tenant=a&v=2",
@@ -321,12 +276,12 @@ describe("Protected Resource Metadata (RFC 9728)", () => {
         ],
       ],
       [
-        ROOT,
+        ROOT_QUERY,
         "https://mcp.example.com/.well-known/oauth-protected-resource?tenant=a",
         ["/.well-known/oauth-protected-resource?tenant=a", "/.well-known/oauth-protected-resource"],
       ],
     ])(
-      "%s: challenges name %s, served there and without the query, resource exactly as configured",
+      "%s: challenges name %s, served at each of its paths, whose document's resource is exactly the configured string",
       async (resource, prm, paths) => {
         const server = servers.get(resource) as AuthTestServer;
         expect(server.auth.resource).toBe(resource);
