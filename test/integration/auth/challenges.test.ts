@@ -253,7 +253,7 @@ describe("Protected Resource Metadata (RFC 9728)", () => {
           }),
         ),
       );
-      resources.forEach((resource, i) => servers.set(resource, started[i] as AuthTestServer));
+      for (const [i, resource] of resources.entries()) servers.set(resource, started[i] as AuthTestServer);
     });
     afterAll(async () => {
       await Promise.all([...servers.values()].map((s) => s.stop()));
