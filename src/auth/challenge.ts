@@ -36,7 +36,36 @@ export interface ChallengeContext {
   authorizationUri?: string;
 }
 
-const quote = (v: string) => `"${v.replace(/["\\]/g, "")}"`;
+/**
+ * RFC 6749 §3.3 scope-token: printable ASCII but space, `"` and `\`. A granted scope outside it (a
+ * token's `permissions` may hold anything) cannot be named in a challenge, nor asked for again: left
+ * out of the `scope` parameter rather than written into the header, where a control character or
+ * a character beyond latin1 made node refuse the whole answer (a 500 instead of the step-up).
+ */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * A URL as a challenge may carry it, or undefined when `value` is not an http(s) URL: the WHATWG
+ * serialisation (ASCII only: an internationalised host in punycode, other characters
+ * percent-encoded), with the two characters a quoted-string would need escaped percent-encoded too.
+ * For URLs from elsewhere (an authorization server's metadata, auth.yaml) before they reach a header.
+ */
+export function challengeUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
+  return url.href.replace(/"/g, "%22").replace(/\\/g, "%5C");
+}
+
+/**
+ * A quoted-string of printable ASCII: every value put here is already one (fixed words, scope-tokens,
+ * {@link challengeUrl}s); anything else is dropped rather than sent, so a header is never refused.
+ */
+const quote = (v: string) => `"${v.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, "")}"`;
 
 /** `Bearer realm="mcp", resource_metadata="…", scope="…", authorization_uri="…"[, error="…", error_description="…"]` */
 export function wwwAuthenticate(
@@ -48,7 +77,8 @@ export function wwwAuthenticate(
     ["realm", "mcp"],
     ["resource_metadata", ctx.resourceMetadataUrl],
   ];
-  if (refusal.scope.length > 0) params.push(["scope", refusal.scope.join(" ")]);
+  const scope = refusal.scope.filter((s) => SCOPE_TOKEN.test(s));
+  if (scope.length > 0) params.push(["scope", scope.join(" ")]);
   if (ctx.authorizationUri) params.push(["authorization_uri", ctx.authorizationUri]);
   // In-band (tool-result) delivery for a caller who sent nothing: ChatGPT opens its sign-in UI only
   // for a challenge with error and error_description, so it says insufficient_scope there.

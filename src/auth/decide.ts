@@ -14,7 +14,8 @@ export type CallerState =
    * challenge and no error code (RFC 6750 §3.1: "attempted using an unsupported authentication method").
    */
   | { kind: "unsupported" }
-  | { kind: "invalid" }
+  /** A credential that does not authenticate: which kind, for the message. */
+  | { kind: "invalid"; credential: "token" | "api-key" }
   | { kind: "malformed"; reason: string }
   | { kind: "unavailable"; retryAfterSec: number };
 
@@ -153,7 +154,11 @@ function decideOthers(input: DecisionInput): Decision {
             status: 401,
             error: "invalid_token",
             scope: needed(),
-            message: "Unauthorized: the access token is invalid or expired",
+            // Mode optional takes both kinds; the challenge still starts an OAuth sign-in.
+            message:
+              caller.credential === "api-key"
+                ? "Unauthorized: the API key is not valid"
+                : "Unauthorized: the access token is invalid or expired",
             ...(firstTool ? { tool: firstTool } : {}),
           });
     case "unsupported":

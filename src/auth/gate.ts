@@ -71,14 +71,14 @@ function authenticate(
     case "api-key": {
       if (config.mode === "oauth2") return { kind: "unsupported" };
       const match = options.apiKey(credential.key);
-      if (!match) return { kind: "invalid" };
+      if (!match) return { kind: "invalid", credential: "api-key" };
       const principal = principalOf(match, (m) => apiKeyPrincipal(m.name, m.scopes));
       callers.remember(req, source.header, source.value, principal, always);
       return { kind: "authenticated", principal };
     }
     case "bearer": {
       if (config.mode === "api-key") return { kind: "unsupported" };
-      if (!verifier) return { kind: "invalid" };
+      if (!verifier) return { kind: "invalid", credential: "token" };
       const remember = (token: VerifiedToken): CallerState => {
         const principal = principalOf(token, tokenPrincipal);
         // Only while the token cache is on: with it off, every request verifies its token.
@@ -108,7 +108,7 @@ async function verifyBearer(
     // The stable code says why (expired, wrong audience, unknown issuer…); never the token.
     log.info({ tokenError: error.code }, "access token refused");
     if (error.kind === "unavailable") return { kind: "unavailable", retryAfterSec: error.retryAfterSec ?? 30 };
-    return { kind: "invalid" };
+    return { kind: "invalid", credential: "token" };
   }
 }
 

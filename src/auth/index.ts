@@ -10,7 +10,7 @@ import type { AuthConfig, IssuerConfig } from "../config/auth-config.js";
 import type { McpGate, ServedDocument } from "../http/app.js";
 import type { ToolInfo } from "../tools/catalogue.js";
 import { createApiKeyVerifier, toolsNoKeyCanCall } from "./api-keys.js";
-import type { ChallengeContext } from "./challenge.js";
+import { type ChallengeContext, challengeUrl } from "./challenge.js";
 import { createAnonymousGate, createAuditLog, createAuthGate } from "./gate.js";
 import { JwksFault } from "./jwt/errors.js";
 import { IssuerMetadata } from "./jwt/issuer-discovery.js";
@@ -179,15 +179,24 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
   }
 
   // Read at every challenge: the metadata may be found after startup.
-  const fixedAuthorizationUri = authorizationUri ?? first?.authorizationEndpoint;
-  const auth0AuthorizationUri = first?.kind === "auth0" ? `${first.issuer}authorize` : undefined;
+  // Every URL a challenge carries goes through challengeUrl: the discovered one is the authorization
+  // server's word (not an http(s) URL: left out), and any of them may hold characters a header cannot.
+  const fixed = authorizationUri ?? first?.authorizationEndpoint;
+  const fixedAuthorizationUri = fixed === undefined ? undefined : challengeUrl(fixed);
+  const auth0AuthorizationUri = first?.kind === "auth0" ? challengeUrl(`${first.issuer}authorize`) : undefined;
+  const prmUrl = protectedResourceMetadataUrl(config.resource);
+  let discoveredRaw: unknown;
+  let discoveredUri: string | undefined;
   const challenge: ChallengeContext = {
-    resourceMetadataUrl: protectedResourceMetadataUrl(config.resource),
+    resourceMetadataUrl: challengeUrl(prmUrl) ?? prmUrl,
     get authorizationUri() {
+      if (fixedAuthorizationUri) return fixedAuthorizationUri;
       const discovered = metadata?.document?.authorization_endpoint;
-      return (
-        fixedAuthorizationUri ?? (typeof discovered === "string" ? discovered : undefined) ?? auth0AuthorizationUri
-      );
+      if (discovered !== discoveredRaw) {
+        discoveredRaw = discovered;
+        discoveredUri = typeof discovered === "string" ? challengeUrl(discovered) : undefined;
+      }
+      return discoveredUri ?? auth0AuthorizationUri;
     },
   };
   const prm = Object.freeze(

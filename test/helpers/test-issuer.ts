@@ -137,6 +137,8 @@ export interface TestIssuerOptions {
   discovery?: "openid" | "oauth" | "oauth-inserted" | "none";
   /** The `issuer` the metadata claims (default the real one). */
   metadataIssuer?: string;
+  /** The `authorization_endpoint` the metadata names (default `<origin>/authorize`). */
+  authorizationEndpoint?: string;
   /** Published keys (default: one fresh RS256 key). */
   keys?: TestKey[];
   fault?: JwksFaultMode;
@@ -211,11 +213,11 @@ export class TestIssuer {
       this.#serveMetadataFault(res);
     } else if (path === this.#metadataPath()) {
       this.metadataRequests++;
-      const { metadataIssuer = this.issuer } = this.#options;
+      const { metadataIssuer = this.issuer, authorizationEndpoint = `${this.origin}/authorize` } = this.#options;
       json(res, {
         issuer: metadataIssuer,
         jwks_uri: this.jwksUri,
-        authorization_endpoint: `${this.origin}/authorize`,
+        authorization_endpoint: authorizationEndpoint,
         response_types_supported: ["code"],
       });
     } else {

@@ -47,6 +47,7 @@ export class IssuerVerifier {
   readonly #options: JWTVerifyOptions;
   readonly #scopeClaim: IssuerOptions["scopeClaim"];
   readonly #maxTokenAgeSec: number | undefined;
+  readonly #clockToleranceSec: number;
   readonly #now: () => number;
 
   constructor(config: IssuerOptions, source: KeySource, algorithms: string[], now: () => number) {
@@ -54,6 +55,7 @@ export class IssuerVerifier {
     this.#source = source;
     this.#scopeClaim = config.scopeClaim;
     this.#maxTokenAgeSec = config.maxTokenAgeSec;
+    this.#clockToleranceSec = config.clockToleranceSec;
     this.#now = now;
     this.#options = Object.freeze({
       issuer: config.issuer,
@@ -80,6 +82,14 @@ export class IssuerVerifier {
       if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw classifyVerifyError(err);
       payload = await verifyWithEachCandidate(token, err, options);
     }
+    // jose checks `iat` against the clock only with maxTokenAge; a token issued beyond the clock
+    // tolerance in the future is refused either way (docs/configuration.md: clockTolerance).
+    if (
+      this.#maxTokenAgeSec === undefined &&
+      typeof payload.iat === "number" &&
+      payload.iat > Math.floor((options.currentDate as Date).getTime() / 1000) + this.#clockToleranceSec
+    )
+      throw new TokenVerificationError("TOKEN_ISSUED_IN_FUTURE");
     const verified = toVerifiedToken(payload, this.#scopeClaim);
     let validUntilMs = verified.expiresAt * 1000;
     if (this.#maxTokenAgeSec !== undefined && typeof payload.iat === "number") {

@@ -176,6 +176,18 @@ describe("time claims", () => {
     await expectRejected(verifier, idp.token({ nbf: nowSec() + 120 }), "TOKEN_NOT_YET_VALID");
   });
 
+  it("refuses a token issued beyond the clock tolerance in the future, without maxTokenAge too", async () => {
+    // jose compares iat with the clock only when maxTokenAge is given; the verifier does it always.
+    await expectRejected(verifier, idp.token({ iat: nowSec() + 120 }), "TOKEN_ISSUED_IN_FUTURE");
+    const tolerant = await verifierFor([issuerOptions(idp, { clockToleranceSec: 30 })]);
+    try {
+      await expect(tolerant.verify(idp.token({ iat: nowSec() + 20 }))).resolves.toBeDefined();
+      await expectRejected(tolerant, idp.token({ iat: nowSec() + 3600 }), "TOKEN_ISSUED_IN_FUTURE");
+    } finally {
+      tolerant.close();
+    }
+  });
+
   it("refuses a token without exp", async () => {
     await expectRejected(verifier, idp.token({ exp: undefined }), "TOKEN_MISSING_CLAIM");
   });

@@ -799,11 +799,16 @@ describe("batches and headers", () => {
 
 /**
  * Granted scopes come from the token's claims and are echoed in 403 challenges: a double quote or a
- * backslash in one must not end the quoted-string (RFC 9110 §5.6.4) and add parameters. Kills
- * quoting without escaping, `quote = (v) => '"' + v + '"'`, in src/auth/challenge.ts.
+ * backslash in one must not end the quoted-string (RFC 9110 §5.6.4) and add parameters — kills
+ * quoting without escaping, `quote = (v) => '"' + v + '"'`, in src/auth/challenge.ts — and a
+ * character a header cannot carry (beyond latin1, a control character) must not turn the step-up
+ * into a 500 (node refuses such a header). Neither is a scope-token (RFC 6749 §3.3), so neither can be
+ * asked for again: such scopes are left out of the challenge, the others named as granted.
  */
-describe("a granted scope holding a quote or a backslash", () => {
+describe("a granted scope outside the scope-token grammar", () => {
   const HOSTILE = ['x",error="invalid_request', "y\\", '\\"z', 'w",realm="evil'];
+  /** Through a token's `permissions` (Auth0's claim, any string): a space would split a `scope` claim. */
+  const UNSENDABLE = ["read:\u20ac", "a\u0000b", "tab\there", "cr\r\nlf", "caf\u00e9"];
   const PARAMETERS_403 = ["authorization_uri", "error", "error_description", "realm", "resource_metadata", "scope"];
   const expectOnlyOwnParameters = (challenge: Challenge, resourceMetadata: string) => {
     expect(challenge.scheme).toBe("Bearer");
@@ -812,14 +817,14 @@ describe("a granted scope holding a quote or a backslash", () => {
     expect(challenge.params.error).toBe("insufficient_scope");
     expect(challenge.params.error_description).toBe("The access token lacks a required scope");
     expect(challenge.params.resource_metadata).toBe(resourceMetadata);
-    expect([...scopeSet(challenge.params.scope)]).toEqual(expect.arrayContaining(["docs.write", "search.read"]));
+    expect(scopeSet(challenge.params.scope)).toEqual(new Set(["docs.write", "search.read"]));
   };
 
   it("the challenge builder: one error parameter, none injected, in both deliveries", () => {
     const refusal: Refusal = {
       status: 403,
       error: "insufficient_scope",
-      scope: ["docs.write", "search.read", ...HOSTILE],
+      scope: ["docs.write", "search.read", ...HOSTILE, ...UNSENDABLE],
       message: "Unauthorized: scope docs.write required",
       bearer: true,
     };
@@ -840,5 +845,47 @@ describe("a granted scope holding a quote or a backslash", () => {
     expectOnlyOwnParameters(challengeOf(refused), RESOURCE_PRM);
     const inBand = await call(forcedToolResult, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
     expectOnlyOwnParameters(inBandChallenge(inBand), RESOURCE_PRM);
+  });
+
+  it("through the server: permissions a header cannot carry → still the 403 step-up (was a 500)", async () => {
+    for (const permission of UNSENDABLE) {
+      const token = ownToken({ scope: "search.read", permissions: [permission] });
+      const refused = await call(forcedHttp, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
+      expect(refused.status, JSON.stringify(permission)).toBe(403);
+      expectOnlyOwnParameters(challengeOf(refused), RESOURCE_PRM);
+    }
+  });
+});
+
+/**
+ * The authorization_uri of a challenge comes from the issuer's metadata when auth.yaml names none: the
+ * authorization server's word, so it is checked and serialised before it reaches a header. Non-ASCII
+ * in it made node refuse every challenge (500 for every unauthenticated call); a non-http(s) value
+ * was passed on as is.
+ */
+describe("an authorization_endpoint from the issuer's metadata", () => {
+  it.each([
+    [
+      "non-ASCII in its query → percent-encoded",
+      "https://login.example.test/authorize?ui=\u6388\u6743",
+      "https://login.example.test/authorize?ui=%E6%8E%88%E6%9D%83",
+    ],
+    ["not an http(s) URL → left out", "javascript:alert(1)", undefined],
+  ])("%s", async (_name, endpoint, expected) => {
+    const served = await startTestIssuer({ discovery: "openid", authorizationEndpoint: endpoint });
+    let server: AuthTestServer | undefined;
+    try {
+      server = await startAuthServer({
+        authYaml: authYaml({ mode: "oauth2", authorizationServers: [{ type: "oidc", issuer: served.issuer }] }),
+      });
+      const refused = await call(server, "2025-11-25", "docs.create");
+      expect(refused.status).toBe(401);
+      const { params } = challengeOf(refused);
+      expect(params.authorization_uri).toBe(expected);
+      expect(params.resource_metadata).toBe(server.prmUrl);
+    } finally {
+      await server?.stop();
+      await served.close();
+    }
   });
 });

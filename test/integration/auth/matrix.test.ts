@@ -65,13 +65,19 @@ const keyRequired: Outcome = { kind: "api-key-401", message: "Unauthorized: an A
 const keyNotValid: Outcome = { kind: "api-key-401", message: "Unauthorized: the API key is not valid" };
 const signIn = (scope: string[], message: string): Outcome => ({ kind: "bearer", status: 401, scope, message });
 /** MCP 2025-11-25: servers SHOULD include `scope` on 401s — the scopes the call needs. */
-const invalidToken = (scope: string[]): Outcome => ({
+const invalid = (scope: string[], message: string): Outcome => ({
   kind: "bearer",
   status: 401,
   error: "invalid_token",
   scope,
-  message: "Unauthorized: the access token is invalid or expired",
+  message,
 });
+const invalidToken = (scope: string[]) => invalid(scope, "Unauthorized: the access token is invalid or expired");
+/**
+ * Mode optional, a wrong API key: refused like an invalid token (a Bearer challenge, so an OAuth
+ * client can still sign in), in words about the credential that was sent.
+ */
+const invalidKey = (scope: string[]) => invalid(scope, "Unauthorized: the API key is not valid");
 const stepUp = (scope: string[], missing: string): Outcome => ({
   kind: "bearer",
   status: 403,
@@ -116,7 +122,7 @@ const EXPECTED: Record<Mode, Record<Cred, [Outcome, Outcome]>> = {
     // never downgraded to anonymous, even for the tool anonymous callers may use
     "jwt-invalid": [invalidToken(["search.read"]), invalidToken(["docs.write"])],
     "api-key": [handler, handler],
-    "api-key-invalid": [invalidToken(["search.read"]), invalidToken(["docs.write"])],
+    "api-key-invalid": [invalidKey(["search.read"]), invalidKey(["docs.write"])],
   },
   "api-key": {
     none: [keyRequired, keyRequired],
