@@ -12,9 +12,17 @@ import { parseArgs } from "node:util";
 import { formatDiagnostic, formatGithubAnnotation } from "../src/config/diagnostics.js";
 import { describeDrift, type GeneratorMode, projectPrefix, runGenerator } from "./generator/pipeline.js";
 
-const { values } = parseArgs({
-  options: { check: { type: "boolean" }, lint: { type: "boolean" }, root: { type: "string" } },
-});
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: { check: { type: "boolean" }, lint: { type: "boolean" }, root: { type: "string" } },
+    });
+  } catch (error) {
+    // A mistyped option is one line, not a stack.
+    console.error(`generate: ${(error as Error).message} (options: --check, --lint, --root DIR)`);
+    process.exit(2);
+  }
+})();
 const mode: GeneratorMode = values.check ? "check" : values.lint ? "lint" : "write";
 const toolgateRoot = fileURLToPath(new URL("..", import.meta.url));
 const examples = join(toolgateRoot, "examples");

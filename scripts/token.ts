@@ -65,6 +65,13 @@ async function main(): Promise<void> {
   });
   if (values.help) return void process.stderr.write(`${USAGE}\n`);
   const name = values.client;
+  if (!name.trim()) throw new OAuthFlowError("--client must be a name (each name is its own user)");
+  if (values.scope !== undefined && !values.scope.trim())
+    throw new OAuthFlowError("--scope must name at least one scope (leave it out to ask for every scope offered)");
+  if (!/^https?:$/.test(URL.parse(values.url)?.protocol ?? ""))
+    throw new OAuthFlowError(
+      `--url must be the server's http(s) URL, e.g. ${DEFAULT_URL}, not ${JSON.stringify(values.url)}`,
+    );
 
   const prm = await fetchProtectedResourceMetadata(values.url).catch((error: unknown) => {
     if (error instanceof OAuthFlowError && error.status === 404) {

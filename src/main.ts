@@ -42,6 +42,14 @@ try {
     console.error(`toolgate: port ${process.env.PORT ?? 3000} is in use: stop the other server or set PORT`);
   else if (code === "EACCES")
     console.error(`toolgate: not allowed to listen on port ${process.env.PORT ?? 3000}: choose another PORT`);
+  else if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    console.error(
+      `toolgate: HOST=${JSON.stringify(process.env.HOST)} is not a name this machine can resolve: set HOST to an address (127.0.0.1, 0.0.0.0, ::) or a resolvable name`,
+    );
+  else if (code === "EADDRNOTAVAIL")
+    console.error(
+      `toolgate: HOST=${JSON.stringify(process.env.HOST)} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all`,
+    );
   else console.error(`toolgate: ${(error as Error).message}`);
   process.exit(1);
 }

@@ -63,6 +63,36 @@ const packageVersion = (): string => {
   }
 };
 
+/**
+ * A tool whose scopes the auth file does not declare: what `npm run generate` refuses (TOOLS010), met
+ * at startup when the auth file changed since, or is another one (AUTH_CONFIG_FILE). Refused, as
+ * there: the development server never grants such a scope (the tool could never be called), and the
+ * metadata and challenges would advertise a scope the catalogue does not describe.
+ */
+function refuseUndeclaredToolScopes(tools: readonly { name: string; scopes: readonly string[] }[], auth: AuthConfig) {
+  const needers = new Map<string, string[]>();
+  for (const tool of tools)
+    for (const scope of tool.scopes)
+      if (!Object.hasOwn(auth.scopes, scope)) needers.set(scope, [...(needers.get(scope) ?? []), tool.name]);
+  if (needers.size === 0) return;
+  const list = [...needers].map(([scope, names]) => `"${scope}" (needed by ${names.join(", ")})`).join(", ");
+  throw new Error(
+    `${auth.file} does not declare the scope${needers.size > 1 ? "s" : ""} ${list}: add ${needers.size > 1 ? "them" : "it"} under scopes: in ${auth.file}. npm run generate checks this against auth.yaml (TOOLS010)`,
+  );
+}
+
+/** The auth file's text; a missing or unreadable one named in a sentence (and the variable, when it named it). */
+function readAuthFile(file: string, fromVariable: boolean): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = `the auth configuration file ${file}${fromVariable ? " (AUTH_CONFIG_FILE)" : ""}`;
+    if (code === "ENOENT") throw new Error(`${what} does not exist (the working directory is ${process.cwd()})`);
+    throw new Error(`cannot read ${what}: ${code ?? (error as Error).message}`);
+  }
+}
+
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const serverMeta = options.project.server;
   const env = options.env ?? process.env;
@@ -94,11 +124,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   httpServer.on("request", starting);
   let closeAuth: (() => Promise<void>) | undefined;
   try {
-    const auth = loadAuthConfig(options.authFile ?? env.AUTH_CONFIG_FILE ?? "auth.yaml", {
-      env,
-      listen: { host: config.host, port },
-      production: config.production,
-    });
+    // An empty AUTH_CONFIG_FILE counts as unset, as every variable does (README).
+    const authFile = options.authFile ?? (env.AUTH_CONFIG_FILE || "auth.yaml");
+    const auth = loadAuthConfig(
+      authFile,
+      { env, listen: { host: config.host, port }, production: config.production },
+      readAuthFile(authFile, options.authFile === undefined && !!env.AUTH_CONFIG_FILE),
+    );
     // Made once auth.yaml is read, so that a custom API key header is redacted like X-API-Key.
     const logger =
       options.logger ??
@@ -119,6 +151,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       anonymousOnly: auth.mode === "anonymous",
       scopeCatalogue: { file: auth.file, scopes: new Set(Object.keys(auth.scopes)) },
     });
+    // Mode anonymous serves no scope: its catalogue needs none.
+    if (auth.mode !== "anonymous") refuseUndeclaredToolScopes(catalogue.infos, auth);
     const authRuntime = await createAuthRuntime({
       config: auth,
       tools: catalogue.infos,

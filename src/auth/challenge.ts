@@ -1,3 +1,5 @@
+import { SCOPE_TOKEN } from "../config/auth-config.js";
+
 /**
  * Refusals and how they reach the client (RFC 6750 §3, RFC 9728 §5.1, MCP 2025-11-25 authorization).
  * One refusal, two deliveries: `http` (status + WWW-Authenticate) and `tool-result` (HTTP 200, a
@@ -37,14 +39,6 @@ export interface ChallengeContext {
 }
 
 /**
- * RFC 6749 §3.3 scope-token: printable ASCII but space, `"` and `\`. A granted scope outside it (a
- * token's `permissions` may hold anything) cannot be named in a challenge, nor asked for again: left
- * out of the `scope` parameter rather than written into the header, where a control character or
- * a character beyond latin1 made node refuse the whole answer (a 500 instead of the step-up).
- */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-
-/**
  * A URL as a challenge may carry it, or undefined when `value` is not an http(s) URL: the WHATWG
  * serialisation (ASCII only: an internationalised host in punycode, other characters
  * percent-encoded), with the two characters a quoted-string would need escaped percent-encoded too.
@@ -77,6 +71,9 @@ export function wwwAuthenticate(
     ["realm", "mcp"],
     ["resource_metadata", ctx.resourceMetadataUrl],
   ];
+  // A granted scope outside RFC 6749's scope-token grammar (a token's `permissions` may hold anything)
+  // cannot be named in a challenge, nor asked for again: left out rather than written into the
+  // header, where a control character or one beyond latin1 made node refuse the whole answer.
   const scope = refusal.scope.filter((s) => SCOPE_TOKEN.test(s));
   if (scope.length > 0) params.push(["scope", scope.join(" ")]);
   if (ctx.authorizationUri) params.push(["authorization_uri", ctx.authorizationUri]);

@@ -71,7 +71,14 @@ function authenticate(
     case "api-key": {
       if (config.mode === "oauth2") return { kind: "unsupported" };
       const match = options.apiKey(credential.key);
-      if (!match) return { kind: "invalid", credential: "api-key" };
+      if (!match) {
+        // As a refused token is logged with its code: never the key, nor any part of it.
+        log.info(
+          { credential: source.header === "api-key" ? credentialOptions.apiKeyHeader : "authorization" },
+          "API key refused: no configured key matches",
+        );
+        return { kind: "invalid", credential: "api-key" };
+      }
       const principal = principalOf(match, (m) => apiKeyPrincipal(m.name, m.scopes));
       callers.remember(req, source.header, source.value, principal, always);
       return { kind: "authenticated", principal };

@@ -54,7 +54,7 @@ export interface AuthConfigContext {
 /** A DNS host name of at least two labels, nothing else. */
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 /** An OAuth scope token (RFC 6749 §3.3), as `$defs.scope` in schema/auth.schema.json. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];
 const words = (v: unknown): string[] =>
   typeof v === "string"

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { clientMetadataDocumentHooks } from "./client-metadata-documents.js";
 import { markDevelopmentPages, registrationCors } from "./development-pages.js";
 import { providerConfiguration } from "./provider-configuration.js";
-import { withProviderNotices } from "./provider-notices.js";
+import { type NoticeLogger, withProviderNotices } from "./provider-notices.js";
 import { loadOrCreateSigningKeys } from "./signing-keys.js";
 
 export { DEVELOPMENT_SERVER_MARKER } from "./provider-configuration.js";
@@ -27,7 +27,7 @@ export interface DevAuthorizationServerOptions {
   clientMetadataDocuments?: Record<string, Record<string, unknown>>;
   /** Default 600. */
   accessTokenTtlSec?: number;
-  logger?: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  logger?: NoticeLogger;
 }
 
 export interface DevAuthorizationServer {

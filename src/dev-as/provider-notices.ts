@@ -1,4 +1,5 @@
 export interface NoticeLogger {
+  debug(o: object, m?: string): void;
   info(o: object, m?: string): void;
   warn(o: object, m?: string): void;
 }
@@ -9,7 +10,8 @@ const NOTICE = /^oidc-provider (NOTICE|WARNING): /;
 // On a terminal the provider colours its notices; the escape codes come off before matching.
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[\\d;]*m`, "g");
 // Warnings about choices this server makes on purpose: Node 20 (printed on import; the provider
-// works there), the in-memory store and the devInteractions pages. Logged as info on every start.
+// works there, and toolgate supports it: at info its "Use Node.js v22.x LTS" read as if toolgate
+// did not), the in-memory store and the devInteractions pages. Logged at debug.
 const EXPECTED = ["Unsupported runtime", "a quick start development-only"];
 
 /**
@@ -39,11 +41,14 @@ function routeNotices(logger: NoticeLogger | undefined, passThrough: ConsoleMeth
       return;
     }
     const message = text.slice(match[0].length);
-    const important = match[1] === "WARNING" && !EXPECTED.some((prefix) => message.startsWith(prefix));
+    const expected = EXPECTED.some((prefix) => message.startsWith(prefix));
+    const important = match[1] === "WARNING" && !expected;
     if (!logger) {
       if (important) passThrough(...args);
     } else if (important) {
       logger.warn({ oidcProvider: true }, message);
+    } else if (expected) {
+      logger.debug({ oidcProvider: true }, message);
     } else {
       logger.info({ oidcProvider: true }, message);
     }

@@ -48,10 +48,16 @@ async function readJwks(file: string): Promise<PrivateJwks | undefined> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
-  const parsed = JSON.parse(text) as Partial<PrivateJwks>;
-  if (!Array.isArray(parsed.keys) || parsed.keys.length === 0 || parsed.keys.some((key) => !key.d)) {
-    throw new Error(`${file} is not a private JWKS; delete it to let the development server create a new key`);
+  const notPrivate = `${file} is not a private JWKS; delete it to let the development server create a new key`;
+  let parsed: Partial<PrivateJwks> | null;
+  try {
+    parsed = JSON.parse(text) as Partial<PrivateJwks> | null;
+  } catch {
+    // Empty or cut short (a disk that filled up, an editor): JSON's message alone named no file.
+    throw new Error(`${notPrivate} (it is not JSON)`);
   }
+  if (!Array.isArray(parsed?.keys) || parsed.keys.length === 0 || parsed.keys.some((key) => !key?.d))
+    throw new Error(notPrivate);
   return { keys: parsed.keys };
 }
 

@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from "node:http";
 export type WorkerMessage =
   | { type: "ready"; issuer: string; jwksUri: string; authorizationEndpoint: string }
   | { type: "failed"; message: string }
-  | { type: "log"; level: "info" | "warn"; fields: object; message?: string }
+  | { type: "log"; level: "debug" | "info" | "warn"; fields: object; message?: string }
   | WorkerAnswer;
 
 /** The answer to one forwarded request: the provider's response, "no provider route", or a failure. */

@@ -22,7 +22,7 @@ if (!port) throw new Error("src/dev-as/worker.ts runs in a worker thread only");
 const post = (message: WorkerMessage) => port.postMessage(message);
 
 const log =
-  (level: "info" | "warn") =>
+  (level: "debug" | "info" | "warn") =>
   (fields: object, message?: string): void => {
     try {
       post({ type: "log", level, fields, ...(message !== undefined ? { message } : {}) });
@@ -70,7 +70,10 @@ function replay(
 
 try {
   const options = workerData as Omit<DevAuthorizationServerOptions, "logger">;
-  const dev = await createDevAuthorizationServer({ ...options, logger: { info: log("info"), warn: log("warn") } });
+  const dev = await createDevAuthorizationServer({
+    ...options,
+    logger: { debug: log("debug"), info: log("info"), warn: log("warn") },
+  });
   const server = createServer((req, res) =>
     dev.handler(req, res, () => void res.writeHead(404, { [UNCLAIMED_HEADER]: "1" }).end()),
   );

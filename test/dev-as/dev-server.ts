@@ -48,7 +48,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     scopes: SCOPES,
     dataDir: options.dataDir,
     clientMetadataDocuments: options.clientMetadataDocuments,
-    logger: { info() {}, warn() {} },
+    logger: { debug() {}, info() {}, warn() {} },
   });
   app.use(devAs.handler);
 

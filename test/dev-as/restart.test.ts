@@ -1,5 +1,5 @@
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterEach, expect, it } from "vitest";
 import { loadOrCreateSigningKeys } from "../../src/dev-as/signing-keys.js";
@@ -42,4 +42,23 @@ it("two servers starting at once on a fresh data folder end up with the one key 
   for (const { jwks } of results) expect(jwks.keys[0]?.kid).toBe(onDisk.keys[0]?.kid);
   expect(results.filter((r) => r.created)).toHaveLength(1);
   expect((await readdir(join(dataDir.path, "dev-as"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+});
+
+it("a key file that is empty, cut short or not a private key set is refused naming the file (never replaced)", async () => {
+  const dataDir = await temporaryDataDir();
+  cleanup.push(dataDir.remove);
+  const file = join(dataDir.path, "dev-as", "jwks.json");
+  await mkdir(dirname(file), { recursive: true });
+  const refusal = `${file} is not a private JWKS; delete it to let the development server create a new key`;
+  for (const [text, message] of [
+    ["", `${refusal} (it is not JSON)`],
+    ['{"keys":[{"kty":"RSA","n":', `${refusal} (it is not JSON)`],
+    ["null", refusal],
+    ['{"keys":[null]}', refusal],
+    ['{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}', refusal],
+  ] as const) {
+    await writeFile(file, text);
+    await expect(loadOrCreateSigningKeys(file), JSON.stringify(text)).rejects.toThrow(message);
+    expect(await readFile(file, "utf8")).toBe(text);
+  }
 });

@@ -123,6 +123,25 @@ describe("npm run token", () => {
     expect(run.stderr).not.toContain("registering a client");
   });
 
+  it.each([
+    ["an empty --client", ["--client", ""], "npm run token: --client must be a name (each name is its own user)\n"],
+    [
+      "an empty --scope",
+      ["--scope", " "],
+      "npm run token: --scope must name at least one scope (leave it out to ask for every scope offered)\n",
+    ],
+    [
+      "a --url without its scheme",
+      ["--url", "127.0.0.1:3000"],
+      'npm run token: --url must be the server\'s http(s) URL, e.g. http://127.0.0.1:3000, not "127.0.0.1:3000"\n',
+    ],
+  ])("refuses %s in one line, before asking the server anything", async (_, args, message) => {
+    const run = await token(["--url", server.issuer, "--data-dir", dataDir.path, ...args]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.replace(/^npm warn .*\n/gm, "")).toBe(message);
+  });
+
   /** A server that is not a toolgate server with a development authorization server. */
   async function otherServer(kind: string): Promise<string> {
     const app = express();

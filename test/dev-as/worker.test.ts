@@ -35,7 +35,7 @@ describe("development authorization server in a worker thread", () => {
       resource: `${origin}/mcp`,
       scopes: { "docs.write": "Write documents." },
       dataDir,
-      logger: { info() {}, warn: (_o, m) => void warnings.push(String(m)) },
+      logger: { debug() {}, info() {}, warn: (_o, m) => void warnings.push(String(m)) },
     });
     handler = dev.handler;
   });

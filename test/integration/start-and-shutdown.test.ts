@@ -79,6 +79,12 @@ describe("npm start", () => {
       await first.close();
     }
   }, 90_000);
+
+  it("names HOST when it cannot listen there (was getaddrinfo's bare error)", async () => {
+    await expect(npmStart({ HOST: "no-such-host.invalid" })).rejects.toThrow(
+      'toolgate: HOST="no-such-host.invalid" is not a name this machine can resolve',
+    );
+  }, 90_000);
 });
 
 describe("graceful shutdown", () => {

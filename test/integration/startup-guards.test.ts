@@ -11,6 +11,7 @@ import { join } from "node:path";
 import express from "express";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { project } from "../../generated/project.js";
 import { loadEnvFile } from "../../src/config/env-file.js";
 import { EnvError, loadServerConfig } from "../../src/config/server-config.js";
@@ -200,6 +201,49 @@ const warningsOf = (startup: Startup) => startup.lines.filter((l) => l.level ===
 const diagnosticsOf = (startup: Startup) =>
   (startup.error as { diagnostics?: { code: string; severity: string; message: string; line: number }[] })?.diagnostics;
 
+describe("an auth file that does not declare a scope a tool needs", () => {
+  // What npm run generate refuses (TOOLS010), met at startup when auth.yaml changed since or another
+  // file is given: the tool could never be called (the development server grants no such scope).
+  const shipped = parseYaml(authYaml({})) as { scopes: Record<string, string> };
+  const without = (...names: string[]) =>
+    Object.fromEntries(Object.entries(shipped.scopes).filter(([name]) => !names.includes(name)));
+
+  it("refuses to start, naming each scope and the tools that need it", async () => {
+    const startup = await startOnce(stringifyYaml({ scopes: without("docs.write"), mode: "optional" }));
+    expect(String(startup.error)).toBe(
+      `Error: ${startup.file} does not declare the scope "docs.write" (needed by docs.create): add it under scopes: in ${startup.file}. npm run generate checks this against auth.yaml (TOOLS010)`,
+    );
+    expect(startup.port).toBeUndefined();
+  });
+
+  it("in mode anonymous, where no scope is served, it starts", async () => {
+    const startup = await startOnce(stringifyYaml({ scopes: without("docs.write", "memory.read"), mode: "anonymous" }));
+    expect(startup.error).toBeUndefined();
+  });
+});
+
+describe("AUTH_CONFIG_FILE", () => {
+  it("empty counts as unset (auth.yaml); a missing file is named with the variable", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-authfile-"));
+    const start = (env: Record<string, string>) =>
+      startServer({
+        project,
+        env: { DATA_DIR: dir, AUTH_MODE: "anonymous", ...env },
+        server: { port: 0, host: "127.0.0.1" },
+        logger: pino({ level: "silent" }),
+      });
+    try {
+      const running = await start({ AUTH_CONFIG_FILE: "" });
+      await running.close();
+      await expect(start({ AUTH_CONFIG_FILE: join(dir, "nope.yaml") })).rejects.toThrow(
+        `the auth configuration file ${join(dir, "nope.yaml")} (AUTH_CONFIG_FILE) does not exist (the working directory is ${process.cwd()})`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a secret written into auth.yaml (AUTH012)", () => {
   it("is logged as a warning at startup, with its position and never its value", async () => {
     const KEY = "tgk_literal_key_in_the_file_42";
@@ -334,6 +378,25 @@ describe(".env (loadEnvFile)", () => {
         CUT: "tgk_a",
       });
       expect(() => loadEnvFile(join(dir, "missing.env"), {})).toThrow(expect.objectContaining({ code: "ENOENT" }));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a line without '=', which Node's parser joins to the next line's name (the setting there was lost)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "toolgate-dotenv-"));
+    const file = join(dir, ".env");
+    await writeFile(file, 'PORT=3999\n# a comment\nLOG_LEVEL info\nAUTH_MODE=oauth2\nMULTI="a\nb"\n');
+    try {
+      const env: NodeJS.ProcessEnv = {};
+      expect(() => loadEnvFile(file, env)).toThrow(
+        `${file}:3: "LOG_LEVEL info" is not NAME=value (a line without "=" swallows the name on the line after it); fix or remove that line`,
+      );
+      expect(env).toEqual({});
+      // a quoted value over two lines is not such a line
+      await writeFile(file, 'MULTI="a\nb"\nAUTH_MODE=oauth2\n');
+      loadEnvFile(file, env);
+      expect(env).toEqual({ MULTI: "a\nb", AUTH_MODE: "oauth2" });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

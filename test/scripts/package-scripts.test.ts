@@ -2,6 +2,7 @@
  * package.json's scripts run under cmd.exe on Windows (npm's default script shell there), so they
  * hold no syntax only a POSIX shell understands. Checked here, on Linux, where sh would accept it.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
@@ -30,4 +31,15 @@ it("start and dev are one command each, so a shell that execs a script's only co
   // The build is prestart's: `npm start` runs it first, and `start` stays a single command.
   expect(scripts.prestart).toBe("npm run build --silent");
   for (const name of ["start", "dev"]) expect(scripts[name], name).toMatch(/^node [^&|;]+$/);
+});
+
+it("the generator answers a mistyped option in one line with its options, exit 2 (was a TypeError's stack)", () => {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "scripts/generate.ts", "--chek"], {
+    cwd: REPO,
+    encoding: "utf8",
+  });
+  expect(run.status).toBe(2);
+  expect(run.stdout).toBe("");
+  // Node's own sentence (its wording may grow), then the options, on one line.
+  expect(run.stderr).toMatch(/^generate: Unknown option '--chek'[^\n]* \(options: --check, --lint, --root DIR\)\n$/);
 });
