@@ -93,7 +93,7 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
       ...at(error.pos[0]),
       severity: "error",
       code: "YAML001",
-      message: firstLine(error.message),
+      message: error.code === "MULTIPLE_DOCS" ? multipleDocuments(text, error.pos[0], at) : firstLine(error.message),
     });
   diagnostics.push(...capSyntaxErrors(syntaxErrors));
   const substituted = new Set<Scalar>();
@@ -122,6 +122,21 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
     fromPlaceholder: (path) => scalarIn(substituted, walk(document(), path)),
     fromDefault: (path) => scalarIn(defaulted, walk(document(), path)),
   };
+}
+
+/**
+ * YAML001 for a second document: yaml's own message names its API. A file holds one document;
+ * `---` inside it (a separator pasted in, two files joined) starts another.
+ */
+function multipleDocuments(
+  text: string,
+  offset: number,
+  at: (offset: number) => { line: number; col: number },
+): string {
+  const { line } = at(offset);
+  return text.startsWith("---", offset)
+    ? `a single YAML document is expected; remove the "---" on line ${line} and what follows, or merge the documents`
+    : `a single YAML document is expected, but another starts on line ${line}; remove it and what follows, or merge the documents`;
 }
 
 /**
