@@ -24,7 +24,9 @@ export interface SourceTexts {
 /**
  * Stage 1 — load: parse both files with positions. auth.yaml's placeholders are substituted so the
  * checks see what the server will see; an unset variable is only a warning here, because generating
- * code needs no secrets (the server refuses to start without it).
+ * code needs no secrets (the server refuses to start without it). A required setting whose variable
+ * is unset is not reported missing as well (schemaErrorsToDiagnostics): the warning at its
+ * placeholder says what to set.
  */
 export function load(texts: SourceTexts): LoadedSources {
   const tools = parseYamlSource(texts.toolsFile, texts.toolsText);

@@ -100,14 +100,24 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
         );
         break;
       }
-      case "required":
-        emit(
-          path,
-          path.length > 0,
-          "SCHEMA002",
-          `missing required key "${String(e.params.missingProperty)}" in ${where}`,
-        );
+      case "required": {
+        const name = String(e.params.missingProperty);
+        const dropped = source.droppedPlaceholder([...path, name]);
+        // Its `${VAR}` is unset: ENV002 at the placeholder says so (a warning when generating, which
+        // needs no secrets; at startup an error, and the schema is not checked).
+        if (dropped?.unset) break;
+        if (dropped)
+          out.push({
+            file: source.file,
+            line: dropped.line,
+            col: dropped.col,
+            severity: "error",
+            code: "SCHEMA002",
+            message: `missing required key "${name}" in ${where}: its placeholder came out empty, which counts as not written`,
+          });
+        else emit(path, path.length > 0, "SCHEMA002", `missing required key "${name}" in ${where}`);
         break;
+      }
       case "type": {
         const expected = String(e.params.type)
           .split(",")
