@@ -1,6 +1,8 @@
 /**
- * auth.yaml as the generator and the server see it: an unset variable is a warning when generating
- * (generating needs no secrets), never a "missing key" too; the server stops with ENV002.
+ * auth.yaml as the generator and the server see it. `npm run lint:schema` (what CI runs) reports
+ * what the server would refuse to start with in any environment, by the server's own rules and at
+ * the same place; what depends on a `${VAR}` placeholder, or on production, is left to startup. An
+ * unset variable is a warning when generating, never a "missing key" too.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AuthConfigContext, loadAuthConfig } from "../../src/config/auth-config.js";
@@ -40,6 +42,87 @@ function startup(text: string, env: Record<string, string> = {}, production = fa
 const errors = (list: readonly Diagnostic[]) => list.filter((d) => d.severity === "error").map(formatDiagnostic);
 
 const SCOPES = "scopes: {docs.write: a, memory.read: b}\n";
+
+describe("lint:schema reports what the server refuses in any environment", () => {
+  // The reviewer's file: lint said "no errors", the server exited 1.
+  const refused = `mode: api-key
+${SCOPES}apiKeys:
+  keys:
+    - name: a
+      sha256: abc
+      scopes: "docs.write, memory.read"
+authorizationServers:
+  - type: oidc
+    issuer: "not a url"
+`;
+
+  it("the same errors at the same places as the server, for a file without placeholders", async () => {
+    const server = errors(startup(refused));
+    expect(server.map((l) => l.replace(/:.*error /, " "))).toEqual([
+      'auth.yaml AUTH009: mode "api-key" needs at least one key under apiKeys.keys (or set MCP_API_KEY)',
+      "auth.yaml AUTH007: sha256 must be 64 hex digits",
+      expect.stringMatching(/^auth\.yaml AUTH014: apiKeys\.keys\.0\.scopes holds "docs\.write,"/),
+      "auth.yaml AUTH004: issuer is not a valid URL",
+    ]);
+    expect(errors(await lint(refused))).toEqual(server);
+  });
+
+  it.each([
+    ["resource with a #fragment", "resource: https://mcp.example.com/mcp#x\n"],
+    ["an Auth0 domain with a scheme", "authorizationServers: [{type: auth0, domain: https://t.eu.auth0.com/}]\n"],
+    ["a short literal API key", "apiKeys: {keys: [{name: k, key: tooshort}]}\n"],
+    [
+      "a short literal shared secret",
+      "authorizationServers: [{type: oidc, issuer: https://l.example.com/, sharedSecret: sh0rt-secret}]\n",
+    ],
+    [
+      "an audience other than the resource",
+      "resource: https://mcp.example.com/mcp\nauthorizationServers: [{type: oidc, issuer: https://l.example.com/, audience: https://api.example.com}]\n",
+    ],
+    [
+      "the development server beside an issuer",
+      "authorizationServers: [{type: oidc, issuer: https://l.example.com/}]\ndevelopmentServer: {enabled: true}\n",
+    ],
+  ])("%s: the server's error, from lint too, and no secret in it", async (_, settings) => {
+    const text = `mode: optional\n${SCOPES}${settings}`;
+    const server = errors(startup(text));
+    expect(server).toHaveLength(1);
+    const linted = await lint(text);
+    expect(errors(linted)).toEqual(server);
+    for (const secret of ["tooshort", "sh0rt"]) expect(linted.map(formatDiagnostic).join("\n")).not.toContain(secret);
+  });
+
+  it("a value from a placeholder is left to startup, set, defaulted or unset; production-only checks too", async () => {
+    const text = `mode: \${AUTH_MODE:-api-key}
+resource: \${MCP_RESOURCE_URL:-http://mcp.example.com/mcp}
+${SCOPES}apiKeys:
+  keys:
+    - name: env
+      key: "\${MCP_API_KEY}"
+      scopes: \${KEY_SCOPES:-docs.write,memory.read}
+authorizationServers:
+  - type: oidc
+    issuer: \${ISSUER}
+    sharedSecret: \${HS_SECRET}
+    audience: \${AUDIENCE:-https://api.example.com}
+`;
+    const env = { ISSUER: "not a url", HS_SECRET: "s3cr3t-but-short" };
+    const linted = await lint(text, env);
+    expect(errors(linted)).toEqual([]);
+    expect(linted.map((d) => d.code)).toEqual(["ENV002"]); // MCP_API_KEY
+    expect(linted.map(formatDiagnostic).join("\n")).not.toContain("s3cr3t");
+    // The server, in that environment, refuses it: the checks ran where they could.
+    const server = startup(text, { ...env, MCP_API_KEY: "tgk_0123456789abcdef" }, true).map((d) => d.code);
+    expect(server).toEqual(expect.arrayContaining(["AUTH002", "AUTH004", "AUTH014"]));
+  });
+
+  it("an API key from a variable may exist on the server: mode api-key without a literal key is no error", async () => {
+    const text = `mode: api-key\n${SCOPES}apiKeys: {keys: [{name: env, key: "\${MCP_API_KEY:-}"}]}\n`;
+    expect(errors(await lint(text))).toEqual([]);
+    expect(startup(text).map((d) => d.code)).toEqual(["AUTH009"]);
+    expect(startup(text, { MCP_API_KEY: "tgk_0123456789abcdef" })).toEqual([]);
+  });
+});
 
 describe("a required setting from an unset variable", () => {
   const text = `# line 1
