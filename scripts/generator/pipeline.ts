@@ -8,7 +8,7 @@ import { emitRegistry, emitToolsList } from "./emit/registry.js";
 import { emitTypes, ToolSchemaError } from "./emit/types.js";
 import { emitAuthValidator, emitStandardSchemas, emitToolValidators } from "./emit/validators.js";
 import { ENVIRONMENT_FILE, loadEnvironment } from "./environment.js";
-import { load } from "./load.js";
+import { checkAuthSettings, load } from "./load.js";
 import { type Model, normalise } from "./normalise.js";
 import {
   compareFiles,
@@ -131,6 +131,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     const environment = loadEnvironment(environmentText);
     diagnostics.push(...sources.diagnostics, ...environment.diagnostics);
     diagnostics.push(...validate(sources, { tools: toolsSchema, auth: authSchema }));
+    diagnostics.push(...checkAuthSettings(sources, diagnostics));
     const compiled = new CompiledToolSchemas();
     diagnostics.push(...checkRules(sources, compiled));
     if (

@@ -1,4 +1,4 @@
-import { SCOPE_TOKEN } from "../config/auth-config.js";
+import { SCOPE_TOKEN } from "../config/auth-resolve.js";
 
 /**
  * Refusals and how they reach the client (RFC 6750 §3, RFC 9728 §5.1, MCP 2025-11-25 authorization).

@@ -1,48 +1,13 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { authSchema, validateAuthFile } from "../../generated/auth-schema.js";
-import type { IssuerOptions } from "../auth/jwt-verifier.js";
-import { ConfigError, type Diagnostic } from "./diagnostics.js";
+import { type AuthConfig, resolveAuth } from "./auth-resolve.js";
+import { ConfigError } from "./diagnostics.js";
 import { literalSecrets } from "./literal-secrets.js";
 import { type SchemaError, schemaErrorsToDiagnostics } from "./schema-diagnostics.js";
-import { parseYamlSource, type YamlSource } from "./yaml-source.js";
+import { parseYamlSource } from "./yaml-source.js";
 
-export type AuthMode = "oauth2" | "optional" | "api-key" | "anonymous";
-export type ChallengeDelivery = "auto" | "http" | "tool-result";
-
-/** An authorization server whose tokens are accepted: the verifier's options plus what challenges need. */
-export interface IssuerConfig extends IssuerOptions {
-  kind: "auth0" | "oidc";
-  /** Sent as `authorization_uri` in challenges; else read from the issuer metadata (at startup, retried until found). */
-  authorizationEndpoint?: string;
-}
-
-export interface ApiKeyConfig {
-  name: string;
-  /** SHA-256 digests of the accepted keys. */
-  digests: Buffer[];
-  scopes: string[];
-}
-
-export interface AuthConfig {
-  file: string;
-  /** Problems that do not stop the server (AUTH012), logged at startup. */
-  warnings: Diagnostic[];
-  mode: AuthMode;
-  /** The canonical MCP URL (PRM `resource`, default audience). */
-  resource: string;
-  resourceName?: string;
-  challengeDelivery: ChallengeDelivery;
-  scopes: Record<string, string>;
-  requiredScopes: string[];
-  requiredScopesEnforce: boolean;
-  issuers: IssuerConfig[];
-  jwks: { timeoutMs: number; cooldownMs: number; cacheMaxAgeMs: number; lastKnownGoodMs: number };
-  tokenCache: { enabled: boolean; maxEntries: number };
-  apiKeys: { header: string; bearerPrefix: string; keys: ApiKeyConfig[] };
-  developmentServer: { enabled: "auto" | boolean; clientMetadataDocuments: Record<string, Record<string, unknown>> };
-  metadataMirror: boolean;
-}
+export type { ApiKeyConfig, AuthConfig, AuthMode, ChallengeDelivery, IssuerConfig } from "./auth-resolve.js";
+export { sha256 } from "./auth-resolve.js";
 
 export interface AuthConfigContext {
   env: NodeJS.ProcessEnv;
@@ -50,18 +15,6 @@ export interface AuthConfigContext {
   listen: { host: string; port: number };
   production: boolean;
 }
-
-/** A DNS host name of at least two labels, nothing else. */
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
-/** An OAuth scope token (RFC 6749 §3.3), as `$defs.scope` in schema/auth.schema.json. */
-export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-const DEFAULT_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"];
-const words = (v: unknown): string[] =>
-  typeof v === "string"
-    ? v.split(/\s+/).filter(Boolean)
-    : Array.isArray(v)
-      ? v.filter((s): s is string => typeof s === "string")
-      : [];
 
 /** Reads, substitutes, validates and resolves auth.yaml. Throws ConfigError listing every problem. */
 export function loadAuthConfig(
@@ -78,211 +31,10 @@ export function loadAuthConfig(
       `${file} is invalid`,
     );
   }
-  const { config, diagnostics } = resolve(source, context);
+  const { config, diagnostics } = resolveAuth(source, context);
   // A secret from a placeholder's default is live in production without anyone having set it.
   const secrets = literalSecrets(source, "warning", context.production ? "error" : "warning");
   diagnostics.push(...secrets.filter((d) => d.severity === "error"));
   if (diagnostics.some((d) => d.severity === "error")) throw new ConfigError(diagnostics, `${file} cannot work`);
   return { ...config, warnings: secrets };
 }
-
-type Raw = any;
-
-function resolve(
-  source: YamlSource,
-  { listen, production }: AuthConfigContext,
-): { config: Omit<AuthConfig, "warnings">; diagnostics: Diagnostic[] } {
-  const raw: Raw = source.value;
-  const diagnostics: Diagnostic[] = [];
-  const error = (path: (string | number)[], code: string, message: string) =>
-    diagnostics.push({ file: source.file, ...source.locate(path), severity: "error", code, message });
-
-  const listenHost =
-    listen.host === "0.0.0.0" || listen.host === "::"
-      ? "localhost"
-      : listen.host.includes(":")
-        ? `[${listen.host}]`
-        : listen.host;
-  const resource: string = raw.resource || `http://${listenHost}:${listen.port}/mcp`;
-  try {
-    const url = new URL(resource);
-    if (url.hash) error(["resource"], "AUTH001", "resource must not have a #fragment (RFC 9728)");
-    if (production && url.protocol !== "https:")
-      error(["resource"], "AUTH002", "resource must be an https URL in production (set MCP_RESOURCE_URL)");
-  } catch {
-    error(["resource"], "AUTH001", `resource must be an absolute URL, not "${String(resource).slice(0, 60)}"`);
-  }
-
-  const issuers: IssuerConfig[] = [];
-  (raw.authorizationServers ?? []).forEach((entry: Raw, i: number) => {
-    const issuer: string | undefined =
-      entry.type === "auth0" ? (entry.domain ? `https://${entry.domain}/` : undefined) : entry.issuer;
-    if (!issuer) return; // an entry whose variable is unset is off
-    const at = (key: string) => ["authorizationServers", i, key];
-    // A plain host name: anything else (a scheme, path, `user@`, `:port`, `?query`) would make the
-    // issuer URL name another host than the one written (`tenant.auth0.com@evil.example`).
-    if (entry.type === "auth0" && !HOST_NAME.test(entry.domain)) {
-      error(
-        at("domain"),
-        "AUTH003",
-        `domain is a host name without protocol or path (e.g. example.eu.auth0.com), not "${String(entry.domain).slice(0, 60)}"`,
-      );
-      return;
-    }
-    try {
-      const url = new URL(issuer);
-      if (production && url.protocol !== "https:")
-        error(at("issuer"), "AUTH004", "issuer must be an https URL in production");
-    } catch {
-      error(at(entry.type === "auth0" ? "domain" : "issuer"), "AUTH004", "issuer is not a valid URL");
-      return;
-    }
-    for (const key of ["jwksUri", "authorizationEndpoint"] as const) {
-      if (!entry[key]) continue;
-      let protocol: string | undefined;
-      try {
-        protocol = new URL(entry[key]).protocol;
-      } catch {}
-      if (protocol !== "https:" && protocol !== "http:")
-        error(at(key), "AUTH004", `${key} must be an http(s) URL, not "${String(entry[key]).slice(0, 60)}"`);
-      else if (production && protocol !== "https:")
-        error(at(key), "AUTH004", `${key} must be an https URL in production`);
-    }
-    const audience = words(entry.audience ?? []);
-    // Any accepted audience other than the resource must be confirmed: a list that also holds the
-    // resource still accepts tokens minted for the other API.
-    const others = audience.filter((a) => a !== resource);
-    if (others.length > 0 && entry.audienceIsNotResource !== true) {
-      error(
-        at("audience"),
-        "AUTH005",
-        `audience ${JSON.stringify(others.join(" "))} differs from resource "${resource}": MCP clients request tokens for the resource; make them equal, or set audienceIsNotResource: true`,
-      );
-    }
-    if (entry.sharedSecret !== undefined && Buffer.byteLength(entry.sharedSecret) < 32)
-      error(at("sharedSecret"), "AUTH006", "sharedSecret must be at least 32 bytes");
-    issuers.push({
-      kind: entry.type,
-      issuer,
-      ...(entry.jwksUri ? { jwksUri: entry.jwksUri } : {}),
-      audience: audience.length > 0 ? audience : [resource],
-      algorithms: entry.sharedSecret
-        ? ["HS256"]
-        : (entry.algorithms ?? DEFAULT_ALGORITHMS).filter((a: string) => a !== "HS256"),
-      scopeClaim: entry.scopeClaim ?? "auto",
-      requireAccessTokenType: entry.requireAccessTokenType ?? entry.type === "oidc",
-      ...(entry.maxTokenAge ? { maxTokenAgeSec: entry.maxTokenAge } : {}),
-      clockToleranceSec: entry.clockTolerance ?? 30,
-      ...(entry.publicKeyFile ? { publicKeyFile: entry.publicKeyFile } : {}),
-      ...(entry.sharedSecret ? { sharedSecret: entry.sharedSecret } : {}),
-      ...(entry.authorizationEndpoint ? { authorizationEndpoint: entry.authorizationEndpoint } : {}),
-    });
-    if (!entry.sharedSecret && (entry.algorithms ?? []).includes("HS256"))
-      error(at("algorithms"), "AUTH006", "HS256 is accepted only with a sharedSecret; remove it from algorithms");
-  });
-
-  // The string form of a scope list is split here, after the schema check: its words get the check
-  // the list form's items get from the schema, and a comma-separated list is caught (a comma is legal
-  // in a scope token, but an undeclared "a,b" is one scope nobody grants: every token would get 403).
-  const checkScopes = (path: (string | number)[], value: unknown) => {
-    const where = path.join(".");
-    for (const scope of words(value)) {
-      if (typeof value === "string" && !SCOPE_TOKEN.test(scope))
-        error(
-          path,
-          "SCHEMA004",
-          `${where} holds ${JSON.stringify(scope.slice(0, 60))}, not a scope: each space-separated word must be printable ASCII without double quotes or backslashes (an OAuth scope token, RFC 6749 §3.3)`,
-        );
-      else if (scope.includes(",") && !Object.hasOwn(raw.scopes ?? {}, scope))
-        error(
-          path,
-          "AUTH014",
-          `${where} holds ${JSON.stringify(scope.slice(0, 60))}, one scope with commas in it that the scope catalogue does not declare: separate scopes with spaces (${scope.split(",").filter(Boolean).join(" ")}) or write a list`,
-        );
-    }
-  };
-  checkScopes(["requiredScopes"], raw.requiredScopes);
-  (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) => {
-    checkScopes(["apiKeys", "keys", i, "scopes"], entry.scopes);
-  });
-
-  const keys: ApiKeyConfig[] = [];
-  (raw.apiKeys?.keys ?? []).forEach((entry: Raw, i: number) => {
-    const digests: Buffer[] = [];
-    if (entry.sha256 !== undefined) {
-      if (!/^[0-9a-fA-F]{64}$/.test(entry.sha256))
-        error(["apiKeys", "keys", i, "sha256"], "AUTH007", "sha256 must be 64 hex digits");
-      else digests.push(Buffer.from(entry.sha256, "hex"));
-    }
-    for (const key of String(entry.key ?? "")
-      .split(",")
-      .map((k) => k.trim())
-      .filter(Boolean)) {
-      if (key.length < 16) error(["apiKeys", "keys", i, "key"], "AUTH008", "an API key must be at least 16 characters");
-      digests.push(sha256(key));
-    }
-    if (digests.length > 0) keys.push({ name: entry.name, digests, scopes: words(entry.scopes) });
-  });
-
-  const mode = raw.mode as AuthMode;
-  if (mode === "api-key" && keys.length === 0)
-    error(["mode"], "AUTH009", 'mode "api-key" needs at least one key under apiKeys.keys (or set MCP_API_KEY)');
-  const devEnabled = raw.developmentServer?.enabled ?? "auto";
-  // It accepts any login name: beside a real authorization server it would let anyone mint tokens the
-  // resource server trusts. `auto` already leaves it out when one is configured; `true` must not force it in.
-  // Nor in production, where `auto` leaves it out too: `true` there is a mistake to report where it is
-  // written, not a runtime error after the rest has started.
-  if (devEnabled === true && production)
-    error(
-      ["developmentServer", "enabled"],
-      "AUTH013",
-      "developmentServer.enabled is true, but NODE_ENV is production: the development server accepts any login name, so it never runs in production; remove the setting (auto) and configure an authorization server",
-    );
-  else if (devEnabled === true && issuers.length > 0)
-    error(
-      ["developmentServer", "enabled"],
-      "AUTH013",
-      "developmentServer.enabled is true while an authorization server is configured: the development server accepts any login name, so it never runs beside a real one; remove the setting (auto) or the authorization server",
-    );
-  if (production && (mode === "oauth2" || mode === "optional") && issuers.length === 0)
-    error(
-      ["authorizationServers"],
-      "AUTH010",
-      `mode "${mode}" needs an authorization server in production: set AUTH0_DOMAIN, or add an oidc issuer`,
-    );
-
-  const j = raw.jwks ?? {};
-  return {
-    diagnostics,
-    config: {
-      file: source.file,
-      mode,
-      resource,
-      ...(raw.resourceName ? { resourceName: raw.resourceName } : {}),
-      challengeDelivery: raw.challengeDelivery ?? "auto",
-      scopes: raw.scopes,
-      requiredScopes: words(raw.requiredScopes).filter((s) => s !== "offline_access"),
-      requiredScopesEnforce: raw.requiredScopesEnforce ?? true,
-      issuers,
-      jwks: {
-        timeoutMs: j.timeout ?? 5000,
-        cooldownMs: j.cooldown ?? 30_000,
-        cacheMaxAgeMs: j.cacheMaxAge ?? 600_000,
-        lastKnownGoodMs: j.lastKnownGood ?? 3_600_000,
-      },
-      tokenCache: { enabled: raw.tokenCache?.enabled ?? true, maxEntries: raw.tokenCache?.maxEntries ?? 10_000 },
-      apiKeys: {
-        header: (raw.apiKeys?.header ?? "X-API-Key").toLowerCase(),
-        bearerPrefix: raw.apiKeys?.bearerPrefix ?? "tgk_",
-        keys,
-      },
-      developmentServer: {
-        enabled: devEnabled,
-        clientMetadataDocuments: raw.developmentServer?.clientMetadataDocuments ?? {},
-      },
-      metadataMirror: raw.authorizationServerMetadataMirror ?? false,
-    },
-  };
-}
-
-export const sha256 = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();

@@ -82,7 +82,7 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
   // followed by the propertyNames error itself: one diagnostic per failed key, at that key.
   const nameErrors = errors.filter((e) => e.propertyName !== undefined);
   for (const e of errors) {
-    if (e.propertyName !== undefined) continue;
+    if (e.propertyName !== undefined || repeatsAnother(e, errors)) continue;
     const path = pointerToPath(e.instancePath);
     const where = path.length ? path.join(".") : "the top level";
     const secret = isSecretPath(path);
@@ -100,14 +100,24 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
         );
         break;
       }
-      case "required":
-        emit(
-          path,
-          path.length > 0,
-          "SCHEMA002",
-          `missing required key "${String(e.params.missingProperty)}" in ${where}`,
-        );
+      case "required": {
+        const name = String(e.params.missingProperty);
+        const dropped = source.droppedPlaceholder([...path, name]);
+        // Its `${VAR}` is unset: ENV002 at the placeholder says so (a warning when generating, which
+        // needs no secrets; at startup an error, and the schema is not checked).
+        if (dropped?.unset) break;
+        if (dropped)
+          out.push({
+            file: source.file,
+            line: dropped.line,
+            col: dropped.col,
+            severity: "error",
+            code: "SCHEMA002",
+            message: `missing required key "${name}" in ${where}: its placeholder came out empty, which counts as not written`,
+          });
+        else emit(path, path.length > 0, "SCHEMA002", `missing required key "${name}" in ${where}`);
         break;
+      }
       case "type": {
         const expected = String(e.params.type)
           .split(",")
@@ -152,16 +162,16 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
           `${where} must be ${JSON.stringify(e.params.allowedValue)}, not ${describe(e.data, secret)}`,
         );
         break;
-      case "discriminator":
-        emit(
-          path,
-          false,
-          "SCHEMA004",
-          e.params.error === "mapping"
-            ? `${where}.${String(e.params.tag)} has an unknown value ${describe((e.data as Record<string, unknown>)?.[String(e.params.tag)])}`
-            : `${where} needs a "${String(e.params.tag)}" key`,
-        );
+      case "discriminator": {
+        // Only where no enum, const, type or required error said it already (repeatsAnother).
+        const tag = String(e.params.tag);
+        const value = e.params.tagValue;
+        if (value === undefined) emit(path, path.length > 0, "SCHEMA002", `missing required key "${tag}" in ${where}`);
+        else if (typeof value !== "string")
+          emit([...path, tag], false, "SCHEMA003", `${where}.${tag} must be a string, not ${describe(value)}`);
+        else emit([...path, tag], false, "SCHEMA004", `${where}.${tag} has an unknown value ${describe(value)}`);
         break;
+      }
       case "propertyNames": {
         const name = String(e.params.propertyName);
         const causes = nameErrors.filter((n) => n.instancePath === e.instancePath && n.propertyName === name);
@@ -196,6 +206,24 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
     }
   }
   return out;
+}
+
+/**
+ * Whether `e` is a discriminator error about a tag another error reports already: a missing tag
+ * (`required`) or a tag value its own schema refuses (`enum`, `const`, `type`). One problem, one
+ * diagnostic, at the tag.
+ */
+function repeatsAnother(e: SchemaError, errors: readonly SchemaError[]): boolean {
+  if (e.keyword !== "discriminator") return false;
+  const tag = String(e.params.tag);
+  const tagPointer = `${e.instancePath}/${tag.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+  return errors.some(
+    (other) =>
+      (other.keyword === "required" &&
+        other.instancePath === e.instancePath &&
+        String(other.params.missingProperty) === tag) ||
+      (["enum", "const", "type"].includes(other.keyword) && other.instancePath === tagPointer),
+  );
 }
 
 /** Why a key failed `propertyNames`, from the errors of its subschema. */

@@ -34,6 +34,25 @@ export interface YamlSource {
    * unset), not from the environment: a default is written in the file.
    */
   fromDefault(path: readonly (string | number)[]): boolean;
+  /**
+   * Whether the value at `path`, or a value inside it, was written with a `${VAR}` placeholder,
+   * whatever it came out as: the variable's value, the default, or nothing (then it was dropped).
+   * What depends on no placeholder is the same in every environment. False without substitution.
+   */
+  fromEnvironment(path: readonly (string | number)[]): boolean;
+  /**
+   * The placeholder written at `path` that came out empty and was dropped, as if not written: where
+   * it is, and whether its variable is unset without a default (ENV002) rather than empty on purpose
+   * (`${VAR:-}`). Undefined when none was.
+   */
+  droppedPlaceholder(path: readonly (string | number)[]): DroppedPlaceholder | undefined;
+}
+
+export interface DroppedPlaceholder {
+  line: number;
+  col: number;
+  /** ENV002 was reported for it: a `${VAR}` (or a default's `${VAR}`) whose variable is unset. */
+  unset: boolean;
 }
 
 export interface EnvSubstitution {
@@ -93,13 +112,14 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
       ...at(error.pos[0]),
       severity: "error",
       code: "YAML001",
-      message: firstLine(error.message),
+      message: error.code === "MULTIPLE_DOCS" ? multipleDocuments(text, error.pos[0], at) : firstLine(error.message),
     });
   diagnostics.push(...capSyntaxErrors(syntaxErrors));
   const substituted = new Set<Scalar>();
   const defaulted = new Set<Scalar>();
+  const dropped: Dropped[] = [];
   if (diagnostics.length === 0 && substitute)
-    diagnostics.push(...substituteEnv(doc, file, text, at, substitute, substituted, defaulted));
+    diagnostics.push(...substituteEnv(doc, file, text, at, substitute, { substituted, defaulted, dropped }));
   if (!diagnostics.some((d) => d.severity === "error")) diagnostics.push(...aliasDiagnostics(doc, file, at));
   const failed = diagnostics.some((d) => d.severity === "error");
   // aliasDiagnostics bounded the expansion (and ruled out cycles), so yaml's own alias counter,
@@ -114,6 +134,7 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
     doc ??= parse(text);
     return doc;
   };
+  let environmentPaths: string[][] | undefined;
   return {
     file,
     value,
@@ -121,7 +142,50 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
     locate: (path, options) => locateNode(document(), path, options?.key ?? false, at),
     fromPlaceholder: (path) => scalarIn(substituted, walk(document(), path)),
     fromDefault: (path) => scalarIn(defaulted, walk(document(), path)),
+    fromEnvironment: (path) => {
+      environmentPaths ??= [...keptPaths(document(), substituted), ...dropped.map((d) => d.path)];
+      const wanted = path.map(String);
+      // A placeholder inside the value at `path`, or the value of a placeholder `path` lies in.
+      return environmentPaths.some((p) => startsWith(p, wanted) || startsWith(wanted, p));
+    },
+    droppedPlaceholder: (path) => {
+      const wanted = path.map(String);
+      const found = dropped.find((d) => d.exact && d.path.length === wanted.length && startsWith(d.path, wanted));
+      return found && { ...at(found.offset), unset: found.unset };
+    },
   };
+}
+
+const startsWith = (path: readonly string[], prefix: readonly string[]): boolean =>
+  prefix.length <= path.length && prefix.every((segment, i) => path[i] === segment);
+
+/** The data paths of the substituted scalars still in the document. */
+function keptPaths(doc: Document, substituted: ReadonlySet<Scalar>): string[][] {
+  const paths: string[][] = [];
+  if (substituted.size === 0) return paths;
+  visit(doc, {
+    Scalar(key, node, ancestors) {
+      if (key === "key" || !substituted.has(node)) return;
+      const path = jsPath(ancestors, node);
+      if (path !== undefined) paths.push(path.map(String));
+    },
+  });
+  return paths;
+}
+
+/**
+ * YAML001 for a second document: yaml's own message names its API. A file holds one document;
+ * `---` inside it (a separator pasted in, two files joined) starts another.
+ */
+function multipleDocuments(
+  text: string,
+  offset: number,
+  at: (offset: number) => { line: number; col: number },
+): string {
+  const { line } = at(offset);
+  return text.startsWith("---", offset)
+    ? `a single YAML document is expected; remove the "---" on line ${line} and what follows, or merge the documents`
+    : `a single YAML document is expected, but another starts on line ${line}; remove it and what follows, or merge the documents`;
 }
 
 /**
@@ -423,17 +487,37 @@ function matchingBrace(raw: string, from: number): number {
   return -1;
 }
 
+/** A placeholder that came out empty, dropped from the document. */
+interface Dropped {
+  /**
+   * Its data path; for an item of a list, the list's (the items after it moved up). `exact` when
+   * the path is the placeholder's own.
+   */
+  path: string[];
+  exact: boolean;
+  offset: number;
+  unset: boolean;
+}
+
+interface Substitutions {
+  /** Scalars written with a placeholder. */
+  substituted: Set<Scalar>;
+  /** Scalars whose value came from a placeholder's default. */
+  defaulted: Set<Scalar>;
+  dropped: Dropped[];
+}
+
 function substituteEnv(
   doc: Document,
   file: string,
   text: string,
   at: (offset: number) => { line: number; col: number },
   { env, unsetSeverity, schema }: EnvSubstitution,
-  substituted: Set<Scalar>,
-  defaulted: Set<Scalar>,
+  { substituted, defaulted, dropped }: Substitutions,
 ): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const emptied = new Set<Scalar>();
+  /** Scalars made only of placeholders that came out empty, and whether a variable was unset (ENV002). */
+  const emptied = new Map<Scalar, { unset: boolean }>();
   visit(doc, {
     Scalar(key, node, ancestors) {
       if (key === "key" || typeof node.value !== "string" || !node.value.includes("$")) return;
@@ -457,7 +541,7 @@ function substituteEnv(
       }
       const onlyPlaceholders = /^\$\{.*\}$/s.test(raw) && matchingBrace(raw, 2) === raw.length - 1;
       if (onlyPlaceholders && expansion.value.trim() === "") {
-        emptied.add(node);
+        emptied.set(node, { unset: expansion.problems.some((p) => p.code === "ENV002") });
         node.value = "";
       } else if (onlyPlaceholders && node.type === "PLAIN") {
         const typed = readPlainScalar(expansion.value);
@@ -473,12 +557,23 @@ function substituteEnv(
   });
   if (emptied.size > 0) {
     // An optional setting whose variable is unset behaves as if it were not written.
+    const drop = (node: Scalar, path: (string | number)[] | undefined, exact: boolean) => {
+      if (path !== undefined)
+        dropped.push({ path: path.map(String), exact, offset: node.range?.[0] ?? 0, unset: emptied.get(node)!.unset });
+    };
     visit(doc, {
-      Pair(_, pair) {
-        if (isScalar(pair.value) && emptied.has(pair.value)) return visit.REMOVE;
+      Pair(_, pair, ancestors) {
+        if (!isScalar(pair.value) || !emptied.has(pair.value)) return;
+        const parent = jsPath(ancestors, pair);
+        const name = jsKeyName(pair.key);
+        drop(pair.value, parent && name !== undefined ? [...parent, name] : undefined, true);
+        return visit.REMOVE;
       },
-      Scalar(key, node) {
-        if (key !== "key" && key !== "value" && emptied.has(node)) return visit.REMOVE;
+      Scalar(key, node, ancestors) {
+        if (key === "key" || key === "value" || !emptied.has(node)) return;
+        // An item of a list: the list as a whole depends on the environment.
+        drop(node, jsPath(ancestors, node)?.slice(0, -1), false);
+        return visit.REMOVE;
       },
     });
   }

@@ -1,7 +1,8 @@
 /**
- * Duplicate keys (YAML002), found by one pass of toolgate's own rather than yaml's quadratic check:
- * keys compared as the property names they become, reported in the order of the text, nested maps
- * included, with the earlier key when it is written differently.
+ * parseYamlSource. Duplicate keys (YAML002), found by one pass of toolgate's own rather than yaml's
+ * quadratic check: keys compared as the property names they become, reported in the order of the
+ * text, nested maps included, with the earlier key when it is written differently. A second document
+ * (YAML001). What a `${VAR}` placeholder makes depend on the environment.
  */
 import { describe, expect, it } from "vitest";
 import { parseYamlSource } from "../../src/config/yaml-source.js";
@@ -31,5 +32,42 @@ describe("duplicate keys", () => {
     const keys = Array.from({ length: 20_000 }, (_, i) => `k${i}: ${i}`);
     expect(parseYamlSource("f.yaml", keys.join("\n")).diagnostics).toEqual([]);
     expect(lines([...keys, "k19999: again"].join("\n"))).toEqual(['20001:1 YAML002 duplicate key: "k19999"']);
+  });
+});
+
+describe("a second document", () => {
+  it("is one YAML001 that says what to do, in the user's words, not yaml's API", () => {
+    expect(lines("tools: {}\n---\ntools: {}\n")).toEqual([
+      '2:1 YAML001 a single YAML document is expected; remove the "---" on line 2 and what follows, or merge the documents',
+    ]);
+    expect(lines("a: 1\n...\nb: 2\n")).toEqual([
+      "3:1 YAML001 a single YAML document is expected, but another starts on line 3; remove it and what follows, or merge the documents",
+    ]);
+  });
+});
+
+describe("placeholders: what depends on the environment", () => {
+  const text = `a:\n  - \${X}\n  - b\nc:\n  d: \${Z:-}\n  e: \${W:-w}\n  g: \${U}\nf: lit\n`;
+  const source = parseYamlSource("f.yaml", text, { env: { W: "set" }, unsetSeverity: "warning" });
+
+  it("a value from a placeholder, set, defaulted or dropped, and what holds one", () => {
+    expect(source.value).toEqual({ a: ["b"], c: { e: "set" }, f: "lit" });
+    for (const path of [["a"], ["a", 0], ["c"], ["c", "d"], ["c", "e"], ["c", "g"], []])
+      expect(source.fromEnvironment(path), JSON.stringify(path)).toBe(true);
+    expect(source.fromEnvironment(["f"])).toBe(false);
+    expect(source.fromEnvironment(["c", "h"])).toBe(false);
+  });
+
+  it("a dropped placeholder: where it was written, and whether its variable is unset", () => {
+    expect(source.droppedPlaceholder(["c", "d"])).toEqual({ line: 5, col: 6, unset: false });
+    expect(source.droppedPlaceholder(["c", "g"])).toEqual({ line: 7, col: 6, unset: true });
+    expect(source.droppedPlaceholder(["c", "e"])).toBeUndefined();
+    expect(source.droppedPlaceholder(["c"])).toBeUndefined();
+  });
+
+  it("nothing without substitution", () => {
+    const plain = parseYamlSource("f.yaml", text);
+    expect(plain.fromEnvironment(["c", "d"])).toBe(false);
+    expect(plain.droppedPlaceholder(["c", "g"])).toBeUndefined();
   });
 });
