@@ -7,7 +7,7 @@ import type { YamlSource } from "../../src/config/yaml-source.js";
 import { handlerPath } from "./emit/handlers.js";
 import { DECLARATION_FILE_NAME, INHERITED_NAMES, TOOL_NAME, toolIdentifier, validatorModule } from "./identifiers.js";
 import type { LoadedSources } from "./load.js";
-import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA } from "./subschemas.js";
+import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA, subschemas } from "./subschemas.js";
 import { rootTypeName, type TypeSchema, typeSchema } from "./type-schema.js";
 
 /** Options of the ajv that compiles tool schemas, at generate time and in the emitted validators alike. */
@@ -111,10 +111,11 @@ function safeDecode(s: string): string {
 
 /**
  * Every problem that keeps a tool schema from compiling in ajv strict mode, at once: ajv's compile
- * stops at the first. In order: errors against the JSON Schema 2020-12 meta-schema; unknown keywords
- * and unknown formats anywhere in the schema (walked here, against the lists of the ajv instance);
- * then whatever else strict mode rejects (strictTypes, strictTuples, a bad $ref…), from compiling
- * the schema without what was already reported.
+ * stops at the first. In order: errors against the JSON Schema 2020-12 meta-schema; numbers JSON
+ * cannot carry (YAML `.inf`, `.nan`), unknown keywords, unknown formats and invalid regular
+ * expressions anywhere in the schema (walked here); then whatever else strict mode rejects
+ * (strictTypes, strictTuples, an unresolvable $ref…), from compiling the schema without what was
+ * already reported, again without each problem found, as long as the problem can be taken out.
  */
 function schemaProblems(
   schema: Record<string, unknown>,
@@ -128,17 +129,82 @@ function schemaProblems(
     // An unknown $schema ("no schema with key or ref …"), reported here: the validators' ajv does not
     // check schemas against their meta-schema again, so compiling would not say so.
     metaErrors = [];
-    unknownMetaSchema = strictModeProblem(schema, error);
+    unknownMetaSchema = {
+      message: `${(error as Error).message.split("\n")[0]}: toolgate reads tool schemas as JSON Schema 2020-12 only; write "$schema: https://json-schema.org/draft/2020-12/schema" or leave $schema out`,
+      path: typeof schema.$schema === "string" ? ["$schema"] : [],
+      key: false,
+    };
   }
+  const nonFinite = nonFiniteNumbers(schema, []);
+  // The meta-schema refuses .inf where it wants a number ("must be number"): said once, as a non-finite number.
+  const pointers = new Set(nonFinite.map((p) => p.path.map((s) => `/${String(s)}`).join("")));
+  metaErrors = metaErrors.filter(
+    (e) =>
+      !pointers.has(
+        pointerPath(e.instancePath)
+          .map((s) => `/${s}`)
+          .join(""),
+      ),
+  );
   const problems = metaSchemaProblems(schema, metaErrors);
-  const cleaned = withoutUnknown(schema, [], problems);
+  problems.push(...nonFinite);
+  // Compiled with 0 in their place: the checking ajv refuses them where the meta-schema wants a number.
+  const cleaned = withoutUnknown(nonFinite.length > 0 ? finite(schema) : schema, [], problems);
   if (unknownMetaSchema) problems.push(unknownMetaSchema);
   else if (metaErrors.length === 0) {
     // Kept for the emitter only when nothing was cleaned out (then `cleaned` is the schema itself).
-    const problem = compileProblem(cleaned, problems.length === 0 ? keep : undefined);
-    if (problem) problems.push(problem);
+    problems.push(...compileProblems(cleaned, keep, problems.length === 0));
   }
   return problems;
+}
+
+/**
+ * Numbers JSON has no notation for (YAML `.inf`, `-.inf`, `.nan`), anywhere in a schema: JSON.stringify
+ * writes them as `null`, so tools/list and the types would say `null` while the validator compares
+ * with the number itself.
+ */
+function nonFiniteNumbers(node: unknown, path: (string | number)[]): SchemaProblem[] {
+  if (typeof node === "number" && !Number.isFinite(node)) {
+    const yaml = Number.isNaN(node) ? ".nan" : node > 0 ? ".inf" : "-.inf";
+    return [
+      {
+        path,
+        key: false,
+        message: `${path.join(".")} is ${yaml}, which JSON cannot carry: tools/list and the generated types would say null, while the validator compares with ${String(node)}; use a finite number`,
+      },
+    ];
+  }
+  if (Array.isArray(node)) return node.flatMap((v, i) => nonFiniteNumbers(v, [...path, i]));
+  if (isObject(node)) return Object.entries(node).flatMap(([k, v]) => nonFiniteNumbers(v, [...path, k]));
+  return [];
+}
+
+/** A copy of `node` with 0 for each number JSON cannot carry. */
+function finite(node: unknown): unknown {
+  if (typeof node === "number") return Number.isFinite(node) ? node : 0;
+  if (Array.isArray(node)) return node.map(finite);
+  if (!isObject(node)) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node))
+    Object.defineProperty(out, k, { value: finite(v), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/** Why `source` is no regular expression as ajv compiles it (with the `u` flag), or undefined. */
+function regExpProblem(source: string): string | undefined {
+  try {
+    new RegExp(source, "u");
+    return undefined;
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/u?: /s, "");
+    let plain = true;
+    try {
+      new RegExp(source);
+    } catch {
+      plain = false;
+    }
+    return `${JSON.stringify(source)} is not a valid regular expression: ${reason}${plain ? " (ajv compiles patterns with the u flag, where escaping a character that needs no escape, such as \\- outside a class, is an error)" : ""}`;
+  }
 }
 
 interface SchemaErrorLike {
@@ -183,7 +249,8 @@ function metaSchemaProblems(schema: unknown, errors: readonly SchemaErrorLike[])
 }
 
 /**
- * A copy of `node` without unknown keywords and unknown formats, each reported in `problems`. Only
+ * A copy of `node` without unknown keywords, unknown formats and invalid regular expressions (a
+ * `pattern`, a key of `patternProperties`), each reported in `problems`. Only
  * subschema positions are walked, so a property named like a keyword, or data under `enum`,
  * `const`, `default` or `examples`, is never mistaken for one.
  */
@@ -210,8 +277,21 @@ function withoutUnknown(node: unknown, path: (string | number)[], problems: Sche
       });
       continue;
     }
+    const badPattern = key === "pattern" && typeof value === "string" ? regExpProblem(value) : undefined;
+    if (badPattern !== undefined) {
+      problems.push({ path: at, key: false, message: `pattern ${badPattern}` });
+      continue;
+    }
     let copy = value;
-    if (ONE_SUBSCHEMA.has(key) && isObject(value)) copy = withoutUnknown(value, at, problems);
+    if (key === "patternProperties" && isObject(value)) {
+      const kept: [string, unknown][] = [];
+      for (const [pattern, sub] of Object.entries(value)) {
+        const problem = regExpProblem(pattern);
+        if (problem === undefined) kept.push([pattern, withoutUnknown(sub, [...at, pattern], problems)]);
+        else problems.push({ path: [...at, pattern], key: true, message: `patternProperties key ${problem}` });
+      }
+      copy = Object.fromEntries(kept);
+    } else if (ONE_SUBSCHEMA.has(key) && isObject(value)) copy = withoutUnknown(value, at, problems);
     else if (LIST_OF_SUBSCHEMAS.has(key) && Array.isArray(value))
       copy = value.map((v, i) => withoutUnknown(v, [...at, i], problems));
     else if (MAP_OF_SUBSCHEMAS.has(key) && isObject(value))
@@ -297,11 +377,66 @@ export class CompiledToolSchemas {
  */
 const flatten = (text: string): string => ` ${text}`.slice(1);
 
-/** What else ajv strict mode rejects: its first compile error, at the subschema it names when it names one. */
+/** A compile error as a problem, and the keyword to take out to look for the next (none: stop there). */
+interface CompileFinding {
+  problem: SchemaProblem;
+  remove?: (string | number)[];
+}
+
+/** At most this many compiles per schema looking for one more problem (each costs a compile). */
+const MAX_COMPILE_ROUNDS = 20;
+
+/**
+ * What else ajv strict mode rejects: ajv's compile stops at its first error, so the schema is compiled
+ * again without the keyword each error names, until it compiles or an error names nothing that can be
+ * taken out. Each compile is in the tool's ajv (`keep`) when there is one; the first is kept for the
+ * emitter when `retain` (nothing was reported before) and it compiles.
+ */
+function compileProblems(
+  schema: unknown,
+  keep: { compiled: CompiledToolSchemas; tool: string; key: string } | undefined,
+  retain: boolean,
+): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  let current = schema;
+  for (let round = 0; round < MAX_COMPILE_ROUNDS; round++) {
+    const finding = compileProblem(current, keep, retain && round === 0);
+    if (!finding) break;
+    problems.push(finding.problem);
+    if (!finding.remove) break;
+    current = without(current, finding.remove);
+  }
+  return problems;
+}
+
+/** A copy of `node` without the key at `path` (objects along the path copied, the rest shared). */
+function without(node: unknown, path: readonly (string | number)[]): unknown {
+  if (path.length === 0 || (!isObject(node) && !Array.isArray(node))) return node;
+  const [head, ...rest] = path as [string | number, ...(string | number)[]];
+  if (Array.isArray(node)) return node.map((v, i) => (i === head ? without(v, rest) : v));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === String(head) && rest.length === 0) continue;
+    Object.defineProperty(out, k, {
+      value: k === String(head) ? without(v, rest) : v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/**
+ * The first thing ajv strict mode rejects in `schema`, compiled in the tool's own ajv when there is
+ * one (an output schema may refer to the input's $id), else in `checker`. Kept for the emitter only
+ * when `retain` and it compiles.
+ */
 function compileProblem(
   schema: unknown,
-  keep?: { compiled: CompiledToolSchemas; tool: string; key: string },
-): SchemaProblem | undefined {
+  keep: { compiled: CompiledToolSchemas; tool: string; key: string } | undefined,
+  retain: boolean,
+): CompileFinding | undefined {
   if (keep) {
     const ajv = keep.compiled.ajv(keep.tool);
     let added = false;
@@ -309,7 +444,11 @@ function compileProblem(
       ajv.addSchema(schema as object, keep.key);
       added = true;
       ajv.getSchema(keep.key); // compiles; throws what strict mode rejects
-      keep.compiled.keys.add(keep.key);
+      if (retain) keep.compiled.keys.add(keep.key);
+      else {
+        ajv.removeSchema(keep.key);
+        ajv.removeSchema(schema as object);
+      }
       return undefined;
     } catch (error) {
       if (added) {
@@ -322,9 +461,11 @@ function compileProblem(
       const id = /^schema with key or id "(.*)" already exists$/.exec((error as Error).message)?.[1];
       if (id !== undefined)
         return {
-          path: isObject(schema) && schema.$id !== undefined ? ["$id"] : [],
-          key: false,
-          message: `its $id "${id}" is also the $id of the tool's input schema: both are compiled into one module of validators, where an $id names one schema; give them different $ids`,
+          problem: {
+            path: isObject(schema) && schema.$id !== undefined ? ["$id"] : [],
+            key: false,
+            message: `its $id "${id}" is also the $id of the tool's input schema: both are compiled into one module of validators, where an $id names one schema; give them different $ids`,
+          },
         };
       // Otherwise (an $id twice in this schema…): checked alone below, for ajv's message.
     }
@@ -343,16 +484,149 @@ function compileProblem(
   }
 }
 
-function strictModeProblem(schema: unknown, error: unknown, key?: string): SchemaProblem {
+/** Every `$ref` in the subschema positions of `node`, with the path of the schema holding it. */
+function* refsOf(node: unknown, path: (string | number)[] = []): Generator<[(string | number)[], unknown]> {
+  if (!isObject(node)) return;
+  if (node.$ref !== undefined) yield [path, node.$ref];
+  for (const [below, sub] of subschemas(node)) yield* refsOf(sub, [...path, ...below]);
+}
+
+/**
+ * A compile error as a problem at the keyword it concerns: the `$ref` that does not resolve, the
+ * keyword strictTypes finds without its type, the tuple strictTuples finds open; at the subschema
+ * a message names otherwise, at the root when it names none.
+ */
+function strictModeProblem(schema: unknown, error: unknown, key?: string): CompileFinding {
   let message = (error as Error).message.split("\n")[0] ?? String(error);
   if (key !== undefined) message = message.replaceAll(`"${key}#`, '"#').replaceAll(key, "#");
-  const pointer = /\bat (?:path )?"(#[^"]*)"/.exec(message)?.[1];
+  const exists = (path: (string | number)[]) => valueAt(schema, path) !== undefined;
+  if (typeof (error as { missingRef?: unknown }).missingRef === "string") {
+    const ref = /^can't resolve reference (.*) from id /.exec(message)?.[1];
+    const holder = [...refsOf(schema)].find(([, value]) => value === ref)?.[0];
+    if (ref !== undefined && holder !== undefined)
+      return {
+        problem: {
+          path: [...holder, "$ref"],
+          key: false,
+          message: `$ref "${ref}" does not resolve: nothing in this schema has that $id, $anchor or path, and no schema is fetched; refer to a $defs entry, a JSON pointer, an $anchor or an $id of this schema`,
+        },
+        remove: [...holder, "$ref"],
+      };
+  }
+  const pointer = /\bat (?:path )?"[^"#]*(#[^"]*)"/.exec(message)?.[1];
   const path = pointer ? pointerPath(pointer) : [];
-  return {
-    message: `the schema does not compile in ajv strict mode: ${message.replace(/^strict mode: /, "")}`,
-    path: valueAt(schema, path) === undefined ? [] : path,
-    key: false,
+  const text = `the schema does not compile in ajv strict mode: ${message.replace(/^strict mode: /, "")}`;
+  const keyword =
+    /^strict mode: missing type "[^"]*" for keyword "([^"]+)"/.exec(message)?.[1] ??
+    /^strict mode: "([^"]+)" is \d+-tuple/.exec(message)?.[1] ??
+    (/^strict mode: default is ignored in the schema root/.test(message) ? "default" : undefined);
+  if (keyword !== undefined && exists([...path, keyword]))
+    return { problem: { message: text, path: [...path, keyword], key: true }, remove: [...path, keyword] };
+  return { problem: { message: text, path: exists(path) ? path : [], key: false } };
+}
+
+/** Every `default` in the subschema positions of `node`: the path of the schema that holds it. */
+function* defaultHolders(node: unknown, path: (string | number)[] = []): Generator<(string | number)[]> {
+  if (!isObject(node)) return;
+  if (Object.hasOwn(node, "default")) yield path;
+  for (const [below, sub] of subschemas(node)) yield* defaultHolders(sub, [...path, ...below]);
+}
+
+/** The ajv of TOOLS015: not strict (TOOLS004 reports what strict mode refuses), defaults filled in as at run time. */
+let defaultsChecker: Ajv2020 | undefined;
+
+interface DefaultsCheck {
+  schema: Record<string, unknown>;
+  /** The paths of the subschemas that hold a default. */
+  holders: (string | number)[][];
+  /** The URI the schema is embedded under: its own `$id`, else one of its own. */
+  base: string;
+}
+
+/**
+ * The ajv errors of each default of each schema (by schema, then by default), from one compile: each
+ * schema is embedded under its base URI and each default is checked through a `$ref` to the subschema
+ * that holds it, so `$ref`s inside a schema resolve as they do in the validators. Throws when the
+ * schemas do not compile even without strict mode (TOOLS004 says why).
+ */
+function defaultErrors(checks: DefaultsCheck[]): SchemaErrorLike[][][] {
+  const pointer = (path: (string | number)[]) =>
+    `#${path.map((s) => `/${encodeURIComponent(String(s).replace(/~/g, "~0").replace(/\//g, "~1"))}`).join("")}`;
+  const wrapper = {
+    $defs: Object.fromEntries(checks.map((c, i) => [`s${i}`, { ...c.schema, $id: c.base }])),
+    type: "object",
+    properties: Object.fromEntries(
+      checks.flatMap((c, i) =>
+        c.holders.map((path, j) => [`${i}-${j}`, { $ref: `${c.base.replace(/#.*$/s, "")}${pointer(path)}` }]),
+      ),
+    ),
   };
+  const data = Object.fromEntries(
+    checks.flatMap((c, i) =>
+      c.holders.map((path, j) => [`${i}-${j}`, structuredClone(valueAt(c.schema, [...path, "default"]))]),
+    ),
+  );
+  defaultsChecker ??= createToolAjv({ strict: false, validateSchema: false, code: { optimize: false } });
+  const ajv = defaultsChecker;
+  try {
+    const validate = ajv.compile(wrapper);
+    const errors = validate(data) ? [] : ((validate.errors ?? []) as SchemaErrorLike[]);
+    return checks.map((c, i) =>
+      c.holders.map((_, j) =>
+        errors
+          .filter((e) => e.instancePath === `/${i}-${j}` || e.instancePath.startsWith(`/${i}-${j}/`))
+          .map((e) => ({ ...e, instancePath: e.instancePath.slice(`/${i}-${j}`.length) })),
+      ),
+    );
+  } finally {
+    ajv.removeSchema(wrapper);
+  }
+}
+
+/**
+ * TOOLS015's check: each `default` of each schema validated against the subschema that holds it, as
+ * the validators fill it in (ajv's `useDefaults`, nested defaults included): one compile per schema
+ * that has a default (about 0.7 ms; compiling several tools' schemas at once measured no faster).
+ */
+function invalidDefaults(
+  schemas: Record<string, unknown>[],
+): { schema: number; path: (string | number)[]; message: string }[] {
+  const checks = schemas.map((schema, i): DefaultsCheck | undefined => {
+    const holders = [...defaultHolders(schema)];
+    // .inf and .nan are TOOLS004's: the schema is not checked until they are gone.
+    if (holders.length === 0 || nonFiniteNumbers(schema, []).length > 0) return undefined;
+    const base = typeof schema.$id === "string" ? schema.$id : `toolgate://schema/${i}/defaults-check.json`;
+    return { schema, holders, base };
+  });
+  const results = checks.map((c) => {
+    if (!c) return undefined;
+    try {
+      return defaultErrors([c])[0];
+    } catch {
+      return undefined; // does not compile: TOOLS004 says why
+    }
+  });
+  return checks.flatMap((c, i) =>
+    !c
+      ? []
+      : c.holders.flatMap((path, j) => {
+          const own = results[i]?.[j] ?? [];
+          if (own.length === 0) return [];
+          const reasons = new Set(
+            own
+              .filter((e) => e.keyword !== "anyOf" && e.keyword !== "oneOf" && e.keyword !== "if")
+              .map((e) => {
+                const below = pointerPath(`#${e.instancePath}`).join(".");
+                const allowed = e.keyword === "enum" ? (e.params.allowedValues as unknown[]) : undefined;
+                const reason = allowed
+                  ? `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`
+                  : (e.message ?? "is not valid");
+                return below ? `${below} ${reason}` : reason;
+              }),
+          );
+          return [{ schema: i, path: [...path, "default"], message: [...reasons].join("; ") || "is not valid" }];
+        }),
+  );
 }
 
 /** TOOLS002 / TOOLS003: the input or output schema of a tool has `type: object` at its root. */
@@ -524,7 +798,9 @@ export const RULES: Rule[] = [
               ["tools", name, "securitySchemes", i],
               "error",
               "TOOLS007",
-              `tool "${name}" lists the ${String(s.type)} scheme twice; merge the scopes into one`,
+              s.type === "oauth2"
+                ? `tool "${name}" lists the oauth2 scheme twice; merge the scopes into one`
+                : `tool "${name}" lists the ${String(s.type)} scheme twice; remove one`,
             ),
           ];
         });
@@ -593,6 +869,34 @@ export const RULES: Rule[] = [
             at(tools, ["tools", tool, part, ...p.path], "error", "TOOLS014", `${part} of "${tool}": ${p.message}`),
           ),
         ),
+  },
+  {
+    code: "TOOLS015",
+    title: "Every default in a tool schema is valid against the schema it is in",
+    check: ({ tools, entries }) => {
+      const parts = entries.flatMap(([name, t]) =>
+        (["input", "output"] as const).flatMap((part) => (isObject(t[part]) ? [{ name, part, schema: t[part] }] : [])),
+      );
+      return invalidDefaults(parts.map((p) => p.schema)).map(({ schema, path, message }) => {
+        const { name, part } = parts[schema]!;
+        const holder = path.slice(0, -1);
+        const property =
+          holder.length >= 2 && holder[holder.length - 2] === "properties" ? holder[holder.length - 1] : undefined;
+        const who = part === "input" ? "call" : "result";
+        const why =
+          property === undefined
+            ? ""
+            : `: the validator fills a default in before it checks, so every ${who} that leaves "${String(property)}" out would be refused`;
+        return at(
+          tools,
+          ["tools", name, part, ...path],
+          "error",
+          "TOOLS015",
+          `${part} of "${name}": the default ${JSON.stringify(valueAt(parts[schema]!.schema, path))} is not valid against its own schema (${message})${why}`,
+          true,
+        );
+      });
+    },
   },
   {
     code: "TOOLS010",

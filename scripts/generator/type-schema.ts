@@ -54,6 +54,30 @@ const ANNOTATIONS = new Set([
   "x-mcp-header",
 ]);
 
+/**
+ * The keywords a subschema's TypeScript type can come from: those json-schema-to-typescript 16 derives
+ * a type from (its `typesOfSchema` matchers, and `prefixItems`, which the copy turns into `items`),
+ * except `default`. A subschema with none of them constrains no type, whatever else it says
+ * (`description`, `not`, `minLength`…): the validator accepts any JSON value there, so its type is
+ * `unknown`. Left alone, json-schema-to-typescript typed it `{[k: string]: unknown}`, or from its
+ * `default` (`{default: 3}` became `number`), and a handler returning a string there failed tsc.
+ */
+const TYPING_KEYWORDS = new Set([
+  "type",
+  "enum",
+  "const",
+  "$ref",
+  "allOf",
+  "anyOf",
+  "oneOf",
+  "items",
+  "prefixItems",
+  "properties",
+  "patternProperties",
+  "additionalProperties",
+  "required",
+]);
+
 /** The base URI of a schema without `$id`: any absolute URI with a path, so relative references resolve. */
 const ROOT_URI = "toolgate://schema/root.json";
 
@@ -156,7 +180,8 @@ function put(out: Record<string, unknown>, key: string, value: unknown): void {
  * - `prefixItems` (2020-12 tuples, which it does not know: `never[]`) becomes draft-07 `items: […]` with
  *   `additionalItems`, which it turns into `[A, B]` or `[A, B, ...C[]]`;
  * - a `$ref` with constraints beside it becomes `allOf: [{$ref}, {the rest}]`: it typed the `$ref`
- *   alone, looser than the validator, which applies both.
+ *   alone, looser than the validator, which applies both;
+ * - a subschema without any of the TYPING_KEYWORDS gets `tsType: "unknown"`.
  */
 export function typeSchema(root: unknown, rootName: string): TypeSchema {
   const index = indexSchema(root);
@@ -258,6 +283,7 @@ export function typeSchema(root: unknown, rootName: string): TypeSchema {
       out = copyKeys(node, from, to);
       if (target !== undefined) refs.push({ holder: out, target, ref: node.$ref as string, path: from });
     }
+    if (!Object.keys(node).some((k) => TYPING_KEYWORDS.has(k))) put(out, "tsType", "unknown");
     if (name !== undefined) put(out, "title", name);
     return out;
   };

@@ -255,6 +255,72 @@ describe("schemas json-schema-to-typescript once typed wrongly", () => {
   });
 });
 
+// Was a bug (scripts/generator/type-schema.ts): a subschema that constrains no type (annotations only,
+// only a `default`, only `not`…) accepts any JSON value in the validator, but json-schema-to-typescript
+// typed it `{[k: string]: unknown}`, or from its default (`{default: 3}` was `number`): a handler
+// returning `{payload: "a string"}` failed tsc. Such a subschema is now `unknown`; typed ones stay exact.
+const TOOLS_TYPELESS = `tools:
+  echo:
+    title: Echo
+    description: Subschemas without a type.
+    input:
+      type: object
+      $defs:
+        anything: {description: Whatever the caller sends}
+      properties:
+        payload: {description: Any JSON value}
+        count: {default: 3}
+        flag: {default: true}
+        label: {default: x}
+        notString: {not: {type: string}}
+        noted: {$comment: c, examples: [1], deprecated: true, readOnly: true, title: T}
+        nested: {$defs: {x: {type: string}}}
+        viaDefs: {$ref: "#/$defs/anything"}
+        list: {type: array, items: {description: any item}}
+        typed: {type: integer, default: 3}
+    output:
+      type: object
+      required: [payload, typed]
+      properties:
+        payload: {description: Any JSON value}
+        typed: {type: string, default: x}
+    securitySchemes: [{type: noauth}]
+`;
+
+const TYPELESS_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("echo", async (input) => {
+  const values: unknown[] = [input.payload, input.count, input.flag, input.label, input.notString];
+  values.push(input.noted, input.nested, input.viaDefs, ...(input.list ?? []));
+  const typed: number | undefined = input.typed;
+  const wrong: string | undefined = input.typed; // error TS2322
+  return { payload: values.length > 0 ? "a string" : 42, typed: String(typed ?? wrong) };
+});
+export const other = defineHandler("echo", async () => ({ payload: null, typed: "x" }));
+export const badTyped = defineHandler("echo", async () => ({ payload: 1, typed: 1 })); // error TS2322
+`;
+
+describe("subschemas that constrain no type", () => {
+  it("are unknown in the types, as in the validators (a default does not decide); typed ones stay exact", async () => {
+    const project = await typeProject(TOOLS_TYPELESS);
+    try {
+      await project.write("src/handlers/echo.ts", TYPELESS_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/echo.ts"), "src/handlers/echo.ts"),
+      );
+      const types = await project.read("generated/types.ts");
+      for (const key of ["payload", "count", "flag", "label", "notString", "noted", "nested"])
+        expect(types).toMatch(new RegExp(`\\n {2}${key}\\?: unknown\\n`));
+      expect(types).toContain("export type EchoInputAnything = unknown\n");
+    } finally {
+      await project.remove();
+    }
+  });
+});
+
 // Were bugs: a tool without an output schema could return only text or toolResult(...) as typed
 // (`{ bye: "…" }` was TS2345), while the runtime sent a plain `{ content: [...] }` as JSON text; and
 // literal types in a handler's result were widened while TypeScript inferred the tool name
