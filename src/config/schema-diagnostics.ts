@@ -84,7 +84,8 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
   for (const e of errors) {
     if (e.propertyName !== undefined || repeatsAnother(e, errors)) continue;
     const path = pointerToPath(e.instancePath);
-    const where = path.length ? path.join(".") : "the top level";
+    // An empty key (a tool named "") would vanish from a dotted path ("in tools."): written "" instead.
+    const where = path.length ? path.map((p) => (p === "" ? '""' : p)).join(".") : "the top level";
     const secret = isSecretPath(path);
     switch (e.keyword) {
       case "additionalProperties": {
