@@ -28,6 +28,9 @@ const PARAMS_SCHEMAS: ReadonlyMap<string, StandardSchemaV1> = new Map<string, St
 /** The start of the message of the SDK's refusal of tools/call params (then zod's dump). */
 const CALL_TOOL_REFUSAL = "Invalid tools/call request: ";
 
+/** What is said of params too deeply nested for the schema to be checked at all. */
+const TOO_DEEP = "nested too deeply to be checked";
+
 /** At most this many problems are named; the rest are counted. */
 const MAX_ISSUES = 3;
 /** A member name longer than this is cut. */
@@ -87,8 +90,20 @@ export const refusalMadeShort = (method: string): boolean => PARAMS_SCHEMAS.has(
 function paramsProblems(method: string, params: unknown): string | undefined {
   const schema = PARAMS_SCHEMAS.get(method);
   if (!schema) return undefined;
-  const result = schema["~standard"].validate(params ?? {});
-  if (result instanceof Promise || !result.issues?.length) return undefined; // the spec schemas are synchronous
+  let result: ReturnType<StandardSchemaV1["~standard"]["validate"]>;
+  try {
+    result = schema["~standard"].validate(params ?? {});
+  } catch {
+    return TOO_DEEP;
+  }
+  // The spec schemas are synchronous: zod goes async only when its synchronous parse threw — the
+  // stack overflowed on params nested thousands deep, as the SDK's own check did. That promise
+  // rejects too, and unhandled it ended the process (one 12 KB initialize stopped the server).
+  if (result instanceof Promise) {
+    result.catch(() => {});
+    return TOO_DEEP;
+  }
+  if (!result.issues?.length) return undefined;
   // zod can report one member twice (an intersection checks it as an object and as a record): each
   // member and problem is named once.
   const all = [

@@ -495,6 +495,27 @@ describe("invalid params of the methods the SDK checks itself", () => {
       }
     });
 
+  it("initialize nested thousands deep: -32602, and no rejection left unhandled (it ended the process)", async () => {
+    // The SDK's check overflows the stack (-32603 "Maximum call stack size exceeded"); wording its
+    // refusal ran zod on the same params, which then went async and rejected unhandled: one 12 KB
+    // request stopped the server. (The SDK's own transport answers -32700 here: compared with itself only.)
+    const deep = JSON.parse(`${'{"a":'.repeat(3000)}1${"}".repeat(3000)}`);
+    const request = legacy("initialize", { ...init, capabilities: { experimental: { x: deep } } });
+    const { own: mine } = await both(request.message, request.headers);
+    expect(mine.status).toBe(200);
+    expect(messagesOf(mine)).toEqual([
+      {
+        jsonrpc: "2.0",
+        id: 1,
+        error: { code: -32602, message: "Invalid params for initialize: nested too deeply to be checked" },
+      },
+    ]);
+    // still serving, with nothing pending that could reject later
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { own: after } = await both(legacy("ping").message, legacy("ping").headers);
+    expect(messagesOf(after)).toEqual([{ jsonrpc: "2.0", id: 1, result: {} }]);
+  });
+
   it("2025-11-25 batches: each request its own answer, the valid one as before", async () => {
     const setLevel = legacy("logging/setLevel", { level: 5 }, 1).message;
     const call = legacy("tools/call", { name: 5 }, 2).message;
