@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
 import { createAuthRuntime } from "./auth/index.js";
 import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
@@ -105,6 +105,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   // Listen first: the default resource URL needs the real port (PORT=0 in tests).
   const httpServer = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 });
+  // The open connections, for a shutdown to tell the answers in flight to close theirs (per
+  // connection, not per request: nothing on a keep-alive connection's requests).
+  const sockets = new Set<Socket>();
+  httpServer.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
     httpServer.listen(config.port, config.host, () => {
@@ -215,10 +222,28 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        // server.close() stops new connections only: a keep-alive client went on sending requests on
+        // its connection, served (and cut off at the shutdown timeout). From now on every answer says
+        // Connection: close and its connection ends with it (swapping listeners: nothing on the hot path).
+        httpServer.off("request", listener);
+        httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
+          res.shouldKeepAlive = false;
+          listener(req, res);
+        });
+        // An answer being worked on now says it too, unless its headers are out (a stream): node keeps
+        // a connection's current response as `_httpMessage` (internal; without it, the sweep below).
+        for (const socket of sockets) {
+          const current = (socket as { _httpMessage?: unknown })._httpMessage;
+          if (current instanceof ServerResponse && !current.headersSent) current.shouldKeepAlive = false;
+        }
         const done = new Promise<void>((resolve) => httpServer.close(() => resolve()));
         httpServer.closeIdleConnections();
+        // A connection whose answer was in flight (its headers perhaps sent already, with keep-alive)
+        // turns idle when it ends: closed then, not a keep-alive timeout later.
+        const sweep = setInterval(() => httpServer.closeIdleConnections(), 100);
         const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
         await done;
+        clearInterval(sweep);
         clearTimeout(timer);
         await endpoint.close();
         await authRuntime.close();

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { request } from "node:http";
+import { Agent, request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { legacy, startTestServer } from "../helpers/server.js";
 
@@ -122,4 +122,50 @@ describe("graceful shutdown", () => {
     await closed;
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
   });
+
+  it("a keep-alive connection in use when shutdown begins is told Connection: close and gets no further request served", async () => {
+    // Was: server.close() stopped new connections only, so a keep-alive client went on being served on
+    // its connection until the shutdown timeout cut it off mid-request.
+    const server = await startTestServer({ SHUTDOWN_TIMEOUT_MS: "30000" });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const { message, headers } = legacy("ping");
+    const body = JSON.stringify(message);
+    const ping = (during?: () => void) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = request(server.mcpUrl, {
+          agent,
+          method: "POST",
+          headers: {
+            ...headers,
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            "content-length": Buffer.byteLength(body),
+          },
+        });
+        req.on("response", (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on("error", reject);
+        // the rest of the body once `during` ran: the request is in flight meanwhile
+        req.write(body.slice(0, 10));
+        setTimeout(() => {
+          during?.();
+          setTimeout(() => req.end(body.slice(10)), 100);
+        }, 50);
+      });
+    try {
+      expect(await ping()).toEqual({ status: 200, connection: "keep-alive" });
+      let closed: Promise<void> | undefined;
+      const during = await ping(() => {
+        closed = server.close();
+      });
+      expect(during).toEqual({ status: 200, connection: "close" });
+      // the agent's next request needs a new connection, which the closed server refuses
+      await expect(ping()).rejects.toThrow(/ECONNREFUSED/);
+      await closed;
+    } finally {
+      agent.destroy();
+    }
+  }, 20_000);
 });
