@@ -156,7 +156,11 @@ export function createApp(options: AppOptions): HttpApp {
   };
   const serveMcp = async (req: Request, res: Response, next: NextFunction) => {
     try {
-      await serveMcpBody(req, res, req.body, { requestId: req.id, log: req.log });
+      // A JSON POST without any body (neither Content-Length nor Transfer-Encoding): body-parser
+      // leaves req.body undefined, which read as another media type (415); the fast path reads it as
+      // the empty body, as body-parser does with Content-Length: 0.
+      const body = req.body === undefined && !hasBody(req) && jsonMediaType(req) ? {} : req.body;
+      await serveMcpBody(req, res, body, { requestId: req.id, log: req.log });
     } catch (error) {
       next(error);
     }
@@ -326,6 +330,16 @@ function sendJsonText(res: ServerResponse, status: number, text: string, headOnl
   res
     .writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) })
     .end(headOnly ? undefined : text);
+}
+
+/** Whether a request has a body at all (RFC 9112 §6.3: one of these headers). */
+const hasBody = (req: IncomingMessage) =>
+  req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
+
+/** The media types express.json reads here: application/json and application/*+json. */
+function jsonMediaType(req: IncomingMessage): boolean {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || /^application\/[^/]+\+json$/.test(type);
 }
 
 /** POST /mcp with a plain `application/json` body (UTF-8, not compressed). */

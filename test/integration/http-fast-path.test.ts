@@ -7,6 +7,7 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { type IncomingHttpHeaders, request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -83,6 +84,34 @@ describe("fast path and express route answer alike", () => {
       expect(fast.requestId).toMatch(/^[0-9a-f-]{36}$/);
     });
   }
+
+  it("a JSON POST without any body (no Content-Length, no Transfer-Encoding): the same 400 on both paths", async () => {
+    // The express route answered 415 "Content-Type must be application/json" to an application/json
+    // POST: body-parser leaves a request without a body unparsed. fetch always sends Content-Length.
+    const raw = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(server.mcpUrl.port), "127.0.0.1", () =>
+          socket.end(
+            `POST ${path} HTTP/1.1\r\nHost: ${server.mcpUrl.host}\r\nContent-Type: application/json\r\nAccept: ${ACCEPT}\r\nMcp-Protocol-Version: 2025-11-25\r\nConnection: close\r\n\r\n`,
+          ),
+        );
+        let text = "";
+        socket.on("data", (chunk) => {
+          text += chunk;
+        });
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+      });
+    const answer = (text: string) => ({
+      status: text.slice(0, text.indexOf("\r\n")),
+      body: text.slice(text.indexOf("\r\n\r\n") + 4),
+    });
+    const fast = answer(await raw("/mcp"));
+    expect(fast.status).toBe("HTTP/1.1 400 Bad Request");
+    expect(JSON.parse(fast.body).error.message).toMatch(/not a valid JSON-RPC message/);
+    // "/mcp/" is the express route's (the fast path takes "/mcp" only)
+    expect(answer(await raw("/mcp/"))).toEqual(fast);
+  });
 
   it("a gzip body, which only the express route inflates, is served", async () => {
     const body = JSON.stringify(legacy("tools/list").message);
