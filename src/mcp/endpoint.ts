@@ -23,7 +23,7 @@ import type { Logger } from "pino";
 import type { RequestLogger } from "../log.js";
 import { type CallEnvironment, callTool } from "../tools/call-tool.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
-import { ScopeRequiredError } from "../tools/errors.js";
+import { ScopeRequiredError, UnknownToolError } from "../tools/errors.js";
 import type { LoggingLevel, Principal } from "../tools/handler-api.js";
 import {
   type ExchangeHooks,
@@ -308,6 +308,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     try {
       return (await callTool(catalogue, request.params, env)) as never;
     } catch (error) {
+      if (error instanceof UnknownToolError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, error.message);
       if (!(error instanceof ScopeRequiredError)) throw error;
       const exchange = exchangeOf(ctx);
       const answer = state.onScopeRequired(error);

@@ -7,7 +7,7 @@ import {
   type ScopeCatalogue,
   type ToolCatalogue,
 } from "./catalogue.js";
-import { ScopeRequiredError, ToolError } from "./errors.js";
+import { ScopeRequiredError, ToolError, UnknownToolError } from "./errors.js";
 import { type HandlerLogger, isToolResult, type LoggingLevel, type Principal, type ToolResult } from "./handler-api.js";
 import { formatIssues } from "./standard-schema.js";
 
@@ -27,8 +27,9 @@ const errorResult = (text: string): CallToolResultBody => ({ content: [{ type: "
 
 /**
  * Serves one `tools/call`: find the tool, validate the arguments with the precompiled validator, run
- * the handler, check its result against the output schema, render it. Every failure a client or a
- * handler can cause becomes an `isError` result; only ScopeRequiredError escapes, for the auth layer.
+ * the handler, check its result against the output schema, render it. Every failure of the call
+ * itself becomes an `isError` result; two errors escape: UnknownToolError (no such tool: a JSON-RPC
+ * error, as the spec has it) and ScopeRequiredError, for the auth layer.
  */
 export async function callTool(
   catalogue: ToolCatalogue,
@@ -37,7 +38,7 @@ export async function callTool(
 ): Promise<CallToolResultBody> {
   const name = typeof params.name === "string" ? params.name : "";
   const tool = catalogue.get(name);
-  if (!tool) return errorResult(`Unknown tool: ${JSON.stringify(name.slice(0, 128))}`);
+  if (!tool) throw new UnknownToolError(name);
 
   const log = env.log.child({ tool: name });
   let code: LoadedTool;

@@ -25,3 +25,15 @@ export class ScopeRequiredError extends Error {
     );
   }
 }
+
+/**
+ * A tools/call naming no tool of the catalogue (or one the mode hides): a protocol error, not a tool
+ * result — the spec (tools, "Error Handling") lists unknown tools among the JSON-RPC errors, -32602
+ * "Unknown tool: …". Thrown by `callTool`; src/mcp/ answers it.
+ */
+export class UnknownToolError extends Error {
+  override readonly name = "UnknownToolError";
+  constructor(tool: string) {
+    super(`Unknown tool: ${JSON.stringify(tool.slice(0, 128))}`);
+  }
+}

@@ -80,11 +80,10 @@ describe("raw HTTP", () => {
       for (const name of ["no.such.tool", "docs.create"]) {
         const { message, headers } = build("tools/call", { name, arguments: {} });
         const res = await rpc(server.mcpUrl, message, headers);
+        // -32602, as the spec's tools "Error Handling" has it (an isError result before)
         expect(res.status).toBe(200);
-        expect(res.body.result).toMatchObject({
-          isError: true,
-          content: [{ type: "text", text: `Unknown tool: "${name}"` }],
-        });
+        expect(res.body.result).toBeUndefined();
+        expect(res.body.error).toEqual({ code: -32602, message: `Unknown tool: "${name}"` });
       }
     });
 

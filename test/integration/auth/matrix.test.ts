@@ -208,12 +208,11 @@ async function assertCell(mode: Mode, cred: Cred, tool: Tool, era: (typeof ERAS)
       expectReachedHandler(res, tool);
       return;
     case "unknown-tool":
+      // A JSON-RPC error, as the spec's tools "Error Handling" lists unknown tools (was an isError result).
       expect(res.status).toBe(200);
       expect(www).toBeNull();
-      expect(res.body.result).toMatchObject({
-        isError: true,
-        content: [{ type: "text", text: `Unknown tool: "${tool}"` }],
-      });
+      expect(res.body.result).toBeUndefined();
+      expect(res.body.error).toEqual({ code: -32602, message: `Unknown tool: "${tool}"` });
       return;
     case "api-key-401":
       expect(res.status).toBe(401);
