@@ -90,8 +90,16 @@ const LIST_TOOLS_PARAMS: StandardSchemaV1<Record<string, unknown>> = {
     validate(value) {
       const params = value as Record<string, unknown>;
       const issues: StandardSchemaV1.Issue[] = [];
-      if (params.cursor !== undefined && typeof params.cursor !== "string")
-        issues.push({ message: "must be a string", path: ["cursor"] });
+      // Every tool is listed on one page, so no cursor was ever given out: any cursor is invalid, and
+      // the spec's pagination says so with -32602 (listing everything again would read as a next page).
+      if (params.cursor !== undefined)
+        issues.push({
+          message:
+            typeof params.cursor === "string"
+              ? "is not one this server gave (it lists every tool at once)"
+              : "must be a string",
+          path: ["cursor"],
+        });
       const meta = params._meta;
       if (meta !== undefined && (typeof meta !== "object" || meta === null || Array.isArray(meta)))
         issues.push({ message: "must be an object", path: ["_meta"] });
