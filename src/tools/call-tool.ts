@@ -72,7 +72,10 @@ export async function callTool(
     if (error instanceof ToolError) return errorResult(error.message);
     if (error instanceof UndeclaredScopeError)
       return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
-    log.error({ err: error }, "tool handler failed");
+    // A handler that honours ctx.signal throws once the client has gone: expected, and no one is
+    // waiting for the answer. Logged at debug rather than as a failure with its stack.
+    if (env.signal.aborted) log.debug({ err: error }, "tool handler stopped: the client went away");
+    else log.error({ err: error }, "tool handler failed");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
 }
