@@ -7,22 +7,29 @@ import { parseEnv } from "node:util";
  * while `.env` gives it a value takes `.env`'s value. toolgate reads an empty variable as unset
  * (auth.yaml's `${AUTH0_DOMAIN:-}`), so `AUTH0_DOMAIN=` from a compose file would otherwise silently
  * hide the tenant `.env` names. Returns the names of those variables, for a notice; throws
- * ENOENT when the file does not exist, and an Error naming the line when a name holds white space.
+ * ENOENT when the file does not exist, and an Error naming the line when a line is not NAME=value.
  */
 export function loadEnvFile(file: string, env: NodeJS.ProcessEnv = process.env): { emptyReplaced: string[] } {
   const text = readFileSync(file, "utf8");
   const parsed = parseEnv(text) as Record<string, string>;
-  for (const name of Object.keys(parsed)) {
-    // Node's parser reads a line without "=" as the start of the next line's name
-    // ("LOG_LEVEL info\nAUTH_MODE=oauth2" sets one variable of that whole name): the setting on the
-    // next line would be lost without a word, so such a file is refused.
-    if (/\s/.test(name)) {
-      const line = text.slice(0, text.indexOf(name)).split("\n").length;
-      const first = (name.split("\n")[0] as string).trim().slice(0, 40);
-      throw new Error(
-        `${file}:${line}: ${JSON.stringify(first)} is not NAME=value (a line without "=" swallows the name on the line after it); fix or remove that line`,
-      );
-    }
+  // A line without "=" sets nothing, silently: last in the file it is skipped, and before another
+  // line Node's parser reads it as the start of that line's name ("LOG_LEVEL info\nAUTH_MODE=oauth2"
+  // sets one variable of that whole name), so the setting there is lost too. Such a file is refused,
+  // naming the line. (Lines of a quoted value that spans lines are not such lines.)
+  const spanned = new Set(
+    Object.values(parsed)
+      .filter((value) => value.includes("\n"))
+      .flatMap((value) => value.split("\n").map((line) => line.trim())),
+  );
+  const lines = text.split(/\r?\n/);
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.includes("=")) continue;
+    // the last line of a quoted value ends with its closing quote (and perhaps a comment)
+    if (spanned.has(line) || spanned.has(line.replace(/["'`]\s*(#.*)?$/, "").trimEnd())) continue;
+    throw new Error(
+      `${file}:${i + 1}: ${JSON.stringify(line.slice(0, 40))} is not NAME=value: it sets nothing and can hide the setting on the line after it; fix or remove that line`,
+    );
   }
   const emptyReplaced: string[] = [];
   for (const [name, value] of Object.entries(parsed)) {

@@ -389,9 +389,13 @@ describe(".env (loadEnvFile)", () => {
     await writeFile(file, 'PORT=3999\n# a comment\nLOG_LEVEL info\nAUTH_MODE=oauth2\nMULTI="a\nb"\n');
     try {
       const env: NodeJS.ProcessEnv = {};
-      expect(() => loadEnvFile(file, env)).toThrow(
-        `${file}:3: "LOG_LEVEL info" is not NAME=value (a line without "=" swallows the name on the line after it); fix or remove that line`,
-      );
+      const refusal = (line: number, text: string) =>
+        `${file}:${line}: "${text}" is not NAME=value: it sets nothing and can hide the setting on the line after it; fix or remove that line`;
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(3, "LOG_LEVEL info"));
+      expect(env).toEqual({});
+      // last in the file, Node's parser skips it without a word
+      await writeFile(file, "PORT=3999\nAUTH_MODE oauth2\n");
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(2, "AUTH_MODE oauth2"));
       expect(env).toEqual({});
       // a quoted value over two lines is not such a line
       await writeFile(file, 'MULTI="a\nb"\nAUTH_MODE=oauth2\n');
