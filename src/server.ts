@@ -223,8 +223,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const close = () =>
       (closing ??= (async () => {
         // server.close() stops new connections only: a keep-alive client went on sending requests on
-        // its connection, served (and cut off at the shutdown timeout). From now on every answer says
-        // Connection: close and its connection ends with it (swapping listeners: nothing on the hot path).
+        // its connection, served (and cut off at the shutdown timeout). From now on answers say
+        // Connection: close and their connection ends with them (swapping listeners: nothing on the
+        // hot path) — all but a stream the SDK's own transport opens with an explicit keep-alive,
+        // whose connection the sweep below closes once it ends.
         httpServer.off("request", listener);
         httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
           res.shouldKeepAlive = false;

@@ -399,11 +399,16 @@ function compileProblems(
 ): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   let current = schema;
+  const removed = new Set<string>();
   for (let round = 0; round < MAX_COMPILE_ROUNDS; round++) {
     const finding = compileProblem(current, keep, retain && round === 0);
     if (!finding) break;
     problems.push(finding.problem);
-    if (!finding.remove) break;
+    // The same keyword named again: taking it out did not take (a safeguard; compiling once more
+    // would only find it again).
+    const key = JSON.stringify(finding.remove?.map(String));
+    if (!finding.remove || removed.has(key)) break;
+    removed.add(key);
     current = without(current, finding.remove);
   }
   return problems;
@@ -413,7 +418,8 @@ function compileProblems(
 function without(node: unknown, path: readonly (string | number)[]): unknown {
   if (path.length === 0 || (!isObject(node) && !Array.isArray(node))) return node;
   const [head, ...rest] = path as [string | number, ...(string | number)[]];
-  if (Array.isArray(node)) return node.map((v, i) => (i === head ? without(v, rest) : v));
+  // An index may come as a string (a JSON pointer's segment) or a number.
+  if (Array.isArray(node)) return node.map((v, i) => (String(i) === String(head) ? without(v, rest) : v));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === String(head) && rest.length === 0) continue;
@@ -883,8 +889,10 @@ export const RULES: Rule[] = [
         const property =
           holder.length >= 2 && holder[holder.length - 2] === "properties" ? holder[holder.length - 1] : undefined;
         const who = part === "input" ? "call" : "result";
+        // ajv fills in no default under a conditional (it says so: "default is ignored", TOOLS004).
+        const conditional = holder.some((k) => ["anyOf", "oneOf", "not", "if", "then", "else"].includes(String(k)));
         const why =
-          property === undefined
+          property === undefined || conditional
             ? ""
             : `: the validator fills a default in before it checks, so every ${who} that leaves "${String(property)}" out would be refused`;
         return at(

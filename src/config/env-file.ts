@@ -12,25 +12,26 @@ import { parseEnv } from "node:util";
 export function loadEnvFile(file: string, env: NodeJS.ProcessEnv = process.env): { emptyReplaced: string[] } {
   const text = readFileSync(file, "utf8");
   const parsed = parseEnv(text) as Record<string, string>;
-  // A line without "=" sets nothing, silently: last in the file it is skipped, and before another
-  // line Node's parser reads it as the start of that line's name ("LOG_LEVEL info\nAUTH_MODE=oauth2"
-  // sets one variable of that whole name), so the setting there is lost too. Such a file is refused,
-  // naming the line. (Lines of a quoted value that spans lines are not such lines.)
-  const spanned = new Set(
-    Object.values(parsed)
-      .filter((value) => value.includes("\n"))
-      .flatMap((value) => value.split("\n").map((line) => line.trim())),
-  );
+  // Every line outside a quoted value must be a comment or NAME=value with a name without white
+  // space. Node's parser reads anything else without a word: a line without "=" last in the file is
+  // skipped, and before another line it starts that line's name ("LOG_LEVEL info\nAUTH_MODE=oauth2"
+  // sets one variable of that whole name); "AUTH_MODE oauth2 # was =x" sets a variable named
+  // "AUTH_MODE oauth2 # was". Either way the setting meant is lost, so the file is refused.
   const lines = text.split(/\r?\n/);
+  const quoted = quotedLines(lines);
   for (const [i, raw] of lines.entries()) {
     const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.includes("=")) continue;
-    // the last line of a quoted value ends with its closing quote (and perhaps a comment)
-    if (spanned.has(line) || spanned.has(line.replace(/["'`]\s*(#.*)?$/, "").trimEnd())) continue;
+    if (quoted.has(i) || line === "" || line.startsWith("#") || ASSIGNMENT.test(line)) continue;
     throw new Error(
       `${file}:${i + 1}: ${JSON.stringify(line.slice(0, 40))} is not NAME=value: it sets nothing and can hide the setting on the line after it; fix or remove that line`,
     );
   }
+  // A second net, for whatever the line check lets through: no variable name holds white space.
+  const odd = Object.keys(parsed).find((name) => /\s/.test(name));
+  if (odd !== undefined)
+    throw new Error(
+      `${file}: ${JSON.stringify(odd.split("\n")[0]?.slice(0, 40))} is not a variable name; fix that line`,
+    );
   const emptyReplaced: string[] = [];
   for (const [name, value] of Object.entries(parsed)) {
     if (env[name] === undefined) env[name] = value;
@@ -40,4 +41,28 @@ export function loadEnvFile(file: string, env: NodeJS.ProcessEnv = process.env):
     }
   }
   return { emptyReplaced };
+}
+
+/** `NAME=` (after an optional `export`), NAME without white space, `=` or `#`. */
+const ASSIGNMENT = /^(?:export\s+)?[^\s=#]+\s*=/;
+
+/**
+ * The lines after the first of each value in quotes that spans lines (`KEY="a` … `b"`), as Node's
+ * parser reads them: a value opening with ", ' or ` and not closed on its line runs to the next
+ * line holding that quote; never closed, it is a one-line value.
+ */
+function quotedLines(lines: readonly string[]): Set<number> {
+  const inside = new Set<number>();
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^\s*(?:export\s+)?[^\s=#]+\s*=\s*(["'`])(.*)$/.exec(lines[i] as string);
+    if (!open) continue;
+    const [, quote, rest] = open as unknown as [string, string, string];
+    if (rest.includes(quote)) continue;
+    let end = i + 1;
+    while (end < lines.length && !(lines[end] as string).includes(quote)) end++;
+    if (end === lines.length) continue;
+    for (let k = i + 1; k <= end; k++) inside.add(k);
+    i = end;
+  }
+  return inside;
 }

@@ -63,7 +63,8 @@ const KEEP_ALIVE_MS = 15_000;
 const SSE_HEADERS = {
   "Content-Type": "text/event-stream",
   "Cache-Control": "no-cache, no-transform",
-  Connection: "keep-alive",
+  // No Connection header: node writes keep-alive itself, and close while the server shuts down
+  // (an explicit keep-alive here overrode that).
   "X-Accel-Buffering": "no",
 };
 

@@ -396,6 +396,14 @@ describe(".env (loadEnvFile)", () => {
       // last in the file, Node's parser skips it without a word
       await writeFile(file, "PORT=3999\nAUTH_MODE oauth2\n");
       expect(() => loadEnvFile(file, env)).toThrow(refusal(2, "AUTH_MODE oauth2"));
+      // an "=" further on (a base64 key's padding, a comment) made Node set a variable of the whole name
+      await writeFile(file, "MCP_API_KEY dGhpcyBpcyBhIGtleQ==\n");
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "MCP_API_KEY dGhpcyBpcyBhIGtleQ=="));
+      await writeFile(file, "AUTH_MODE oauth2 # was =optional\n");
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "AUTH_MODE oauth2 # was =optional"));
+      // a stray line that reads like a line of a quoted value elsewhere is still refused
+      await writeFile(file, 'CERT="a\nb"\nb\n');
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(3, "b"));
       expect(env).toEqual({});
       // a quoted value over two lines is not such a line
       await writeFile(file, 'MULTI="a\nb"\nAUTH_MODE=oauth2\n');
