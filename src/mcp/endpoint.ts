@@ -21,7 +21,7 @@ import {
 } from "@modelcontextprotocol/server";
 import type { Logger } from "pino";
 import type { RequestLogger } from "../log.js";
-import { type CallEnvironment, callTool } from "../tools/call-tool.js";
+import { type CallEnvironment, callTool, malformedResult } from "../tools/call-tool.js";
 import type { ToolCatalogue } from "../tools/catalogue.js";
 import { ScopeRequiredError, UnknownToolError } from "../tools/errors.js";
 import type { LoggingLevel, Principal } from "../tools/handler-api.js";
@@ -33,7 +33,7 @@ import {
   modernRequest,
   serveExchange,
 } from "./exchange.js";
-import { invalidParamsMessage, refusalMadeShort } from "./params.js";
+import { invalidParamsMessage, refusalMadeShort, resultRefusal } from "./params.js";
 
 /** Per-request state the HTTP layer hands to the MCP layer (through the SDK's pass-through `authInfo`). */
 export interface McpRequestState {
@@ -124,17 +124,22 @@ class SdkEntryServer extends Server {
     if (!refusalMadeShort(method)) return wrapped;
     return (request, ctx) =>
       wrapped(request, ctx).catch((error: unknown) => {
-        const { code, message } = error as { code?: unknown; message?: unknown };
-        const short = invalidParamsMessage(
-          method,
-          request.params,
-          // as the SDK answers a thrown error: its code if it has one, else an internal error
-          Number.isSafeInteger(code) ? (code as number) : ProtocolErrorCode.InternalError,
-          String(message),
-        );
+        const { code: thrown, message } = error as { code?: unknown; message?: unknown };
+        // as the SDK answers a thrown error: its code if it has one, else an internal error
+        const code = Number.isSafeInteger(thrown) ? (thrown as number) : ProtocolErrorCode.InternalError;
+        const detail = resultRefusal(method, code, String(message));
+        if (detail !== undefined) return malformedAnswer(request.params, detail, stateOf(ctx));
+        const short = invalidParamsMessage(method, request.params, code, String(message));
         throw short === undefined ? error : new ProtocolError(ProtocolErrorCode.InvalidParams, short);
       });
   }
+}
+
+/** A tools/call result the SDK refused, answered as toolgate answers a malformed result (call-tool.ts). */
+function malformedAnswer(params: unknown, detail: string, state: McpRequestState): Result {
+  const name = (params as { name?: unknown } | undefined)?.name;
+  const tool = typeof name === "string" ? name : "";
+  return malformedResult(tool, detail, state.requestId, state.log.child({ tool })) as unknown as Result;
 }
 
 const STATE_KEY = "toolgate";
@@ -297,8 +302,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       requestId: state.requestId,
       log: state.log,
       signal: ctx.mcpReq.signal,
+      // The spec's progress and total are numbers: NaN or Infinity (JSON null) is not sent.
       progress: (progress, total, message) =>
-        progressToken === undefined
+        progressToken === undefined || !Number.isFinite(progress)
           ? Promise.resolve()
           : quietly(() =>
               ctx.mcpReq.notify({
@@ -306,7 +312,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
                 params: {
                   progressToken,
                   progress,
-                  ...(total !== undefined ? { total } : {}),
+                  ...(total !== undefined && Number.isFinite(total) ? { total } : {}),
                   ...(message ? { message } : {}),
                 },
               }),
@@ -371,6 +377,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
             return true;
           },
           onerror: (error) => options.logger.debug({ err: error }, "MCP exchange error"),
+          malformedResult: (request, detail) => malformedAnswer(request.params, detail, state),
         };
         try {
           await serveExchange(

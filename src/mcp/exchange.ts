@@ -44,12 +44,13 @@ import {
   PerRequestHTTPServerTransport,
   PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
+  type Result,
   type Server,
   SUPPORTED_PROTOCOL_VERSIONS,
   type Transport,
   type TransportSendOptions,
 } from "@modelcontextprotocol/server";
-import { invalidParamsMessage } from "./params.js";
+import { invalidParamsMessage, resultRefusal } from "./params.js";
 
 /** The 2026-era revisions served here (the SDK does not export its list); others go to the SDK. */
 export const MODERN_REVISIONS: readonly string[] = ["2026-07-28"];
@@ -201,6 +202,12 @@ export interface ExchangeHooks {
   /** Called before the final answer is written; returning true means the hook answered instead. */
   beforeAnswer(): boolean;
   onerror(error: Error): void;
+  /**
+   * The answer to a tools/call whose result the SDK refused (`detail`: what it found): a malformed
+   * result is the tool's fault, answered as one (an isError result, the detail logged), not the
+   * SDK's -32602 that blamed the caller and logged nothing.
+   */
+  malformedResult(request: JSONRPCRequest, detail: string): Result;
 }
 
 /**
@@ -295,11 +302,19 @@ class ExchangeTransport implements Transport {
    * An error answer, or the short one when it is the SDK's refusal of the request's params (zod's dump
    * otherwise, see ./params.ts). Only error answers come here: a valid request costs nothing.
    */
-  private shortRefusal(response: JSONRPCErrorResponse): JSONRPCErrorResponse {
+  private shortRefusal(response: JSONRPCErrorResponse): JSONRPCErrorResponse | JSONRPCResultResponse {
     const request = this.messages.find((m) => "method" in m && "id" in m && m.id === response.id) as
       | JSONRPCRequest
       | undefined;
     if (!request) return response;
+    const detail = resultRefusal(request.method, response.error.code, response.error.message);
+    if (detail !== undefined) {
+      const result = this.hooks.malformedResult(request, detail);
+      // A 2026-07-28 result says it is complete (the SDK adds this to the results it writes itself).
+      const meta = (request.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+      const modern = meta !== null && typeof meta === "object" && PROTOCOL_VERSION_META_KEY in meta;
+      return { jsonrpc: "2.0", id: request.id, result: modern ? { ...result, resultType: "complete" } : result };
+    }
     const message = invalidParamsMessage(request.method, request.params, response.error.code, response.error.message);
     return message === undefined
       ? response

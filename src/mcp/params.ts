@@ -27,6 +27,18 @@ const PARAMS_SCHEMAS: ReadonlyMap<string, StandardSchemaV1> = new Map<string, St
 
 /** The start of the message of the SDK's refusal of tools/call params (then zod's dump). */
 const CALL_TOOL_REFUSAL = "Invalid tools/call request: ";
+/** The start of the message of the SDK's refusal of a tools/call *result* (its check after the handler). */
+const CALL_TOOL_RESULT_REFUSAL = "Invalid tools/call result: ";
+
+/**
+ * What the SDK found wrong with a tool's result, when this error is its refusal of one (-32602
+ * "Invalid tools/call result: " and zod's dump): then the result is the server's fault, not the
+ * caller's, and is answered as toolgate answers a malformed result. Undefined for any other error.
+ */
+export function resultRefusal(method: string, code: number, message: string): string | undefined {
+  if (method !== "tools/call" || code !== ProtocolErrorCode.InvalidParams) return undefined;
+  return message.startsWith(CALL_TOOL_RESULT_REFUSAL) ? message.slice(CALL_TOOL_RESULT_REFUSAL.length) : undefined;
+}
 
 /** What is said of params too deeply nested for the schema to be checked at all. */
 const TOO_DEEP = "nested too deeply to be checked";

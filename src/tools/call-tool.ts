@@ -61,11 +61,7 @@ export async function callTool(
     // Inside the try: rendering serialises a plain result, which throws for a cycle or a BigInt.
     const result = renderResult(tool, code, value, env.requestId, log);
     const problem = typeof result === "string" ? result : malformation(result);
-    if (problem !== undefined) {
-      // The SDK would refuse it with a -32602 listing zod issues, blaming the client, and log nothing.
-      log.error({ detail: problem }, "tool result is malformed");
-      return errorResult(`Tool ${name} returned a malformed result (request id ${env.requestId}).`);
-    }
+    if (problem !== undefined) return malformedResult(name, problem, env.requestId, log);
     return result as CallToolResultBody;
   } catch (error) {
     if (error instanceof ScopeRequiredError) throw error;
@@ -78,6 +74,22 @@ export async function callTool(
     else log.error({ err: error }, "tool handler failed");
     return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
   }
+}
+
+/**
+ * A result the tool should not have returned: the detail logged, the client told only that (and the
+ * request id). The SDK would refuse it with a -32602 listing zod's issues, blaming the client, and
+ * log nothing; what its own check of a result still finds beyond `malformation()` (base64, annotation
+ * ranges…) is answered here too (src/mcp/).
+ */
+export function malformedResult(
+  tool: string,
+  detail: string,
+  requestId: string,
+  log: Pick<HandlerLogger, "error">,
+): CallToolResultBody {
+  log.error({ detail: detail.slice(0, 2000) }, "tool result is malformed");
+  return errorResult(`Tool ${tool} returned a malformed result (request id ${requestId}).`);
 }
 
 /** What each content block type needs besides `type` (MCP `ContentBlock`), as string properties. */
@@ -180,27 +192,41 @@ function renderResult(
   };
   if (isToolResult(value)) {
     if (code.output && !value.isError) {
-      const checked = code.output["~standard"].validate(value.structuredContent);
+      const sent = asSent(value.structuredContent);
+      if (typeof sent === "string") return badOutput(sent);
+      const checked = code.output["~standard"].validate(sent);
       if (checked.issues) return badOutput(formatIssues(checked.issues));
+      return { ...value, structuredContent: sent };
     }
     return value;
   }
   if (code.output) {
-    const checked = code.output["~standard"].validate(value);
+    const sent = asSent(value);
+    if (typeof sent === "string") return badOutput(sent);
+    const checked = code.output["~standard"].validate(sent);
     if (checked.issues) return badOutput(formatIssues(checked.issues));
-    return {
-      content: [{ type: "text", text: JSON.stringify(value) }],
-      structuredContent: value as Record<string, unknown>,
-    };
+    return { content: [{ type: "text", text: JSON.stringify(sent) }], structuredContent: sent };
   }
   // Without an output schema: text, a CallToolResult written out, or a JSON object (structured content).
   if (typeof value === "string") return { content: [{ type: "text", text: value }] };
-  if (!isPlainObject(value))
-    return `a tool without an output schema returns a string, a CallToolResult ({ content: [...] } or toolResult(...)) or a plain JSON object, not ${kindOf(value)}`;
+  if (!isPlainObject(value) || typeof value.toJSON === "function")
+    return `a tool without an output schema returns a string, a CallToolResult ({ content: [...] } or toolResult(...)) or a plain JSON object, not ${typeof value === "object" && value !== null && typeof (value as { toJSON?: unknown }).toJSON === "function" ? "an object with a toJSON method" : kindOf(value)}`;
   // `content` makes it a CallToolResult (checked by malformation()), as the handler types say.
   if (value.content !== undefined) return value as unknown as CallToolResultBody;
   // As a tool with an output schema answers: structured content and, for clients that read text only, its JSON.
   return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
+}
+
+/**
+ * Structured content as it will be sent: the JSON the client gets, parsed back. The output schema
+ * is checked on that, not on the handler's value — a class instance's getters, a `toJSON` or a Date
+ * deep inside serialise to something else than the object the validator saw — and the validator's
+ * defaults go into this copy, never into the handler's object (a frozen constant threw). A string
+ * says what is wrong with a value that is not a plain object.
+ */
+function asSent(value: unknown): Record<string, unknown> | string {
+  if (!isPlainObject(value)) return `a structured result is a plain JSON object, not ${kindOf(value)}`;
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -101,9 +101,15 @@ interface BaseContext {
   readonly signal: AbortSignal;
   /** The id answered to the client in generic error messages. */
   readonly requestId: string;
-  /** Sends a progress notification when the client asked for them (a no-op otherwise). */
+  /**
+   * Sends a progress notification when the client asked for them (a no-op otherwise, and for a
+   * `progress` that is not a finite number; a `total` that is not is left out).
+   */
   progress(progress: number, total?: number, message?: string): Promise<void>;
-  /** Sends a log message to the client (`notifications/message`). */
+  /**
+   * Sends a log message to the client (`notifications/message`); to a 2026-07-28 client only when
+   * its request carries a log level (`io.modelcontextprotocol/logLevel`), at that level or above.
+   */
   notify(level: LoggingLevel, data: unknown): Promise<void>;
 }
 

@@ -343,7 +343,12 @@ describe("the 2025-era exchange, served alone", () => {
         res,
         messages,
         { authInfo: { token: "", clientId: "", scopes: [] }, classification: undefined },
-        { onStreaming: () => {}, beforeAnswer: () => false, onerror: (error) => void errors.push(error) },
+        {
+          onStreaming: () => {},
+          beforeAnswer: () => false,
+          onerror: (error) => void errors.push(error),
+          malformedResult: () => ({ content: [], isError: true }),
+        },
         keepAliveMs,
       );
     });

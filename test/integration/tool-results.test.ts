@@ -105,6 +105,99 @@ describe.each(clients)("a tool without an output schema, %s client", (_name, con
   });
 });
 
+describe.each(clients)("a result only the SDK's own check refuses, %s client", (_name, connect) => {
+  let call: CallTool;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ call, close } = await connect());
+  });
+  afterAll(() => close?.());
+
+  // Image data that is not base64: toolgate's check (malformation) passes it, the SDK's check of the
+  // result refused it with -32602 "Invalid tools/call result: [zod's dump]", blaming the caller, and
+  // nothing was logged. Now answered as any malformed result: on toolgate's transports and the SDK's entry.
+  it("→ the malformed-result answer with the request id; what the SDK found is logged", async () => {
+    const before = logged.length;
+    const result = await call("sdk.refused");
+    expect(result.isError).toBe(true);
+    expect(result.content).toEqual([
+      {
+        type: "text",
+        text: expect.stringMatching(/^Tool sdk\.refused returned a malformed result \(request id [0-9a-f-]{36}\)\.$/),
+      },
+    ]);
+    expect(logged.slice(before)).toEqual([
+      expect.objectContaining({
+        level: 50,
+        msg: "tool result is malformed",
+        tool: "sdk.refused",
+        detail: expect.stringContaining("ase64"),
+      }),
+    ]);
+  });
+});
+
+// The SDK's entry (a batch holding a response goes there) answers it alike, from the
+// Server's handler wrapper (src/mcp/endpoint.ts SdkEntryServer) rather than toolgate's transport.
+it("a result only the SDK's check refuses, through the SDK's entry: the same answer, logged", async () => {
+  const before = logged.length;
+  const response = { jsonrpc: "2.0", id: 100, result: {} };
+  const res = await fetch(mcpUrl, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-03-26",
+    },
+    body: JSON.stringify([
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "sdk.refused", arguments: {} } },
+      response,
+    ]),
+  });
+  const text = await res.text();
+  expect(res.headers.get("content-type")).toContain("text/event-stream"); // the SDK's transport
+  const answers = [...text.matchAll(/^data: (.*)$/gm)].flatMap((m) => JSON.parse(m[1] as string));
+  expect(answers).toHaveLength(1);
+  expect(answers.find((a: { id?: number }) => a.id === 2)).toEqual({
+    jsonrpc: "2.0",
+    id: 2,
+    result: {
+      content: [{ type: "text", text: expect.stringMatching(/^Tool sdk\.refused returned a malformed result/) }],
+      isError: true,
+    },
+  });
+  expect(logged.slice(before)).toEqual([
+    expect.objectContaining({
+      msg: "tool result is malformed",
+      tool: "sdk.refused",
+      detail: expect.stringContaining("ase64"),
+    }),
+  ]);
+});
+
+// ctx.progress with NaN or Infinity sent "progress":null / "total":null, which the spec's numbers forbid.
+it.each([
+  ["2026-07-28", { versionNegotiation: { mode: { pin: "2026-07-28" } } }],
+  ["2025-11-25", {}],
+] as const)(
+  "%s: ctx.progress sends no progress that is not a finite number, and leaves such a total out",
+  async (_, options) => {
+    const client = new Client({ name: "results-test", version: "1" }, options as never);
+    await client.connect(new StreamableHTTPClientTransport(mcpUrl));
+    try {
+      const seen: unknown[] = [];
+      const result = await client.callTool(
+        { name: "progress.odd", arguments: {} },
+        { onprogress: (progress) => void seen.push(progress) },
+      );
+      expect(result.content).toEqual([{ type: "text", text: "done" }]);
+      expect(seen).toEqual([{ progress: 1, message: "one" }]);
+    } finally {
+      await client.close();
+    }
+  },
+);
+
 // src/tools/call-tool.ts renderResult: both output checks, the plain value's and the toolResult's
 // structuredContent's. With either check disabled the result went out as the handler made it.
 describe.each(clients)("a tool with an output schema, %s client", (_name, connect) => {
@@ -146,4 +239,30 @@ describe.each(clients)("a tool with an output schema, %s client", (_name, connec
       ]);
     },
   );
+
+  // The schema is checked on the JSON that is sent: a class instance passed the check through its
+  // getters and went out as {} (the 2026 client then refused it, the 2025 SDK answered -32602).
+  it("a class instance → refused as not a plain object, the kind logged", async () => {
+    const before = logged.length;
+    const result = await call("shaped.instance");
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toBeUndefined();
+    expect(logged.slice(before)).toEqual([
+      expect.objectContaining({
+        msg: "tool result does not match its output schema",
+        tool: "shaped.instance",
+        detail: "a structured result is a plain JSON object, not an instance of Doc",
+      }),
+    ]);
+  });
+
+  // The output validator fills in defaults: into the copy that is sent, not the handler's value (a
+  // frozen constant made every call an internal error).
+  it("a frozen constant leaving out a defaulted property → sent with the default filled in", async () => {
+    const first = await call("shaped.frozen");
+    expect(first.isError).toBeFalsy();
+    expect(first.structuredContent).toEqual({ path: "notes.md", bytes: 0 });
+    expect(first.content).toEqual([{ type: "text", text: '{"path":"notes.md","bytes":0}' }]);
+    expect((await call("shaped.frozen")).structuredContent).toEqual({ path: "notes.md", bytes: 0 });
+  });
 });
