@@ -12,6 +12,7 @@ export {
 export { ScopeRequiredError, ToolError } from "./tools/errors.js";
 export {
   type ContentBlock,
+  type MarkedToolResult,
   type Principal,
   type StructuredResult,
   type ToolResult,

@@ -85,9 +85,19 @@ export type StructuredResult = { readonly [key: string]: unknown; readonly conte
 
 const TOOL_RESULT = Symbol.for("toolgate.toolResult");
 
+/** The type of TOOL_RESULT's mark (a type-level name only: the value is the symbol above). */
+declare const marked: unique symbol;
+
+/**
+ * A ToolResult made by `toolResult()`. A tool with an output schema takes only this form of a full
+ * result: the runtime tells it from a structured result by the mark, so a plain
+ * `{ content, structuredContent }` there is checked as the structured result itself (and refused).
+ */
+export type MarkedToolResult<S = Record<string, unknown>> = ToolResult<S> & { readonly [marked]: true };
+
 /** Marks a value as a full `CallToolResult` rather than a structured result. */
-export function toolResult<S = Record<string, unknown>>(result: ToolResult<S>): ToolResult<S> {
-  return Object.defineProperty(result, TOOL_RESULT, { value: true, enumerable: false });
+export function toolResult<S = Record<string, unknown>>(result: ToolResult<S>): MarkedToolResult<S> {
+  return Object.defineProperty(result, TOOL_RESULT, { value: true, enumerable: false }) as MarkedToolResult<S>;
 }
 
 export function isToolResult(value: unknown): value is ToolResult {
@@ -143,14 +153,15 @@ export type ToolInputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["ty
 export type ToolOutputOf<P extends ProjectTypes, N extends ToolNameOf<P>> = P["types"][N]["output"];
 
 /**
- * With an output schema: the structured result (or a `toolResult()` carrying it). Without: text (one
+ * With an output schema: the structured result (or a `toolResult()` carrying it; a plain
+ * `{ content, structuredContent }` is not told from a structured result there). Without: text (one
  * text block), a ToolResult (`toolResult(...)` or a plain `{ content: [...] }`), or a JSON object
  * (structured content plus its JSON text).
  */
 export type HandlerReturnOf<P extends ProjectTypes, N extends ToolNameOf<P>> =
   ToolOutputOf<P, N> extends undefined
     ? string | ToolResult | StructuredResult
-    : ToolOutputOf<P, N> | ToolResult<NonNullable<ToolOutputOf<P, N>>>;
+    : ToolOutputOf<P, N> | MarkedToolResult<NonNullable<ToolOutputOf<P, N>>>;
 
 export type HandlerFunctionOf<P extends ProjectTypes, N extends ToolNameOf<P>> = (
   input: ToolInputOf<P, N>,
