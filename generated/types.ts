@@ -11,11 +11,11 @@ export interface CodebaseSearchInput {
   /**
    * Treat `query` as a regular expression (JavaScript syntax).
    */
-  regex?: boolean
+  regex: boolean
   /**
    * Match upper and lower case exactly.
    */
-  caseSensitive?: boolean
+  caseSensitive: boolean
   /**
    * Only search below this folder, relative to the search root (for example `src`).
    */
@@ -23,7 +23,7 @@ export interface CodebaseSearchInput {
   /**
    * The largest number of matches to return.
    */
-  limit?: number
+  limit: number
 }
 /** Structured result of `codebase.search` (tools.yaml#/tools/codebase.search/output) */
 export interface CodebaseSearchOutput {
@@ -65,7 +65,7 @@ export interface DocsCreateInput {
   /**
    * Replace a document of the same name if one exists.
    */
-  overwrite?: boolean
+  overwrite: boolean
 }
 /** Structured result of `docs.create` (tools.yaml#/tools/docs.create/output) */
 export interface DocsCreateOutput {
@@ -111,7 +111,7 @@ export interface LocalMemorySearchInput {
   /**
    * The largest number of memories to return.
    */
-  limit?: number
+  limit: number
 }
 /** Structured result of `local_memory_search` (tools.yaml#/tools/local_memory_search/output) */
 export interface LocalMemorySearchOutput {

@@ -78,6 +78,26 @@ const TYPING_KEYWORDS = new Set([
   "required",
 ]);
 
+/**
+ * The keywords under which ajv's `useDefaults` fills in the `properties` defaults of every object it
+ * validates there, unconditionally (and which are not `$defs`, validated only through a `$ref`).
+ * Under `anyOf`, `oneOf`, `not`, `if` and `contains` ajv fills in none: in strict mode a default
+ * there does not compile ("default is ignored"), except in a `$ref`'d subschema ajv compiles on its
+ * own (one with a `$ref` in it), whose defaults depend on how ajv tries the branches (and a union
+ * member also types data another branch took). Under `then`, `else` and `dependentSchemas` it fills
+ * them in only when the condition holds. Under these and the rest (`propertyNames`, `unevaluated*`…)
+ * a default is therefore not guaranteed. (Tuples: ajv fills in defaults of draft-07 `items` arrays
+ * only, not of `prefixItems`; strictTuples makes every `prefixItems` entry required anyway.)
+ */
+const DEFAULTS_APPLIED_UNDER = new Set([
+  "properties",
+  "patternProperties",
+  "additionalProperties",
+  "items",
+  "prefixItems",
+  "allOf",
+]);
+
 /** The base URI of a schema without `$id`: any absolute URI with a path, so relative references resolve. */
 const ROOT_URI = "toolgate://schema/root.json";
 
@@ -165,6 +185,45 @@ function resolveRef(index: SchemaIndex, root: unknown, ref: string, base: string
   return isObject(target) || typeof target === "boolean" ? path : undefined;
 }
 
+/**
+ * The subschemas (keys of their paths) whose `properties` defaults the validator always fills in
+ * (ajv `useDefaults`): those reached from the root through DEFAULTS_APPLIED_UNDER keywords and
+ * `$ref`s only. A subschema also reached another way (a `$ref` from under `anyOf`, say) has one
+ * type for both places, so its defaults are not guaranteed.
+ */
+function defaultsApplied(root: unknown, targets: Map<string, SchemaPath>): Set<string> {
+  const always = new Set<string>();
+  const notAlways = new Set<string>();
+  const walk = (node: unknown, path: SchemaPath, sure: boolean) => {
+    if (!isObject(node)) return;
+    const key = keyOf(path);
+    const seen = sure ? always : notAlways;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const target = targets.get(key);
+    if (target !== undefined) walk(valueAt(root, target), target, sure);
+    for (const [below, sub] of subschemas(node)) {
+      const keyword = String(below[0]);
+      if (keyword === "$defs" || keyword === "definitions") continue;
+      walk(sub, [...path, ...below], sure && DEFAULTS_APPLIED_UNDER.has(keyword));
+    }
+  };
+  walk(root, [], true);
+  for (const key of notAlways) always.delete(key);
+  return always;
+}
+
+/**
+ * The properties of `node` whose subschema has a `default`: the ones ajv's `useDefaults` fills in
+ * when absent (not `__proto__`: ajv's `data.__proto__ === undefined` never holds).
+ */
+function defaulted(node: Record<string, unknown>): string[] {
+  if (!isObject(node.properties)) return [];
+  return Object.entries(node.properties)
+    .filter(([key, sub]) => key !== "__proto__" && isObject(sub) && Object.hasOwn(sub, "default"))
+    .map(([key]) => key);
+}
+
 /** Defines a property (a schema's keys are data: `__proto__` must not set the prototype). */
 function put(out: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
@@ -181,9 +240,12 @@ function put(out: Record<string, unknown>, key: string, value: unknown): void {
  *   `additionalItems`, which it turns into `[A, B]` or `[A, B, ...C[]]`;
  * - a `$ref` with constraints beside it becomes `allOf: [{$ref}, {the rest}]`: it typed the `$ref`
  *   alone, looser than the validator, which applies both;
- * - a subschema without any of the TYPING_KEYWORDS gets `tsType: "unknown"`.
+ * - a subschema without any of the TYPING_KEYWORDS gets `tsType: "unknown"`;
+ * - with `filledDefaults` (an input schema: its validator fills defaults in before the handler runs),
+ *   a property with a `default` is `required` where the validator always fills it in (see
+ *   defaultsApplied): the handler then never sees it absent.
  */
-export function typeSchema(root: unknown, rootName: string): TypeSchema {
+export function typeSchema(root: unknown, rootName: string, options: { filledDefaults?: boolean } = {}): TypeSchema {
   const index = indexSchema(root);
   const problems: TypeSchema["problems"] = [];
   const targets = new Map<string, SchemaPath>();
@@ -197,6 +259,7 @@ export function typeSchema(root: unknown, rootName: string): TypeSchema {
       });
   }
   const targeted = new Set([...targets.values()].map(keyOf));
+  const filled = options.filledDefaults ? defaultsApplied(root, targets) : new Set<string>();
 
   const names: TypeSchema["names"] = [{ name: typeName(rootName), path: [] }];
   const used = new Set([typeName(rootName)]);
@@ -250,6 +313,11 @@ export function typeSchema(root: unknown, rootName: string): TypeSchema {
           put(map, k, copy(v, [...from, key, k], [...to, key, k], defs ? k : undefined));
         put(out, key, map);
       } else put(out, key, value);
+    }
+    if (filled.has(keyOf(from))) {
+      const required = node.required === undefined ? [] : node.required;
+      const added = Array.isArray(required) ? defaulted(node).filter((k) => !required.includes(k)) : [];
+      if (added.length > 0) put(out, "required", [...(required as unknown[]), ...added]);
     }
     return out;
   };

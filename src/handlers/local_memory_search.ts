@@ -11,6 +11,6 @@ import { defineHandler } from "../toolgate.js";
  * FTS5 syntax in it is matched as text, never interpreted. See docs/tools.md.
  */
 export default defineHandler("local_memory_search", (input, ctx) => {
-  const results = memoryStore(settings().memoryDb).search(ctx.auth.userId, input.query, input.limit ?? 10);
+  const results = memoryStore(settings().memoryDb).search(ctx.auth.userId, input.query, input.limit);
   return { results };
 });

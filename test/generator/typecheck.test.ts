@@ -312,9 +312,99 @@ describe("subschemas that constrain no type", () => {
         await markers(join(project.root, "src/handlers/echo.ts"), "src/handlers/echo.ts"),
       );
       const types = await project.read("generated/types.ts");
-      for (const key of ["payload", "count", "flag", "label", "notString", "noted", "nested"])
+      for (const key of ["payload", "notString", "noted", "nested"])
         expect(types).toMatch(new RegExp(`\\n {2}${key}\\?: unknown\\n`));
+      // with a default, present: the input validator fills it in (see "defaults the input validator fills in")
+      for (const key of ["count", "flag", "label"]) expect(types).toMatch(new RegExp(`\\n {2}${key}: unknown\\n`));
       expect(types).toContain("export type EchoInputAnything = unknown\n");
+    } finally {
+      await project.remove();
+    }
+  });
+});
+
+// Was a bug (scripts/generator/type-schema.ts): the input validators fill each default in (ajv
+// `useDefaults`), yet a defaulted argument was typed optional (`limit?: number`), so handlers repeated
+// the default (`input.limit ?? 10`). It is now present in the input type wherever ajv always fills it
+// in: `properties` of the arguments, of a nested object (when that object is there), of array items,
+// under allOf and through a $ref. Not under anyOf/oneOf (a default directly there does not compile in
+// strict mode, TOOLS004; whether one in a $ref'd subschema that ajv compiles apart is filled in depends
+// on how ajv tries the branches), and not in the output type: a handler may leave a defaulted result
+// property out.
+const TOOLS_DEFAULTS = `tools:
+  defaults:
+    title: Defaults
+    description: Defaulted arguments, where the validator always fills them in and where not.
+    input:
+      type: object
+      additionalProperties: false
+      required: [query]
+      $defs:
+        page: {type: object, properties: {size: {type: integer, default: 20}, cursor: {type: string}}}
+        tree:
+          type: object
+          properties:
+            depth: {type: integer, default: 1}
+            child: {$ref: "#/$defs/tree"}
+      properties:
+        query: {type: string}
+        limit: {type: integer, default: 10}
+        mode: {enum: [fast, full], default: fast}
+        nothing: {type: [string, "null"], default: null}
+        options:
+          type: object
+          properties:
+            verbose: {type: boolean, default: false}
+            note: {type: string}
+        page: {$ref: "#/$defs/page"}
+        list: {type: array, items: {type: object, properties: {weight: {type: number, default: 1}}}}
+        both: {allOf: [{type: object, properties: {a: {type: string, default: x}}}]}
+        choice:
+          anyOf:
+            - $ref: "#/$defs/tree"
+            - {type: string}
+    output:
+      type: object
+      properties:
+        count: {type: integer, default: 0}
+    securitySchemes: [{type: noauth}]
+`;
+
+const DEFAULTS_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("defaults", async (input) => {
+  const limit: number = input.limit;
+  const mode: "fast" | "full" = input.mode;
+  const nothing: string | null = input.nothing;
+  const verbose: boolean = input.options ? input.options.verbose : false;
+  const size: number = input.page ? input.page.size : 0;
+  const weights: number[] = (input.list ?? []).map((item) => item.weight);
+  const a: string = input.both ? input.both.a : "";
+  const note: string = input.options ? input.options.note : ""; // error TS2322
+  const options: object = input.options; // error TS2322
+  const tree = input.choice as Exclude<typeof input.choice, string | undefined>;
+  const depth: number = tree.depth; // error TS2322
+  return { count: [limit, mode, nothing, verbose, size, weights, a, note, options, depth].length };
+});
+export const noCount = defineHandler("defaults", async () => ({}));
+export const badCount = defineHandler("defaults", async () => ({ count: "1" })); // error TS2322
+`;
+
+describe("defaults the input validator fills in", () => {
+  it("a defaulted argument is present in the input type where ajv always fills it in, optional elsewhere", async () => {
+    const project = await typeProject(TOOLS_DEFAULTS);
+    try {
+      await project.write("src/handlers/defaults.ts", DEFAULTS_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/defaults.ts"), "src/handlers/defaults.ts"),
+      );
+      const types = await project.read("generated/types.ts");
+      expect(types).toMatch(/\n {2}limit: number\n/);
+      expect(types).toMatch(/\n {2}depth\?: number\n/); // under anyOf
+      expect(types).toMatch(/\n {2}count\?: number\n/); // output
     } finally {
       await project.remove();
     }

@@ -36,7 +36,8 @@ function indent(code: string): string {
 
 async function toType(tool: ToolModel, part: "input" | "output"): Promise<string> {
   const name = rootTypeName(tool.ident, part);
-  const prepared = typeSchema(part === "input" ? tool.input : tool.output, name);
+  // Input validators fill defaults in (useDefaults) before the handler runs; output ones after it returns.
+  const prepared = typeSchema(part === "input" ? tool.input : tool.output, name, { filledDefaults: part === "input" });
   const where = (path: SchemaPath) => ["tools", tool.name, part, ...path];
   // Reported by TOOLS014 already; here only when the rules did not run (render called alone).
   if (prepared.problems.length > 0)
