@@ -27,6 +27,13 @@ export interface DevAuthorizationServerOptions {
   clientMetadataDocuments?: Record<string, Record<string, unknown>>;
   /** Default 600. */
   accessTokenTtlSec?: number;
+  /**
+   * Build URLs and cookie `Secure` flags from `X-Forwarded-Proto` / `X-Forwarded-Host` (Koa `proxy`).
+   * Set by the worker only, whose listener gets nothing but the host's replays, in which those two
+   * headers are set from the issuer and any the client sent are dropped. Never set it where clients
+   * reach the handler directly: they would choose the URLs the provider advertises.
+   */
+  trustForwardedHeaders?: boolean;
   logger?: NoticeLogger;
 }
 
@@ -69,6 +76,7 @@ export async function createDevAuthorizationServer(
     });
     return new Provider(issuer, configuration);
   });
+  provider.proxy = options.trustForwardedHeaders === true;
   // provider.use() inserts in front of the provider's own router, so this sees the pages it renders.
   provider.use(markDevelopmentPages);
   provider.use(registrationCors);
