@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { clientMetadataDocumentHooks } from "./client-metadata-documents.js";
+import { keepAuthorizationErrorsHere } from "./client-policy.js";
 import { markDevelopmentPages, registrationCors } from "./development-pages.js";
 import { providerConfiguration } from "./provider-configuration.js";
 import { type NoticeLogger, withProviderNotices } from "./provider-notices.js";
@@ -73,6 +74,7 @@ export async function createDevAuthorizationServer(
       cookieKeys: [randomBytes(32).toString("base64url")],
       clientMetadataDocuments: clientMetadataDocumentHooks(options.clientMetadataDocuments),
       invalidTarget: () => new errors.InvalidTarget(),
+      invalidClientMetadata: (description) => new errors.InvalidClientMetadata(description),
     });
     return new Provider(issuer, configuration);
   });
@@ -87,6 +89,9 @@ export async function createDevAuthorizationServer(
     ctx.respond = false;
     unclaimed.add(ctx.req);
   });
+  // Listeners run in order: the first may turn a redirected authorization error into a page.
+  provider.on("authorization.error", keepAuthorizationErrorsHere);
+  provider.on("server_error", keepAuthorizationErrorsHere);
   provider.on("server_error", (_ctx, error) => logger?.warn({ err: error }, "development authorization server error"));
 
   const callback = provider.callback();
