@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { clientMetadataDocumentHooks } from "./client-metadata-documents.js";
 import { keepAuthorizationErrorsHere } from "./client-policy.js";
-import { markDevelopmentPages, registrationCors } from "./development-pages.js";
+import { markDevelopmentPages, registrationCors, validateDevelopmentLogins } from "./development-pages.js";
 import { providerConfiguration } from "./provider-configuration.js";
 import { type NoticeLogger, withProviderNotices } from "./provider-notices.js";
 import { loadOrCreateSigningKeys } from "./signing-keys.js";
@@ -76,7 +76,9 @@ export async function createDevAuthorizationServer(
       invalidTarget: () => new errors.InvalidTarget(),
       invalidClientMetadata: (description) => new errors.InvalidClientMetadata(description),
     });
-    return new Provider(issuer, configuration);
+    const provider = new Provider(issuer, configuration);
+    validateDevelopmentLogins(provider, (description) => new errors.InvalidRequest(description));
+    return provider;
   });
   provider.proxy = options.trustForwardedHeaders === true;
   // provider.use() inserts in front of the provider's own router, so this sees the pages it renders.

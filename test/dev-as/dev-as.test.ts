@@ -235,6 +235,54 @@ describe("development authorization server", () => {
     expect(html).not.toContain("googleapis");
   });
 
+  it("leaves a login_hint alone when it looks like the web font line it removes", async () => {
+    const client = await registerHeadlessClient(as, { name: "hint" });
+    const hint = "@import url(https://fonts.googleapis.com";
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: HEADLESS_REDIRECT_URI,
+      scope: "search.read",
+      login_hint: hint,
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+    }).toString();
+    const start = await fetch(url, { redirect: "manual" });
+    const page = await fetch(new URL(start.headers.get("location") ?? "", url), {
+      headers: {
+        cookie: start.headers
+          .getSetCookie()
+          .map((c) => c.split(";")[0])
+          .join("; "),
+      },
+    });
+    const html = await page.text();
+    expect(html).toContain(`name="login" placeholder="Enter any login"  value="${hint}"`);
+    expect(html).toContain('name="password"');
+    expect(html).toContain("Sign-in</button>");
+    // the template's own font import is still gone
+    expect(html.slice(html.indexOf("<style>"), html.indexOf("</style>"))).not.toContain("googleapis");
+  });
+
+  it("refuses an empty, blank, overlong or control-character login name with invalid_request, not server_error", async () => {
+    const client = await registerHeadlessClient(as, { name: "logins" });
+    for (const [login, reason] of [
+      ["", /cannot be empty/],
+      ["   ", /cannot be empty/],
+      ["a".repeat(256), /too long/],
+      ["x\u0000y", /control characters/],
+    ] as const) {
+      const flow = runOAuthFlow({ issuer: server.issuer, scope: "search.read", client, login });
+      await expect(flow, JSON.stringify(login)).rejects.toMatchObject({ error: "invalid_request", status: 400 });
+      await expect(flow).rejects.toThrow(reason);
+    }
+    // The longest name allowed still signs in, and becomes sub.
+    const longest = "a".repeat(255);
+    const { accessToken } = await runOAuthFlow({ issuer: server.issuer, scope: "search.read", client, login: longest });
+    expect((await verify(accessToken)).sub).toBe(longest);
+  });
+
   it("issues plain Bearer tokens: DPoP is off (the resource server checks no proof of possession)", async () => {
     expect(as.dpop_signing_alg_values_supported).toBeUndefined();
     const client = await registerHeadlessClient(as, { name: "bearer", confidential: true });
