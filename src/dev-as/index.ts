@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { clientMetadataDocumentHooks } from "./client-metadata-documents.js";
 import { keepAuthorizationErrorsHere } from "./client-policy.js";
 import { markDevelopmentPages, registrationCors, validateDevelopmentLogins } from "./development-pages.js";
+import { createDevStorage } from "./memory-adapter.js";
 import { providerConfiguration } from "./provider-configuration.js";
 import { type NoticeLogger, withProviderNotices } from "./provider-notices.js";
 import { loadOrCreateSigningKeys } from "./signing-keys.js";
@@ -75,6 +76,18 @@ export async function createDevAuthorizationServer(
       clientMetadataDocuments: clientMetadataDocumentHooks(options.clientMetadataDocuments),
       invalidTarget: () => new errors.InvalidTarget(),
       invalidClientMetadata: (description) => new errors.InvalidClientMetadata(description),
+      adapter: createDevStorage({
+        full: (model, limit) => {
+          // Answered to the registering client as is (an exposed error keeps its status and text).
+          const error = new errors.OIDCProviderError(503, "temporarily_unavailable");
+          error.expose = true;
+          error.error_description =
+            model === "Client"
+              ? `the development authorization server already holds ${limit} registered clients, its limit; restart toolgate to clear them (registered clients live in memory)`
+              : `the development authorization server holds ${limit} ${model} entries, its limit; restart toolgate to clear them`;
+          return error;
+        },
+      }).adapter,
     });
     const provider = new Provider(issuer, configuration);
     validateDevelopmentLogins(provider, (description) => new errors.InvalidRequest(description));

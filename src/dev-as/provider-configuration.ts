@@ -1,4 +1,4 @@
-import type { ClientMetadata, Configuration, ResourceServer } from "oidc-provider";
+import type { Adapter, ClientMetadata, Configuration, ResourceServer } from "oidc-provider";
 import type { ClientMetadataDocumentHooks } from "./client-metadata-documents.js";
 import { enforceClientPolicy } from "./client-policy.js";
 import { renderError } from "./development-pages.js";
@@ -23,6 +23,8 @@ export interface ProviderSettings {
   invalidTarget: () => Error;
   /** oidc-provider's `errors.InvalidClientMetadata`, likewise. */
   invalidClientMetadata: (description: string) => Error;
+  /** The storage (memory-adapter.ts): bounded per model, clients never evicted. */
+  adapter: (model: string) => Adapter;
 }
 
 export function providerConfiguration(settings: ProviderSettings): Configuration {
@@ -37,6 +39,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const hour = 3600;
 
   return {
+    adapter: settings.adapter,
     jwks: settings.jwks,
     // The catalogue and openid only: no offline_access, whose presence in scopes_supported makes the
     // MCP SDK client add prompt=consent to every authorization (and refresh tokens are not needed).
