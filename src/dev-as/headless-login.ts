@@ -315,11 +315,19 @@ function decodeEntities(text: string): string {
     .replace(/&amp;/g, "&");
 }
 
-/** An error page of the provider (see development-pages.ts) as an OAuthFlowError. */
-function pageError(status: number, url: URL, html: string): OAuthFlowError {
-  const error = /<strong>error<\/strong>: ([^<]+)/.exec(html)?.[1];
-  const description = /<strong>error_description<\/strong>: ([^<]+)/.exec(html)?.[1];
-  const detail = error ? `${error}${description ? ` (${decodeEntities(description)})` : ""}` : `HTTP ${status}`;
+/**
+ * An error of the provider as an OAuthFlowError: its error page (see development-pages.ts), or the
+ * JSON it answers a client that does not ask for HTML (as this one).
+ */
+function pageError(status: number, url: URL, page: string): OAuthFlowError {
+  const json = jsonObject(page);
+  const html = (field: string) => {
+    const found = new RegExp(`<strong>${field}</strong>: ([^<]+)`).exec(page)?.[1];
+    return found === undefined ? undefined : decodeEntities(found);
+  };
+  const error = typeof json?.error === "string" ? json.error : html("error");
+  const description = typeof json?.error_description === "string" ? json.error_description : html("error_description");
+  const detail = error ? `${error}${description ? ` (${description})` : ""}` : `HTTP ${status}`;
   return new OAuthFlowError(`authorization failed at ${url.origin}${url.pathname}: ${detail}`, { error, status });
 }
 
@@ -351,6 +359,15 @@ async function oauthJson(response: Response, what: string): Promise<Record<strin
   const description = isObject(body) && typeof body.error_description === "string" ? body.error_description : "";
   const detail = error ? `${error}${description ? ` (${description})` : ""}` : `HTTP ${response.status}`;
   throw new OAuthFlowError(`${what} refused: ${detail}`, { error, status: response.status });
+}
+
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -7,7 +7,9 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { clientMetadataDocumentHooks } from "./client-metadata-documents.js";
-import { markDevelopmentPages, registrationCors } from "./development-pages.js";
+import { keepAuthorizationErrorsHere } from "./client-policy.js";
+import { markDevelopmentPages, registrationCors, validateDevelopmentLogins } from "./development-pages.js";
+import { createDevStorage } from "./memory-adapter.js";
 import { providerConfiguration } from "./provider-configuration.js";
 import { type NoticeLogger, withProviderNotices } from "./provider-notices.js";
 import { loadOrCreateSigningKeys } from "./signing-keys.js";
@@ -27,6 +29,13 @@ export interface DevAuthorizationServerOptions {
   clientMetadataDocuments?: Record<string, Record<string, unknown>>;
   /** Default 600. */
   accessTokenTtlSec?: number;
+  /**
+   * Build URLs and cookie `Secure` flags from `X-Forwarded-Proto` / `X-Forwarded-Host` (Koa `proxy`).
+   * Set by the worker only, whose listener gets nothing but the host's replays, in which those two
+   * headers are set from the issuer and any the client sent are dropped. Never set it where clients
+   * reach the handler directly: they would choose the URLs the provider advertises.
+   */
+  trustForwardedHeaders?: boolean;
   logger?: NoticeLogger;
 }
 
@@ -66,9 +75,25 @@ export async function createDevAuthorizationServer(
       cookieKeys: [randomBytes(32).toString("base64url")],
       clientMetadataDocuments: clientMetadataDocumentHooks(options.clientMetadataDocuments),
       invalidTarget: () => new errors.InvalidTarget(),
+      invalidClientMetadata: (description) => new errors.InvalidClientMetadata(description),
+      adapter: createDevStorage({
+        full: (model, limit) => {
+          // Answered to the registering client as is (an exposed error keeps its status and text).
+          const error = new errors.OIDCProviderError(503, "temporarily_unavailable");
+          error.expose = true;
+          error.error_description =
+            model === "Client"
+              ? `the development authorization server already holds ${limit} registered clients, its limit; restart toolgate to clear them (registered clients live in memory)`
+              : `the development authorization server holds ${limit} ${model} entries, its limit; restart toolgate to clear them`;
+          return error;
+        },
+      }).adapter,
     });
-    return new Provider(issuer, configuration);
+    const provider = new Provider(issuer, configuration);
+    validateDevelopmentLogins(provider, (description) => new errors.InvalidRequest(description));
+    return provider;
   });
+  provider.proxy = options.trustForwardedHeaders === true;
   // provider.use() inserts in front of the provider's own router, so this sees the pages it renders.
   provider.use(markDevelopmentPages);
   provider.use(registrationCors);
@@ -79,6 +104,9 @@ export async function createDevAuthorizationServer(
     ctx.respond = false;
     unclaimed.add(ctx.req);
   });
+  // Listeners run in order: the first may turn a redirected authorization error into a page.
+  provider.on("authorization.error", keepAuthorizationErrorsHere);
+  provider.on("server_error", keepAuthorizationErrorsHere);
   provider.on("server_error", (_ctx, error) => logger?.warn({ err: error }, "development authorization server error"));
 
   const callback = provider.callback();

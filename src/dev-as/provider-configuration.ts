@@ -1,5 +1,6 @@
-import type { ClientMetadata, Configuration, ResourceServer } from "oidc-provider";
+import type { Adapter, ClientMetadata, Configuration, ResourceServer } from "oidc-provider";
 import type { ClientMetadataDocumentHooks } from "./client-metadata-documents.js";
+import { enforceClientPolicy } from "./client-policy.js";
 import { renderError } from "./development-pages.js";
 import { type PrivateJwks, SIGNING_ALG } from "./signing-keys.js";
 
@@ -20,6 +21,10 @@ export interface ProviderSettings {
   clientMetadataDocuments: ClientMetadataDocumentHooks;
   /** oidc-provider's `errors.InvalidTarget`, passed in because the module is imported lazily. */
   invalidTarget: () => Error;
+  /** oidc-provider's `errors.InvalidClientMetadata`, likewise. */
+  invalidClientMetadata: (description: string) => Error;
+  /** The storage (memory-adapter.ts): bounded per model, clients never evicted. */
+  adapter: (model: string) => Adapter;
 }
 
 export function providerConfiguration(settings: ProviderSettings): Configuration {
@@ -34,6 +39,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const hour = 3600;
 
   return {
+    adapter: settings.adapter,
     jwks: settings.jwks,
     // The catalogue and openid only: no offline_access, whose presence in scopes_supported makes the
     // MCP SDK client add prompt=consent to every authorization (and refresh tokens are not needed).
@@ -47,7 +53,17 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     clientBasedCORS: () => true,
     cookies: { keys: settings.cookieKeys },
     discovery: { [DEVELOPMENT_SERVER_MARKER]: true },
-    extraClientMetadata: { properties: ["scope"], validator: dropRegisteredScope },
+    // The provider's one synchronous hook over a whole client's metadata: with a single property
+    // listed, the validator runs once per client construction (registration, lookup, CIMD).
+    extraClientMetadata: {
+      properties: ["scope"],
+      validator: (_ctx, key, _value, metadata) => {
+        dropRegisteredScope(key, metadata);
+        enforceClientPolicy(metadata, (description) => {
+          throw settings.invalidClientMetadata(description);
+        });
+      },
+    },
     // MCP SDK clients register `grant_types: [authorization_code, refresh_token]` by default; the
     // provider accepts refresh_token only when it may issue refresh tokens. Issue them to clients
     // that registered for them (without advertising offline_access, which forces prompt=consent).
@@ -108,6 +124,6 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
  * step-up could never succeed. Dropping it leaves the catalogue as the only limit. The validator
  * runs on every client construction (registration, lookup, CIMD), so stored clients get it too.
  */
-function dropRegisteredScope(_ctx: unknown, key: string, _value: unknown, metadata: ClientMetadata): void {
+function dropRegisteredScope(key: string, metadata: ClientMetadata): void {
   if (key === "scope") delete metadata.scope;
 }

@@ -11,7 +11,8 @@ const NOTICE = /^oidc-provider (NOTICE|WARNING): /;
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[\\d;]*m`, "g");
 // Warnings about choices this server makes on purpose: Node 20 (printed on import; the provider
 // works there, and toolgate supports it: at info its "Use Node.js v22.x LTS" read as if toolgate
-// did not), the in-memory store and the devInteractions pages. Logged at debug.
+// did not), the in-memory store (printed only with the provider's own adapter; toolgate gives it
+// memory-adapter.ts) and the devInteractions pages. Logged at debug.
 const EXPECTED = ["Unsupported runtime", "a quick start development-only"];
 
 /**

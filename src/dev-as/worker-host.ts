@@ -25,7 +25,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { readBody } from "../http/body.js";
 import type { DevAuthorizationServer, DevAuthorizationServerOptions } from "./index.js";
-import { type HostMessage, type WorkerAnswer, type WorkerMessage, withoutHopByHop } from "./worker-protocol.js";
+import { type HostMessage, replayedHeaders, type WorkerAnswer, type WorkerMessage } from "./worker-protocol.js";
 
 /** The largest request body forwarded to the provider (its largest are client registrations). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -83,6 +83,7 @@ export async function startDevAuthorizationServerWorker(
     });
   });
 
+  const issuerUrl = new URL(ready.issuer);
   const pending = new Map<number, Pending>();
   let lastId = 0;
   let gone = false;
@@ -143,7 +144,7 @@ export async function startDevAuthorizationServerWorker(
         id,
         method: req.method ?? "GET",
         url: req.url ?? "/",
-        headers: withoutHopByHop(req.headers),
+        headers: replayedHeaders(req.headers, issuerUrl),
         body: read.body,
       };
       worker.postMessage(message);

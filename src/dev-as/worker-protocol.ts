@@ -37,3 +37,21 @@ export function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeade
   for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name)) copy[name] = value;
   return copy;
 }
+
+/**
+ * The headers of a request as the host forwards it to the worker. The worker replays it over plain
+ * HTTP to its own listener, and the provider builds every URL it sends (discovery, form actions,
+ * redirects) and decides whether cookies are `Secure` from the request it sees: without help an
+ * https issuer (toolgate behind a TLS tunnel) would advertise `http://` endpoints. The issuer is
+ * fixed, so its scheme and host are what the provider must see, whatever reached this server: every
+ * `X-Forwarded-*` and `Forwarded` header the client (or a proxy) sent is dropped, and
+ * `X-Forwarded-Proto` / `X-Forwarded-Host` are set from the issuer. The worker's provider trusts these
+ * two (Koa `proxy`) and nothing else reaches its listener.
+ */
+export function replayedHeaders(headers: IncomingHttpHeaders, issuer: URL): IncomingHttpHeaders {
+  const copy = withoutHopByHop(headers);
+  for (const name of Object.keys(copy)) if (name === "forwarded" || name.startsWith("x-forwarded-")) delete copy[name];
+  copy["x-forwarded-proto"] = issuer.protocol.slice(0, -1);
+  copy["x-forwarded-host"] = issuer.host;
+  return copy;
+}

@@ -72,6 +72,9 @@ try {
   const options = workerData as Omit<DevAuthorizationServerOptions, "logger">;
   const dev = await createDevAuthorizationServer({
     ...options,
+    // Only the host's replays reach this thread's listener, with X-Forwarded-Proto/-Host set from the
+    // issuer (worker-protocol.ts, replayedHeaders).
+    trustForwardedHeaders: true,
     logger: { debug: log("debug"), info: log("info"), warn: log("warn") },
   });
   const server = createServer((req, res) =>

@@ -110,6 +110,58 @@ describe("development authorization server", () => {
     expect(location.searchParams.get("error")).toBe("invalid_request");
   });
 
+  it("refuses http redirect URIs except on loopback addresses (OAuth 2.1, RFC 8252)", async () => {
+    for (const uri of ["http://evil.example/cb", "http://192.168.1.20:8080/cb", "http://127.0.0.1.evil.example/cb"]) {
+      const refused = registerClient(as, { redirect_uris: [uri], token_endpoint_auth_method: "none" });
+      await expect(refused, uri).rejects.toMatchObject({ error: "invalid_redirect_uri", status: 400 });
+    }
+    for (const uri of [
+      "https://client.example/cb",
+      "http://localhost:6274/oauth/callback",
+      "http://127.0.0.1:33418/callback",
+      "http://[::1]/cb",
+    ]) {
+      const registered = await registerClient(as, { redirect_uris: [uri], token_endpoint_auth_method: "none" });
+      expect(registered.redirect_uris, uri).toEqual([uri]);
+    }
+  });
+
+  it("renders, not redirects, an authorization error before sign-in unless the redirect URI is loopback", async () => {
+    // Registration is open: a registered https redirect URI is no reason to trust it, and redirecting
+    // an immediate error there would make this server an open redirector (RFC 9700 §4.11.2).
+    const untrusted = "https://evil.example/landing";
+    const client = await registerClient(as, { redirect_uris: [untrusted], token_endpoint_auth_method: "none" });
+    for (const mode of [undefined, "form_post", "fragment"]) {
+      const url = new URL(as.authorization_endpoint);
+      url.search = new URLSearchParams({
+        client_id: client.client_id,
+        redirect_uri: untrusted,
+        response_type: "code",
+        scope: "search.read",
+        ...(mode ? { response_mode: mode } : {}),
+      }).toString();
+      const response = await fetch(url, { redirect: "manual" });
+      expect(response.status, String(mode)).toBe(400);
+      expect(response.headers.get("location")).toBeNull();
+      const page = await response.text();
+      expect(page).not.toContain("evil.example");
+      expect(page).toContain("<strong>error</strong>: invalid_request");
+    }
+    // A loopback redirect URI (a native client on this machine, waiting for the answer) still gets
+    // the error: see "requires PKCE".
+  });
+
+  it("refuses to register a public client for the client credentials grant (RFC 6749 §4.4)", async () => {
+    const refused = registerClient(as, {
+      grant_types: ["client_credentials"],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: "none",
+    });
+    await expect(refused).rejects.toMatchObject({ error: "invalid_client_metadata", status: 400 });
+    await expect(refused).rejects.toThrow(/confidential clients only/);
+  });
+
   it("lets a client registered with a narrow scope step up to a wider one", async () => {
     const registered = await registerClient(as, {
       redirect_uris: [HEADLESS_REDIRECT_URI],
@@ -181,6 +233,54 @@ describe("development authorization server", () => {
     expect(html).toContain("development authorization server");
     // no outside request: the templates' Google web font (an @import in their <style>) is dropped
     expect(html).not.toContain("googleapis");
+  });
+
+  it("leaves a login_hint alone when it looks like the web font line it removes", async () => {
+    const client = await registerHeadlessClient(as, { name: "hint" });
+    const hint = "@import url(https://fonts.googleapis.com";
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: client.client_id,
+      redirect_uri: HEADLESS_REDIRECT_URI,
+      scope: "search.read",
+      login_hint: hint,
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+    }).toString();
+    const start = await fetch(url, { redirect: "manual" });
+    const page = await fetch(new URL(start.headers.get("location") ?? "", url), {
+      headers: {
+        cookie: start.headers
+          .getSetCookie()
+          .map((c) => c.split(";")[0])
+          .join("; "),
+      },
+    });
+    const html = await page.text();
+    expect(html).toContain(`name="login" placeholder="Enter any login"  value="${hint}"`);
+    expect(html).toContain('name="password"');
+    expect(html).toContain("Sign-in</button>");
+    // the template's own font import is still gone
+    expect(html.slice(html.indexOf("<style>"), html.indexOf("</style>"))).not.toContain("googleapis");
+  });
+
+  it("refuses an empty, blank, overlong or control-character login name with invalid_request, not server_error", async () => {
+    const client = await registerHeadlessClient(as, { name: "logins" });
+    for (const [login, reason] of [
+      ["", /cannot be empty/],
+      ["   ", /cannot be empty/],
+      ["a".repeat(256), /too long/],
+      ["x\u0000y", /control characters/],
+    ] as const) {
+      const flow = runOAuthFlow({ issuer: server.issuer, scope: "search.read", client, login });
+      await expect(flow, JSON.stringify(login)).rejects.toMatchObject({ error: "invalid_request", status: 400 });
+      await expect(flow).rejects.toThrow(reason);
+    }
+    // The longest name allowed still signs in, and becomes sub.
+    const longest = "a".repeat(255);
+    const { accessToken } = await runOAuthFlow({ issuer: server.issuer, scope: "search.read", client, login: longest });
+    expect((await verify(accessToken)).sub).toBe(longest);
   });
 
   it("issues plain Bearer tokens: DPoP is off (the resource server checks no proof of possession)", async () => {

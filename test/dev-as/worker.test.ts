@@ -128,6 +128,82 @@ describe("development authorization server in a worker thread", () => {
   });
 });
 
+describe("behind a TLS tunnel (an https issuer, plain http to toolgate)", () => {
+  // The tunnel ends TLS and forwards plain HTTP: this test's server is that plain-HTTP side, and the
+  // issuer is the https URL clients use. The provider must build its URLs from the issuer, not from
+  // the plain request (nor from X-Forwarded-* headers a client chose), and mark its cookies Secure.
+  let server: Server;
+  let dev: DevAuthorizationServer;
+  let origin: string;
+  const issuer = "https://tunnel.example";
+  beforeAll(async () => {
+    let handler: DevAuthorizationServer["handler"] | undefined;
+    server = createServer((req, res) => (handler ? handler(req, res) : res.writeHead(503).end()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    dev = await startDevAuthorizationServerWorker({
+      issuer,
+      resource: `${issuer}/mcp`,
+      scopes: { "docs.write": "Write documents." },
+      dataDir,
+    });
+    handler = dev.handler;
+  });
+  afterAll(async () => {
+    await dev?.close();
+    server?.close();
+  });
+
+  const endpoints = (metadata: Record<string, unknown>) =>
+    Object.entries(metadata)
+      .filter(([key]) => key.endsWith("_endpoint") || key === "jwks_uri" || key === "issuer")
+      .map(([, value]) => String(value));
+
+  it("advertises https endpoints on the issuer's host, whatever X-Forwarded-* the client sends", async () => {
+    for (const headers of [
+      {} as Record<string, string>,
+      { "x-forwarded-proto": "http", "x-forwarded-host": "evil.example", forwarded: "proto=http;host=evil.example" },
+    ]) {
+      const metadata = (await (
+        await fetch(`${origin}/.well-known/oauth-authorization-server`, { headers })
+      ).json()) as Record<string, unknown>;
+      expect(metadata.issuer).toBe(issuer);
+      const urls = endpoints(metadata);
+      expect(urls.length).toBeGreaterThanOrEqual(5);
+      for (const url of urls) expect(url.startsWith(`${issuer}/`) || url === issuer, url).toBe(true);
+    }
+  });
+
+  it("sets Secure cookies and posts the login form to the https issuer", async () => {
+    const registered = await fetch(`${origin}/reg`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"], token_endpoint_auth_method: "none" }),
+    });
+    const { client_id } = (await registered.json()) as { client_id: string };
+    const authorize = await fetch(
+      `${origin}/auth?${new URLSearchParams({
+        client_id,
+        response_type: "code",
+        redirect_uri: "http://127.0.0.1/callback",
+        scope: "openid",
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method: "S256",
+      })}`,
+      { redirect: "manual", headers: { "x-forwarded-proto": "http" } },
+    );
+    expect(authorize.status).toBe(303);
+    const cookies = authorize.headers.getSetCookie();
+    expect(cookies.length).toBeGreaterThanOrEqual(2);
+    for (const cookie of cookies) expect(cookie.toLowerCase().split("; ")).toContain("secure");
+    const page = await fetch(new URL(authorize.headers.get("location") ?? "", origin), {
+      headers: { cookie: cookies.map((c) => c.split(";")[0]).join("; ") },
+    });
+    const action = /<form\b[^>]*\baction="([^"]*)"/.exec(await page.text())?.[1];
+    expect(action).toMatch(new RegExp(`^${issuer}/interaction/`));
+  });
+});
+
 it("reports why it could not start", async () => {
   const notADirectory = join(dataDir, "file");
   await writeFile(notADirectory, "x");
