@@ -57,10 +57,12 @@ export function enforceClientPolicy(metadata: ClientMetadata, refuse: (descripti
  * Registration is open, so a registered https redirect URI proves nothing, and a link to
  * `/auth?client_id=…&redirect_uri=https://evil.example/…` that fails at once (no PKCE, a bad scope)
  * would bounce the browser from this server's origin to that site: an open redirector. So an error of
- * the authorization request itself — before anyone signed in — is rendered as a page here, unless the
- * redirect URI is a loopback http URI (a native client on this machine, which waits for the error;
- * sending the browser to its own machine is no redirect elsewhere). Errors after the login
- * (the `resume` route: access_denied, …) still go back to the client, as OAuth expects.
+ * the authorization request itself (no PKCE, a bad scope, an unknown resource…) is rendered as a page
+ * here, unless the redirect URI is a loopback http URI (a native client on this machine, which waits
+ * for the error; sending the browser to its own machine is no redirect elsewhere) or the error is the
+ * answer to prompt=none (login_required, consent_required…, which OIDC sends back to the client).
+ * Errors after the login (the `resume` route: access_denied, …) still go back to the client, as OAuth
+ * expects.
  *
  * Installed as a listener of `authorization.error` and `server_error`: oidc-provider's authorization
  * error handler emits them before it reads `allow_redirect` (lib/shared/authorization_error_handler.js,
@@ -73,5 +75,19 @@ export function keepAuthorizationErrorsHere(ctx: KoaContextWithOIDC, error: Erro
     | Record<string, unknown>
     | undefined;
   if (isLoopbackHttpUri(params?.redirect_uri)) return;
+  // The answers to prompt=none (OIDC Core §3.1.2.6): the client asked for a silent answer and must
+  // get it, signed in or not — its errors go back to it as before.
+  if (SILENT_ANSWERS.has(String((error as { error?: unknown }).error))) return;
   (error as { allow_redirect?: boolean }).allow_redirect = false;
+  // Such an error may carry 303 (it expected to redirect): a page answered with 303 and no Location
+  // is no answer at all.
+  if (ctx.status >= 300 && ctx.status < 400) ctx.status = 400;
 }
+
+/** The errors prompt=none answers with, which OIDC sends back to the client. */
+const SILENT_ANSWERS = new Set([
+  "login_required",
+  "consent_required",
+  "interaction_required",
+  "account_selection_required",
+]);

@@ -11,9 +11,11 @@ import {
   createMcpHandler,
   type JSONRPCRequest,
   type MessageClassification,
+  PROTOCOL_VERSION_META_KEY,
   ProtocolError,
   ProtocolErrorCode,
   type Result,
+  SERVER_INFO_META_KEY,
   Server,
   type ServerContext,
   type StandardSchemaV1,
@@ -377,7 +379,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
             return true;
           },
           onerror: (error) => options.logger.debug({ err: error }, "MCP exchange error"),
-          malformedResult: (request, detail) => malformedAnswer(request.params, detail, state),
+          malformedResult: (request, detail) => {
+            const result = malformedAnswer(request.params, detail, state);
+            // A 2026-07-28 result as the SDK encodes one: complete, with the server's info.
+            const meta = (request.params as { _meta?: unknown } | undefined)?._meta;
+            return meta !== null && typeof meta === "object" && PROTOCOL_VERSION_META_KEY in meta
+              ? { ...result, resultType: "complete", _meta: { [SERVER_INFO_META_KEY]: serverInfo } }
+              : result;
+          },
         };
         try {
           await serveExchange(

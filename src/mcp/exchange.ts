@@ -205,7 +205,8 @@ export interface ExchangeHooks {
   /**
    * The answer to a tools/call whose result the SDK refused (`detail`: what it found): a malformed
    * result is the tool's fault, answered as one (an isError result, the detail logged), not the
-   * SDK's -32602 that blamed the caller and logged nothing.
+   * SDK's -32602 that blamed the caller and logged nothing. As the SDK would encode it for the
+   * request's revision (this path writes it, not the SDK).
    */
   malformedResult(request: JSONRPCRequest, detail: string): Result;
 }
@@ -308,13 +309,8 @@ class ExchangeTransport implements Transport {
       | undefined;
     if (!request) return response;
     const detail = resultRefusal(request.method, response.error.code, response.error.message);
-    if (detail !== undefined) {
-      const result = this.hooks.malformedResult(request, detail);
-      // A 2026-07-28 result says it is complete (the SDK adds this to the results it writes itself).
-      const meta = (request.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
-      const modern = meta !== null && typeof meta === "object" && PROTOCOL_VERSION_META_KEY in meta;
-      return { jsonrpc: "2.0", id: request.id, result: modern ? { ...result, resultType: "complete" } : result };
-    }
+    if (detail !== undefined)
+      return { jsonrpc: "2.0", id: request.id, result: this.hooks.malformedResult(request, detail) };
     const message = invalidParamsMessage(request.method, request.params, response.error.code, response.error.message);
     return message === undefined
       ? response

@@ -210,7 +210,7 @@ function renderResult(
   // Without an output schema: text, a CallToolResult written out, or a JSON object (structured content).
   if (typeof value === "string") return { content: [{ type: "text", text: value }] };
   if (!isPlainObject(value) || typeof value.toJSON === "function")
-    return `a tool without an output schema returns a string, a CallToolResult ({ content: [...] } or toolResult(...)) or a plain JSON object, not ${typeof value === "object" && value !== null && typeof (value as { toJSON?: unknown }).toJSON === "function" ? "an object with a toJSON method" : kindOf(value)}`;
+    return `a tool without an output schema returns a string, a CallToolResult ({ content: [...] } or toolResult(...)) or a plain JSON object, not ${kindOf(value)}`;
   // `content` makes it a CallToolResult (checked by malformation()), as the handler types say.
   if (value.content !== undefined) return value as unknown as CallToolResultBody;
   // As a tool with an output schema answers: structured content and, for clients that read text only, its JSON.
@@ -225,7 +225,9 @@ function renderResult(
  * says what is wrong with a value that is not a plain object.
  */
 function asSent(value: unknown): Record<string, unknown> | string {
-  if (!isPlainObject(value)) return `a structured result is a plain JSON object, not ${kindOf(value)}`;
+  if (!isPlainObject(value) || typeof value.toJSON === "function")
+    return `a structured result is a plain JSON object, not ${kindOf(value)}`;
+  // A plain object without toJSON serialises to an object (its members' own toJSON aside).
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
 }
 
@@ -237,6 +239,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function kindOf(value: unknown): string {
   if (value === null || value === undefined) return String(value);
+  if (isPlainObject(value) && typeof value.toJSON === "function") return "an object with a toJSON method";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") return `an instance of ${value.constructor?.name ?? "a class"}`;
   return `a ${typeof value}`;

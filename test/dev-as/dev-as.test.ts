@@ -151,6 +151,30 @@ describe("development authorization server", () => {
     // the error: see "requires PKCE".
   });
 
+  it("sends the answer to prompt=none back to an https client (OIDC Core §3.1.2.6); never a 303 without Location", async () => {
+    // The error page above was answered with the 303 such an error carries, and no Location: a
+    // silent sign-in (prompt=none) got no answer at all.
+    const redirectUri = "https://client.example/cb";
+    const client = await registerClient(as, { redirect_uris: [redirectUri], token_endpoint_auth_method: "none" });
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams({
+      client_id: client.client_id,
+      redirect_uri: redirectUri,
+      response_type: "code",
+      scope: "openid search.read",
+      state: "s",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+      prompt: "none",
+    }).toString();
+    const response = await fetch(url, { redirect: "manual" });
+    expect(response.status).toBe(303);
+    const location = new URL(response.headers.get("location") ?? "about:blank");
+    expect(location.origin + location.pathname).toBe(redirectUri);
+    expect(location.searchParams.get("error")).toBe("login_required");
+    expect(location.searchParams.get("state")).toBe("s");
+  });
+
   it("refuses to register a public client for the client credentials grant (RFC 6749 §4.4)", async () => {
     const refused = registerClient(as, {
       grant_types: ["client_credentials"],

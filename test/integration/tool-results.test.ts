@@ -175,6 +175,43 @@ it("a result only the SDK's check refuses, through the SDK's entry: the same ans
   ]);
 });
 
+// On toolgate's transport the malformed-result answer is written by toolgate, not encoded by the SDK:
+// for 2026-07-28 it must carry what the SDK's encoding adds to every result (resultType, server info).
+it("2026-07-28: the malformed-result answer carries resultType and the server info, as a valid result does", async () => {
+  const post = async (name: string) => {
+    const res = await fetch(mcpUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": name,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: {
+          name,
+          arguments: {},
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+          },
+        },
+      }),
+    });
+    return (await res.json()).result as Record<string, unknown>;
+  };
+  const valid = await post("text");
+  const refused = await post("sdk.refused");
+  expect(refused.isError).toBe(true);
+  expect(refused.resultType).toBe("complete");
+  expect(refused._meta).toEqual(valid._meta);
+  expect(Object.keys(refused._meta as object)).toEqual(["io.modelcontextprotocol/serverInfo"]);
+});
+
 // ctx.progress with NaN or Infinity sent "progress":null / "total":null, which the spec's numbers forbid.
 it.each([
   ["2026-07-28", { versionNegotiation: { mode: { pin: "2026-07-28" } } }],
@@ -242,16 +279,20 @@ describe.each(clients)("a tool with an output schema, %s client", (_name, connec
 
   // The schema is checked on the JSON that is sent: a class instance passed the check through its
   // getters and went out as {} (the 2026 client then refused it, the 2025 SDK answered -32602).
-  it("a class instance → refused as not a plain object, the kind logged", async () => {
+  it.each([
+    ["a class instance", "shaped.instance", "an instance of Doc"],
+    // its toJSON gives undefined: JSON.parse of that threw, an internal error blamed on the handler
+    ["an object with toJSON", "shaped.tojson", "an object with a toJSON method"],
+  ])("%s → refused as not a plain object, the kind logged", async (_, tool, kind) => {
     const before = logged.length;
-    const result = await call("shaped.instance");
+    const result = await call(tool);
     expect(result.isError).toBe(true);
     expect(result.structuredContent).toBeUndefined();
     expect(logged.slice(before)).toEqual([
       expect.objectContaining({
         msg: "tool result does not match its output schema",
-        tool: "shaped.instance",
-        detail: "a structured result is a plain JSON object, not an instance of Doc",
+        tool,
+        detail: `a structured result is a plain JSON object, not ${kind}`,
       }),
     ]);
   });
