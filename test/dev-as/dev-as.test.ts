@@ -232,14 +232,16 @@ describe("development authorization server", () => {
     expect((await verify(defaulted.access_token)).aud).toBe(server.resource);
   });
 
-  it("marks the login page as development-only", async () => {
-    const client = await registerHeadlessClient(as, { name: "page" });
+  /** The login page an authorization request of a new headless client leads to, as HTML. */
+  async function loginPage(name: string, extra: Record<string, string> = {}): Promise<string> {
+    const client = await registerHeadlessClient(as, { name });
     const url = new URL(as.authorization_endpoint);
     url.search = new URLSearchParams({
       response_type: "code",
       client_id: client.client_id,
       redirect_uri: HEADLESS_REDIRECT_URI,
       scope: "search.read",
+      ...extra,
       code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
       code_challenge_method: "S256",
     }).toString();
@@ -252,7 +254,11 @@ describe("development authorization server", () => {
           .join("; "),
       },
     });
-    const html = await page.text();
+    return page.text();
+  }
+
+  it("marks the login page as development-only", async () => {
+    const html = await loginPage("page");
     expect(html).toContain('name="login"');
     expect(html).toContain("development authorization server");
     // no outside request: the templates' Google web font (an @import in their <style>) is dropped
@@ -260,28 +266,8 @@ describe("development authorization server", () => {
   });
 
   it("leaves a login_hint alone when it looks like the web font line it removes", async () => {
-    const client = await registerHeadlessClient(as, { name: "hint" });
     const hint = "@import url(https://fonts.googleapis.com";
-    const url = new URL(as.authorization_endpoint);
-    url.search = new URLSearchParams({
-      response_type: "code",
-      client_id: client.client_id,
-      redirect_uri: HEADLESS_REDIRECT_URI,
-      scope: "search.read",
-      login_hint: hint,
-      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-      code_challenge_method: "S256",
-    }).toString();
-    const start = await fetch(url, { redirect: "manual" });
-    const page = await fetch(new URL(start.headers.get("location") ?? "", url), {
-      headers: {
-        cookie: start.headers
-          .getSetCookie()
-          .map((c) => c.split(";")[0])
-          .join("; "),
-      },
-    });
-    const html = await page.text();
+    const html = await loginPage("hint", { login_hint: hint });
     expect(html).toContain(`name="login" placeholder="Enter any login"  value="${hint}"`);
     expect(html).toContain('name="password"');
     expect(html).toContain("Sign-in</button>");

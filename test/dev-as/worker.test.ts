@@ -18,6 +18,27 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
+/** Registers a public client at `origin` and sends it to the authorization endpoint (not followed). */
+async function startAuthorization(origin: string, headers: Record<string, string> = {}): Promise<Response> {
+  const registered = await fetch(`${origin}/reg`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"], token_endpoint_auth_method: "none" }),
+  });
+  const { client_id } = (await registered.json()) as { client_id: string };
+  return fetch(
+    `${origin}/auth?${new URLSearchParams({
+      client_id,
+      response_type: "code",
+      redirect_uri: "http://127.0.0.1/callback",
+      scope: "openid",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+    })}`,
+    { redirect: "manual", headers },
+  );
+}
+
 describe("development authorization server in a worker thread", () => {
   let server: Server;
   let dev: DevAuthorizationServer;
@@ -89,24 +110,8 @@ describe("development authorization server in a worker thread", () => {
     const head = await fetch(`${origin}/.well-known/openid-configuration`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
-    const registered = await fetch(`${origin}/reg`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"], token_endpoint_auth_method: "none" }),
-    });
-    const { client_id } = (await registered.json()) as { client_id: string };
     // The authorization endpoint starts an interaction: the provider sets its cookies (value and signature).
-    const authorize = await fetch(
-      `${origin}/auth?${new URLSearchParams({
-        client_id,
-        response_type: "code",
-        redirect_uri: "http://127.0.0.1/callback",
-        scope: "openid",
-        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-        code_challenge_method: "S256",
-      })}`,
-      { redirect: "manual" },
-    );
+    const authorize = await startAuthorization(origin);
     expect(authorize.status).toBe(303);
     expect(authorize.headers.get("location")).toMatch(/\/interaction\//);
     expect(authorize.headers.getSetCookie().length).toBeGreaterThanOrEqual(2);
@@ -175,23 +180,7 @@ describe("behind a TLS tunnel (an https issuer, plain http to toolgate)", () => 
   });
 
   it("sets Secure cookies and posts the login form to the https issuer", async () => {
-    const registered = await fetch(`${origin}/reg`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/callback"], token_endpoint_auth_method: "none" }),
-    });
-    const { client_id } = (await registered.json()) as { client_id: string };
-    const authorize = await fetch(
-      `${origin}/auth?${new URLSearchParams({
-        client_id,
-        response_type: "code",
-        redirect_uri: "http://127.0.0.1/callback",
-        scope: "openid",
-        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-        code_challenge_method: "S256",
-      })}`,
-      { redirect: "manual", headers: { "x-forwarded-proto": "http" } },
-    );
+    const authorize = await startAuthorization(origin, { "x-forwarded-proto": "http" });
     expect(authorize.status).toBe(303);
     const cookies = authorize.headers.getSetCookie();
     expect(cookies.length).toBeGreaterThanOrEqual(2);

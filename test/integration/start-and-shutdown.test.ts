@@ -87,33 +87,53 @@ describe("npm start", () => {
   }, 90_000);
 });
 
+/**
+ * POSTs a JSON-RPC message in two parts, `pauseMs` apart (`between` runs in the pause, the second
+ * part 100 ms after it): the request is in flight meanwhile.
+ */
+function postInTwoParts(
+  url: URL,
+  { message, headers }: { message: unknown; headers: Record<string, string> },
+  options: { pauseMs: number; agent?: Agent; between?: () => void },
+): Promise<{ status: number; connection: string | undefined; text: string }> {
+  const body = JSON.stringify(message);
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      ...(options.agent ? { agent: options.agent } : {}),
+      method: "POST",
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "content-length": Buffer.byteLength(body),
+      },
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (c) => {
+        text += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, text }));
+    });
+    req.on("error", reject);
+    req.write(body.slice(0, 10));
+    setTimeout(() => {
+      if (!options.between) return void req.end(body.slice(10));
+      options.between();
+      setTimeout(() => req.end(body.slice(10)), 100);
+    }, options.pauseMs);
+  });
+}
+
 describe("graceful shutdown", () => {
   it("lets a request in flight finish, then stops accepting", async () => {
     const server = await startTestServer();
-    const { message, headers } = legacy("tools/call", { name: "codebase.search", arguments: { query: "x" } });
-    const body = JSON.stringify(message);
-    const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(server.mcpUrl, {
-        method: "POST",
-        headers: {
-          ...headers,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "content-length": Buffer.byteLength(body),
-        },
-      });
-      req.on("response", (res) => {
-        let text = "";
-        res.on("data", (c) => {
-          text += c;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      });
-      req.on("error", reject);
-      // Half the body now, half after shutdown has begun: the request is in flight during close().
-      req.write(body.slice(0, 20));
-      setTimeout(() => req.end(body.slice(20)), 300);
-    });
+    // Half the body now, half after shutdown has begun: the request is in flight during close().
+    const response = postInTwoParts(
+      server.mcpUrl,
+      legacy("tools/call", { name: "codebase.search", arguments: { query: "x" } }),
+      { pauseMs: 300 },
+    );
     await new Promise((r) => setTimeout(r, 100));
     const closed = server.close();
     const result = await response;
@@ -128,32 +148,11 @@ describe("graceful shutdown", () => {
     // its connection until the shutdown timeout cut it off mid-request.
     const server = await startTestServer({ SHUTDOWN_TIMEOUT_MS: "30000" });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const { message, headers } = legacy("ping");
-    const body = JSON.stringify(message);
+    // the rest of the body once `during` ran: the request is in flight meanwhile
     const ping = (during?: () => void) =>
-      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-        const req = request(server.mcpUrl, {
-          agent,
-          method: "POST",
-          headers: {
-            ...headers,
-            "content-type": "application/json",
-            accept: "application/json, text/event-stream",
-            "content-length": Buffer.byteLength(body),
-          },
-        });
-        req.on("response", (res) => {
-          res.resume();
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
-        });
-        req.on("error", reject);
-        // the rest of the body once `during` ran: the request is in flight meanwhile
-        req.write(body.slice(0, 10));
-        setTimeout(() => {
-          during?.();
-          setTimeout(() => req.end(body.slice(10)), 100);
-        }, 50);
-      });
+      postInTwoParts(server.mcpUrl, legacy("ping"), { agent, pauseMs: 50, between: during }).then(
+        ({ status, connection }) => ({ status, connection }),
+      );
     try {
       expect(await ping()).toEqual({ status: 200, connection: "keep-alive" });
       let closed: Promise<void> | undefined;
