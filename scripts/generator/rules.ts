@@ -978,7 +978,13 @@ export const RULES: Rule[] = [
       if (!catalogue) return [];
       return list
         .filter(
-          (s): s is string => typeof s === "string" && !catalogue.has(s) && s !== "openid" && s !== "offline_access",
+          (s): s is string =>
+            typeof s === "string" &&
+            !catalogue.has(s) &&
+            s !== "openid" &&
+            s !== "offline_access" &&
+            // An undeclared scope with a comma is AUTH014's error (separate with spaces): one finding, not two.
+            !s.includes(","),
         )
         .map((s) =>
           at(auth, ["requiredScopes"], "warning", "AUTH011", `required scope "${s}" is not in the scope catalogue`),

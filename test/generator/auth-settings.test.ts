@@ -67,6 +67,11 @@ authorizationServers:
     expect(errors(await lint(refused))).toEqual(server);
   });
 
+  it("a comma-separated requiredScopes is one error (AUTH014), not also an undeclared-scope warning", async () => {
+    const found = await lint(`mode: oauth2\n${SCOPES}requiredScopes: "docs.write,memory.read"\n`);
+    expect(found.map((d) => d.code)).toEqual(["AUTH014"]);
+  });
+
   it.each([
     ["resource with a #fragment", "resource: https://mcp.example.com/mcp#x\n"],
     ["an Auth0 domain with a scheme", "authorizationServers: [{type: auth0, domain: https://t.eu.auth0.com/}]\n"],
