@@ -165,7 +165,7 @@ function schemaProblems(
  */
 function nonFiniteNumbers(node: unknown, path: (string | number)[]): SchemaProblem[] {
   if (typeof node === "number" && !Number.isFinite(node)) {
-    const yaml = Number.isNaN(node) ? ".nan" : node > 0 ? ".inf" : "-.inf";
+    const yaml = yamlNonFinite(node);
     return [
       {
         path,
@@ -178,6 +178,13 @@ function nonFiniteNumbers(node: unknown, path: (string | number)[]): SchemaProbl
   if (isObject(node)) return Object.entries(node).flatMap(([k, v]) => nonFiniteNumbers(v, [...path, k]));
   return [];
 }
+
+/** How YAML writes a number JSON cannot carry. */
+const yamlNonFinite = (value: unknown) => (Number.isNaN(value) ? ".nan" : (value as number) > 0 ? ".inf" : "-.inf");
+
+/** The value at `path` inside `node`. */
+const getIn = (node: unknown, path: readonly (string | number)[]): unknown =>
+  path.reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], node);
 
 /** A copy of `node` with 0 for each number JSON cannot carry. */
 function finite(node: unknown): unknown {
@@ -730,6 +737,18 @@ export const RULES: Rule[] = [
             );
         }
         compiled?.seal(name);
+        // A tool's `_meta` is published as written: JSON.stringify would turn .inf into null.
+        if (isObject(t.meta))
+          for (const { path } of nonFiniteNumbers(t.meta, []))
+            out.push(
+              at(
+                tools,
+                ["tools", name, "meta", ...path],
+                "error",
+                "TOOLS004",
+                `meta of "${name}": ${path.join(".")} is ${yamlNonFinite(getIn(t.meta, path))}, which JSON cannot carry: tools/list would publish null; use a finite number or a string`,
+              ),
+            );
       }
       return out;
     },
