@@ -23,15 +23,13 @@ export function loadEnvFile(file: string, env: NodeJS.ProcessEnv = process.env):
     const line = raw.trim();
     if (quoted.has(i) || line === "" || line.startsWith("#") || ASSIGNMENT.test(line)) continue;
     throw new Error(
-      `${file}:${i + 1}: ${JSON.stringify(line.slice(0, 40))} is not NAME=value: it sets nothing and can hide the setting on the line after it; fix or remove that line`,
+      `${file}:${i + 1}: the line${startingWith(line)} is not NAME=value: it sets nothing and can hide the setting on the line after it; fix or remove that line`,
     );
   }
   // A second net, for whatever the line check lets through: no variable name holds white space.
   const odd = Object.keys(parsed).find((name) => /\s/.test(name));
   if (odd !== undefined)
-    throw new Error(
-      `${file}: ${JSON.stringify(odd.split("\n")[0]?.slice(0, 40))} is not a variable name; fix that line`,
-    );
+    throw new Error(`${file}: a variable name${startingWith(odd)} holds white space; fix that line`);
   const emptyReplaced: string[] = [];
   for (const [name, value] of Object.entries(parsed)) {
     if (env[name] === undefined) env[name] = value;
@@ -41,6 +39,16 @@ export function loadEnvFile(file: string, env: NodeJS.ProcessEnv = process.env):
     }
   }
   return { emptyReplaced };
+}
+
+/**
+ * What an error may quote of a line that is not NAME=value: the name it seems to start with, never
+ * what follows (`MCP_API_KEY tgk_…`, `AUTH0_CLIENT_SECRET: …`, a value wrapped onto the next line:
+ * the rest is likely a secret, and this message goes to logs).
+ */
+function startingWith(line: string): string {
+  const name = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]{0,63})/.exec(line)?.[1];
+  return name === undefined ? "" : ` starting with ${name}`;
 }
 
 /** `NAME=` (after an optional `export`), NAME without white space, `=` or `#`. */

@@ -389,21 +389,27 @@ describe(".env (loadEnvFile)", () => {
     await writeFile(file, 'PORT=3999\n# a comment\nLOG_LEVEL info\nAUTH_MODE=oauth2\nMULTI="a\nb"\n');
     try {
       const env: NodeJS.ProcessEnv = {};
-      const refusal = (line: number, text: string) =>
-        `${file}:${line}: "${text}" is not NAME=value: it sets nothing and can hide the setting on the line after it; fix or remove that line`;
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(3, "LOG_LEVEL info"));
+      // Only the name the line starts with is quoted: what follows is likely a value, and a secret.
+      const refusal = (line: number, name: string) =>
+        `${file}:${line}: the line${name ? ` starting with ${name}` : ""} is not NAME=value: it sets nothing and can hide the setting on the line after it; fix or remove that line`;
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(3, "LOG_LEVEL"));
       expect(env).toEqual({});
       // last in the file, Node's parser skips it without a word
       await writeFile(file, "PORT=3999\nAUTH_MODE oauth2\n");
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(2, "AUTH_MODE oauth2"));
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(2, "AUTH_MODE"));
       // an "=" further on (a base64 key's padding, a comment) made Node set a variable of the whole name
       await writeFile(file, "MCP_API_KEY dGhpcyBpcyBhIGtleQ==\n");
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "MCP_API_KEY dGhpcyBpcyBhIGtleQ=="));
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "MCP_API_KEY"));
       await writeFile(file, "AUTH_MODE oauth2 # was =optional\n");
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "AUTH_MODE oauth2 # was =optional"));
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "AUTH_MODE"));
       // a stray line that reads like a line of a quoted value elsewhere is still refused
       await writeFile(file, 'CERT="a\nb"\nb\n');
       expect(() => loadEnvFile(file, env)).toThrow(refusal(3, "b"));
+      // a secret on a line of its own (a value wrapped onto the next line) is not repeated
+      await writeFile(file, 'MCP_API_KEY=\n"tgk_wrapped_secret_value"\n');
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(2, ""));
+      await writeFile(file, "AUTH0_CLIENT_SECRET: s3cret-value\n");
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "AUTH0_CLIENT_SECRET"));
       expect(env).toEqual({});
       // a quoted value over two lines is not such a line
       await writeFile(file, 'MULTI="a\nb"\nAUTH_MODE=oauth2\n');
