@@ -420,7 +420,8 @@ export function expandPlaceholders(raw: string, env: EnvSubstitution["env"]): Ex
       problems.push({
         index: i,
         code: "ENV001",
-        message: `unterminated placeholder "${raw.slice(i, i + 40)}": expected "}"`,
+        // Only the name: what follows may be a default holding a secret.
+        message: `unterminated placeholder "\${${placeholderName(raw.slice(i + 2))}": expected "}"`,
       });
       return { value: out, problems, fromDefault };
     }
@@ -431,7 +432,7 @@ export function expandPlaceholders(raw: string, env: EnvSubstitution["env"]): Ex
       problems.push({
         index: i,
         code: "ENV001",
-        message: `malformed placeholder "\${${body}}": use \${NAME} or \${NAME:-default}, NAME of letters, digits and _`,
+        message: `malformed placeholder "\${${sep >= 0 ? `${name}:-…` : body.slice(0, 60)}}": use \${NAME} or \${NAME:-default}, NAME of letters, digits and _`,
       });
       i = end + 1;
       continue;
@@ -613,4 +614,10 @@ function jsPath(ancestors: readonly unknown[], node: unknown): (string | number)
     }
   }
   return path;
+}
+
+/** An unterminated placeholder's text for a message: its name, never what follows (a default may be a secret). */
+function placeholderName(text: string): string {
+  const name = /^[^\s:}]{0,40}/.exec(text)?.[0] ?? "";
+  return name.length < text.length ? `${name}${text.startsWith(`${name}:-`) ? ":-" : ""}…` : name;
 }

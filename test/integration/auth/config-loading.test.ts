@@ -155,6 +155,53 @@ authorizationServers:
   });
 });
 
+describe("a value from the environment, or anything under apiKeys, is never repeated in a message", () => {
+  const SECRET = "tgk_SECRET_value_0123456789abcdefghij";
+  const messages = (text: string, env: Record<string, string>) =>
+    refused(text, env)
+      .map((d) => `${d.code}: ${d.message}`)
+      .join("\n");
+
+  it.each([
+    // a key put where its entry, the list or the section goes, or into the header's name
+    [
+      "a key where its entry goes",
+      "mode: api-key\napiKeys:\n  keys:\n    - ${K}\n",
+      /SCHEMA003: apiKeys\.keys\.0 must be a mapping, not a string$/m,
+    ],
+    [
+      "a key as the whole list",
+      "mode: api-key\napiKeys:\n  keys: ${K}\n",
+      /SCHEMA003: apiKeys\.keys must be a list, not a string$/m,
+    ],
+    ["a key as apiKeys", "mode: api-key\napiKeys: ${K}\n", /SCHEMA003: apiKeys must be a mapping, not a string$/m],
+    [
+      "a key as the header name",
+      "mode: api-key\napiKeys:\n  header: ${K}\n  keys: [{name: a, key: '${K}'}]\n",
+      /SCHEMA004: apiKeys\.header .*not a string from a \$\{VAR\} placeholder \(not shown\)$/m,
+    ],
+  ])("%s", (_name, text, expected) => {
+    const printed = messages(text, { K: SECRET });
+    expect(printed).toMatch(expected);
+    expect(printed).not.toContain(SECRET.slice(4, 16));
+  });
+
+  it("a mode from a variable is not shown, but the nearest mode is still suggested", () => {
+    expect(messages("mode: ${M}\n", { M: "oath2" })).toMatch(
+      /SCHEMA004: mode must be one of .*, not a string from a \$\{VAR\} placeholder \(not shown\) \(did you mean "oauth2"\?\)/,
+    );
+  });
+
+  it("a malformed placeholder is quoted without its default", () => {
+    const printed = messages(`mode: api-key\napiKeys: {keys: [{name: a, key: "\${MCP-KEY:-${SECRET}}"}]}\n`, {});
+    expect(printed).toContain('ENV001: malformed placeholder "${MCP-KEY:-…}"');
+    expect(printed).not.toContain(SECRET.slice(4, 16));
+    const unterminated = messages(`mode: api-key\napiKeys: {keys: [{name: a, key: "\${MCP_KEY:-${SECRET}"}]}\n`, {});
+    expect(unterminated).toContain('ENV001: unterminated placeholder "${MCP_KEY:-…"');
+    expect(unterminated).not.toContain(SECRET.slice(4, 16));
+  });
+});
+
 describe("AUTH004: the URLs of an authorization server", () => {
   const oidc = (extra: Record<string, unknown>) =>
     authYaml({
