@@ -166,18 +166,22 @@ describe("a value from the environment, or anything under apiKeys, is never repe
     // a key put where its entry, the list or the section goes, or into the header's name
     [
       "a key where its entry goes",
-      "mode: api-key\napiKeys:\n  keys:\n    - ${K}\n",
+      `mode: api-key\napiKeys:\n  keys:\n    - ${placeholder("K")}\n`,
       /SCHEMA003: apiKeys\.keys\.0 must be a mapping, not a string$/m,
     ],
     [
       "a key as the whole list",
-      "mode: api-key\napiKeys:\n  keys: ${K}\n",
+      `mode: api-key\napiKeys:\n  keys: ${placeholder("K")}\n`,
       /SCHEMA003: apiKeys\.keys must be a list, not a string$/m,
     ],
-    ["a key as apiKeys", "mode: api-key\napiKeys: ${K}\n", /SCHEMA003: apiKeys must be a mapping, not a string$/m],
+    [
+      "a key as apiKeys",
+      `mode: api-key\napiKeys: ${placeholder("K")}\n`,
+      /SCHEMA003: apiKeys must be a mapping, not a string$/m,
+    ],
     [
       "a key as the header name",
-      "mode: api-key\napiKeys:\n  header: ${K}\n  keys: [{name: a, key: '${K}'}]\n",
+      `mode: api-key\napiKeys:\n  header: ${placeholder("K")}\n  keys: [{name: a, key: '${placeholder("K")}'}]\n`,
       /SCHEMA004: apiKeys\.header .*not a string from a \$\{VAR\} placeholder \(not shown\)$/m,
     ],
   ])("%s", (_name, text, expected) => {
@@ -187,17 +191,17 @@ describe("a value from the environment, or anything under apiKeys, is never repe
   });
 
   it("a mode from a variable is not shown, but the nearest mode is still suggested", () => {
-    expect(messages("mode: ${M}\n", { M: "oath2" })).toMatch(
+    expect(messages(`mode: ${placeholder("M")}\n`, { M: "oath2" })).toMatch(
       /SCHEMA004: mode must be one of .*, not a string from a \$\{VAR\} placeholder \(not shown\) \(did you mean "oauth2"\?\)/,
     );
   });
 
   it("a malformed placeholder is quoted without its default", () => {
     const printed = messages(`mode: api-key\napiKeys: {keys: [{name: a, key: "\${MCP-KEY:-${SECRET}}"}]}\n`, {});
-    expect(printed).toContain('ENV001: malformed placeholder "${MCP-KEY:-…}"');
+    expect(printed).toContain(`ENV001: malformed placeholder "${placeholder("MCP-KEY:-…")}"`);
     expect(printed).not.toContain(SECRET.slice(4, 16));
     const unterminated = messages(`mode: api-key\napiKeys: {keys: [{name: a, key: "\${MCP_KEY:-${SECRET}"}]}\n`, {});
-    expect(unterminated).toContain('ENV001: unterminated placeholder "${MCP_KEY:-…"');
+    expect(unterminated).toContain(`ENV001: unterminated placeholder "${placeholder("MCP_KEY:-…").slice(0, -1)}"`);
     expect(unterminated).not.toContain(SECRET.slice(4, 16));
   });
 });
