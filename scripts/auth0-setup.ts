@@ -297,7 +297,8 @@ async function call(http: Http, method: string, path: string, body?: unknown): P
   }
   if (!response.ok) {
     const answered = (json as { message?: unknown } | undefined)?.message;
-    const detail = (typeof answered === "string" ? answered : text.slice(0, 200)).split(http.token).join("[token]");
+    // The token is taken out of the whole answer before it is cut short: a cut could leave part of it.
+    const detail = typeof answered === "string" ? redact(answered, http.token) : redact(text, http.token).slice(0, 200);
     const hint =
       response.status === 401
         ? ": the Management API token is invalid or expired"
@@ -406,3 +407,6 @@ main().catch((error: unknown) => {
   process.stderr.write(`auth0:setup: ${message}\n`);
   process.exitCode = 1;
 });
+
+/** `text` with every occurrence of `token` replaced. */
+const redact = (text: string, token: string): string => (token ? text.split(token).join("[token]") : text);

@@ -68,7 +68,10 @@ async function main(): Promise<void> {
   if (!name.trim()) throw new OAuthFlowError("--client must be a name (each name is its own user)");
   if (values.scope !== undefined && !values.scope.trim())
     throw new OAuthFlowError("--scope must name at least one scope (leave it out to ask for every scope offered)");
-  if (!/^https?:$/.test(URL.parse(values.url)?.protocol ?? ""))
+  const parsedUrl = URL.parse(values.url);
+  if (parsedUrl && (parsedUrl.username || parsedUrl.password))
+    throw new OAuthFlowError("--url must not hold a user name or password: the server's sign-in needs none");
+  if (!/^https?:$/.test(parsedUrl?.protocol ?? ""))
     throw new OAuthFlowError(
       `--url must be the server's http(s) URL, e.g. ${DEFAULT_URL}, not ${JSON.stringify(values.url)}`,
     );

@@ -335,7 +335,9 @@ async function send(url: string | URL, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, init);
   } catch (cause) {
-    const reason = (cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message;
+    // The code only: undici's message may quote the URL whole, a password in it included.
+    const code = (cause as { cause?: { code?: unknown } }).cause?.code;
+    const reason = typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code) ? code : "the request could not be sent";
     throw new OAuthFlowError(`cannot reach ${new URL(url).origin} (${reason}); is the server running?`);
   }
 }

@@ -135,6 +135,12 @@ describe("npm run token", () => {
       ["--url", "127.0.0.1:3000"],
       'npm run token: --url must be the server\'s http(s) URL, e.g. http://127.0.0.1:3000, not "127.0.0.1:3000"\n',
     ],
+    [
+      // never repeated: undici's own refusal quoted the URL, password and all
+      "a --url with a password in it",
+      ["--url", "http://user:URL-PASSWORD@127.0.0.1:3000"],
+      "npm run token: --url must not hold a user name or password: the server's sign-in needs none\n",
+    ],
   ])("refuses %s in one line, before asking the server anything", async (_, args, message) => {
     const run = await token(["--url", server.issuer, "--data-dir", dataDir.path, ...args]);
     expect(run.code).toBe(1);

@@ -54,7 +54,7 @@ afterEach(async () => {
 
 /** A stand-in Management API: `answer` decides each response; every request is recorded. */
 async function managementApi(
-  answer: (req: IncomingMessage, body: unknown) => { status: number; json?: unknown },
+  answer: (req: IncomingMessage, body: unknown) => { status: number; json?: unknown; text?: string },
 ): Promise<{ url: string; requests: Recorded[] }> {
   const requests: Recorded[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -70,8 +70,12 @@ async function managementApi(
         contentType: req.headers["content-type"] ?? null,
         body,
       });
-      const { status, json } = answer(req, body);
-      res.writeHead(status, { "content-type": "application/json" }).end(json === undefined ? "" : JSON.stringify(json));
+      const { status, json, text: plain } = answer(req, body);
+      if (plain !== undefined) res.writeHead(status, { "content-type": "text/html" }).end(plain);
+      else
+        res
+          .writeHead(status, { "content-type": "application/json" })
+          .end(json === undefined ? "" : JSON.stringify(json));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -247,6 +251,18 @@ describe("npm run auth0:setup", () => {
         "answered 401: the Management API token is invalid or expired (Bad token Bearer [token])",
       );
       expect(run.stdout + run.stderr).not.toContain("SECRET");
+    });
+
+    it("takes the token out of an answer that is not JSON before cutting it short", async () => {
+      // The token starts before the 200th character and ends after it: a cut first left its start.
+      const api = await managementApi((req) => ({
+        status: 400,
+        text: `<html>${"x".repeat(180)}${req.headers.authorization}</html>`,
+      }));
+      const run = await setup(withoutToken(applyArgs(api.url)), { ...FIXTURE_ENV, AUTH0_MANAGEMENT_TOKEN: SECRET });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("Bearer [token]");
+      expect(run.stdout + run.stderr).not.toContain("eyJSEC");
     });
 
     it("the usage text recommends AUTH0_MANAGEMENT_TOKEN over --token", async () => {
