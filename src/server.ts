@@ -120,14 +120,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
-  // Until the app is ready, requests get 503 — except the development authorization server's,
-  // whose keys the token verifier fetches from this very port while starting.
-  let early: ((req: IncomingMessage, res: ServerResponse, next: () => void) => void) | undefined;
-  const starting = (req: IncomingMessage, res: ServerResponse) => {
-    const unavailable = () => void res.writeHead(503, { "retry-after": "1" }).end();
-    if (early) early(req, res, unavailable);
-    else unavailable();
-  };
+  // Listening already (the origin of port 0 is known only now); until the app is ready, 503.
+  const starting = (_req: IncomingMessage, res: ServerResponse) =>
+    void res.writeHead(503, { "retry-after": "1" }).end();
   httpServer.on("request", starting);
   let closeAuth: (() => Promise<void>) | undefined;
   try {
@@ -168,9 +163,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       origin: new URL(auth.resource).origin,
       dataDir: config.dataDir,
       resourceName: serverMeta.name,
-      serveEarly: (handler) => {
-        early = handler as typeof early;
-      },
     });
     closeAuth = () => authRuntime.close();
     const endpoint = createMcpEndpoint({

@@ -4,7 +4,6 @@
  * development authorization server mounted on the same port.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { AuthConfig, IssuerConfig } from "../config/auth-config.js";
 import type { McpGate, ServedDocument } from "../http/app.js";
@@ -40,11 +39,6 @@ export interface AuthRuntimeOptions {
   origin: string;
   dataDir: string;
   resourceName: string;
-  /**
-   * Serves the development authorization server's routes before the app is ready: the verifier
-   * pre-warms its keys from it over HTTP during startup, on this very port.
-   */
-  serveEarly?: (handler: RequestHandler) => void;
 }
 
 const MIRROR_PATH = "/.well-known/oauth-authorization-server";
@@ -82,7 +76,9 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
     issuers.push({
       kind: "oidc",
       issuer: dev.issuer,
-      jwksUri: dev.jwksUri,
+      // In memory, not fetched from dev.jwksUri: that URL is on the public origin (a tunnel's, with
+      // MCP_RESOURCE_URL), which this host may not reach.
+      publicKeys: dev.publicJwks,
       audience: [config.resource],
       algorithms: ["RS256"],
       scopeClaim: "scope",
@@ -91,7 +87,6 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
     });
     authorizationUri = dev.authorizationEndpoint;
     fallback = dev.handler;
-    options.serveEarly?.(dev.handler as RequestHandler);
     closeDev = () => dev.close();
     // The script's default URL is the default listen address; any other origin must be named.
     const getAToken = `npm run token${options.origin === "http://127.0.0.1:3000" ? "" : ` -- --url ${options.origin}`}`;

@@ -43,6 +43,8 @@ export interface IssuerOptions {
   clockToleranceSec: number;
   /** SPKI PEM, or a JWK / JWKS JSON file: static keys instead of a remote JWKS. */
   publicKeyFile?: string;
+  /** Public keys in memory (the development authorization server's): static keys instead of a remote JWKS. */
+  publicKeys?: { keys: object[] };
   /** HS256 only, at least 32 bytes; then `algorithms` is `["HS256"]` whatever was configured. */
   sharedSecret?: string;
 }

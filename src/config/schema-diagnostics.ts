@@ -23,43 +23,34 @@ export function pointerToPath(pointer: string): string[] {
 }
 
 /**
- * How a message names a value: shown, unless `hidden` says why not. A secret, or a value that came
- * from the environment (a `${VAR}` may hold a key put in the wrong place: `keys: ["${MCP_API_KEY}"]`),
- * is described by its kind only — these messages reach logs and CI annotations.
+ * How a message names a value: shown, unless it is a secret's (`hidden`), then described by its kind
+ * only — these messages reach logs and CI annotations.
  */
-function describe(value: unknown, hidden: Hidden = false): string {
+function describe(value: unknown, hidden = false): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   if (hidden) {
-    const kind =
-      typeof value === "number"
-        ? "a number"
-        : typeof value === "boolean"
-          ? "true or false"
-          : typeof value === "string"
-            ? "a string"
-            : "a value";
-    return hidden === "placeholder" ? `${kind} from a \${VAR} placeholder (not shown)` : kind;
+    return typeof value === "number"
+      ? "a number"
+      : typeof value === "boolean"
+        ? "true or false"
+        : typeof value === "string"
+          ? "a string"
+          : "a value";
   }
   if (typeof value === "string")
     return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
 }
 
-/** Why a value is not shown: it is a secret's, or it came from the environment. */
-type Hidden = false | "secret" | "placeholder";
-
-function hiddenValue(source: YamlSource, path: readonly string[]): Hidden {
-  if (isSecretPath(path) || isUnderSecrets(path)) return "secret";
-  return source.fromPlaceholder(path) ? "placeholder" : false;
-}
-
 /**
- * Anything under `apiKeys` but its header name and Bearer prefix, or inside a shared secret: a key
- * written where its entry or list goes (`keys: [tgk_…]`) or nested a level too deep is a secret all the same.
+ * Whether a value is a secret's: a key or shared secret, or anything under `apiKeys` but its header
+ * name and Bearer prefix, or inside a shared secret — a key written where its entry or list goes
+ * (`keys: ["${MCP_API_KEY}"]`, a likely slip) or nested a level too deep is a secret all the same.
  */
-function isUnderSecrets(path: readonly string[]): boolean {
+function isSecretValue(path: readonly string[]): boolean {
+  if (isSecretPath(path)) return true;
   return (
     (path[0] === "apiKeys" && path[1] !== "header" && path[1] !== "bearerPrefix") ||
     (path[0] === "authorizationServers" && path.includes("sharedSecret"))
@@ -112,7 +103,7 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
     const path = pointerToPath(e.instancePath);
     // An empty key (a tool named "") would vanish from a dotted path ("in tools."): written "" instead.
     const where = path.length ? path.map((p) => (p === "" ? '""' : p)).join(".") : "the top level";
-    const secret = hiddenValue(source, path);
+    const secret = isSecretValue(path);
     switch (e.keyword) {
       case "additionalProperties": {
         const name = String(e.params.additionalProperty);
@@ -170,8 +161,7 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
       case "enum": {
         const allowed = (e.params.allowedValues as unknown[]) ?? [];
         const suggestion =
-          // The allowed word nearest a placeholder's value tells nothing of the value.
-          typeof e.data === "string" && secret !== "secret"
+          typeof e.data === "string" && !secret
             ? didYouMean(e.data, allowed.filter((a) => typeof a === "string") as string[])
             : undefined;
         emit(

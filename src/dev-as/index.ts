@@ -6,13 +6,14 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
+import type { JWK } from "jose";
 import { clientMetadataDocumentHooks } from "./client-metadata-documents.js";
 import { keepAuthorizationErrorsHere } from "./client-policy.js";
 import { markDevelopmentPages, registrationCors, validateDevelopmentLogins } from "./development-pages.js";
 import { createDevStorage } from "./memory-adapter.js";
 import { providerConfiguration } from "./provider-configuration.js";
 import { type NoticeLogger, withProviderNotices } from "./provider-notices.js";
-import { loadOrCreateSigningKeys } from "./signing-keys.js";
+import { loadOrCreateSigningKeys, publicKeySet } from "./signing-keys.js";
 
 export { DEVELOPMENT_SERVER_MARKER } from "./provider-configuration.js";
 
@@ -47,6 +48,12 @@ export interface DevAuthorizationServer {
    */
   handler: (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
   jwksUri: string;
+  /**
+   * The public keys its tokens are signed with: the server's verifier takes them from here, not over
+   * HTTP from `jwksUri` — behind a tunnel that URL is the public origin, which the host itself may
+   * not reach (no outbound network, split DNS, the tunnel not up yet).
+   */
+  publicJwks: { keys: JWK[] };
   authorizationEndpoint: string;
   close(): Promise<void>;
 }
@@ -125,6 +132,7 @@ export async function createDevAuthorizationServer(
     issuer: provider.issuer,
     handler,
     jwksUri: provider.urlFor("jwks"),
+    publicJwks: publicKeySet(jwks),
     authorizationEndpoint: provider.urlFor("authorization"),
     // Nothing else to release: the provider opens no sockets and starts no timers. Kept so callers
     // shut it down like every other component.

@@ -10,6 +10,20 @@ export interface PrivateJwks {
   keys: JWK[];
 }
 
+/** The members of a public JWK (RFC 7517/7518): what the development server publishes at /jwks. */
+const PUBLIC_MEMBERS = ["kty", "kid", "use", "alg", "n", "e", "crv", "x", "y"] as const;
+
+/** The public half of a key set: what a verifier needs, nothing that signs. */
+export function publicKeySet(jwks: PrivateJwks): { keys: JWK[] } {
+  return {
+    keys: jwks.keys.map((key) => {
+      const out: JWK = {};
+      for (const member of PUBLIC_MEMBERS) if (key[member] !== undefined) out[member] = key[member];
+      return out;
+    }),
+  };
+}
+
 /**
  * The signing key set kept at `file` (created on first use, mode 0600), so tokens issued before a
  * restart still verify after it. A file that exists but cannot be read is an error, not a reason to

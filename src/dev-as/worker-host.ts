@@ -154,6 +154,7 @@ export async function startDevAuthorizationServerWorker(
   return {
     issuer: ready.issuer,
     jwksUri: ready.jwksUri,
+    publicJwks: ready.publicJwks,
     authorizationEndpoint: ready.authorizationEndpoint,
     handler,
     close: async () => {

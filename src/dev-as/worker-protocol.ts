@@ -1,9 +1,10 @@
 /** Messages between the development authorization server's worker and its host. */
 import type { IncomingHttpHeaders } from "node:http";
+import type { JWK } from "jose";
 
 /** From the worker. */
 export type WorkerMessage =
-  | { type: "ready"; issuer: string; jwksUri: string; authorizationEndpoint: string }
+  | { type: "ready"; issuer: string; jwksUri: string; publicJwks: { keys: JWK[] }; authorizationEndpoint: string }
   | { type: "failed"; message: string }
   | { type: "log"; level: "debug" | "info" | "warn"; fields: object; message?: string }
   | WorkerAnswer;

@@ -97,7 +97,13 @@ try {
     server.closeAllConnections();
     void dev.close().then(() => port.close());
   });
-  post({ type: "ready", issuer: dev.issuer, jwksUri: dev.jwksUri, authorizationEndpoint: dev.authorizationEndpoint });
+  post({
+    type: "ready",
+    issuer: dev.issuer,
+    jwksUri: dev.jwksUri,
+    publicJwks: dev.publicJwks,
+    authorizationEndpoint: dev.authorizationEndpoint,
+  });
 } catch (error) {
   post({ type: "failed", message: error instanceof Error ? error.message : String(error) });
 }

@@ -9,7 +9,7 @@ import { classifyVerifyError, JwtVerifierConfigError, TokenVerificationError } f
 import { IssuerMetadata, isHttpUrl } from "./issuer-discovery.js";
 import { RemoteJwksSource } from "./jwks.js";
 import type { KeySource } from "./key-source.js";
-import { publicKeyFileKeys, sharedSecretKeys } from "./static-keys.js";
+import { keySetKeys, publicKeyFileKeys, sharedSecretKeys } from "./static-keys.js";
 
 /** Public-key algorithms jose verifies on Node 20. Symmetric ones only through `sharedSecret`. */
 const ASYMMETRIC_ALGORITHMS = new Set([
@@ -122,8 +122,10 @@ async function verifyWithEachCandidate(
 export async function createIssuerVerifier(config: IssuerOptions, context: IssuerContext): Promise<IssuerVerifier> {
   checkIssuerOptions(config);
   const fail = (message: string) => new JwtVerifierConfigError(`issuer ${config.issuer}: ${message}`);
-  const sources = [config.jwksUri, config.publicKeyFile, config.sharedSecret].filter((s) => s !== undefined);
-  if (sources.length > 1) throw fail("give at most one of jwksUri, publicKeyFile and sharedSecret");
+  const sources = [config.jwksUri, config.publicKeyFile, config.publicKeys, config.sharedSecret].filter(
+    (s) => s !== undefined,
+  );
+  if (sources.length > 1) throw fail("give at most one of jwksUri, publicKeyFile, publicKeys and sharedSecret");
 
   if (config.sharedSecret !== undefined) {
     const { source, algorithms } = sharedSecretKeys(config.sharedSecret);
@@ -136,6 +138,10 @@ export async function createIssuerVerifier(config: IssuerOptions, context: Issue
   }
   if (config.publicKeyFile !== undefined) {
     const { source, algorithms } = await publicKeyFileKeys(config.publicKeyFile, config.algorithms);
+    return new IssuerVerifier(config, source, algorithms, context.now);
+  }
+  if (config.publicKeys !== undefined) {
+    const { source, algorithms } = keySetKeys("publicKeys", config.publicKeys, config.algorithms);
     return new IssuerVerifier(config, source, algorithms, context.now);
   }
   const source = new RemoteJwksSource({

@@ -76,18 +76,23 @@ async function jwksKeys(path: string, text: string, algorithms: readonly string[
   } catch {
     throw new JwtVerifierConfigError(`publicKeyFile ${path} is neither a PEM public key nor JSON`);
   }
+  return keySetKeys(`publicKeyFile ${path}`, parsed, algorithms);
+}
+
+/** Keys from a JWK or JWKS already read (`what` names it in errors): public keys only. */
+export function keySetKeys(what: string, parsed: unknown, algorithms: readonly string[]): StaticKeys {
   const jwks = toKeySet(parsed);
   if (jwks === undefined || jwks.keys.length === 0) {
-    throw new JwtVerifierConfigError(`publicKeyFile ${path} is not a JWK or a JWKS with at least one key`);
+    throw new JwtVerifierConfigError(`${what} is not a JWK or a JWKS with at least one key`);
   }
   if (jwks.keys.some(hasPrivateKeyMaterial)) {
-    throw new JwtVerifierConfigError(`publicKeyFile ${path} holds private key material; give the public key only`);
+    throw new JwtVerifierConfigError(`${what} holds private key material; give the public key only`);
   }
   let set: JWTVerifyGetKey;
   try {
     set = createLocalJWKSet(jwks);
   } catch {
-    throw new JwtVerifierConfigError(`publicKeyFile ${path} is not a valid JWKS`);
+    throw new JwtVerifierConfigError(`${what} is not a valid JWKS`);
   }
   const resolveKey: JWTVerifyGetKey = async (header, token) => {
     try {

@@ -57,6 +57,16 @@ describe("configuration errors", () => {
     expect(err.message).not.toContain(String(key.privateJwk.d));
   });
 
+  it("keys in memory (publicKeys, the development server's): public keys only, and one key source", async () => {
+    const key = await generateTestKey();
+    const err = await configError({ jwksUri: undefined, publicKeys: { keys: [key.privateJwk] } });
+    expect(err.message).toMatch(/publicKeys holds private key material/);
+    expect(err.message).not.toContain(String(key.privateJwk.d));
+    await configError({ jwksUri: undefined, publicKeys: { keys: [] } });
+    const both = await configError({ publicKeys: { keys: [key.publicJwk] } });
+    expect(both.message).toMatch(/at most one of jwksUri, publicKeyFile, publicKeys and sharedSecret/);
+  });
+
   it("rejects a PEM key that fits none of the algorithms", async () => {
     const key = await generateTestKey("ES256");
     const file = join(dir, "ec.pem");
