@@ -28,11 +28,15 @@ try {
 }
 
 try {
-  // tools.yaml beside auth.yaml, in the project folder. `npm run dev` (TOOLGATE_DEV=1) regenerates
-  // before every start and says itself when it serves the last generated code: no check under it.
+  // tools.yaml beside auth.yaml, in the project folder. `npm run dev` regenerates before every start
+  // and says itself when it serves the last generated code: no check under it. It is known by the
+  // variable it sets *and* the IPC channel it opens, never in production: TOOLGATE_DEV=1 left in a
+  // deployment's environment does not turn the check (and its production refusal) off.
+  const underDev =
+    process.env.TOOLGATE_DEV === "1" && process.send !== undefined && process.env.NODE_ENV !== "production";
   const running = await startServer({
     project,
-    ...(process.env.TOOLGATE_DEV === "1" ? {} : { toolsFile: "tools.yaml" }),
+    ...(underDev ? {} : { toolsFile: "tools.yaml" }),
   });
   stopOnSignals(running, { parentDisconnect: true, parentPid: npmParent });
 } catch (error) {

@@ -90,7 +90,7 @@ describe("startServer({ toolsFile })", () => {
 });
 
 /** Runs src/main.ts (what `npm start` runs, from source) in a folder holding `tools` and the shipped auth.yaml. */
-async function runMain(tools: string, env: Record<string, string>) {
+async function runMain(tools: string, env: Record<string, string>, ipc = false) {
   const cwd = await mkdtemp(join(dir, "main-"));
   await writeFile(join(cwd, "tools.yaml"), tools);
   await copyFile(join(REPO, "auth.yaml"), join(cwd, "auth.yaml"));
@@ -108,7 +108,8 @@ async function runMain(tools: string, env: Record<string, string>) {
       NODE_ENV: "test",
       ...env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    // fd 3: npm run dev's channel (scripts/dev.ts), when asked for; typed as the three it always has
+    stdio: ["ignore", "pipe", "pipe", ipc ? "ipc" : "ignore"] as unknown as ["ignore", "pipe", "pipe"],
   });
   let output = "";
   child.stdout.on("data", (c: Buffer) => {
@@ -146,8 +147,18 @@ describe("src/main.ts (npm start) reads tools.yaml from the project folder", () 
     );
     expect(refused.output).not.toContain("toolgate is listening");
 
-    const underDev = await runMain(edited, { TOOLGATE_DEV: "1" });
+    const underDev = await runMain(edited, { TOOLGATE_DEV: "1" }, true);
     expect(underDev.output).not.toContain("npm run generate");
     expect(underDev.output).toContain('"toolgate is listening"');
+
+    // The variable alone (left in a deployment's environment) turns nothing off.
+    const leftSet = await runMain(edited, {
+      TOOLGATE_DEV: "1",
+      NODE_ENV: "production",
+      MCP_RESOURCE_URL: "https://mcp.example.com/mcp",
+    });
+    expect(leftSet.code).toBe(1);
+    expect(leftSet.output).toMatch(/^toolgate: tools\.yaml changed since the last npm run generate/m);
+    expect((await runMain(edited, { TOOLGATE_DEV: "1" })).output).toContain(`tools.yaml ${WARNING}`);
   }, 60_000);
 });
