@@ -94,7 +94,13 @@ export function resolveAuth(
   const raw: Raw = source.value;
   const diagnostics: Diagnostic[] = [];
   const error = (path: (string | number)[], code: string, message: string) =>
-    diagnostics.push({ file: source.file, ...source.locate(path), severity: "error", code, message });
+    diagnostics.push({ file: source.file, ...position(path), severity: "error", code, message });
+  // A setting whose placeholder came out empty is absent from the data: pointed at that placeholder,
+  // not at the nearest ancestor (for a top-level key, the file's first line).
+  const position = (path: (string | number)[]) => {
+    const dropped = source.droppedPlaceholder(path);
+    return dropped ? { line: dropped.line, col: dropped.col } : source.locate(path);
+  };
   const generating = stage === "generate";
   const production = !generating && stage.production;
   /** Whether the value at `path` (absent or not) is the same in every environment; at startup, all are judged. */

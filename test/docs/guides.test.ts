@@ -188,7 +188,7 @@ describe("docs/auth0-chatgpt.md, beyond the commands", () => {
   });
 
   it("quotes the startup errors as the server prints them", () => {
-    // The settings the guide names for each error; positions in auth.yaml are not compared.
+    // The settings the guide names for each error, and the positions in the shipped auth.yaml.
     const base = { AUTH_MODE: "oauth2", MCP_RESOURCE_URL: "https://mcp.example.com/mcp" };
     const scenarios: Record<string, Record<string, string>> = {
       AUTH002: { AUTH_MODE: "oauth2", AUTH0_DOMAIN: "your-tenant.us.auth0.com" },
@@ -201,15 +201,17 @@ describe("docs/auth0-chatgpt.md, beyond the commands", () => {
     const quoted = (block?.text ?? "").split("\n").filter(Boolean);
     expect(quoted.map((l) => /error (AUTH\d{3}):/.exec(l)?.[1])).toEqual(Object.keys(scenarios));
     for (const line of quoted) {
-      const [, file, code, message] = /^(\S+):\d+:\d+: error (AUTH\d{3}): (.*)$/.exec(line) ?? [];
+      const [, file, position, code, message] = /^(\S+):(\d+:\d+): error (AUTH\d{3}): (.*)$/.exec(line) ?? [];
       let printed: string[] = [];
       try {
         loadProduction(scenarios[code as string] as Record<string, string>);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
-        printed = error.diagnostics.filter((d) => d.code === code).map((d) => `${d.file}: ${d.message}`);
+        printed = error.diagnostics
+          .filter((d) => d.code === code)
+          .map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`);
       }
-      expect(printed.map((p) => p.replace(`${ROOT}`, ""))).toContain(`${file}: ${message}`);
+      expect(printed.map((p) => p.replace(`${ROOT}`, ""))).toContain(`${file}:${position}: ${message}`);
     }
   });
 });
