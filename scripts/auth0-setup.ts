@@ -31,6 +31,10 @@ const USAGE = `usage: npm run auth0:setup -- [--resource URL] [--auth FILE] [--t
   With --apply, set the Management API token in the environment:
     AUTH0_MANAGEMENT_TOKEN=… npm run auth0:setup -- --apply --domain TENANT
   --resource        the public MCP URL, the API identifier (default: auth.yaml's resource, i.e. MCP_RESOURCE_URL)
+  --auth            the auth file (default: AUTH_CONFIG_FILE, else auth.yaml)
+  --tools           the tools file (default: tools.yaml)
+  --name            the API's display name in Auth0 (default: auth.yaml's resourceName, else tools.yaml's
+                    server name, else toolgate)
   --apply           create or update the API through the Management API
   --domain          the tenant domain without protocol (default: AUTH0_DOMAIN)
   --token           a Management API token instead of AUTH0_MANAGEMENT_TOKEN; still accepted, but other
@@ -81,9 +85,19 @@ function fail(diagnostics: Diagnostic[], summary: string): never {
   throw new SetupError(`${summary}:\n${diagnostics.map(formatDiagnostic).join("\n")}`);
 }
 
+/** A file's text, or a one-line SetupError naming it and the option that names it. */
+function readText(file: string, option: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new SetupError(`cannot read ${file} (${typeof code === "string" ? code : "error"}): pass ${option} FILE`);
+  }
+}
+
 /** Reads both files the way toolgate does (parseYamlSource, ${VAR} substitution, the auth.yaml schema). */
 function planApi(options: Options): ApiPlan {
-  const auth = parseYamlSource(options.authFile, readFileSync(options.authFile, "utf8"), {
+  const auth = parseYamlSource(options.authFile, readText(options.authFile, "--auth"), {
     env: options.env,
     unsetSeverity: "warning",
     schema: authSchema,
@@ -94,7 +108,7 @@ function planApi(options: Options): ApiPlan {
     const errors = (validateAuthFile as { errors?: SchemaError[] | null }).errors ?? [];
     fail(schemaErrorsToDiagnostics(auth, errors), `${options.authFile} is invalid`);
   }
-  const tools = parseYamlSource(options.toolsFile, readFileSync(options.toolsFile, "utf8"));
+  const tools = parseYamlSource(options.toolsFile, readText(options.toolsFile, "--tools"));
   if (tools.diagnostics.length > 0 || tools.value === undefined)
     fail(tools.diagnostics, `${options.toolsFile} is invalid`);
 
@@ -341,7 +355,8 @@ async function main(): Promise<void> {
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
   const env = process.env;
   const options: Options = {
-    authFile: values.auth ?? env.AUTH_CONFIG_FILE ?? "auth.yaml",
+    // An empty AUTH_CONFIG_FILE counts as unset, as the server reads it.
+    authFile: values.auth || env.AUTH_CONFIG_FILE || "auth.yaml",
     toolsFile: values.tools,
     env,
     ...(values.resource ? { resource: values.resource } : {}),

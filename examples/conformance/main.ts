@@ -12,7 +12,7 @@ const running = await startServer({
   project,
   authFile,
   toolsFile,
-  env: { ...process.env, AUTH_MODE: "anonymous", PORT: process.env.PORT ?? "3100" },
+  env: { ...process.env, AUTH_MODE: "anonymous", PORT: process.env.PORT || "3100" },
 });
 
 stopOnSignals(running);

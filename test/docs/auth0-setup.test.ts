@@ -273,6 +273,16 @@ describe("npm run auth0:setup", () => {
     });
   });
 
+  it("reads an empty AUTH_CONFIG_FILE as unset, and names a file it cannot read in one line", async () => {
+    const resource = ["--resource", "https://mcp.example.com/mcp"];
+    const empty = await setup(resource, { AUTH_CONFIG_FILE: "" });
+    expect(empty.stderr).toBe("");
+    expect(empty.stdout).toContain("auth.yaml and tools.yaml imply");
+    const missing = await setup([...resource, "--auth", "nope.yaml"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("auth0:setup: cannot read nope.yaml (ENOENT): pass --auth FILE\n");
+  });
+
   it("refuses what toolgate itself would refuse: no resource, a domain with protocol, a differing audience", async () => {
     const noResource = await setup(fixtureFiles);
     expect(noResource.code).toBe(1);
