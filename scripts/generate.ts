@@ -12,17 +12,32 @@ import { parseArgs } from "node:util";
 import { formatDiagnostic, formatGithubAnnotation } from "../src/config/diagnostics.js";
 import { describeDrift, type GeneratorMode, projectPrefix, runGenerator } from "./generator/pipeline.js";
 
+const USAGE = `usage: npm run generate [-- --root DIR]      check tools.yaml and auth.yaml, write generated/ and stubs
+       npm run lint:schema [-- --root DIR]   the checks only (--lint)
+       npm run check:generated [-- --root DIR]   whether generated/ and the stubs are up to date (--check)
+  --root DIR  one project folder (tools.yaml, auth.yaml, generated/, src/handlers/); default: this
+              project and every examples/<name>/ holding a tools.yaml`;
+
 const { values } = (() => {
   try {
     return parseArgs({
-      options: { check: { type: "boolean" }, lint: { type: "boolean" }, root: { type: "string" } },
+      options: {
+        check: { type: "boolean" },
+        lint: { type: "boolean" },
+        root: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (error) {
     // A mistyped option is one line, not a stack.
-    console.error(`generate: ${(error as Error).message} (options: --check, --lint, --root DIR)`);
+    console.error(`generate: ${(error as Error).message} (options: --check, --lint, --root DIR, --help)`);
     process.exit(2);
   }
 })();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const mode: GeneratorMode = values.check ? "check" : values.lint ? "lint" : "write";
 const toolgateRoot = fileURLToPath(new URL("..", import.meta.url));
 const examples = join(toolgateRoot, "examples");

@@ -41,5 +41,25 @@ it("the generator answers a mistyped option in one line with its options, exit 2
   expect(run.status).toBe(2);
   expect(run.stdout).toBe("");
   // Node's own sentence (its wording may grow), then the options, on one line.
-  expect(run.stderr).toMatch(/^generate: Unknown option '--chek'[^\n]* \(options: --check, --lint, --root DIR\)\n$/);
+  expect(run.stderr).toMatch(
+    /^generate: Unknown option '--chek'[^\n]* \(options: --check, --lint, --root DIR, --help\)\n$/,
+  );
 });
+
+it.each([
+  ["generate", "scripts/generate.ts", /--root DIR/],
+  ["dev", "scripts/dev.ts", /restarts it when tools\.yaml/],
+  ["conformance", "scripts/conformance.ts", /conformance suite/],
+])(
+  "%s answers --help with its usage, and refuses what it does not take in one line (was: started anyway)",
+  (name, file, usage) => {
+    const run = (arg: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", file, arg], { cwd: REPO, encoding: "utf8", timeout: 30_000 });
+    const help = run("--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(usage);
+    const wrong = run("--nope");
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(new RegExp(`^${name}: .*--nope.*\n$`));
+  },
+);
