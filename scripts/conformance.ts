@@ -19,20 +19,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { nodePackage, npmCommand } from "./conformance-platform.js";
+import { takeNoArguments } from "./no-arguments.js";
 
 const USAGE = `usage: npm run test:conformance
   Runs the official MCP conformance suite's server scenarios (2025 revisions and 2026-07-28) against
   examples/conformance, judged by test/conformance/expected-failures-<version>.yml. Installs the
   suite and a Node 22 binary into .tools/ when missing (npm registry). Takes no options.`;
-const args = process.argv.slice(2);
-if (args.includes("--help") || args.includes("-h")) {
-  console.log(USAGE);
-  process.exit(0);
-}
-if (args.length > 0) {
-  console.error(`conformance: takes no arguments, not ${args.map((a) => JSON.stringify(a)).join(" ")} (--help)`);
-  process.exit(2);
-}
+takeNoArguments("conformance", USAGE);
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TOOLS = join(ROOT, ".tools");

@@ -20,20 +20,13 @@ import { fileURLToPath } from "node:url";
 import { formatDiagnostic } from "../src/config/diagnostics.js";
 import { onParentExit } from "../src/parent-exit.js";
 import { runGenerator } from "./generator/pipeline.js";
+import { takeNoArguments } from "./no-arguments.js";
 
 const USAGE = `usage: npm run dev
   Runs the server (src/main.ts, from sources) and restarts it when tools.yaml, auth.yaml or src/
   change; a YAML change is regenerated first (npm run generate). Takes no options: the server reads
   its settings from the environment and .env (README).`;
-const args = process.argv.slice(2);
-if (args.includes("--help") || args.includes("-h")) {
-  console.log(USAGE);
-  process.exit(0);
-}
-if (args.length > 0) {
-  console.error(`dev: takes no arguments, not ${args.map((a) => JSON.stringify(a)).join(" ")} (--help)`);
-  process.exit(2);
-}
+takeNoArguments("dev", USAGE);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const parent = process.ppid;
