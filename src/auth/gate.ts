@@ -287,7 +287,7 @@ export function createAuditLog(logger: Logger, config: AuthConfig) {
         log.info(
           {
             reqId: base.requestId,
-            tool: call.target,
+            tool: loggedName(call.target),
             decision: refusal ? "deny" : "allow",
             status: refusal?.status,
             missing: refusal?.missing,
@@ -301,3 +301,9 @@ export function createAuditLog(logger: Logger, config: AuthConfig) {
 }
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
+
+/** Tool names are at most 128 characters: a longer one (no tool has it) is cut, so a line stays small. */
+const MAX_LOGGED_NAME = 128;
+function loggedName(name: string | undefined): string | undefined {
+  return name === undefined || name.length <= MAX_LOGGED_NAME ? name : `${name.slice(0, MAX_LOGGED_NAME)}…`;
+}

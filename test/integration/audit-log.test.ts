@@ -56,3 +56,15 @@ it("logs each tools/call decision with the caller and the request id, never the 
   });
   expect(JSON.stringify(lines)).not.toContain(API_KEY);
 });
+
+it("cuts a tool name longer than any tool's to 128 characters: a request cannot make a line of its size", async () => {
+  const before = audits().length;
+  const name = "x".repeat(100_000);
+  // 2025-era: a 2026 client would send the name in a header too, which node refuses at this size
+  const call = legacy("tools/call", { name, arguments: {} });
+  expect((await rpc(mcpUrl, call.message, { ...call.headers, "x-api-key": API_KEY })).status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const [line] = audits().slice(before);
+  expect(line?.tool).toBe(`${"x".repeat(128)}…`);
+  expect(JSON.stringify(line).length).toBeLessThan(1_000);
+});
