@@ -70,9 +70,29 @@ export async function createDevAuthorizationServer(
   const { jwks, created } = await loadOrCreateSigningKeys(keyFile);
   if (created) logger?.info({ keyFile }, "development authorization server: created a signing key");
 
+  // Answered to the client as is (an exposed error keeps its status and text); made once the
+  // provider's error classes are loaded.
+  let fullError: ((description: string) => Error) | undefined;
+  const storage = createDevStorage({
+    full: (model, limit, maxBytes) => {
+      const megabytes = `${Math.round(maxBytes / (1024 * 1024))} MB`;
+      const description =
+        model === "Client"
+          ? `the development authorization server already holds ${limit} registered clients or ${megabytes} of their metadata, its limit; restart toolgate to clear them (registered clients live in memory)`
+          : `the development authorization server holds ${limit} ${model} entries or ${megabytes} of them, its limit; restart toolgate to clear them`;
+      return fullError ? fullError(description) : new Error(description);
+    },
+  });
+
   // Imported here, not at the top, so the notices oidc-provider prints on import reach the logger.
   const provider = await withProviderNotices(logger, async () => {
     const { default: Provider, errors } = await import("oidc-provider");
+    fullError = (description) => {
+      const error = new errors.OIDCProviderError(503, "temporarily_unavailable");
+      error.expose = true;
+      error.error_description = description;
+      return error;
+    };
     const configuration = providerConfiguration({
       resource: options.resource,
       scopes: Object.keys(options.scopes),
@@ -83,18 +103,7 @@ export async function createDevAuthorizationServer(
       clientMetadataDocuments: clientMetadataDocumentHooks(options.clientMetadataDocuments),
       invalidTarget: () => new errors.InvalidTarget(),
       invalidClientMetadata: (description) => new errors.InvalidClientMetadata(description),
-      adapter: createDevStorage({
-        full: (model, limit) => {
-          // Answered to the registering client as is (an exposed error keeps its status and text).
-          const error = new errors.OIDCProviderError(503, "temporarily_unavailable");
-          error.expose = true;
-          error.error_description =
-            model === "Client"
-              ? `the development authorization server already holds ${limit} registered clients, its limit; restart toolgate to clear them (registered clients live in memory)`
-              : `the development authorization server holds ${limit} ${model} entries, its limit; restart toolgate to clear them`;
-          return error;
-        },
-      }).adapter,
+      adapter: storage.adapter,
     });
     const provider = new Provider(issuer, configuration);
     validateDevelopmentLogins(provider, (description) => new errors.InvalidRequest(description));
@@ -134,10 +143,10 @@ export async function createDevAuthorizationServer(
     jwksUri: provider.urlFor("jwks"),
     publicJwks: publicKeySet(jwks),
     authorizationEndpoint: provider.urlFor("authorization"),
-    // Nothing else to release: the provider opens no sockets and starts no timers. Kept so callers
-    // shut it down like every other component.
+    // The provider opens no sockets and starts no timers; the storage's sweep is the one timer.
     close: async () => {
       provider.removeAllListeners();
+      storage.close();
     },
   };
 }

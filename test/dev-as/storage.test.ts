@@ -81,7 +81,7 @@ describe("a flood of client registrations", () => {
 });
 
 describe("createDevStorage", () => {
-  const full = (model: string, limit: number) => new Error(`${model} full at ${limit}`);
+  const full = (model: string, limit: number, maxBytes: number) => new Error(`${model} full at ${limit}/${maxBytes}`);
   const payload = (extra: Record<string, unknown> = {}) => ({ ...extra }) as AdapterPayload;
 
   it("bounds each model on its own: a flood of one kind pushes out only that kind, oldest first", async () => {
@@ -101,6 +101,38 @@ describe("createDevStorage", () => {
     expect(await interactions.find("i7")).toBeDefined();
   });
 
+  it("bounds each model's payload bytes too: large entries (a 50 KB `state` in each) push out the oldest", async () => {
+    const storage = createDevStorage({ full, modelBytes: 200_000 });
+    const requests = storage.adapter("PushedAuthorizationRequest");
+    const big = (i: number) => payload({ state: "s".repeat(50_000), i });
+    for (let i = 0; i < 20; i++) await requests.upsert(`r${i}`, big(i), 60);
+    expect(storage.bytes("PushedAuthorizationRequest")).toBeLessThanOrEqual(200_000);
+    expect(storage.size("PushedAuthorizationRequest")).toBe(3);
+    expect(await requests.find("r19")).toBeDefined();
+    expect(await requests.find("r16")).toBeUndefined();
+    // replacing an entry counts its new size, not both
+    await requests.upsert("r19", payload({ small: true }), 60);
+    expect(storage.size("PushedAuthorizationRequest")).toBe(3);
+    // an entry larger than the whole budget is refused
+    await expect(requests.upsert("huge", payload({ state: "s".repeat(250_000) }), 60)).rejects.toThrow(
+      "PushedAuthorizationRequest full at",
+    );
+    storage.close();
+  });
+
+  it("refuses a client past the byte budget instead of evicting one", async () => {
+    const storage = createDevStorage({ full, clientBytes: 120_000 });
+    const clients = storage.adapter("Client");
+    await clients.upsert("a", payload({ client_id: "a", logo: "l".repeat(50_000) }));
+    await clients.upsert("b", payload({ client_id: "b", logo: "l".repeat(50_000) }));
+    await expect(clients.upsert("c", payload({ client_id: "c", logo: "l".repeat(50_000) }))).rejects.toThrow(
+      "Client full at",
+    );
+    expect(await clients.find("a")).toBeDefined();
+    expect(await clients.find("b")).toBeDefined();
+    storage.close();
+  });
+
   it("drops expired entries before live ones", async () => {
     const storage = createDevStorage({ full, modelLimit: 2 });
     const codes = storage.adapter("AuthorizationCode");
@@ -117,7 +149,7 @@ describe("createDevStorage", () => {
     const clients = storage.adapter("Client");
     await clients.upsert("a", payload({ client_id: "a" }));
     await clients.upsert("b", payload({ client_id: "b" }));
-    await expect(clients.upsert("c", payload({ client_id: "c" }))).rejects.toThrow("Client full at 2");
+    await expect(clients.upsert("c", payload({ client_id: "c" }))).rejects.toThrow("Client full at 2/");
     await clients.upsert("a", payload({ client_id: "a", client_name: "renamed" }));
     expect(await clients.find("a")).toMatchObject({ client_name: "renamed" });
     expect(await clients.find("b")).toBeDefined();
