@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { AuthConfig } from "../config/auth-config.js";
+import { isLoopbackHost } from "../dev-as/client-policy.js";
 import type { McpGate } from "../http/app.js";
 import type { RpcCall } from "../http/jsonrpc.js";
 import type { RequestLogger } from "../log.js";
@@ -207,6 +208,7 @@ export function createAuthGate(options: GateOptions): McpGate {
   const { config, challenge } = options;
   const callers = new ConnectionCallers();
   const credentialOptions = { apiKeyHeader: config.apiKeys.header, bearerPrefix: config.apiKeys.bearerPrefix };
+  const otherName = otherLoopbackName(config.resource);
   return async (req, res, calls, base) => {
     const authenticated = authenticate(req, options, credentialOptions, callers, base.log);
     const caller = authenticated instanceof Promise ? await authenticated : authenticated;
@@ -226,11 +228,34 @@ export function createAuthGate(options: GateOptions): McpGate {
     }
     const { refusal } = decision;
     options.audit(base, res, calls, undefined, refusal);
+    if (refusal.status === 401) otherName(req, base.log);
     if (!((refusal.status === 401 || refusal.status === 403) && inBand(config, single, req))) {
       sendHttp(res, refusal, challenge, calls[0]?.id);
       return undefined;
     }
     return new GateState(base, undefined, refusalToolResult(refusal, challenge), req, single, options);
+  };
+}
+
+/**
+ * Told once: a client reached a loopback resource (`http://127.0.0.1:3000/mcp`) through another
+ * loopback name (`localhost`). Clients compare the resource in the metadata with the URL they were
+ * given, so the sign-in this 401 starts will fail on the client's side ("does not match"), where the
+ * server never hears of it.
+ */
+function otherLoopbackName(resource: string): (req: IncomingMessage, log: RequestLogger) => void {
+  const url = URL.parse(resource);
+  if (url?.protocol !== "http:" || !isLoopbackHost(url.hostname)) return () => {};
+  let told = false;
+  return (req, log) => {
+    if (told) return;
+    const reached = URL.parse(`http://${req.headers.host ?? ""}`);
+    if (!reached || !isLoopbackHost(reached.hostname) || reached.host === url.host) return;
+    told = true;
+    log.warn(
+      { resource, host: reached.host },
+      `a client reached this server as http://${reached.host} but the resource is ${resource}: its sign-in will fail ("protected resource does not match"); connect to ${resource}, or set MCP_RESOURCE_URL to the URL clients use`,
+    );
   };
 }
 
