@@ -115,7 +115,7 @@ const remove = (path: string) => fileSystem.rm(path, { recursive: true, force: t
  * away) before the process ends; what a harder kill leaves, recoverDirectory() tidies on the next run.
  *
  * Returns warnings: a previous folder that could not be removed after the swap is one (`dir` is
- * new all the same; the next run's recoverDirectory() removes it), not a failure.
+ * new all the same; the next run's recoverDirectory() tries again), not a failure.
  */
 export async function replaceDirectory(dir: string, files: RenderedFiles): Promise<string[]> {
   const parent = dirname(dir);
@@ -152,7 +152,7 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
     return await remove(previous).then(
       () => [],
       (error: NodeJS.ErrnoException) => [
-        `${basename(dir)}/ was replaced, but its previous version ${basename(previous)} could not be removed (${error.code ?? error.message}): the next run removes it`,
+        `${basename(dir)}/ was replaced, but its previous version ${basename(previous)} could not be removed (${error.code ?? error.message}): the next run tries again`,
       ],
     );
   } finally {
@@ -205,25 +205,56 @@ function updateSignalListeners(): void {
 }
 
 /**
+ * The entries of `parent` that `pattern` matches and whose process no longer runs: the temporaries a
+ * killed run left (`pattern`'s group `pid` is the pid of the process that made them). Those of a
+ * process still running, this one included, are not listed.
+ */
+export async function deadLeftovers(parent: string, pattern: RegExp): Promise<RegExpExecArray[]> {
+  const found: RegExpExecArray[] = [];
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    const match = pattern.exec(entry);
+    if (match && !processRuns(Number(match.groups?.pid))) found.push(match);
+  }
+  return found;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Removes `path`, or says why it could not, as a warning for the user: a leftover that cannot be
+ * removed (no permission, a file held open on Windows) must not stop the run that found it.
+ */
+async function removeLeftover(parent: string, entry: string, notes: string[], warnings: string[]): Promise<void> {
+  await remove(join(parent, entry)).then(
+    () => notes.push(`removed ${entry}, left by an interrupted run`),
+    (error: NodeJS.ErrnoException) =>
+      warnings.push(
+        `could not remove ${entry}, left by an interrupted run (${error.code ?? error.message}): the next run tries again; remove it yourself if it stays`,
+      ),
+  );
+}
+
+/**
  * What an interrupted replaceDirectory(dir) left beside `dir`, tidied (a process killed between its
  * two renames leaves `.<dir>.old-<pid>-…` and `.<dir>.new-<pid>-…` and no `dir`; one killed while
  * writing leaves `.<dir>.new-<pid>-…`): when `dir` is missing, the newest `.old-` folder becomes
  * `dir` again, the previous generated code; the other leftovers are removed. Folders of a process
- * still running (this one included) are left alone. Returns one line per action, for the user.
+ * still running (this one included) are left alone. Returns one line per action (`recovered`), for
+ * the user, and a warning per leftover that could not be removed: only failing to put a missing
+ * `dir` back throws.
  */
-export async function recoverDirectory(dir: string): Promise<string[]> {
+export async function recoverDirectory(dir: string): Promise<{ recovered: string[]; warnings: string[] }> {
   const parent = dirname(dir);
   const name = basename(dir);
-  const pattern = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(old|new)-(\\d+)-[0-9a-f]+$`);
+  const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(?<kind>old|new)-(?<pid>\\d+)-[0-9a-f]+$`);
   const leftovers: { entry: string; kind: string; mtimeMs: number }[] = [];
-  for (const entry of await readdir(parent).catch(() => [] as string[])) {
-    const match = pattern.exec(entry);
-    if (!match || processRuns(Number(match[2]))) continue;
-    const info = await stat(join(parent, entry)).catch(() => undefined);
-    if (info?.isDirectory()) leftovers.push({ entry, kind: match[1]!, mtimeMs: info.mtimeMs });
+  for (const match of await deadLeftovers(parent, pattern)) {
+    const info = await stat(join(parent, match[0])).catch(() => undefined);
+    if (info?.isDirectory()) leftovers.push({ entry: match[0], kind: match.groups!.kind!, mtimeMs: info.mtimeMs });
   }
-  if (leftovers.length === 0) return [];
   const notes: string[] = [];
+  const warnings: string[] = [];
+  if (leftovers.length === 0) return { recovered: notes, warnings };
   const newestOld = leftovers.filter((l) => l.kind === "old").sort((a, b) => b.mtimeMs - a.mtimeMs)[0];
   if (newestOld && !existsSync(dir)) {
     await renameRetrying(join(parent, newestOld.entry), dir);
@@ -231,10 +262,9 @@ export async function recoverDirectory(dir: string): Promise<string[]> {
   }
   for (const { entry } of leftovers) {
     if (entry === newestOld?.entry && notes.length > 0) continue;
-    await remove(join(parent, entry));
-    notes.push(`removed ${entry}, left by an interrupted run`);
+    await removeLeftover(parent, entry, notes, warnings);
   }
-  return notes;
+  return { recovered: notes, warnings };
 }
 
 function processRuns(pid: number): boolean {

@@ -61,7 +61,7 @@ export interface GeneratorResult {
   written?: string[];
   /** Write mode: what an interrupted earlier run had left beside generated/ and was tidied (recoverDirectory). */
   recovered?: string[];
-  /** Write mode: what this run wrote but could not tidy after it (replaceDirectory); not errors. */
+  /** Write mode: what this run could not tidy (a leftover of an earlier run, the previous generated/); not errors. */
   warnings?: string[];
 }
 
@@ -113,8 +113,11 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
   };
   try {
     // First, even when the YAML turns out to have errors: a run killed mid-swap left no generated/.
-    if (options.mode === "write")
-      recovered.push(...(await recoverDirectory(join(options.root, options.outDir ?? "generated"))));
+    if (options.mode === "write") {
+      const tidied = await recoverDirectory(join(options.root, options.outDir ?? "generated"));
+      recovered.push(...tidied.recovered);
+      warnings.push(...tidied.warnings);
+    }
     const toolsFile = options.toolsFile ?? "tools.yaml";
     const authFile = options.authFile ?? "auth.yaml";
     const toolgateRoot = options.toolgateRoot ?? options.root;

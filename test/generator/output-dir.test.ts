@@ -144,13 +144,54 @@ describe("renames and removals Windows refuses for a while", () => {
     const [old, ...more] = await own(project.root);
     expect(more).toEqual([]);
     expect(result.warnings).toEqual([
-      `generated/ was replaced, but its previous version ${old} could not be removed (EBUSY): the next run removes it`,
+      `generated/ was replaced, but its previous version ${old} could not be removed (EBUSY): the next run tries again`,
     ]);
     // generated/ is the new code
     expect(await hashTree(join(project.root, "generated"))).not.toBe(good);
     vi.restoreAllMocks();
     await rm(join(project.root, old!), { recursive: true });
     expect((await generate(project.root)).ok).toBe(true);
+    expect(await hashTree(join(project.root, "generated"))).toBe(good);
+  });
+
+  it("a leftover of an earlier run that cannot be removed is a warning naming it, and the run goes on", async () => {
+    const stuck = `.generated.old-${DEAD}-5eadbeef`;
+    await mkdir(join(project.root, stuck));
+    const rm = fileSystem.rm;
+    vi.spyOn(fileSystem, "rm").mockImplementation(async (path, options) => {
+      if (String(path).endsWith(stuck))
+        throw Object.assign(new Error(`EACCES: permission denied, rmdir '${path}'`), { code: "EACCES" });
+      return rm(path, options);
+    });
+    for (let run = 1; run <= 2; run++) {
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      expect(result.ok).toBe(true);
+      expect(result.recovered).toBeUndefined();
+      expect(result.warnings).toEqual([
+        `could not remove ${stuck}, left by an interrupted run (EACCES): the next run tries again; remove it yourself if it stays`,
+      ]);
+      expect(await hashTree(join(project.root, "generated"))).toBe(good);
+    }
+    vi.restoreAllMocks();
+    const result = await generate(project.root);
+    expect(result.recovered).toEqual([`removed ${stuck}, left by an interrupted run`]);
+    expect(result.warnings).toBeUndefined();
+  });
+
+  it("a missing generated/ that cannot be put back stops the run (GEN000)", async () => {
+    const old = `.generated.old-${DEAD}-0ddba11`;
+    await rename(join(project.root, "generated"), join(project.root, old));
+    vi.spyOn(fileSystem, "rename").mockImplementation(async (from) => {
+      throw Object.assign(new Error(`EACCES: permission denied, rename '${from}'`), { code: "EACCES" });
+    });
+    const result = await generate(project.root);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["GEN000"]);
+    vi.restoreAllMocks();
+    expect((await generate(project.root)).recovered).toEqual([
+      `generated/ was missing: restored it from ${old}, left by an interrupted run`,
+    ]);
     expect(await hashTree(join(project.root, "generated"))).toBe(good);
   });
 });
