@@ -218,6 +218,10 @@ export async function deadLeftovers(parent: string, pattern: RegExp): Promise<Re
   return found;
 }
 
+/** The temporary siblings writeFileAtomic() and scaffold() write, `.<name>.new-<pid>-<hex>`; `name` is a regular-expression source. */
+export const temporaryPattern = (name: string): RegExp =>
+  new RegExp(`^\\.(?<name>${name})\\.new-(?<pid>\\d+)-[0-9a-f]+$`);
+
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
@@ -279,11 +283,15 @@ function processRuns(pid: number): boolean {
 
 /**
  * Writes one file whole or not at all: a temporary sibling first, then a rename over the target
- * (atomic on one file system), so a reader never sees half a file.
+ * (atomic on one file system), so a reader never sees half a file. Temporaries of this file that a
+ * killed run left (`.<name>.new-<pid>-…` of a process no longer running) are removed first.
  */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const parent = dirname(path);
+  await mkdir(parent, { recursive: true });
+  for (const stale of await deadLeftovers(parent, temporaryPattern(escapeRegExp(basename(path)))))
+    await remove(join(parent, stale[0])).catch(() => undefined); // tidying only: the write goes on
+  const temporary = join(parent, `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     await writeFile(temporary, content);
     await renameRetrying(temporary, path);

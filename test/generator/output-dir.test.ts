@@ -6,7 +6,7 @@
  * are retried, and a previous generated/ that cannot be removed after the swap is a warning.
  */
 import { execFile } from "node:child_process";
-import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -193,5 +193,32 @@ describe("renames and removals Windows refuses for a while", () => {
       `generated/ was missing: restored it from ${old}, left by an interrupted run`,
     ]);
     expect(await hashTree(join(project.root, "generated"))).toBe(good);
+  });
+});
+
+describe("temporaries a killed run leaves (they must neither stay nor show)", () => {
+  it("the temporary sibling of docs/configuration.md of a dead process is removed by the next write, not one of a running process", async () => {
+    await mkdir(join(project.root, "docs"), { recursive: true });
+    const stale = `.configuration.md.new-${DEAD}-0badcafe`;
+    const live = `.configuration.md.new-${process.ppid}-1234abcd`;
+    const other = `.other.md.new-${DEAD}-0badcafe`;
+    for (const name of [stale, live, other]) await writeFile(join(project.root, "docs", name), "half written\n");
+    expect((await generate(project.root)).ok).toBe(true);
+    expect((await readdir(join(project.root, "docs"))).sort()).toEqual([live, other, "configuration.md"].sort());
+  });
+
+  it("git and biome ignore them", async () => {
+    const paths = [
+      `.generated.old-${DEAD}-0badcafe/registry.ts`,
+      `.generated.new-${DEAD}-0badcafe/registry.ts`,
+      `examples/conformance/.generated.new-${DEAD}-0badcafe/types.ts`,
+      `docs/.configuration.md.new-${DEAD}-0badcafe`,
+      `src/handlers/.new.tool.ts.new-${DEAD}-0badcafe`,
+    ];
+    const { stdout } = await promisify(execFile)("git", ["check-ignore", "--no-index", ...paths], { cwd: REPO });
+    expect(stdout.trim().split("\n")).toEqual(paths);
+    // biome reads .gitignore: it lints none of them
+    const biome = JSON.parse(await readFile(join(REPO, "biome.json"), "utf8"));
+    expect(biome.vcs).toMatchObject({ enabled: true, useIgnoreFile: true });
   });
 });
