@@ -85,9 +85,10 @@ export async function inParallel<T>(
  * The file-system calls that move and remove what the generator writes, in one object so that
  * tests can make them fail. On Windows they fail with EPERM, EBUSY or EACCES while another process
  * (an editor, the search indexer, a virus scanner) has a file in the way open, usually briefly:
- * renameRetrying() and remove() try again.
+ * renameRetrying() and remove() try again. scaffold() writes each handler stub's temporary file
+ * with `writeFile`.
  */
-export const fileSystem = { rename, rm };
+export const fileSystem = { rename, rm, writeFile };
 
 const BUSY_CODES = new Set(["EPERM", "EBUSY", "EACCES"]);
 /** Waits between the attempts of a rename: about 3 s in all. */

@@ -55,8 +55,10 @@ export interface GeneratorResult {
   docs?: RenderedFiles;
   /** Check mode: which of `docs` are stale or missing on disk. */
   docsDrift?: Omit<Drift, "extra">;
-  /** Handler stubs created (write) or missing (check). */
+  /** Handler stubs created (write) or missing (check); an empty handler file counts as missing. */
   handlers: string[];
+  /** Check mode: which of `handlers` exist but are empty (a run was killed while creating them). */
+  emptyHandlers?: string[];
   /** Only with GEN000: what had been written before the failure. */
   written?: string[];
   /** Write mode: what an interrupted earlier run had left beside generated/ and was tidied (recoverDirectory). */
@@ -175,7 +177,14 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     if (options.mode === "check") {
       const drift = await compareWithDisk(outDir, files);
       const docsDrift = await compareFiles(options.root, docs);
-      return finish({ files, drift, docs, docsDrift, handlers: plan.missing.map((t) => handlerPath(t.name)) });
+      return finish({
+        files,
+        drift,
+        docs,
+        docsDrift,
+        handlers: plan.missing.map((t) => handlerPath(t.name)),
+        ...(plan.empty.length > 0 ? { emptyHandlers: plan.empty.map((t) => handlerPath(t.name)) } : {}),
+      });
     }
     warnings.push(...(await replaceDirectory(outDir, files)));
     written.push(`${options.outDir ?? "generated"}/`);
@@ -237,7 +246,11 @@ export function describeDrift(result: GeneratorResult): string[] {
     ...extra.map((f) => `generated/${f} should not exist`),
     ...docs.stale.map((f) => `${f} is stale — run \`npm run generate\` and commit`),
     ...docs.missing.map((f) => `${f} is missing — run \`npm run generate\` and commit`),
-    ...result.handlers.map((f) => `${f} is missing (its stub is created by generate)`),
+    ...result.handlers.map((f) =>
+      result.emptyHandlers?.includes(f)
+        ? `${f} is empty (left by an interrupted run; generate replaces it with its stub)`
+        : `${f} is missing (its stub is created by generate)`,
+    ),
   ];
 }
 
