@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, renameSync, rmSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 
 export type RenderedFiles = Map<string, string>;
@@ -110,6 +110,25 @@ async function renameRetrying(from: string, to: string): Promise<void> {
 const remove = (path: string) => fileSystem.rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 
 /**
+ * Why `dir` cannot be the output folder, or undefined when it can (a real folder, or nothing yet).
+ * replaceDirectory() renames a new folder into `dir`'s place: a symbolic link there would be
+ * replaced by a real folder, its target silently left as it was, and a file would be moved aside.
+ * Refused rather than followed: swapping beside the link's target would write, and tidy, in a
+ * folder outside the project that other things may share.
+ */
+export async function outputFolderProblem(dir: string): Promise<string | undefined> {
+  const info = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  const name = `${basename(dir)}/`;
+  if (!info || info.isDirectory()) return undefined;
+  if (info.isSymbolicLink())
+    return `${name} is a symbolic link: generate replaces ${name} whole by renaming a new folder into its place, which would replace the link with a real folder and leave its target stale; make ${name} a real folder (move the target's content into it) and generate again`;
+  return `${name} is not a folder: generate replaces it whole and would move it aside; remove or rename it and generate again`;
+}
+
+/**
  * Replaces `dir` with exactly `files`: everything is written to a sibling temporary folder first and
  * swapped in by rename, so a failure at any point leaves the previous folder intact. SIGINT or
  * SIGTERM meanwhile removes the temporary folder (and puts the previous one back if it was moved
@@ -119,6 +138,8 @@ const remove = (path: string) => fileSystem.rm(path, { recursive: true, force: t
  * new all the same; the next run's recoverDirectory() tries again), not a failure.
  */
 export async function replaceDirectory(dir: string, files: RenderedFiles): Promise<string[]> {
+  const problem = await outputFolderProblem(dir);
+  if (problem) throw new Error(problem);
   const parent = dirname(dir);
   const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const staging = join(parent, `.${basename(dir)}.new-${tag}`);

@@ -14,6 +14,7 @@ import {
   compareFiles,
   compareWithDisk,
   type Drift,
+  outputFolderProblem,
   type RenderedFiles,
   recoverDirectory,
   replaceDirectory,
@@ -114,8 +115,21 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     };
   };
   try {
+    const outDirName = options.outDir ?? "generated";
+    const outDirProblem =
+      options.mode === "lint" ? undefined : await outputFolderProblem(join(options.root, outDirName));
+    if (outDirProblem)
+      diagnostics.push({
+        file: outDirName,
+        line: 1,
+        col: 1,
+        severity: "error",
+        code: "GEN001",
+        message: outDirProblem,
+      });
     // First, even when the YAML turns out to have errors: a run killed mid-swap left no generated/.
-    if (options.mode === "write") {
+    // Not beside a generated/ that is no folder: a dangling link would be replaced.
+    if (options.mode === "write" && !outDirProblem) {
       const tidied = await recoverDirectory(join(options.root, options.outDir ?? "generated"));
       recovered.push(...tidied.recovered);
       warnings.push(...tidied.warnings);
@@ -147,7 +161,6 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     )
       return finish();
 
-    const outDirName = options.outDir ?? "generated";
     const model = normalise(sources, runtimeSpecifier(join(options.root, outDirName), toolgateRoot));
     const plan = await planHandlers(options.root, model);
     diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));

@@ -6,12 +6,13 @@
  * are retried, and a previous generated/ that cannot be removed after the swap is a warning.
  */
 import { execFile } from "node:child_process";
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fileSystem } from "../../scripts/generator/output-dir.js";
+import { formatDiagnostic } from "../../src/config/diagnostics.js";
 import { createTempProject, hashTree, REPO, type TempProject } from "../helpers/temp-project.js";
 import { generate, OPTIONAL_ENV } from "./harness.js";
 
@@ -220,5 +221,55 @@ describe("temporaries a killed run leaves (they must neither stay nor show)", ()
     // biome reads .gitignore: it lints none of them
     const biome = JSON.parse(await readFile(join(REPO, "biome.json"), "utf8"));
     expect(biome.vcs).toMatchObject({ enabled: true, useIgnoreFile: true });
+  });
+});
+
+describe("a generated/ that is no real folder", () => {
+  const LINKED =
+    "generated:1:1: error GEN001: generated/ is a symbolic link: generate replaces generated/ whole by renaming a new folder into its place, which would replace the link with a real folder and leave its target stale; make generated/ a real folder (move the target's content into it) and generate again";
+
+  it.skipIf(process.platform === "win32")(
+    "a symbolic link is refused (GEN001), in write and check mode, and neither it nor its target is touched",
+    async () => {
+      const own = await createTempProject();
+      try {
+        expect((await generate(own.root)).ok).toBe(true);
+        const target = join(own.root, "elsewhere");
+        await rename(join(own.root, "generated"), target);
+        await symlink(target, join(own.root, "generated"));
+        const before = await hashTree(target);
+        const tools = (await own.read("tools.yaml")).replace("Search", "Look through");
+        for (const mode of ["write", "check"] as const) {
+          const result = await generate(own.root, { mode, toolsText: tools });
+          expect(result.ok).toBe(false);
+          expect(result.diagnostics.map(formatDiagnostic)).toEqual([LINKED]);
+          expect((await lstat(join(own.root, "generated"))).isSymbolicLink()).toBe(true);
+          expect(await hashTree(target)).toBe(before);
+        }
+        // A dangling link is not replaced by the previous generated/ a killed run left either.
+        await rename(target, join(own.root, `.generated.old-${DEAD}-0badcafe`));
+        const result = await generate(own.root);
+        expect(result.diagnostics.map(formatDiagnostic)).toEqual([LINKED]);
+        expect(result.recovered).toBeUndefined();
+        expect((await lstat(join(own.root, "generated"))).isSymbolicLink()).toBe(true);
+      } finally {
+        await own.remove();
+      }
+    },
+  );
+
+  it("a file is refused (GEN001), not moved aside", async () => {
+    const own = await createTempProject();
+    try {
+      await writeFile(join(own.root, "generated"), "not a folder\n");
+      const result = await generate(own.root);
+      expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+        "generated:1:1: error GEN001: generated/ is not a folder: generate replaces it whole and would move it aside; remove or rename it and generate again",
+      ]);
+      expect(await own.read("generated")).toBe("not a folder\n");
+      expect(await readdir(own.root)).not.toContain(expect.stringMatching(/^\.generated\./));
+    } finally {
+      await own.remove();
+    }
   });
 });
