@@ -163,7 +163,7 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
 
     const model = normalise(sources, runtimeSpecifier(join(options.root, outDirName), toolgateRoot));
     const plan = await planHandlers(options.root, model);
-    diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));
+    diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile, plan.missing));
     if (options.mode === "lint") return finish();
 
     let files: RenderedFiles;

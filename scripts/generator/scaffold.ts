@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { copyFile, link, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Diagnostic } from "../../src/config/diagnostics.js";
 import { handlerPath } from "./emit/handlers.js";
@@ -33,7 +33,9 @@ export default defineHandler(${JSON.stringify(tool.name)}, async (input, ctx) =>
 /**
  * Handler files that would be created (missing) and handler files whose tool is gone (orphans). An
  * empty handler file counts as missing, and is among `empty` too: no one writes an empty handler,
- * but a run killed before link() existed left stubs created and never written.
+ * but a run killed before link() existed left stubs created and never written. Only a file that
+ * calls `defineHandler(` is a handler: another module beside them (a helper the handlers import)
+ * is no orphan.
  */
 export async function planHandlers(
   root: string,
@@ -50,21 +52,47 @@ export async function planHandlers(
       if (info?.isFile() && info.size === 0) empty.add(tool);
     },
   );
+  const orphans: string[] = [];
+  await inParallel(
+    [...existing].filter((f) => f.endsWith(".ts") && !wanted.has(f)),
+    async (file) => {
+      const text = await readFile(join(dir, file), "utf8").catch(() => "");
+      if (/\bdefineHandler\s*\(/.test(text)) orphans.push(file);
+    },
+  );
   return {
     missing: model.tools.filter((t) => !existing.has(`${t.name}.ts`) || empty.has(t)),
     empty: model.tools.filter((t) => empty.has(t)),
-    orphans: [...existing].filter((f) => f.endsWith(".ts") && !wanted.has(f)).sort(),
+    orphans: orphans.sort(),
   };
 }
 
-export function orphanDiagnostics(orphans: string[], toolsFile: string): Diagnostic[] {
+/**
+ * HANDLER001 for each orphan. When this run has new stubs too (`created`, the tools whose handler is
+ * missing), a tool was likely renamed: the warning then says to move the code into the new stub
+ * rather than to delete it.
+ */
+export function orphanDiagnostics(
+  orphans: string[],
+  toolsFile: string,
+  created: readonly ToolModel[] = [],
+): Diagnostic[] {
+  const stubs = created.map((t) => handlerPath(t.name));
+  const renamed =
+    created.length === 1
+      ? `if the tool was renamed to "${created[0]!.name}", move this file's code into its stub ${stubs[0]} (with "${created[0]!.name}" in defineHandler) and delete this file; otherwise delete it or restore the tool`
+      : `if the tool was renamed, move this file's code into the new tool's stub (${
+          stubs.length <= 3 ? stubs.join(", ") : `one of the ${stubs.length} new stubs in src/handlers/`
+        }, with its name in defineHandler) and delete this file; otherwise delete it or restore the tool`;
   return orphans.map((f) => ({
     file: `src/handlers/${f}`,
     line: 1,
     col: 1,
     severity: "warning",
     code: "HANDLER001",
-    message: `no tool "${f.replace(/\.ts$/, "")}" in ${toolsFile}: this handler is kept, but no longer type-checks; delete it or restore the tool`,
+    message: `no tool "${f.replace(/\.ts$/, "")}" in ${toolsFile}: this handler is kept, but no longer type-checks; ${
+      created.length === 0 ? "delete it or restore the tool" : renamed
+    }`,
   }));
 }
 

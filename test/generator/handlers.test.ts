@@ -97,6 +97,34 @@ describe("handlers are user-owned", () => {
     }
   });
 
+  it("does not count a module that defines no handler (a helper the handlers import) as an orphan", async () => {
+    await project.write("src/handlers/util.ts", "export const clamp = (n: number, max: number) => Math.min(n, max);\n");
+    await project.write("src/handlers/types.ts", "export type Page = { n: number };\n");
+    const result = await generate(project.root);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.ok).toBe(true);
+    // a renamed tool's file is still one (it calls defineHandler), and so is one with a space before the parenthesis
+    await project.write("src/handlers/gone.ts", CUSTOM.replace('defineHandler("docs.create"', 'defineHandler ("gone"'));
+    expect((await generate(project.root)).diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual([
+      "src/handlers/gone.ts HANDLER001",
+    ]);
+  });
+
+  it("when a tool was renamed (an orphan and a new stub in one run), says to move the code into the new stub", async () => {
+    await generate(project.root);
+    const renamed = (await readRepoFile("tools.yaml")).replace("\n  docs.create:\n", "\n  docs.write_new:\n");
+    expect(renamed).toContain("docs.write_new");
+    const expected = [
+      'src/handlers/docs.create.ts:1:1: warning HANDLER001: no tool "docs.create" in tools.yaml: this handler is kept, but no longer type-checks; if the tool was renamed to "docs.write_new", move this file\'s code into its stub src/handlers/docs.write_new.ts (with "docs.write_new" in defineHandler) and delete this file; otherwise delete it or restore the tool',
+    ];
+    const check = await generate(project.root, { mode: "check", toolsText: renamed });
+    expect(check.diagnostics.map(formatDiagnostic)).toEqual(expected);
+    const result = await generate(project.root, { toolsText: renamed });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual(expected);
+    expect(result.handlers).toEqual(["src/handlers/docs.write_new.ts"]);
+    expect(await project.read("src/handlers/docs.create.ts")).toBe(CUSTOM);
+  });
+
   it("does not count files other than .ts as handlers", async () => {
     await project.write("src/handlers/README.md", "notes\n");
     const result = await generate(project.root);
