@@ -28,6 +28,13 @@ export const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 export const DECLARATION_FILE_NAME = /\.d(\.|$)/;
 
 /**
+ * File names Windows reserves for devices: CON, PRN, AUX, NUL, COM1–COM9 and LPT1–LPT9, in any case
+ * and followed by any extension (`con.ts`, `Con.x.ts`: what counts is the name up to its first dot).
+ * Such a file cannot be created, and a checkout holding one fails, on Windows.
+ */
+export const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\.|$)/i;
+
+/**
  * Names every JavaScript object inherits (`__proto__`, `constructor`, `toString`, …) and
  * `prototype`: as keys of the generated object literals they are no ordinary entries (`"__proto__": …`
  * sets the prototype), and any lookup that forgets `Object.hasOwn` finds them on every map.

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, renameSync, rmSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 
 export type RenderedFiles = Map<string, string>;
@@ -85,9 +85,10 @@ export async function inParallel<T>(
  * The file-system calls that move and remove what the generator writes, in one object so that
  * tests can make them fail. On Windows they fail with EPERM, EBUSY or EACCES while another process
  * (an editor, the search indexer, a virus scanner) has a file in the way open, usually briefly:
- * renameRetrying() and remove() try again.
+ * renameRetrying() and remove() try again. scaffold() writes each handler stub's temporary file
+ * with `writeFile`.
  */
-export const fileSystem = { rename, rm };
+export const fileSystem = { rename, rm, writeFile };
 
 const BUSY_CODES = new Set(["EPERM", "EBUSY", "EACCES"]);
 /** Waits between the attempts of a rename: about 3 s in all. */
@@ -109,15 +110,36 @@ async function renameRetrying(from: string, to: string): Promise<void> {
 const remove = (path: string) => fileSystem.rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 
 /**
+ * Why `dir` cannot be the output folder, or undefined when it can (a real folder, or nothing yet).
+ * replaceDirectory() renames a new folder into `dir`'s place: a symbolic link there would be
+ * replaced by a real folder, its target silently left as it was, and a file would be moved aside.
+ * Refused rather than followed: swapping beside the link's target would write, and tidy, in a
+ * folder outside the project that other things may share.
+ */
+export async function outputFolderProblem(dir: string): Promise<string | undefined> {
+  const info = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  const name = `${basename(dir)}/`;
+  if (!info || info.isDirectory()) return undefined;
+  if (info.isSymbolicLink())
+    return `${name} is a symbolic link: generate replaces ${name} whole by renaming a new folder into its place, which would replace the link with a real folder and leave its target stale; make ${name} a real folder (move the target's content into it) and generate again`;
+  return `${name} is not a folder: generate replaces it whole and would move it aside; remove or rename it and generate again`;
+}
+
+/**
  * Replaces `dir` with exactly `files`: everything is written to a sibling temporary folder first and
  * swapped in by rename, so a failure at any point leaves the previous folder intact. SIGINT or
  * SIGTERM meanwhile removes the temporary folder (and puts the previous one back if it was moved
  * away) before the process ends; what a harder kill leaves, recoverDirectory() tidies on the next run.
  *
  * Returns warnings: a previous folder that could not be removed after the swap is one (`dir` is
- * new all the same; the next run's recoverDirectory() removes it), not a failure.
+ * new all the same; the next run's recoverDirectory() tries again), not a failure.
  */
 export async function replaceDirectory(dir: string, files: RenderedFiles): Promise<string[]> {
+  const problem = await outputFolderProblem(dir);
+  if (problem) throw new Error(problem);
   const parent = dirname(dir);
   const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const staging = join(parent, `.${basename(dir)}.new-${tag}`);
@@ -152,7 +174,7 @@ export async function replaceDirectory(dir: string, files: RenderedFiles): Promi
     return await remove(previous).then(
       () => [],
       (error: NodeJS.ErrnoException) => [
-        `${basename(dir)}/ was replaced, but its previous version ${basename(previous)} could not be removed (${error.code ?? error.message}): the next run removes it`,
+        `${basename(dir)}/ was replaced, but its previous version ${basename(previous)} could not be removed (${error.code ?? error.message}): the next run tries again`,
       ],
     );
   } finally {
@@ -205,25 +227,60 @@ function updateSignalListeners(): void {
 }
 
 /**
+ * The entries of `parent` that `pattern` matches and whose process no longer runs: the temporaries a
+ * killed run left (`pattern`'s group `pid` is the pid of the process that made them). Those of a
+ * process still running, this one included, are not listed.
+ */
+export async function deadLeftovers(parent: string, pattern: RegExp): Promise<RegExpExecArray[]> {
+  const found: RegExpExecArray[] = [];
+  for (const entry of await readdir(parent).catch(() => [] as string[])) {
+    const match = pattern.exec(entry);
+    if (match && !processRuns(Number(match.groups?.pid))) found.push(match);
+  }
+  return found;
+}
+
+/** The temporary siblings writeFileAtomic() and scaffold() write, `.<name>.new-<pid>-<hex>`; `name` is a regular-expression source. */
+export const temporaryPattern = (name: string): RegExp =>
+  new RegExp(`^\\.(?<name>${name})\\.new-(?<pid>\\d+)-[0-9a-f]+$`);
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Removes `path`, or says why it could not, as a warning for the user: a leftover that cannot be
+ * removed (no permission, a file held open on Windows) must not stop the run that found it.
+ */
+async function removeLeftover(parent: string, entry: string, notes: string[], warnings: string[]): Promise<void> {
+  await remove(join(parent, entry)).then(
+    () => notes.push(`removed ${entry}, left by an interrupted run`),
+    (error: NodeJS.ErrnoException) =>
+      warnings.push(
+        `could not remove ${entry}, left by an interrupted run (${error.code ?? error.message}): the next run tries again; remove it yourself if it stays`,
+      ),
+  );
+}
+
+/**
  * What an interrupted replaceDirectory(dir) left beside `dir`, tidied (a process killed between its
  * two renames leaves `.<dir>.old-<pid>-…` and `.<dir>.new-<pid>-…` and no `dir`; one killed while
  * writing leaves `.<dir>.new-<pid>-…`): when `dir` is missing, the newest `.old-` folder becomes
  * `dir` again, the previous generated code; the other leftovers are removed. Folders of a process
- * still running (this one included) are left alone. Returns one line per action, for the user.
+ * still running (this one included) are left alone. Returns one line per action (`recovered`), for
+ * the user, and a warning per leftover that could not be removed: only failing to put a missing
+ * `dir` back throws.
  */
-export async function recoverDirectory(dir: string): Promise<string[]> {
+export async function recoverDirectory(dir: string): Promise<{ recovered: string[]; warnings: string[] }> {
   const parent = dirname(dir);
   const name = basename(dir);
-  const pattern = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(old|new)-(\\d+)-[0-9a-f]+$`);
+  const pattern = new RegExp(`^\\.${escapeRegExp(name)}\\.(?<kind>old|new)-(?<pid>\\d+)-[0-9a-f]+$`);
   const leftovers: { entry: string; kind: string; mtimeMs: number }[] = [];
-  for (const entry of await readdir(parent).catch(() => [] as string[])) {
-    const match = pattern.exec(entry);
-    if (!match || processRuns(Number(match[2]))) continue;
-    const info = await stat(join(parent, entry)).catch(() => undefined);
-    if (info?.isDirectory()) leftovers.push({ entry, kind: match[1]!, mtimeMs: info.mtimeMs });
+  for (const match of await deadLeftovers(parent, pattern)) {
+    const info = await stat(join(parent, match[0])).catch(() => undefined);
+    if (info?.isDirectory()) leftovers.push({ entry: match[0], kind: match.groups!.kind!, mtimeMs: info.mtimeMs });
   }
-  if (leftovers.length === 0) return [];
   const notes: string[] = [];
+  const warnings: string[] = [];
+  if (leftovers.length === 0) return { recovered: notes, warnings };
   const newestOld = leftovers.filter((l) => l.kind === "old").sort((a, b) => b.mtimeMs - a.mtimeMs)[0];
   if (newestOld && !existsSync(dir)) {
     await renameRetrying(join(parent, newestOld.entry), dir);
@@ -231,10 +288,9 @@ export async function recoverDirectory(dir: string): Promise<string[]> {
   }
   for (const { entry } of leftovers) {
     if (entry === newestOld?.entry && notes.length > 0) continue;
-    await remove(join(parent, entry));
-    notes.push(`removed ${entry}, left by an interrupted run`);
+    await removeLeftover(parent, entry, notes, warnings);
   }
-  return notes;
+  return { recovered: notes, warnings };
 }
 
 function processRuns(pid: number): boolean {
@@ -249,11 +305,15 @@ function processRuns(pid: number): boolean {
 
 /**
  * Writes one file whole or not at all: a temporary sibling first, then a rename over the target
- * (atomic on one file system), so a reader never sees half a file.
+ * (atomic on one file system), so a reader never sees half a file. Temporaries of this file that a
+ * killed run left (`.<name>.new-<pid>-…` of a process no longer running) are removed first.
  */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = join(dirname(path), `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString("hex")}`);
+  const parent = dirname(path);
+  await mkdir(parent, { recursive: true });
+  for (const stale of await deadLeftovers(parent, temporaryPattern(escapeRegExp(basename(path)))))
+    await remove(join(parent, stale[0])).catch(() => undefined); // tidying only: the write goes on
+  const temporary = join(parent, `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     await writeFile(temporary, content);
     await renameRetrying(temporary, path);

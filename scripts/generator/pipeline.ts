@@ -14,6 +14,7 @@ import {
   compareFiles,
   compareWithDisk,
   type Drift,
+  outputFolderProblem,
   type RenderedFiles,
   recoverDirectory,
   replaceDirectory,
@@ -55,13 +56,15 @@ export interface GeneratorResult {
   docs?: RenderedFiles;
   /** Check mode: which of `docs` are stale or missing on disk. */
   docsDrift?: Omit<Drift, "extra">;
-  /** Handler stubs created (write) or missing (check). */
+  /** Handler stubs created (write) or missing (check); an empty handler file counts as missing. */
   handlers: string[];
+  /** Check mode: which of `handlers` exist but are empty (a run was killed while creating them). */
+  emptyHandlers?: string[];
   /** Only with GEN000: what had been written before the failure. */
   written?: string[];
   /** Write mode: what an interrupted earlier run had left beside generated/ and was tidied (recoverDirectory). */
   recovered?: string[];
-  /** Write mode: what this run wrote but could not tidy after it (replaceDirectory); not errors. */
+  /** Write mode: what this run could not tidy (a leftover of an earlier run, the previous generated/); not errors. */
   warnings?: string[];
 }
 
@@ -112,9 +115,25 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     };
   };
   try {
+    const outDirName = options.outDir ?? "generated";
+    const outDirProblem =
+      options.mode === "lint" ? undefined : await outputFolderProblem(join(options.root, outDirName));
+    if (outDirProblem)
+      diagnostics.push({
+        file: outDirName,
+        line: 1,
+        col: 1,
+        severity: "error",
+        code: "GEN001",
+        message: outDirProblem,
+      });
     // First, even when the YAML turns out to have errors: a run killed mid-swap left no generated/.
-    if (options.mode === "write")
-      recovered.push(...(await recoverDirectory(join(options.root, options.outDir ?? "generated"))));
+    // Not beside a generated/ that is no folder: a dangling link would be replaced.
+    if (options.mode === "write" && !outDirProblem) {
+      const tidied = await recoverDirectory(join(options.root, options.outDir ?? "generated"));
+      recovered.push(...tidied.recovered);
+      warnings.push(...tidied.warnings);
+    }
     const toolsFile = options.toolsFile ?? "tools.yaml";
     const authFile = options.authFile ?? "auth.yaml";
     const toolgateRoot = options.toolgateRoot ?? options.root;
@@ -142,10 +161,9 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     )
       return finish();
 
-    const outDirName = options.outDir ?? "generated";
     const model = normalise(sources, runtimeSpecifier(join(options.root, outDirName), toolgateRoot));
     const plan = await planHandlers(options.root, model);
-    diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile));
+    diagnostics.push(...orphanDiagnostics(plan.orphans, toolsFile, plan.missing));
     if (options.mode === "lint") return finish();
 
     let files: RenderedFiles;
@@ -172,7 +190,14 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
     if (options.mode === "check") {
       const drift = await compareWithDisk(outDir, files);
       const docsDrift = await compareFiles(options.root, docs);
-      return finish({ files, drift, docs, docsDrift, handlers: plan.missing.map((t) => handlerPath(t.name)) });
+      return finish({
+        files,
+        drift,
+        docs,
+        docsDrift,
+        handlers: plan.missing.map((t) => handlerPath(t.name)),
+        ...(plan.empty.length > 0 ? { emptyHandlers: plan.empty.map((t) => handlerPath(t.name)) } : {}),
+      });
     }
     warnings.push(...(await replaceDirectory(outDir, files)));
     written.push(`${options.outDir ?? "generated"}/`);
@@ -234,7 +259,11 @@ export function describeDrift(result: GeneratorResult): string[] {
     ...extra.map((f) => `generated/${f} should not exist`),
     ...docs.stale.map((f) => `${f} is stale — run \`npm run generate\` and commit`),
     ...docs.missing.map((f) => `${f} is missing — run \`npm run generate\` and commit`),
-    ...result.handlers.map((f) => `${f} is missing (its stub is created by generate)`),
+    ...result.handlers.map((f) =>
+      result.emptyHandlers?.includes(f)
+        ? `${f} is empty (left by an interrupted run; generate replaces it with its stub)`
+        : `${f} is missing (its stub is created by generate)`,
+    ),
   ];
 }
 

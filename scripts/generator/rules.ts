@@ -5,7 +5,14 @@ import { type Diagnostic, didYouMean, type Severity } from "../../src/config/dia
 import { literalSecrets } from "../../src/config/literal-secrets.js";
 import type { YamlSource } from "../../src/config/yaml-source.js";
 import { handlerPath } from "./emit/handlers.js";
-import { DECLARATION_FILE_NAME, INHERITED_NAMES, TOOL_NAME, toolIdentifier, validatorModule } from "./identifiers.js";
+import {
+  DECLARATION_FILE_NAME,
+  INHERITED_NAMES,
+  TOOL_NAME,
+  toolIdentifier,
+  validatorModule,
+  WINDOWS_DEVICE_NAME,
+} from "./identifiers.js";
 import type { LoadedSources } from "./load.js";
 import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA, subschemas } from "./subschemas.js";
 import { rootTypeName, type TypeSchema, typeSchema } from "./type-schema.js";
@@ -694,11 +701,22 @@ function typeNameCollisions(
   return out;
 }
 
+/** TOOLS001's problem with a tool whose handler or validator file has a name Windows reserves for a device. */
+function windowsDeviceFiles(name: string): string | undefined {
+  const ident = toolIdentifier(name);
+  const files = [
+    ...(WINDOWS_DEVICE_NAME.test(name) ? [`the handler file ${handlerPath(name)}`] : []),
+    ...(WINDOWS_DEVICE_NAME.test(ident) ? [`the validator file generated/${validatorModule(ident)}`] : []),
+  ];
+  if (files.length === 0) return undefined;
+  return `tool name "${name}" gives ${files.join(" and ")}, whose ${files.length > 1 ? "names" : "name"} Windows reserves for a device (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, in any case and with any extension): it could not be created or checked out on Windows; choose another name`;
+}
+
 export const RULES: Rule[] = [
   {
     code: "TOOLS001",
     title:
-      "A tool name follows the MCP rule (1–128 characters of A-Z a-z 0-9 _ . -), is no built-in JavaScript property name and gives no declaration-file name",
+      "A tool name follows the MCP rule (1–128 characters of A-Z a-z 0-9 _ . -), is no built-in JavaScript property name and gives no declaration-file name nor a file name Windows reserves for a device",
     check: ({ tools, entries }) =>
       entries.flatMap(([name]) => {
         const problem = !TOOL_NAME.test(name)
@@ -709,7 +727,7 @@ export const RULES: Rule[] = [
               ? `tool name "${name}" is a built-in JavaScript property name (every object inherits "constructor", "toString", …; functions have "prototype"): a lookup in the generated maps could find it where there is no tool; choose another name`
               : DECLARATION_FILE_NAME.test(name)
                 ? `tool name "${name}" gives the handler file ${handlerPath(name)}, which TypeScript takes for a declaration file (a file name ending in ".d.ts" or holding ".d." and ending in ".ts"): it would be neither type-checked nor built into dist/ (the server could not load it); choose another name`
-                : undefined;
+                : windowsDeviceFiles(name);
         return problem ? [at(tools, ["tools", name], "error", "TOOLS001", problem, true)] : [];
       }),
   },

@@ -6,12 +6,13 @@
  * are retried, and a previous generated/ that cannot be removed after the swap is a warning.
  */
 import { execFile } from "node:child_process";
-import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fileSystem } from "../../scripts/generator/output-dir.js";
+import { formatDiagnostic } from "../../src/config/diagnostics.js";
 import { createTempProject, hashTree, REPO, type TempProject } from "../helpers/temp-project.js";
 import { generate, OPTIONAL_ENV } from "./harness.js";
 
@@ -144,7 +145,7 @@ describe("renames and removals Windows refuses for a while", () => {
     const [old, ...more] = await own(project.root);
     expect(more).toEqual([]);
     expect(result.warnings).toEqual([
-      `generated/ was replaced, but its previous version ${old} could not be removed (EBUSY): the next run removes it`,
+      `generated/ was replaced, but its previous version ${old} could not be removed (EBUSY): the next run tries again`,
     ]);
     // generated/ is the new code
     expect(await hashTree(join(project.root, "generated"))).not.toBe(good);
@@ -152,5 +153,123 @@ describe("renames and removals Windows refuses for a while", () => {
     await rm(join(project.root, old!), { recursive: true });
     expect((await generate(project.root)).ok).toBe(true);
     expect(await hashTree(join(project.root, "generated"))).toBe(good);
+  });
+
+  it("a leftover of an earlier run that cannot be removed is a warning naming it, and the run goes on", async () => {
+    const stuck = `.generated.old-${DEAD}-5eadbeef`;
+    await mkdir(join(project.root, stuck));
+    const rm = fileSystem.rm;
+    vi.spyOn(fileSystem, "rm").mockImplementation(async (path, options) => {
+      if (String(path).endsWith(stuck))
+        throw Object.assign(new Error(`EACCES: permission denied, rmdir '${path}'`), { code: "EACCES" });
+      return rm(path, options);
+    });
+    for (let run = 1; run <= 2; run++) {
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      expect(result.ok).toBe(true);
+      expect(result.recovered).toBeUndefined();
+      expect(result.warnings).toEqual([
+        `could not remove ${stuck}, left by an interrupted run (EACCES): the next run tries again; remove it yourself if it stays`,
+      ]);
+      expect(await hashTree(join(project.root, "generated"))).toBe(good);
+    }
+    vi.restoreAllMocks();
+    const result = await generate(project.root);
+    expect(result.recovered).toEqual([`removed ${stuck}, left by an interrupted run`]);
+    expect(result.warnings).toBeUndefined();
+  });
+
+  it("a missing generated/ that cannot be put back stops the run (GEN000)", async () => {
+    const old = `.generated.old-${DEAD}-0ddba11`;
+    await rename(join(project.root, "generated"), join(project.root, old));
+    vi.spyOn(fileSystem, "rename").mockImplementation(async (from) => {
+      throw Object.assign(new Error(`EACCES: permission denied, rename '${from}'`), { code: "EACCES" });
+    });
+    const result = await generate(project.root);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["GEN000"]);
+    vi.restoreAllMocks();
+    expect((await generate(project.root)).recovered).toEqual([
+      `generated/ was missing: restored it from ${old}, left by an interrupted run`,
+    ]);
+    expect(await hashTree(join(project.root, "generated"))).toBe(good);
+  });
+});
+
+describe("temporaries a killed run leaves (they must neither stay nor show)", () => {
+  it("the temporary sibling of docs/configuration.md of a dead process is removed by the next write, not one of a running process", async () => {
+    await mkdir(join(project.root, "docs"), { recursive: true });
+    const stale = `.configuration.md.new-${DEAD}-0badcafe`;
+    const live = `.configuration.md.new-${process.ppid}-1234abcd`;
+    const other = `.other.md.new-${DEAD}-0badcafe`;
+    for (const name of [stale, live, other]) await writeFile(join(project.root, "docs", name), "half written\n");
+    expect((await generate(project.root)).ok).toBe(true);
+    expect((await readdir(join(project.root, "docs"))).sort()).toEqual([live, other, "configuration.md"].sort());
+  });
+
+  it("git and biome ignore them", async () => {
+    const paths = [
+      `.generated.old-${DEAD}-0badcafe/registry.ts`,
+      `.generated.new-${DEAD}-0badcafe/registry.ts`,
+      `examples/conformance/.generated.new-${DEAD}-0badcafe/types.ts`,
+      `docs/.configuration.md.new-${DEAD}-0badcafe`,
+      `src/handlers/.new.tool.ts.new-${DEAD}-0badcafe`,
+    ];
+    const { stdout } = await promisify(execFile)("git", ["check-ignore", "--no-index", ...paths], { cwd: REPO });
+    expect(stdout.trim().split("\n")).toEqual(paths);
+    // biome reads .gitignore: it lints none of them
+    const biome = JSON.parse(await readFile(join(REPO, "biome.json"), "utf8"));
+    expect(biome.vcs).toMatchObject({ enabled: true, useIgnoreFile: true });
+  });
+});
+
+describe("a generated/ that is no real folder", () => {
+  const LINKED =
+    "generated:1:1: error GEN001: generated/ is a symbolic link: generate replaces generated/ whole by renaming a new folder into its place, which would replace the link with a real folder and leave its target stale; make generated/ a real folder (move the target's content into it) and generate again";
+
+  it.skipIf(process.platform === "win32")(
+    "a symbolic link is refused (GEN001), in write and check mode, and neither it nor its target is touched",
+    async () => {
+      const own = await createTempProject();
+      try {
+        expect((await generate(own.root)).ok).toBe(true);
+        const target = join(own.root, "elsewhere");
+        await rename(join(own.root, "generated"), target);
+        await symlink(target, join(own.root, "generated"));
+        const before = await hashTree(target);
+        const tools = (await own.read("tools.yaml")).replace("Search", "Look through");
+        for (const mode of ["write", "check"] as const) {
+          const result = await generate(own.root, { mode, toolsText: tools });
+          expect(result.ok).toBe(false);
+          expect(result.diagnostics.map(formatDiagnostic)).toEqual([LINKED]);
+          expect((await lstat(join(own.root, "generated"))).isSymbolicLink()).toBe(true);
+          expect(await hashTree(target)).toBe(before);
+        }
+        // A dangling link is not replaced by the previous generated/ a killed run left either.
+        await rename(target, join(own.root, `.generated.old-${DEAD}-0badcafe`));
+        const result = await generate(own.root);
+        expect(result.diagnostics.map(formatDiagnostic)).toEqual([LINKED]);
+        expect(result.recovered).toBeUndefined();
+        expect((await lstat(join(own.root, "generated"))).isSymbolicLink()).toBe(true);
+      } finally {
+        await own.remove();
+      }
+    },
+  );
+
+  it("a file is refused (GEN001), not moved aside", async () => {
+    const own = await createTempProject();
+    try {
+      await writeFile(join(own.root, "generated"), "not a folder\n");
+      const result = await generate(own.root);
+      expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+        "generated:1:1: error GEN001: generated/ is not a folder: generate replaces it whole and would move it aside; remove or rename it and generate again",
+      ]);
+      expect(await own.read("generated")).toBe("not a folder\n");
+      expect(await readdir(own.root)).not.toContain(expect.stringMatching(/^\.generated\./));
+    } finally {
+      await own.remove();
+    }
   });
 });
