@@ -58,6 +58,12 @@ export const MODERN_REVISIONS: readonly string[] = ["2026-07-28"];
 /** The SDK's bound on a JSON-RPC batch (its legacy transport refuses longer ones). */
 const MAX_BATCH_SIZE = 100;
 
+/**
+ * The most bytes an answer may have waiting for a client that does not read: notifications beyond it
+ * are dropped (progress and log messages are advisory; the answer itself is always written).
+ */
+export const MAX_BUFFERED_NOTIFICATION_BYTES = 1024 * 1024;
+
 /** The SDK's SSE keep-alive: a comment frame every 15 s while a stream is open. */
 const KEEP_ALIVE_MS = 15_000;
 
@@ -296,7 +302,11 @@ class ExchangeTransport implements Transport {
       return;
     }
     if (!this.streaming) this.startStreaming(false);
-    this.frame(text);
+    // A client that stops reading: what waits for it is bounded. A handler awaiting ctx.progress
+    // or ctx.notify waits until the client has read what is queued (or left); what it sends without
+    // waiting is dropped once a megabyte waits.
+    if (this.res.writableLength > MAX_BUFFERED_NOTIFICATION_BYTES) return;
+    if (!this.frame(text)) await drainedOrClosed(this.res);
   }
 
   /**
@@ -330,8 +340,9 @@ class ExchangeTransport implements Transport {
     this.keepAlive.unref();
   }
 
-  private frame(text: string): void {
-    this.res.write(`event: message\ndata: ${text}\n\n`);
+  /** False when the stream's buffer is full (the client is not reading as fast as this writes). */
+  private frame(text: string): boolean {
+    return this.res.write(`event: message\ndata: ${text}\n\n`);
   }
 
   /** A request of the exchange that will get no answer (the client cancelled it in the same POST). */
@@ -483,4 +494,18 @@ export async function serveExchange(
     // in-flight handlers, and there are none. An exchange the client left is closed, which aborts them.
     if (!exchange.completed) await server.close().catch(hooks.onerror);
   }
+}
+
+/** Resolves once `res` can take more, or is gone. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

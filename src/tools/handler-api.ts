@@ -113,7 +113,9 @@ interface BaseContext {
   readonly requestId: string;
   /**
    * Sends a progress notification when the client asked for them (a no-op otherwise, and for a
-   * `progress` that is not a finite number; a `total` that is not is left out).
+   * `progress` that is not a finite number; a `total` that is not is left out). Await it: it resolves
+   * once the client can take more, so a handler keeps pace with a slow reader; what is sent without
+   * waiting is dropped while more than a megabyte waits for the client (the same for `notify`).
    */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /**

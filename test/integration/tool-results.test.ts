@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1Transport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -306,4 +307,78 @@ describe.each(clients)("a tool with an output schema, %s client", (_name, connec
     expect(first.content).toEqual([{ type: "text", text: '{"path":"notes.md","bytes":0}' }]);
     expect((await call("shaped.frozen")).structuredContent).toEqual({ path: "notes.md", bytes: 0 });
   });
+});
+
+// src/mcp/exchange.ts: a client that stops reading a stream of notifications. The handler's
+// ctx.progress waited for nothing, so 20 MB of progress queued in memory for a client that read none.
+describe("a client that stops reading the stream of a call's notifications (2025-11-25)", () => {
+  const sent = () => (globalThis as { progressFloodSent?: number }).progressFloodSent ?? 0;
+
+  /** POSTs a tools/call of progress.flood, reads nothing for `pauseMs`, then everything: what arrived. */
+  function floodCall(awaited: boolean, pauseMs: number, whilePaused: () => void) {
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: {
+        name: "progress.flood",
+        arguments: { count: 2000, size: 10_000, awaited },
+        _meta: { progressToken: 7 },
+      },
+    });
+    return new Promise<{ notifications: number; answer: string }>((resolve, reject) => {
+      const req = request(
+        {
+          host: mcpUrl.hostname,
+          port: mcpUrl.port,
+          path: mcpUrl.pathname,
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            "mcp-protocol-version": "2025-11-25",
+            "content-length": Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.pause();
+          setTimeout(() => {
+            whilePaused();
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => {
+              text += chunk;
+            });
+            res.on("end", () => {
+              const frames = text.split("\n\n").filter((f) => f.includes("data: "));
+              resolve({
+                notifications: frames.filter((f) => f.includes("notifications/progress")).length,
+                answer: frames.find((f) => f.includes('"result"')) ?? "",
+              });
+            });
+            res.resume();
+          }, pauseMs);
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+
+  it("a handler awaiting ctx.progress waits for the client; once it reads, every notification arrives", async () => {
+    let sentWhilePaused = 0;
+    const { notifications, answer } = await floodCall(true, 1_500, () => {
+      sentWhilePaused = sent();
+    });
+    expect(sentWhilePaused).toBeLessThan(2000);
+    expect(notifications).toBe(2000);
+    expect(answer).toContain("sent 2000");
+  }, 30_000);
+
+  it("what a handler sends without waiting is dropped past a megabyte waiting; the answer still comes", async () => {
+    const { notifications, answer } = await floodCall(false, 1_000, () => {});
+    expect(notifications).toBeGreaterThan(0);
+    expect(notifications).toBeLessThan(2000);
+    expect(answer).toContain("sent 2000");
+  }, 30_000);
 });
