@@ -387,3 +387,43 @@ describe("dynamic registration with the v2 SDK's default client metadata", () =>
     }
   });
 });
+
+/**
+ * docs/claude.md, "Step-up": the v1 SDK (1.32) answers insufficient_scope by refreshing when it holds
+ * a refresh token — the refreshed token keeps its scopes — instead of asking for the wider ones, and
+ * gives up. toolgate's challenge is the same as for every client (403 naming the union); this test
+ * pins the SDK's behaviour so the guide can be changed when an SDK release fixes it (then it fails).
+ */
+describe("v1 client holding a refresh token: step-up (an SDK limitation, documented)", () => {
+  it("refreshes instead of asking for the wider scope and gives up with a 403; toolgate's 403 names the union", async () => {
+    const f = facts.optional as ServerFacts;
+    const c = CLIENTS.find((k) => k.kind === "v1") as ClientCase;
+    const recorder = new Recorder();
+    const provider = new TestOAuthProvider({
+      redirectUrl: HEADLESS_REDIRECT,
+      clientName: "toolgate e2e v1 refresh step-up",
+      grantTypes: ["authorization_code", "refresh_token"],
+    });
+    const session = openConnection(c.kind, { url: servers.optional!.mcpUrl, provider, recorder, issuer: f.issuer });
+    try {
+      expect(await session.authorize("search.read")).toBe("REDIRECT");
+      await completeSignIn(session, provider, "v1-refresh-stepper", f);
+      expect(provider.tokens()?.refresh_token).toBeTruthy();
+      await session.connect();
+      const mark = recorder.mark();
+      const error = await session.callTool("docs.create", doc("v1 refresh step-up")).catch((e: unknown) => e);
+      expect(String(error)).toMatch(/403 after trying upscoping/);
+      const since = recorder.since(mark);
+      const refused = since.filter((e) => e.url.pathname === "/mcp" && e.status === 403);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(scopeSet(bearerChallenge(refused[0]?.wwwAuthenticate).scope ?? "")).toEqual(["docs.write", "search.read"]);
+      const grants = since
+        .filter((e) => e.url.pathname === "/token")
+        .map((e) => new URLSearchParams(e.body).get("grant_type"));
+      expect(grants).toEqual(["refresh_token"]);
+      expect(provider.authorizationUrls.length).toBe(1);
+    } finally {
+      await session.close();
+    }
+  }, 60_000);
+});
