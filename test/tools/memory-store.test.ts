@@ -43,6 +43,13 @@ describe("toFtsQuery", () => {
     expect(toFtsQuery(input)).toBeUndefined();
   });
 
+  it("keeps at most 32 tokens in all: later terms are dropped, a longer first term is cut", () => {
+    const x30 = Array(30).fill("x").join(".");
+    expect(toFtsQuery(`${x30} y.z w`)).toBe(`"${x30}" OR "y.z"`);
+    expect(toFtsQuery(`${x30} y.z.v w`)).toBe(`"${x30}"`);
+    expect(toFtsQuery(Array(40).fill("x").join("-"))).toBe(`"${Array(32).fill("x").join(" ")}"`);
+  });
+
   it("keeps at most 32 terms", () => {
     const q = toFtsQuery(Array.from({ length: 100 }, (_, i) => `t${i}`).join(" "))!;
     expect(q.split(" OR ")).toHaveLength(32);
@@ -196,4 +203,95 @@ describe("MemoryStore", () => {
     expect(memoryStore(file)).toBe(memoryStore(file));
     closeMemoryStore();
   });
+});
+
+describe("MemoryStore search: bounded work, the same snippets as FTS5", () => {
+  /** FTS5's own snippet() of memory `id` for `query`: what search returned before it built snippets itself. */
+  const ftsSnippet = (s: MemoryStore, id: string, query: string) =>
+    (
+      s.db
+        .prepare(
+          `SELECT snippet(memories_fts, 0, '**', '**', '…', 16) AS snippet
+             FROM memories_fts JOIN memories AS m ON m.seq = memories_fts.rowid
+            WHERE memories_fts MATCH ? AND m.id = ?`,
+        )
+        .get(toFtsQuery(query), id) as { snippet: string }
+    ).snippet;
+
+  it("makes the snippet FTS5's snippet() makes, on random memories and queries", () => {
+    withStore((s) => {
+      let seed = 42;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const words = ["alpha", "beta", "Gamma", "délta", "eps", "zeta", "eta", "theta"];
+      const separators = [" ", " ", " ", ", ", ". ", ": ", "\n", " - ", "  ", ".", "(", ") "];
+      const checked = { memories: 0, different: [] as string[] };
+      for (let round = 0; round < 300; round++) {
+        const length = 1 + random(round % 3 === 0 ? 120 : 30);
+        let content = random(4) === 0 ? "  " : "";
+        for (let i = 0; i < length; i++)
+          content += words[random(words.length)]! + separators[random(separators.length)]!;
+        const m = s.store(`u${round}`, content);
+        const terms = 1 + random(3);
+        const query = Array.from({ length: terms }, () =>
+          random(4) === 0 ? `${words[random(4)]}.${words[random(4)]}` : words[random(words.length)]!,
+        ).join(" ");
+        const found = s.search(`u${round}`, query);
+        if (found.length === 0) continue;
+        checked.memories++;
+        const expected = ftsSnippet(s, m.id, query);
+        if (found[0]!.snippet !== expected)
+          checked.different.push(`${JSON.stringify(content)} / ${query}: ${found[0]!.snippet} ≠ ${expected}`);
+      }
+      expect(checked.different).toEqual([]);
+      expect(checked.memories).toBeGreaterThan(200);
+    });
+  });
+
+  it("a match only in the tags: the content's first 16 tokens, nothing in bold", () => {
+    withStore((s) => {
+      const content = Array.from({ length: 30 }, (_, i) => `word${i}`).join(" ");
+      const m = s.store("u", content, ["findme"]);
+      const [found] = s.search("u", "findme");
+      expect(found?.snippet).toBe(ftsSnippet(s, m.id, "findme"));
+      expect(found?.snippet).toBe(`${content.split(" ").slice(0, 16).join(" ")}…`);
+    });
+  });
+
+  it("one search of memories holding thousands of hits takes a bounded time (was ~0.1 s per memory ranked)", () => {
+    withStore((s) => {
+      const content = "a ".repeat(5000).trim();
+      s.db.transaction(() => {
+        for (let i = 0; i < 150; i++) s.store("mallory", content);
+      })();
+      const newest = s.search("mallory", "a", 1)[0]!.id;
+      const snippetOfA = ftsSnippet(s, newest, "a"); // one snippet() call: ~0.1 s
+      expect(snippetOfA).toBe(`${"**a** ".repeat(16).trim()}…`);
+      for (const [query, limit] of [
+        ["a", 10],
+        ["a", 100],
+        ["a a.a a.a.a", 100],
+        [
+          Array.from({ length: 12 }, (_, i) =>
+            Array(i + 1)
+              .fill("a")
+              .join("."),
+          ).join(" "),
+          100,
+        ],
+      ] as const) {
+        const t0 = performance.now();
+        const found = s.search("mallory", query, limit);
+        const ms = performance.now() - t0;
+        expect(found).toHaveLength(limit);
+        expect(found[0]!.id).toBe(newest);
+        if (query === "a") expect(found[0]!.snippet).toBe(snippetOfA);
+        else expect(found[0]!.snippet).toMatch(/^\*\*a a a .*\*\*…$/); // overlapping hits: one bold run
+        expect(ms, `${query} limit ${limit}`).toBeLessThan(2000);
+        console.log(`search ${JSON.stringify(query).slice(0, 30)} limit ${limit}: ${ms.toFixed(0)} ms`);
+      }
+    });
+  }, 120_000);
 });
