@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { ToolError } from "../toolgate.js";
 
 /**
  * Schema migrations, applied in order inside one IMMEDIATE transaction each; `PRAGMA user_version`
@@ -39,7 +40,37 @@ export const MIGRATIONS: readonly string[] = [
      INSERT INTO memories_fts (memories_fts, rowid, content, tags) VALUES ('delete', old.seq, old.content, old.tags);
      INSERT INTO memories_fts (rowid, content, tags) VALUES (new.seq, new.content, new.tags);
    END;`,
+  // What each user holds (memories and bytes of content and tags), kept by triggers, for the quotas.
+  `CREATE TABLE memory_usage (
+     user_id  TEXT PRIMARY KEY,
+     memories INTEGER NOT NULL,
+     bytes    INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   INSERT INTO memory_usage (user_id, memories, bytes)
+     SELECT user_id, count(*), sum(octet_length(content) + octet_length(tags)) FROM memories GROUP BY user_id;
+   CREATE TRIGGER memory_usage_ai AFTER INSERT ON memories BEGIN
+     INSERT INTO memory_usage (user_id, memories, bytes)
+       VALUES (new.user_id, 1, octet_length(new.content) + octet_length(new.tags))
+       ON CONFLICT (user_id) DO UPDATE SET memories = memories + 1, bytes = bytes + excluded.bytes;
+   END;
+   CREATE TRIGGER memory_usage_ad AFTER DELETE ON memories BEGIN
+     UPDATE memory_usage SET memories = memories - 1, bytes = bytes - (octet_length(old.content) + octet_length(old.tags))
+      WHERE user_id = old.user_id;
+   END;
+   CREATE TRIGGER memory_usage_au AFTER UPDATE ON memories BEGIN
+     UPDATE memory_usage SET memories = memories - 1, bytes = bytes - (octet_length(old.content) + octet_length(old.tags))
+      WHERE user_id = old.user_id;
+     INSERT INTO memory_usage (user_id, memories, bytes)
+       VALUES (new.user_id, 1, octet_length(new.content) + octet_length(new.tags))
+       ON CONFLICT (user_id) DO UPDATE SET memories = memories + 1, bytes = bytes + excluded.bytes;
+   END;`,
 ];
+
+/** The most one user may keep: refused beyond (MEMORY_MAX_PER_USER, MEMORY_MAX_BYTES_PER_USER). */
+export interface MemoryQuota {
+  memories: number;
+  bytes: number;
+}
 
 /** Terms of a search beyond this many are ignored. */
 export const MAX_QUERY_TERMS = 32;
@@ -372,6 +403,7 @@ export class MemoryStore {
   readonly #row: Database.Statement<[number], Row>;
   readonly #delete: Database.Statement<[string, string]>;
   readonly #count: Database.Statement<[string], { n: number }>;
+  readonly #usage: Database.Statement<[string], { memories: number; bytes: number }>;
 
   /** Opens (creating the file and its folder if needed) and migrates the database at `file`. */
   constructor(readonly file: string) {
@@ -396,6 +428,7 @@ export class MemoryStore {
       );
       this.#delete = this.db.prepare("DELETE FROM memories WHERE id = ? AND user_id = ?");
       this.#count = this.db.prepare("SELECT count(*) AS n FROM memories WHERE user_id = ?");
+      this.#usage = this.db.prepare("SELECT memories, bytes FROM memory_usage WHERE user_id = ?");
       this.#row = this.db.prepare("SELECT id, content, tags, created_at FROM memories WHERE seq = ?");
     } catch (error) {
       this.db.close();
@@ -403,10 +436,33 @@ export class MemoryStore {
     }
   }
 
-  store(userId: string, content: string, tags: readonly string[] = []): StoredMemory {
+  /**
+   * Stores a memory of `userId`; with a `quota`, refused (a ToolError naming the setting) when the
+   * user already holds `quota.memories` memories or it would take them past `quota.bytes` bytes
+   * (UTF-8 content and tags). Checked and inserted in one IMMEDIATE transaction, so processes
+   * sharing the database cannot overshoot together.
+   */
+  store(userId: string, content: string, tags: readonly string[] = [], quota?: MemoryQuota): StoredMemory {
     const id = `m_${randomBytes(16).toString("base64url")}`;
     const createdAt = new Date().toISOString();
-    this.#insert.run(id, userId, content, JSON.stringify(tags), createdAt);
+    const tagsJson = JSON.stringify(tags);
+    this.db
+      .transaction(() => {
+        if (quota) {
+          const held = this.#usage.get(userId) ?? { memories: 0, bytes: 0 };
+          if (held.memories >= quota.memories)
+            throw new ToolError(
+              `You have ${held.memories} memories, the most one user may keep (MEMORY_MAX_PER_USER=${quota.memories}). Delete some with local_memory_delete, or ask the operator to raise MEMORY_MAX_PER_USER.`,
+            );
+          const bytes = Buffer.byteLength(content) + Buffer.byteLength(tagsJson);
+          if (held.bytes + bytes > quota.bytes)
+            throw new ToolError(
+              `This memory (${bytes} bytes) would take yours past ${quota.bytes} bytes, the most one user may keep (MEMORY_MAX_BYTES_PER_USER; you hold ${held.bytes}). Delete some with local_memory_delete, or ask the operator to raise MEMORY_MAX_BYTES_PER_USER.`,
+            );
+        }
+        this.#insert.run(id, userId, content, tagsJson, createdAt);
+      })
+      .immediate();
     return { id, createdAt };
   }
 
@@ -475,6 +531,11 @@ export class MemoryStore {
 
   count(userId: string): number {
     return this.#count.get(userId)?.n ?? 0;
+  }
+
+  /** The memories and bytes (UTF-8 content and tags) `userId` holds, as the quota counts them. */
+  usage(userId: string): MemoryQuota {
+    return this.#usage.get(userId) ?? { memories: 0, bytes: 0 };
   }
 
   close(): void {

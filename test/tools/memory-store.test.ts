@@ -12,6 +12,7 @@ import {
   migrate,
   toFtsQuery,
 } from "../../src/shipped/memory-store.js";
+import { ToolError } from "../../src/toolgate.js";
 
 let tmp: string;
 let store: MemoryStore;
@@ -294,4 +295,39 @@ describe("MemoryStore search: bounded work, the same snippets as FTS5", () => {
       }
     });
   }, 120_000);
+});
+
+describe("MemoryStore quota", () => {
+  it("refuses a user's memory past the count or the bytes, names the setting, and frees room on delete", () => {
+    withStore((s) => {
+      const quota = { memories: 2, bytes: 1_000 };
+      const first = s.store("u", "one", [], quota);
+      s.store("u", "two", ["t"], quota);
+      expect(s.usage("u")).toEqual({ memories: 2, bytes: 3 + 2 + 3 + 5 }); // content and tags JSON, UTF-8
+      expect(() => s.store("u", "three", [], quota)).toThrow(ToolError);
+      expect(() => s.store("u", "three", [], quota)).toThrow(/MEMORY_MAX_PER_USER=2/);
+      s.store("other", "three", [], quota); // per user
+      expect(s.delete("u", first.id)).toBe(true);
+      expect(s.usage("u")).toEqual({ memories: 1, bytes: 8 });
+      expect(() => s.store("u", "é".repeat(500), [], quota)).toThrow(/past 1000 bytes.*MEMORY_MAX_BYTES_PER_USER/);
+      s.store("u", "é".repeat(495), [], quota); // 990 bytes + "[]": exactly 1000 with the 8 held
+      expect(s.usage("u")).toEqual({ memories: 2, bytes: 1_000 });
+      expect(s.count("u")).toBe(2);
+    });
+  });
+
+  it("counts the memories of a database made before the quota (migration 2 fills in the usage)", () => {
+    const db = new Database(":memory:");
+    migrate(db, MIGRATIONS.slice(0, 1));
+    const insert = db.prepare("INSERT INTO memories (id, user_id, content, tags, created_at) VALUES (?, ?, ?, ?, '')");
+    insert.run("m1", "a", "hello", "[]");
+    insert.run("m2", "a", "wörld", '["x"]');
+    insert.run("m3", "b", "z", "[]");
+    migrate(db);
+    expect(db.prepare("SELECT user_id, memories, bytes FROM memory_usage ORDER BY user_id").all()).toEqual([
+      { user_id: "a", memories: 2, bytes: 5 + 2 + 6 + 5 },
+      { user_id: "b", memories: 1, bytes: 3 },
+    ]);
+    db.close();
+  });
 });
