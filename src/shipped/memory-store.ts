@@ -76,11 +76,12 @@ export interface MemoryQuota {
 export const MAX_QUERY_TERMS = 32;
 
 /**
- * Tokens of a search's terms together (a term like `a.b.c` is a phrase of three): terms beyond
- * this many tokens are ignored, and a first term longer than that is cut to its first ones. FTS5
- * matches a phrase by walking the positions of each of its tokens, so this bounds that work.
+ * Tokens of a search's phrases together (a term like `a.b.c` is a phrase of three tokens): a phrase
+ * past this many is cut to the tokens left, at least its first. FTS5 matches a phrase by walking
+ * the positions of each of its tokens in every memory holding them all, so this bounds that work;
+ * single-word terms need no positions and are not counted.
  */
-export const MAX_QUERY_TOKENS = 32;
+export const MAX_PHRASE_TOKENS = 16;
 
 /**
  * Turns what a user typed into an FTS5 query that cannot be read as FTS5 syntax: each
@@ -97,8 +98,9 @@ export function toFtsQuery(text: string): string | undefined {
 const quoted = (term: string) => `"${term.replaceAll('"', '""')}"`;
 
 /**
- * The distinct searchable terms of a query, at most MAX_QUERY_TERMS of them and MAX_QUERY_TOKENS
- * tokens in all. Control characters (NUL…) separate terms: FTS5 refuses them inside a string.
+ * The distinct searchable terms of a query: at most MAX_QUERY_TERMS, the phrases among them cut to
+ * MAX_PHRASE_TOKENS tokens in all. Control characters (NUL…) separate terms: FTS5 refuses them
+ * inside a string.
  */
 function queryTerms(text: string): string[] {
   const terms = text
@@ -106,19 +108,22 @@ function queryTerms(text: string): string[] {
     .split(/[\s\p{Cc}]+/u)
     .filter((t) => /[\p{L}\p{N}]/u.test(t))
     .slice(0, MAX_QUERY_TERMS);
-  const kept: string[] = [];
-  let budget = MAX_QUERY_TOKENS;
-  for (const term of new Set(terms)) {
-    const n = tokens(term).length;
-    if (n <= budget) {
-      kept.push(term);
-      budget -= n;
-    } else {
-      if (kept.length === 0) kept.push(tokens(term).slice(0, budget).join(" ")); // the same phrase, cut
-      break;
+  // Keyed by the tokens: `a.b` and `a-b` are one phrase, searched once.
+  const kept = new Map<string, string>();
+  let budget = MAX_PHRASE_TOKENS;
+  for (const term of terms) {
+    let words = tokens(term);
+    let searched = term;
+    if (words.length > 1 && words.length > budget) {
+      words = words.slice(0, Math.max(budget, 1)); // the same phrase, shorter
+      searched = words.join(" ");
     }
+    const key = words.join(" ");
+    if (kept.has(key)) continue;
+    kept.set(key, searched);
+    if (words.length > 1) budget -= words.length;
   }
-  return kept;
+  return [...kept.values()];
 }
 
 /** Runs of token characters, as FTS5's `unicode61` tokenizer sees them (combining marks kept with their letter). */

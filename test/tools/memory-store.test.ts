@@ -44,11 +44,17 @@ describe("toFtsQuery", () => {
     expect(toFtsQuery(input)).toBeUndefined();
   });
 
-  it("keeps at most 32 tokens in all: later terms are dropped, a longer first term is cut", () => {
-    const x30 = Array(30).fill("x").join(".");
-    expect(toFtsQuery(`${x30} y.z w`)).toBe(`"${x30}" OR "y.z"`);
-    expect(toFtsQuery(`${x30} y.z.v w`)).toBe(`"${x30}"`);
-    expect(toFtsQuery(Array(40).fill("x").join("-"))).toBe(`"${Array(32).fill("x").join(" ")}"`);
+  it("cuts phrases to 16 tokens in all (single words are not counted)", () => {
+    const x16 = Array(16).fill("x").join(" ");
+    expect(toFtsQuery(`${Array(10).fill("x").join(".")} v.w y.z.z.z.z.z.z q`)).toBe(
+      `"${Array(10).fill("x").join(".")}" OR "v.w" OR "y z z z" OR "q"`,
+    );
+    expect(toFtsQuery(`${Array(30).fill("x").join(".")} y.z w`)).toBe(`"${x16}" OR "y" OR "w"`);
+    expect(toFtsQuery(Array(40).fill("x").join("-"))).toBe(`"${x16}"`);
+  });
+
+  it("searches one phrase once, however it is written", () => {
+    expect(toFtsQuery("a.b a-b A.B Dentist dentist")).toBe('"a.b" OR "Dentist"');
   });
 
   it("keeps at most 32 terms", () => {
