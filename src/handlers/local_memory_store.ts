@@ -8,8 +8,12 @@ import { defineHandler } from "../toolgate.js";
  * `input` is already validated against the tool's input schema. ctx.auth is the signed-in caller (subject, userId, scopes, ...).
  *
  * Memories belong to ctx.auth.userId (a stable hash of issuer and subject) in the SQLite database
- * MEMORY_DB. See docs/tools.md.
+ * MEMORY_DB, at most MEMORY_MAX_PER_USER memories and MEMORY_MAX_BYTES_PER_USER bytes per user. See docs/tools.md.
  */
 export default defineHandler("local_memory_store", (input, ctx) => {
-  return memoryStore(settings().memoryDb).store(ctx.auth.userId, input.content, input.tags);
+  const { memoryDb, memoryMaxPerUser, memoryMaxBytesPerUser } = settings();
+  return memoryStore(memoryDb).store(ctx.auth.userId, input.content, input.tags, {
+    memories: memoryMaxPerUser,
+    bytes: memoryMaxBytesPerUser,
+  });
 });

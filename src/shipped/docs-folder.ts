@@ -10,7 +10,7 @@
  * and of two racing creates exactly one wins.
  */
 import { randomBytes } from "node:crypto";
-import { link, lstat, mkdir, open, realpath, rename, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, realpath, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ToolError } from "../toolgate.js";
 
@@ -84,12 +84,33 @@ export interface WriteResult {
   bytes: number;
 }
 
+/** The most the folder may hold: refused beyond (DOCS_MAX_FILES, DOCS_MAX_BYTES). */
+export interface DocsQuota {
+  files: number;
+  bytes: number;
+}
+
+/** The files (regular files directly in the folder) and their bytes, as the quota counts them. */
+interface Usage {
+  files: number;
+  bytes: number;
+  measured: number;
+}
+
+/**
+ * How long a count of the folder is trusted (this process's own writes keep it current): files
+ * added or removed by others are seen within this time.
+ */
+export const USAGE_RESCAN_MS = 60_000;
+
 /** Errors from the file system that mean "hard links are not available here". */
 const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK"]);
 
 export class DocsFolder {
   /** The folder's real path, pinned on first use. */
   #real: string | undefined;
+  #usage: Usage | undefined;
+  #measuring: Promise<Usage> | undefined;
 
   /** `dir`: absolute path of the documents folder (created if missing). */
   constructor(
@@ -112,7 +133,33 @@ export class DocsFolder {
     return real;
   }
 
-  async write(doc: DocumentInput & { overwrite?: boolean }): Promise<WriteResult> {
+  /** The folder's files and bytes: counted at most every USAGE_RESCAN_MS, one count at a time. */
+  async #current(folder: string): Promise<Usage> {
+    if (this.#usage && Date.now() - this.#usage.measured < USAGE_RESCAN_MS) return this.#usage;
+    this.#measuring ??= (async () => {
+      const usage: Usage = { files: 0, bytes: 0, measured: Date.now() };
+      for (const entry of await readdir(folder, { withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const info = await lstat(join(folder, entry.name)).catch(() => undefined);
+        if (!info?.isFile()) continue;
+        usage.files++;
+        usage.bytes += info.size;
+      }
+      this.#usage = usage;
+      return usage;
+    })().finally(() => {
+      this.#measuring = undefined;
+    });
+    return this.#measuring;
+  }
+
+  /**
+   * Writes the document. With a `quota`, a new file is refused when the folder holds `quota.files`
+   * files, and any write that would take the folder's files past `quota.bytes` bytes (ToolErrors
+   * naming the setting); the room is reserved before the write, so concurrent writes cannot
+   * overshoot together.
+   */
+  async write(doc: DocumentInput & { overwrite?: boolean }, quota?: DocsQuota): Promise<WriteResult> {
     if (FORBIDDEN_IN_TITLE.test(doc.title))
       throw new ToolError("The title must not contain control characters or bidirectional text overrides.");
     const slug = slugify(doc.title);
@@ -128,6 +175,49 @@ export class DocsFolder {
     const text = renderDocument(doc);
     const data = Buffer.from(text, "utf8");
 
+    let reserved = { files: 0, bytes: 0 };
+    let usage: Usage | undefined;
+    if (quota) {
+      const existing = await lstat(target).then(
+        (info) => (info.isFile() ? info.size : 0),
+        () => undefined,
+      );
+      usage = await this.#current(folder);
+      // From here to the reservation nothing awaits: no other write checks in between. A write
+      // that adds no file, or no bytes, is not refused for them (an overwrite, a shorter document).
+      const files = existing === undefined ? 1 : 0;
+      const bytes = data.length - (existing ?? 0);
+      if (files > 0 && usage.files + files > quota.files)
+        throw new ToolError(
+          `The documents folder holds ${usage.files} files, the most it may (DOCS_MAX_FILES=${quota.files}); no new document can be created. Replace one with overwrite: true, or ask the operator to remove some or raise DOCS_MAX_FILES.`,
+        );
+      if (bytes > 0 && usage.bytes + bytes > quota.bytes)
+        throw new ToolError(
+          `This document (${data.length} bytes) would take the documents folder past ${quota.bytes} bytes, the most it may hold (DOCS_MAX_BYTES; it holds ${usage.bytes}). Ask the operator to remove some documents or raise DOCS_MAX_BYTES.`,
+        );
+      reserved = { files, bytes };
+      usage.files += files;
+      usage.bytes += bytes;
+    }
+    try {
+      return await this.#writeFile(folder, slug, target, name, data, doc.overwrite === true);
+    } catch (error) {
+      if (usage) {
+        usage.files -= reserved.files;
+        usage.bytes -= reserved.bytes;
+      }
+      throw error;
+    }
+  }
+
+  async #writeFile(
+    folder: string,
+    slug: string,
+    target: string,
+    name: string,
+    data: Buffer,
+    overwrite: boolean,
+  ): Promise<WriteResult> {
     // The temporary name starts with "." and holds a "." besides ".md": no slug can ever equal it.
     const temp = join(folder, `.${slug}.${randomBytes(8).toString("hex")}.tmp`);
     const file = await open(temp, "wx", 0o644); // exclusive: never follows or reuses anything already there
@@ -138,7 +228,7 @@ export class DocsFolder {
       } finally {
         await file.close();
       }
-      const created = await this.#place(temp, target, doc.overwrite === true, name);
+      const created = await this.#place(temp, target, overwrite, name);
       return { path: name, created, bytes: data.length };
     } finally {
       await unlink(temp).catch(() => {});

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { ToolError } from "../toolgate.js";
 
 /**
  * Schema migrations, applied in order inside one IMMEDIATE transaction each; `PRAGMA user_version`
@@ -39,10 +40,48 @@ export const MIGRATIONS: readonly string[] = [
      INSERT INTO memories_fts (memories_fts, rowid, content, tags) VALUES ('delete', old.seq, old.content, old.tags);
      INSERT INTO memories_fts (rowid, content, tags) VALUES (new.seq, new.content, new.tags);
    END;`,
+  // What each user holds (memories and bytes of content and tags), kept by triggers, for the quotas.
+  `CREATE TABLE memory_usage (
+     user_id  TEXT PRIMARY KEY,
+     memories INTEGER NOT NULL,
+     bytes    INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   INSERT INTO memory_usage (user_id, memories, bytes)
+     SELECT user_id, count(*), sum(octet_length(content) + octet_length(tags)) FROM memories GROUP BY user_id;
+   CREATE TRIGGER memory_usage_ai AFTER INSERT ON memories BEGIN
+     INSERT INTO memory_usage (user_id, memories, bytes)
+       VALUES (new.user_id, 1, octet_length(new.content) + octet_length(new.tags))
+       ON CONFLICT (user_id) DO UPDATE SET memories = memories + 1, bytes = bytes + excluded.bytes;
+   END;
+   CREATE TRIGGER memory_usage_ad AFTER DELETE ON memories BEGIN
+     UPDATE memory_usage SET memories = memories - 1, bytes = bytes - (octet_length(old.content) + octet_length(old.tags))
+      WHERE user_id = old.user_id;
+   END;
+   CREATE TRIGGER memory_usage_au AFTER UPDATE ON memories BEGIN
+     UPDATE memory_usage SET memories = memories - 1, bytes = bytes - (octet_length(old.content) + octet_length(old.tags))
+      WHERE user_id = old.user_id;
+     INSERT INTO memory_usage (user_id, memories, bytes)
+       VALUES (new.user_id, 1, octet_length(new.content) + octet_length(new.tags))
+       ON CONFLICT (user_id) DO UPDATE SET memories = memories + 1, bytes = bytes + excluded.bytes;
+   END;`,
 ];
+
+/** The most one user may keep: refused beyond (MEMORY_MAX_PER_USER, MEMORY_MAX_BYTES_PER_USER). */
+export interface MemoryQuota {
+  memories: number;
+  bytes: number;
+}
 
 /** Terms of a search beyond this many are ignored. */
 export const MAX_QUERY_TERMS = 32;
+
+/**
+ * Tokens of a search's phrases together (a term like `a.b.c` is a phrase of three tokens): a phrase
+ * past this many is cut to the tokens left, at least its first. FTS5 matches a phrase by walking
+ * the positions of each of its tokens in every memory holding them all, so this bounds that work;
+ * single-word terms need no positions and are not counted.
+ */
+export const MAX_PHRASE_TOKENS = 16;
 
 /**
  * Turns what a user typed into an FTS5 query that cannot be read as FTS5 syntax: each
@@ -53,18 +92,42 @@ export const MAX_QUERY_TERMS = 32;
 export function toFtsQuery(text: string): string | undefined {
   const terms = queryTerms(text);
   if (terms.length === 0) return undefined;
-  return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(" OR ");
+  return terms.map(quoted).join(" OR ");
 }
 
-/** The distinct searchable terms of a query. Control characters (NUL…) separate terms: FTS5 refuses them inside a string. */
+const quoted = (term: string) => `"${term.replaceAll('"', '""')}"`;
+
+/**
+ * The distinct searchable terms of a query: at most MAX_QUERY_TERMS, the phrases among them cut to
+ * MAX_PHRASE_TOKENS tokens in all. Control characters (NUL…) separate terms: FTS5 refuses them
+ * inside a string.
+ */
 function queryTerms(text: string): string[] {
   const terms = text
     .normalize("NFKC")
     .split(/[\s\p{Cc}]+/u)
     .filter((t) => /[\p{L}\p{N}]/u.test(t))
     .slice(0, MAX_QUERY_TERMS);
-  return [...new Set(terms)];
+  // Keyed by the tokens: `a.b` and `a-b` are one phrase, searched once.
+  const kept = new Map<string, string>();
+  let budget = MAX_PHRASE_TOKENS;
+  for (const term of terms) {
+    let words = tokens(term);
+    let searched = term;
+    if (words.length > 1 && words.length > budget) {
+      words = words.slice(0, Math.max(budget, 1)); // the same phrase, shorter
+      searched = words.join(" ");
+    }
+    const key = words.join(" ");
+    if (kept.has(key)) continue;
+    kept.set(key, searched);
+    if (words.length > 1) budget -= words.length;
+  }
+  return [...kept.values()];
 }
+
+/** Runs of token characters, as FTS5's `unicode61` tokenizer sees them (combining marks kept with their letter). */
+const TOKEN_RUN = /[\p{L}\p{N}\p{Co}\p{Mn}]+/gu;
 
 /**
  * Tokens as FTS5's `unicode61 remove_diacritics 2` tokenizer makes them, near enough for ranking:
@@ -72,28 +135,250 @@ function queryTerms(text: string): string[] {
  * memories match is decided by FTS5 itself; this only orders them.)
  */
 function tokens(text: string): string[] {
-  return (
-    text
-      .normalize("NFKD")
-      .replace(/\p{Mn}/gu, "")
-      .toLowerCase()
-      .match(/[\p{L}\p{N}\p{Co}]+/gu) ?? []
-  );
+  if (!/[^\p{ASCII}]/u.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? []; // ASCII: the same, faster
+  return fold(text).match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
 }
 
-/** How often the token sequence `phrase` occurs in `text`'s tokens. */
-function occurrences(text: readonly string[], phrase: readonly string[]): number {
-  if (phrase.length === 0) return 0;
-  let n = 0;
-  outer: for (let i = 0; i + phrase.length <= text.length; i++) {
-    for (let j = 0; j < phrase.length; j++) if (text[i + j] !== phrase[j]) continue outer;
-    n++;
+function fold(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/\p{Mn}/gu, "")
+    .toLowerCase();
+}
+
+/** A token of a memory's content with where it is in the content (UTF-16 offsets), for snippets. */
+interface Span {
+  token: string;
+  start: number;
+  end: number;
+}
+
+/** The tokens of `text` with their offsets (a run that folds into several tokens gives each the run's offsets). */
+function spans(text: string): Span[] {
+  const out: Span[] = [];
+  for (const m of text.matchAll(TOKEN_RUN)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    for (const token of tokens(m[0])) out.push({ token, start, end });
   }
-  return n;
+  return out;
+}
+
+/**
+ * Counts the occurrences (overlapping ones included) of one token sequence in token lists, in time
+ * linear in the list's length whatever the phrase (Knuth–Morris–Pratt; the naive scan was
+ * O(tokens × phrase length), and a 250-token phrase of "a" in a memory of 5,000 "a"s cost that).
+ */
+class PhraseMatcher {
+  readonly #fail: Int32Array;
+  constructor(readonly phrase: readonly string[]) {
+    this.#fail = new Int32Array(phrase.length);
+    for (let i = 1, k = 0; i < phrase.length; i++) {
+      while (k > 0 && phrase[i] !== phrase[k]) k = this.#fail[k - 1]!;
+      if (phrase[i] === phrase[k]) k++;
+      this.#fail[i] = k;
+    }
+  }
+
+  /** Calls `found` with the start of each occurrence in `text`, in order; stops early when it returns false. */
+  each(text: readonly string[], found: (start: number) => boolean | undefined): void {
+    const phrase = this.phrase;
+    const m = phrase.length;
+    if (m === 0) return;
+    for (let i = 0, k = 0; i < text.length; i++) {
+      const token = text[i];
+      while (k > 0 && token !== phrase[k]) k = this.#fail[k - 1]!;
+      if (token === phrase[k]) k++;
+      if (k === m) {
+        if (found(i - m + 1) === false) return;
+        k = this.#fail[m - 1]!;
+      }
+    }
+  }
+
+  /** Occurrences in `text`, counted up to `max`. */
+  count(text: readonly string[], max: number): number {
+    let n = 0;
+    this.each(text, () => ++n < max);
+    return n;
+  }
 }
 
 /** Matching memories ranked per search (those holding the most terms, the newest first): at most this many. */
 export const MAX_RANKED = 500;
+
+/**
+ * Occurrences are counted, and snippets made, in the first this many characters of a memory's
+ * content (the schema's `maxLength` of `content`, so all of any memory stored through the tool):
+ * the work a search does per memory stays bounded even for longer rows written by other means.
+ */
+export const MAX_SCANNED_CHARS = 10_000;
+
+/** Occurrences of a term in a memory are counted up to this many for ranking (more say nothing more). */
+export const MAX_COUNTED = 100;
+
+/** A snippet is chosen among the first this many hits of the query's words in a memory. */
+export const MAX_SNIPPET_HITS = 1_000;
+
+/** Tokens in a snippet. */
+export const SNIPPET_TOKENS = 16;
+
+interface Hit {
+  /** The token position where the phrase starts. */
+  at: number;
+  /** Which of the query's phrases. */
+  phrase: number;
+  /** The phrase's length in tokens. */
+  size: number;
+}
+
+/**
+ * The snippet FTS5's `snippet(memories_fts, 0, '**', '**', '…', 16)` makes of `content`, built in
+ * JavaScript for the few memories returned (snippet() cost ~0.1 s per memory holding thousands of
+ * hits, and was computed for every memory ranked). The same choice of window — the 16 tokens
+ * holding the most distinct phrases, then the most hits, centred on them, or starting at the
+ * sentence that holds the first hit when that scores better — found in one sliding pass over the
+ * first MAX_SNIPPET_HITS hits instead of FTS5's pass per hit, and the same highlighting
+ * (overlapping hits are one bold run).
+ */
+export function makeSnippet(content: string, matchers: readonly PhraseMatcher[], nToken = SNIPPET_TOKENS): string {
+  const text = content.length > MAX_SCANNED_CHARS ? content.slice(0, MAX_SCANNED_CHARS) : content;
+  const cut = text.length < content.length;
+  const doc = spans(text);
+  const words = doc.map((s) => s.token);
+  const size = doc.length;
+
+  const hits: Hit[] = [];
+  matchers.forEach((m, phrase) => {
+    let n = 0;
+    m.each(words, (at) => {
+      hits.push({ at, phrase, size: m.phrase.length });
+      return ++n < MAX_SNIPPET_HITS;
+    });
+  });
+  // FTS5's instance order: by position, then by the phrase's place in the query.
+  hits.sort((x, y) => x.at - y.at || x.phrase - y.phrase);
+  hits.length = Math.min(hits.length, MAX_SNIPPET_HITS);
+
+  // Sentence starts, as FTS5 finds them: the first token, and a token after white space that follows "." or ":".
+  const firsts: number[] = [];
+  doc.forEach((span, i) => {
+    if (i === 0) {
+      firsts.push(0);
+      return;
+    }
+    let j = span.start - 1;
+    while (j >= 0 && " \t\n\r".includes(text[j]!)) j--;
+    if (j !== span.start - 1 && j >= 0 && (text[j] === "." || text[j] === ":")) firsts.push(i);
+  });
+
+  /** A window of `nToken` tokens slid forward over the hits: its score as FTS5's fts5SnippetScore counts it. */
+  const window = () => {
+    const held = new Int32Array(matchers.length);
+    let lo = 0;
+    let hi = 0;
+    let distinct = 0;
+    return (start: number) => {
+      for (; hi < hits.length && hits[hi]!.at < start + nToken; hi++) {
+        const phrase = hits[hi]!.phrase;
+        if (held[phrase] === 0) distinct++;
+        held[phrase] = held[phrase]! + 1;
+      }
+      for (; lo < hi && hits[lo]!.at < start; lo++) {
+        const phrase = hits[lo]!.phrase;
+        held[phrase] = held[phrase]! - 1;
+        if (held[phrase] === 0) distinct--;
+      }
+      const score = distinct * 1000 + (hi - lo - distinct);
+      if (lo === hi) return { score, adjusted: 0 };
+      const first = hits[lo]!.at;
+      const last = hits[hi - 1]!.at + hits[hi - 1]!.size;
+      let adjusted = first - Math.trunc((nToken - (last - first)) / 2);
+      if (adjusted + nToken > size) adjusted = size - nToken;
+      return { score, adjusted: Math.max(0, adjusted) };
+    };
+  };
+  const atHit = window();
+  const atSentence = window();
+  let best = 0;
+  let bestStart = 0;
+  let sentence = 0;
+  for (const hit of hits) {
+    const { score, adjusted } = atHit(hit.at);
+    if (score > best) {
+      best = score;
+      bestStart = adjusted;
+    }
+    if (firsts.length > 0 && size > nToken) {
+      while (sentence < firsts.length - 1 && firsts[sentence + 1]! <= hit.at) sentence++;
+      const first = firsts[sentence]!;
+      if (first < hit.at) {
+        const bonus = atSentence(first).score + (first === 0 ? 120 : 100);
+        if (bonus > best) {
+          best = bonus;
+          bestStart = first;
+        }
+      }
+    }
+  }
+
+  // Highlighting, as FTS5's fts5HighlightCb does it over tokens bestStart … bestStart + nToken - 1.
+  let next = 0;
+  let runStart = -1;
+  let runEnd = -1;
+  const nextRun = () => {
+    runStart = -1;
+    runEnd = -1;
+    for (; next < hits.length; next++) {
+      const end = hits[next]!.at - 1 + hits[next]!.size;
+      if (runStart < 0) {
+        runStart = hits[next]!.at;
+        runEnd = end;
+      } else if (hits[next]!.at <= runEnd) runEnd = Math.max(runEnd, end);
+      else break;
+    }
+  };
+  nextRun();
+  const rangeEnd = bestStart + nToken - 1;
+  let out = bestStart > 0 ? "…" : "";
+  while (runStart >= 0 && runStart < bestStart) nextRun();
+  let offset = 0;
+  let open = false;
+  for (let at = bestStart; at <= rangeEnd && at < size; at++) {
+    const { start, end } = doc[at]!;
+    if (bestStart > 0 && at === bestStart) offset = start;
+    if (open && (at <= runStart || runStart < 0) && start > offset) {
+      out += "**";
+      open = false;
+    }
+    if (at === runStart && !open) {
+      out += `${text.slice(offset, start)}**`;
+      offset = start;
+      open = true;
+    }
+    if (at === runEnd) {
+      if (!open) out += "**";
+      open = true;
+      out += text.slice(offset, end);
+      offset = end;
+      nextRun();
+    }
+    if (at === rangeEnd) {
+      if (open) {
+        if (runStart >= 0 && at >= runStart) {
+          out += text.slice(offset, end);
+          offset = end;
+        }
+        out += "**";
+        open = false;
+      }
+      out += text.slice(offset, end);
+      offset = end;
+    }
+  }
+  if (open) out += "**";
+  return rangeEnd >= size - 1 && !cut ? out + text.slice(offset) : `${out}…`;
+}
 
 export interface StoredMemory {
   id: string;
@@ -113,16 +398,17 @@ interface Row {
   content: string;
   tags: string;
   created_at: string;
-  snippet: string;
 }
 
 export class MemoryStore {
   readonly db: Database.Database;
   readonly #insert: Database.Statement<[string, string, string, string, string]>;
   /** The search statement per number of query terms (1 – MAX_QUERY_TERMS), prepared on first use. */
-  readonly #searches = new Map<number, Database.Statement<(string | number)[], Row & { held: number }>>();
+  readonly #searches = new Map<number, Database.Statement<(string | number)[], { seq: number; held: number }>>();
+  readonly #row: Database.Statement<[number], Row>;
   readonly #delete: Database.Statement<[string, string]>;
   readonly #count: Database.Statement<[string], { n: number }>;
+  readonly #usage: Database.Statement<[string], { memories: number; bytes: number }>;
 
   /** Opens (creating the file and its folder if needed) and migrates the database at `file`. */
   constructor(readonly file: string) {
@@ -147,16 +433,41 @@ export class MemoryStore {
       );
       this.#delete = this.db.prepare("DELETE FROM memories WHERE id = ? AND user_id = ?");
       this.#count = this.db.prepare("SELECT count(*) AS n FROM memories WHERE user_id = ?");
+      this.#usage = this.db.prepare("SELECT memories, bytes FROM memory_usage WHERE user_id = ?");
+      this.#row = this.db.prepare("SELECT id, content, tags, created_at FROM memories WHERE seq = ?");
     } catch (error) {
       this.db.close();
       throw error;
     }
   }
 
-  store(userId: string, content: string, tags: readonly string[] = []): StoredMemory {
+  /**
+   * Stores a memory of `userId`; with a `quota`, refused (a ToolError naming the setting) when the
+   * user already holds `quota.memories` memories or it would take them past `quota.bytes` bytes
+   * (UTF-8 content and tags). Checked and inserted in one IMMEDIATE transaction, so processes
+   * sharing the database cannot overshoot together.
+   */
+  store(userId: string, content: string, tags: readonly string[] = [], quota?: MemoryQuota): StoredMemory {
     const id = `m_${randomBytes(16).toString("base64url")}`;
     const createdAt = new Date().toISOString();
-    this.#insert.run(id, userId, content, JSON.stringify(tags), createdAt);
+    const tagsJson = JSON.stringify(tags);
+    this.db
+      .transaction(() => {
+        if (quota) {
+          const held = this.#usage.get(userId) ?? { memories: 0, bytes: 0 };
+          if (held.memories >= quota.memories)
+            throw new ToolError(
+              `You have ${held.memories} memories, the most one user may keep (MEMORY_MAX_PER_USER=${quota.memories}). Delete some with local_memory_delete, or ask the operator to raise MEMORY_MAX_PER_USER.`,
+            );
+          const bytes = Buffer.byteLength(content) + Buffer.byteLength(tagsJson);
+          if (held.bytes + bytes > quota.bytes)
+            throw new ToolError(
+              `This memory (${bytes} bytes) would take yours past ${quota.bytes} bytes, the most one user may keep (MEMORY_MAX_BYTES_PER_USER; you hold ${held.bytes}). Delete some with local_memory_delete, or ask the operator to raise MEMORY_MAX_BYTES_PER_USER.`,
+            );
+        }
+        this.#insert.run(id, userId, content, tagsJson, createdAt);
+      })
+      .immediate();
     return { id, createdAt };
   }
 
@@ -166,33 +477,34 @@ export class MemoryStore {
    * bm25 weighs terms by how many memories of *every* user hold them, which would let one user
    * probe another's words through the order of their own results. The newest MAX_RANKED matches
    * are ranked.
+   *
+   * The work is bounded whatever was stored: SQL picks at most MAX_RANKED memories (and carries no
+   * content through its sort), occurrences are counted in linear time in at most MAX_SCANNED_CHARS
+   * characters of each, and snippets are made only for the `limit` memories returned.
    */
   search(userId: string, query: string, limit = 10): FoundMemory[] {
     const terms = queryTerms(query);
-    const fts = toFtsQuery(query);
-    if (fts === undefined) return [];
+    if (terms.length === 0) return [];
     // How many of the terms each memory holds is counted by FTS5 itself, in SQL, before the LIMIT:
     // the newest MAX_RANKED among those holding the most terms are ranked, so an older memory that
     // holds every term is never cut for newer ones holding one.
-    const phrases = terms.map(tokens);
-    const rows = this.#searchFor(terms.length).all(
-      ...terms.map((t) => `"${t.replaceAll('"', '""')}"`),
-      fts,
-      userId,
-      MAX_RANKED,
-    );
-    const ranked = rows.map((row, recency) => {
-      const words = tokens(`${row.content} ${(JSON.parse(row.tags) as string[]).join(" ")}`);
+    const matchers = terms.map((t) => new PhraseMatcher(tokens(t)));
+    const picked = this.#searchFor(terms.length).all(...terms.map(quoted), userId, MAX_RANKED);
+    const ranked = picked.flatMap(({ seq, held }, recency) => {
+      const row = this.#row.get(seq);
+      if (!row) return [];
+      const tags = JSON.parse(row.tags) as string[];
+      const words = tokens(`${row.content.slice(0, MAX_SCANNED_CHARS)} ${tags.join(" ")}`);
       let total = 0;
-      for (const phrase of phrases) total += occurrences(words, phrase);
-      return { row, total, recency };
+      for (const m of matchers) total += m.count(words, MAX_COUNTED);
+      return [{ row, tags, held, total, recency }];
     });
-    ranked.sort((a, b) => b.row.held - a.row.held || b.total - a.total || a.recency - b.recency);
-    return ranked.slice(0, limit).map(({ row }) => ({
+    ranked.sort((a, b) => b.held - a.held || b.total - a.total || a.recency - b.recency);
+    return ranked.slice(0, limit).map(({ row, tags }) => ({
       id: row.id,
       content: row.content,
-      snippet: row.snippet,
-      tags: JSON.parse(row.tags) as string[],
+      snippet: makeSnippet(row.content, matchers),
+      tags,
       createdAt: row.created_at,
     }));
   }
@@ -204,14 +516,12 @@ export class MemoryStore {
         { length: terms },
         () => "(m.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?))",
       ).join(" + ");
+      // Each term is matched once (its rowids gathered by the IN subquery), and the user's own
+      // memories (memories_by_user covers user_id and seq) are checked against those sets.
       statement = this.db.prepare(
-        `SELECT m.id, m.content, m.tags, m.created_at,
-                snippet(memories_fts, 0, '**', '**', '…', 16) AS snippet,
-                ${held} AS held
-           FROM memories_fts
-           JOIN memories AS m ON m.seq = memories_fts.rowid
-          WHERE memories_fts MATCH ? AND m.user_id = ?
-          ORDER BY held DESC, m.seq DESC
+        `SELECT seq, held FROM (SELECT m.seq, ${held} AS held FROM memories AS m WHERE m.user_id = ?)
+          WHERE held > 0
+          ORDER BY held DESC, seq DESC
           LIMIT ?`,
       );
       this.#searches.set(terms, statement);
@@ -226,6 +536,11 @@ export class MemoryStore {
 
   count(userId: string): number {
     return this.#count.get(userId)?.n ?? 0;
+  }
+
+  /** The memories and bytes (UTF-8 content and tags) `userId` holds, as the quota counts them. */
+  usage(userId: string): MemoryQuota {
+    return this.#usage.get(userId) ?? { memories: 0, bytes: 0 };
   }
 
   close(): void {

@@ -18,8 +18,16 @@ export interface ShippedSettings {
   codebaseSearchTimeoutMs: number;
   /** DOCS_DIR: the folder docs.create writes into. */
   docsDir: string;
+  /** DOCS_MAX_FILES: docs.create refuses a new document when the folder holds this many files. */
+  docsMaxFiles: number;
+  /** DOCS_MAX_BYTES: docs.create refuses a write that would take the folder's files past this many bytes. */
+  docsMaxBytes: number;
   /** MEMORY_DB: the SQLite database of the memory tools. */
   memoryDb: string;
+  /** MEMORY_MAX_PER_USER: local_memory_store refuses a user holding this many memories. */
+  memoryMaxPerUser: number;
+  /** MEMORY_MAX_BYTES_PER_USER: local_memory_store refuses a memory that would take its user past this many bytes. */
+  memoryMaxBytesPerUser: number;
 }
 
 /** A setting that cannot be used; the message names the variable. */
@@ -57,7 +65,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     codebaseMaxFiles: integer(env, "CODEBASE_MAX_FILES", 20_000, 1, 10_000_000),
     codebaseSearchTimeoutMs: integer(env, "CODEBASE_SEARCH_TIMEOUT_MS", 2000, 50, 600_000),
     docsDir: path(env, "DOCS_DIR", `${dataDir}/docs`, cwd),
+    docsMaxFiles: integer(env, "DOCS_MAX_FILES", 10_000, 1, 100_000_000),
+    docsMaxBytes: integer(env, "DOCS_MAX_BYTES", 1024 ** 3, 1, 2 ** 50),
     memoryDb: path(env, "MEMORY_DB", `${dataDir}/memory.sqlite`, cwd),
+    memoryMaxPerUser: integer(env, "MEMORY_MAX_PER_USER", 10_000, 1, 100_000_000),
+    memoryMaxBytesPerUser: integer(env, "MEMORY_MAX_BYTES_PER_USER", 64 * 1024 ** 2, 1, 2 ** 50),
   };
 }
 

@@ -192,4 +192,32 @@ describe("DocsFolder", () => {
     const folder = new DocsFolder(join(tmp, "refusals"));
     await expect(folder.write({ title, body: "x", author })).rejects.toThrow(message);
   });
+
+  it("refuses a new file past DOCS_MAX_FILES and a write past DOCS_MAX_BYTES (ToolErrors naming them); concurrent writes cannot overshoot", async () => {
+    const dir = join(tmp, "quota");
+    await mkdir(dir);
+    await writeFile(join(dir, "already-there.txt"), "12345"); // every regular file counts
+    const folder = new DocsFolder(dir);
+    const quota = { files: 3, bytes: 100_000 };
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => folder.write({ title: `racing ${i}`, body: "x", author }, quota)),
+    );
+    expect(attempts.filter((a) => a.status === "fulfilled")).toHaveLength(2);
+    const reasons = attempts.flatMap((a) => (a.status === "rejected" ? [a.reason] : []));
+    expect(reasons).toHaveLength(4);
+    for (const reason of reasons) {
+      expect(reason).toBeInstanceOf(ToolError);
+      expect(reason.message).toMatch(/^The documents folder holds 3 files, the most it may \(DOCS_MAX_FILES=3\)/);
+    }
+    expect((await readdir(dir)).filter((f) => f.endsWith(".md"))).toHaveLength(2);
+    // replacing needs no new file, only room for the difference
+    const [done] = (await readdir(dir)).filter((f) => f.endsWith(".md"));
+    const title = done!.replace(/\.md$/, "").replace("-", " ");
+    await folder.write({ title, body: "longer body", author, overwrite: true }, quota);
+    await expect(folder.write({ title, body: "z".repeat(100_000), author, overwrite: true }, quota)).rejects.toThrow(
+      /would take the documents folder past 100000 bytes, the most it may hold \(DOCS_MAX_BYTES; it holds \d+\)/,
+    );
+    // a refused or failed write gives its reservation back
+    await folder.write({ title, body: "z".repeat(99_000), author, overwrite: true }, quota);
+  });
 });

@@ -12,6 +12,7 @@ import {
   migrate,
   toFtsQuery,
 } from "../../src/shipped/memory-store.js";
+import { ToolError } from "../../src/toolgate.js";
 
 let tmp: string;
 let store: MemoryStore;
@@ -41,6 +42,19 @@ describe("toFtsQuery", () => {
 
   it.each(['"', '""', "*", "( )", "   ", "-", ":"])("%j leaves nothing to search", (input) => {
     expect(toFtsQuery(input)).toBeUndefined();
+  });
+
+  it("cuts phrases to 16 tokens in all (single words are not counted)", () => {
+    const x16 = Array(16).fill("x").join(" ");
+    expect(toFtsQuery(`${Array(10).fill("x").join(".")} v.w y.z.z.z.z.z.z q`)).toBe(
+      `"${Array(10).fill("x").join(".")}" OR "v.w" OR "y z z z" OR "q"`,
+    );
+    expect(toFtsQuery(`${Array(30).fill("x").join(".")} y.z w`)).toBe(`"${x16}" OR "y" OR "w"`);
+    expect(toFtsQuery(Array(40).fill("x").join("-"))).toBe(`"${x16}"`);
+  });
+
+  it("searches one phrase once, however it is written", () => {
+    expect(toFtsQuery("a.b a-b A.B Dentist dentist")).toBe('"a.b" OR "Dentist"');
   });
 
   it("keeps at most 32 terms", () => {
@@ -195,5 +209,131 @@ describe("MemoryStore", () => {
     const file = join(tmp, "shared.sqlite");
     expect(memoryStore(file)).toBe(memoryStore(file));
     closeMemoryStore();
+  });
+});
+
+describe("MemoryStore search: bounded work, the same snippets as FTS5", () => {
+  /** FTS5's own snippet() of memory `id` for `query`: what search returned before it built snippets itself. */
+  const ftsSnippet = (s: MemoryStore, id: string, query: string) =>
+    (
+      s.db
+        .prepare(
+          `SELECT snippet(memories_fts, 0, '**', '**', '…', 16) AS snippet
+             FROM memories_fts JOIN memories AS m ON m.seq = memories_fts.rowid
+            WHERE memories_fts MATCH ? AND m.id = ?`,
+        )
+        .get(toFtsQuery(query), id) as { snippet: string }
+    ).snippet;
+
+  it("makes the snippet FTS5's snippet() makes, on random memories and queries", () => {
+    withStore((s) => {
+      let seed = 42;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const words = ["alpha", "beta", "Gamma", "délta", "eps", "zeta", "eta", "theta"];
+      const separators = [" ", " ", " ", ", ", ". ", ": ", "\n", " - ", "  ", ".", "(", ") "];
+      const checked = { memories: 0, different: [] as string[] };
+      for (let round = 0; round < 300; round++) {
+        const length = 1 + random(round % 3 === 0 ? 120 : 30);
+        let content = random(4) === 0 ? "  " : "";
+        for (let i = 0; i < length; i++)
+          content += words[random(words.length)]! + separators[random(separators.length)]!;
+        const m = s.store(`u${round}`, content);
+        const terms = 1 + random(3);
+        const query = Array.from({ length: terms }, () =>
+          random(4) === 0 ? `${words[random(4)]}.${words[random(4)]}` : words[random(words.length)]!,
+        ).join(" ");
+        const found = s.search(`u${round}`, query);
+        if (found.length === 0) continue;
+        checked.memories++;
+        const expected = ftsSnippet(s, m.id, query);
+        if (found[0]!.snippet !== expected)
+          checked.different.push(`${JSON.stringify(content)} / ${query}: ${found[0]!.snippet} ≠ ${expected}`);
+      }
+      expect(checked.different).toEqual([]);
+      expect(checked.memories).toBeGreaterThan(200);
+    });
+  });
+
+  it("a match only in the tags: the content's first 16 tokens, nothing in bold", () => {
+    withStore((s) => {
+      const content = Array.from({ length: 30 }, (_, i) => `word${i}`).join(" ");
+      const m = s.store("u", content, ["findme"]);
+      const [found] = s.search("u", "findme");
+      expect(found?.snippet).toBe(ftsSnippet(s, m.id, "findme"));
+      expect(found?.snippet).toBe(`${content.split(" ").slice(0, 16).join(" ")}…`);
+    });
+  });
+
+  it("one search of memories holding thousands of hits takes a bounded time (was ~0.1 s per memory ranked)", () => {
+    withStore((s) => {
+      const content = "a ".repeat(5000).trim();
+      s.db.transaction(() => {
+        for (let i = 0; i < 150; i++) s.store("mallory", content);
+      })();
+      const newest = s.search("mallory", "a", 1)[0]!.id;
+      const snippetOfA = ftsSnippet(s, newest, "a"); // one snippet() call: ~0.1 s
+      expect(snippetOfA).toBe(`${"**a** ".repeat(16).trim()}…`);
+      for (const [query, limit] of [
+        ["a", 10],
+        ["a", 100],
+        ["a a.a a.a.a", 100],
+        [
+          Array.from({ length: 12 }, (_, i) =>
+            Array(i + 1)
+              .fill("a")
+              .join("."),
+          ).join(" "),
+          100,
+        ],
+      ] as const) {
+        const t0 = performance.now();
+        const found = s.search("mallory", query, limit);
+        const ms = performance.now() - t0;
+        expect(found).toHaveLength(limit);
+        expect(found[0]!.id).toBe(newest);
+        if (query === "a") expect(found[0]!.snippet).toBe(snippetOfA);
+        else expect(found[0]!.snippet).toMatch(/^\*\*a a a .*\*\*…$/); // overlapping hits: one bold run
+        expect(ms, `${query} limit ${limit}`).toBeLessThan(2000);
+        console.log(`search ${JSON.stringify(query).slice(0, 30)} limit ${limit}: ${ms.toFixed(0)} ms`);
+      }
+    });
+  }, 120_000);
+});
+
+describe("MemoryStore quota", () => {
+  it("refuses a user's memory past the count or the bytes, names the setting, and frees room on delete", () => {
+    withStore((s) => {
+      const quota = { memories: 2, bytes: 1_000 };
+      const first = s.store("u", "one", [], quota);
+      s.store("u", "two", ["t"], quota);
+      expect(s.usage("u")).toEqual({ memories: 2, bytes: 3 + 2 + 3 + 5 }); // content and tags JSON, UTF-8
+      expect(() => s.store("u", "three", [], quota)).toThrow(ToolError);
+      expect(() => s.store("u", "three", [], quota)).toThrow(/MEMORY_MAX_PER_USER=2/);
+      s.store("other", "three", [], quota); // per user
+      expect(s.delete("u", first.id)).toBe(true);
+      expect(s.usage("u")).toEqual({ memories: 1, bytes: 8 });
+      expect(() => s.store("u", "é".repeat(500), [], quota)).toThrow(/past 1000 bytes.*MEMORY_MAX_BYTES_PER_USER/);
+      s.store("u", "é".repeat(495), [], quota); // 990 bytes + "[]": exactly 1000 with the 8 held
+      expect(s.usage("u")).toEqual({ memories: 2, bytes: 1_000 });
+      expect(s.count("u")).toBe(2);
+    });
+  });
+
+  it("counts the memories of a database made before the quota (migration 2 fills in the usage)", () => {
+    const db = new Database(":memory:");
+    migrate(db, MIGRATIONS.slice(0, 1));
+    const insert = db.prepare("INSERT INTO memories (id, user_id, content, tags, created_at) VALUES (?, ?, ?, ?, '')");
+    insert.run("m1", "a", "hello", "[]");
+    insert.run("m2", "a", "wörld", '["x"]');
+    insert.run("m3", "b", "z", "[]");
+    migrate(db);
+    expect(db.prepare("SELECT user_id, memories, bytes FROM memory_usage ORDER BY user_id").all()).toEqual([
+      { user_id: "a", memories: 2, bytes: 5 + 2 + 6 + 5 },
+      { user_id: "b", memories: 1, bytes: 3 },
+    ]);
+    db.close();
   });
 });

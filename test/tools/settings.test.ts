@@ -13,7 +13,11 @@ describe("settings", () => {
       codebaseMaxFiles: 20000,
       codebaseSearchTimeoutMs: 2000,
       docsDir: "/srv/app/data/docs",
+      docsMaxFiles: 10_000,
+      docsMaxBytes: 1024 ** 3,
       memoryDb: "/srv/app/data/memory.sqlite",
+      memoryMaxPerUser: 10_000,
+      memoryMaxBytesPerUser: 64 * 1024 ** 2,
     });
   });
 
@@ -26,7 +30,11 @@ describe("settings", () => {
         CODEBASE_MAX_FILES: "10",
         CODEBASE_SEARCH_TIMEOUT_MS: "750",
         DOCS_DIR: "/var/docs",
+        DOCS_MAX_FILES: "5",
+        DOCS_MAX_BYTES: "4096",
         MEMORY_DB: "db/m.sqlite",
+        MEMORY_MAX_PER_USER: "7",
+        MEMORY_MAX_BYTES_PER_USER: "8192",
       },
       "/srv/app",
     );
@@ -37,7 +45,11 @@ describe("settings", () => {
       codebaseMaxFiles: 10,
       codebaseSearchTimeoutMs: 750,
       docsDir: "/var/docs",
+      docsMaxFiles: 5,
+      docsMaxBytes: 4096,
       memoryDb: "/srv/app/db/m.sqlite",
+      memoryMaxPerUser: 7,
+      memoryMaxBytesPerUser: 8192,
     });
   });
 
@@ -54,6 +66,10 @@ describe("settings", () => {
     ["CODEBASE_MAX_FILE_BYTES", "-1"],
     ["CODEBASE_SEARCH_TIMEOUT_MS", "1.5"],
     ["CODEBASE_SEARCH_TIMEOUT_MS", "10"],
+    ["DOCS_MAX_FILES", "0"],
+    ["DOCS_MAX_BYTES", "1gb"],
+    ["MEMORY_MAX_PER_USER", "-5"],
+    ["MEMORY_MAX_BYTES_PER_USER", "0"],
   ])("refuses %s=%j naming the variable", (name, value) => {
     expect(() => readSettings({ [name]: value })).toThrow(SettingsError);
     expect(() => readSettings({ [name]: value })).toThrow(name);

@@ -298,6 +298,28 @@ describe("docs.create", () => {
     }
   });
 
+  it("past DOCS_MAX_FILES or DOCS_MAX_BYTES a write is refused with a tool error naming the setting", async () => {
+    await ok("docs.create", { title: "Quota probe", body: "first" }, tokens.alice);
+    const before = settings();
+    try {
+      resetSettings({ ...before, docsMaxFiles: 1 });
+      expect(await refused("docs.create", { title: "One too many", body: "x" }, tokens.alice)).toMatch(
+        /^The documents folder holds \d+ files, the most it may \(DOCS_MAX_FILES=1\); no new document can be created\. Replace one with overwrite: true, or ask the operator to remove some or raise DOCS_MAX_FILES\.$/,
+      );
+      expect(await readdir(docsDir())).not.toContain("one-too-many.md");
+      // replacing needs no new file
+      await ok("docs.create", { title: "Quota probe", body: "second", overwrite: true }, tokens.alice);
+      resetSettings({ ...before, docsMaxBytes: 1_000 });
+      expect(await refused("docs.create", { title: "Too big", body: "y".repeat(2_000) }, tokens.bob)).toContain(
+        "would take the documents folder past 1000 bytes, the most it may hold (DOCS_MAX_BYTES;",
+      );
+      expect(await readdir(docsDir())).not.toContain("too-big.md");
+    } finally {
+      resetSettings(before);
+    }
+    await ok("docs.create", { title: "Room again", body: "x" }, tokens.alice);
+  });
+
   it("oversize input is refused by the schema", async () => {
     expect(await refused("docs.create", { title: "t".repeat(201), body: "x" }, tokens.alice)).toBe(
       "Invalid arguments for tool docs.create: /title must NOT have more than 200 characters",
@@ -384,6 +406,25 @@ describe("local_memory_*", () => {
     }
     // bob sees none of them
     expect((await ok("local_memory_search", { query: "bulk", limit: 100 }, tokens.bob)).results).toEqual([]);
+  });
+
+  it("past MEMORY_MAX_PER_USER or MEMORY_MAX_BYTES_PER_USER a store is refused with a tool error naming the setting; other users are not", async () => {
+    await ok("local_memory_store", { content: "quota probe" }, tokens.alice);
+    const before = settings();
+    try {
+      resetSettings({ ...before, memoryMaxPerUser: 1 });
+      expect(await refused("local_memory_store", { content: "one too many" }, tokens.alice)).toMatch(
+        /^You have \d+ memories, the most one user may keep \(MEMORY_MAX_PER_USER=1\)\. Delete some with local_memory_delete, or ask the operator to raise MEMORY_MAX_PER_USER\.$/,
+      );
+      resetSettings({ ...before, memoryMaxBytesPerUser: 1_000 });
+      expect(await refused("local_memory_store", { content: "x".repeat(1_000) }, tokens.bob)).toContain(
+        "would take yours past 1000 bytes, the most one user may keep (MEMORY_MAX_BYTES_PER_USER;",
+      );
+      expect((await ok("local_memory_search", { query: "xxxx" }, tokens.bob)).results).toEqual([]); // nothing stored
+    } finally {
+      resetSettings(before);
+    }
+    await ok("local_memory_store", { content: "room again" }, tokens.alice);
   });
 
   it("oversize input is refused by the schema with a clear message", async () => {
