@@ -14,6 +14,7 @@ import { decodeJwt } from "jose";
 import { errorTag, JwtVerifierConfigError, TokenVerificationError } from "./jwt/errors.js";
 import type { IssuerMetadata } from "./jwt/issuer-discovery.js";
 import { createIssuerVerifier, type IssuerVerifier } from "./jwt/issuer-verifier.js";
+import type { KeyState } from "./jwt/key-source.js";
 import { TokenCache, tokenCacheKey } from "./jwt/token-cache.js";
 
 export type { TokenErrorCode, TokenErrorKind } from "./jwt/errors.js";
@@ -131,8 +132,15 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
   const { enabled, maxEntries } = options.tokenCache;
   const cache = enabled && maxEntries > 0 ? new TokenCache<VerifiedToken>(maxEntries, now) : undefined;
   let closed = false;
-  /** When each verified token stops counting (what the cache uses as the entry's expiry). */
-  const validUntil = new WeakMap<VerifiedToken, number>();
+  /**
+   * When each verified token stops counting (what the cache uses as the entry's expiry), and the key
+   * that verified it: a token whose key left the issuer's key set is verified again (and refused).
+   */
+  const validity = new WeakMap<VerifiedToken, { untilMs: number; key: KeyState }>();
+  const current = (token: VerifiedToken): boolean => {
+    const entry = validity.get(token);
+    return entry !== undefined && !entry.key.withdrawn && now() < entry.untilMs;
+  };
 
   async function verify(token: string): Promise<VerifiedToken> {
     if (closed) throw new TokenVerificationError("VERIFIER_CLOSED");
@@ -143,17 +151,17 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
     const cacheKey = cache === undefined ? undefined : tokenCacheKey(token);
     if (cache !== undefined && cacheKey !== undefined) {
       const hit = cache.get(cacheKey);
-      if (hit !== undefined) {
+      if (hit !== undefined && current(hit)) {
         stats.cacheHits++;
         return hit;
       }
       stats.cacheMisses++;
     }
     if (!COMPACT_JWS.test(token)) throw new TokenVerificationError("TOKEN_MALFORMED");
-    const { token: verified, validUntilMs } = await route(token).verify(token);
+    const { token: verified, validUntilMs, key } = await route(token).verify(token);
     if (cache !== undefined && cacheKey !== undefined) {
       cache.set(cacheKey, verified, validUntilMs);
-      validUntil.set(verified, validUntilMs);
+      validity.set(verified, { untilMs: validUntilMs, key });
     }
     return verified;
   }
@@ -185,12 +193,12 @@ export async function createJwtVerifier(options: JwtVerifierOptions): Promise<Jw
       if (closed || cache === undefined || typeof token !== "string" || token.length > MAX_TOKEN_LENGTH)
         return undefined;
       const hit = cache.get(tokenCacheKey(token));
-      if (hit !== undefined) stats.cacheHits++;
+      if (hit === undefined || !current(hit)) return undefined;
+      stats.cacheHits++;
       return hit;
     },
     stillValid(token) {
-      const until = closed ? undefined : validUntil.get(token);
-      return until !== undefined && now() < until;
+      return !closed && current(token);
     },
     stats,
     close() {

@@ -2,13 +2,13 @@
  * Verification for one configured issuer: its options checked once at startup, its key source, and
  * the jose call with everything pinned (issuer, audience, algorithms, required claims, typ, age).
  */
-import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
+import { decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { IssuerOptions, JwtVerifierLogger, JwtVerifierOptions, VerifiedToken } from "../jwt-verifier.js";
 import { toVerifiedToken } from "./claims.js";
 import { classifyVerifyError, JwtVerifierConfigError, TokenVerificationError } from "./errors.js";
 import { IssuerMetadata, isHttpUrl } from "./issuer-discovery.js";
 import { RemoteJwksSource } from "./jwks.js";
-import type { KeySource } from "./key-source.js";
+import { type KeySource, type KeyState, UNTRACKED_KEY } from "./key-source.js";
 import { keySetKeys, publicKeyFileKeys, sharedSecretKeys } from "./static-keys.js";
 
 /** Public-key algorithms jose verifies on Node 20. Symmetric ones only through `sharedSecret`. */
@@ -37,8 +37,13 @@ export interface IssuerContext {
 
 export interface IssuerResult {
   token: VerifiedToken;
-  /** The earliest moment (ms) the token stops being valid: the cache must forget it by then. */
+  /**
+   * The earliest moment (ms) the token stops being reused without a new check: its expiry, its
+   * maximum age, and for a remote key set `reuseForMs` from now (so it meets a refetched key set).
+   */
   validUntilMs: number;
+  /** The key that verified it: once withdrawn from the issuer's key set, the token is not reused. */
+  key: KeyState;
 }
 
 export class IssuerVerifier {
@@ -76,11 +81,15 @@ export class IssuerVerifier {
   async verify(token: string): Promise<IssuerResult> {
     const options: JWTVerifyOptions = { ...this.#options, currentDate: new Date(this.#now()) };
     let payload: JWTPayload;
+    let kid: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.#source.resolveKey, options));
+      let protectedHeader: { kid?: unknown };
+      ({ payload, protectedHeader } = await jwtVerify(token, this.#source.resolveKey, options));
+      kid = protectedHeader.kid;
     } catch (err) {
       if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw classifyVerifyError(err);
       payload = await verifyWithEachCandidate(token, err, options);
+      kid = decodeProtectedHeader(token).kid;
     }
     // jose checks `iat` against the clock only with maxTokenAge; a token issued beyond the clock
     // tolerance in the future is refused either way (docs/configuration.md: clockTolerance).
@@ -95,7 +104,10 @@ export class IssuerVerifier {
     if (this.#maxTokenAgeSec !== undefined && typeof payload.iat === "number") {
       validUntilMs = Math.min(validUntilMs, (payload.iat + this.#maxTokenAgeSec) * 1000);
     }
-    return { token: verified, validUntilMs };
+    const reuseFor = this.#source.reuseForMs;
+    if (reuseFor !== undefined) validUntilMs = Math.min(validUntilMs, this.#now() + reuseFor);
+    const key = this.#source.keyState?.(typeof kid === "string" ? kid : undefined) ?? UNTRACKED_KEY;
+    return { token: verified, validUntilMs, key };
   }
 }
 

@@ -29,7 +29,7 @@ import type { JwtVerifierLogger, JwtVerifierOptions } from "../jwt-verifier.js";
 import { boundedText } from "./bounded-body.js";
 import { errorTag, JwksFault, TokenVerificationError } from "./errors.js";
 import type { IssuerMetadata } from "./issuer-discovery.js";
-import { hasPrivateKeyMaterial, type KeySource, keySelectionError } from "./key-source.js";
+import { hasPrivateKeyMaterial, type KeySource, type KeyState, keySelectionError, UNTRACKED_KEY } from "./key-source.js";
 
 /** A real key set is a few KiB; this bounds what a broken or hostile endpoint can make us parse. */
 const MAX_JWKS_BYTES = 512 * 1024;
@@ -49,14 +49,48 @@ export interface RemoteJwksOptions {
 export class RemoteJwksSource implements KeySource {
   readonly #options: RemoteJwksOptions;
   #remote: RemoteJWKSet | undefined;
-  /** jose writes `{jwks, uat}` here after every successful fetch: our last-known-good. */
-  readonly #store: Partial<ExportedJWKSCache> = {};
+  /**
+   * jose writes `{jwks, uat}` here after every successful fetch: our last-known-good. Its `jwks` is
+   * an accessor: a new key set marks every key it no longer holds as withdrawn (#keyStates).
+   */
+  readonly #store: Partial<ExportedJWKSCache>;
+  /** By `kid`: the keys that verified a token, while their issuer publishes them. */
+  readonly #keyStates = new Map<string, { withdrawn: boolean }>();
+  readonly reuseForMs: number;
   #lastKnownGood: { uat: number; resolve: JWTVerifyGetKey } | undefined;
   /** When the last fault happened; undefined while healthy. No remote attempt for `cooldownMs` after it. */
   #faultAt: number | undefined;
 
   constructor(options: RemoteJwksOptions) {
     this.#options = options;
+    this.reuseForMs = options.timings.cacheMaxAgeMs;
+    const states = this.#keyStates;
+    let jwks: ExportedJWKSCache["jwks"] | undefined;
+    this.#store = {
+      get jwks() {
+        return jwks;
+      },
+      set jwks(value) {
+        jwks = value;
+        if (value === undefined) return;
+        const published = new Set(value.keys.map((key) => key.kid));
+        for (const [kid, state] of states)
+          if (!published.has(kid)) {
+            state.withdrawn = true;
+            states.delete(kid);
+          }
+      },
+    };
+  }
+
+  keyState(kid: string | undefined): KeyState {
+    if (kid === undefined) return UNTRACKED_KEY;
+    let state = this.#keyStates.get(kid);
+    if (state === undefined) {
+      state = { withdrawn: false };
+      this.#keyStates.set(kid, state);
+    }
+    return state;
   }
 
   async warm(): Promise<void> {

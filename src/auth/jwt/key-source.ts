@@ -11,7 +11,23 @@ export interface KeySource {
   readonly resolveKey: JWTVerifyGetKey;
   /** Fetches keys ahead of the first token; never throws (an unreachable issuer is logged). */
   warm(): Promise<void>;
+  /**
+   * A remote key set: the state of the key named `kid` that just verified a token, which turns
+   * `withdrawn` when a key set without it arrives. Fixed keys are never withdrawn.
+   */
+  keyState?(kid: string | undefined): KeyState;
+  /** A remote key set: how long a verified token may be reused before it is verified again (and so
+   * meets a refetched key set). */
+  readonly reuseForMs?: number;
 }
+
+/** Whether the key a verified token was signed with has since left its issuer's key set. */
+export interface KeyState {
+  readonly withdrawn: boolean;
+}
+
+/** The state of a fixed key, or of a token without `kid` (which key verified it is not tracked). */
+export const UNTRACKED_KEY: KeyState = Object.freeze({ withdrawn: false });
 
 /** JWK members that only private or secret keys have. */
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"] as const;

@@ -35,11 +35,12 @@ afterEach(async () => {
 async function setup(
   options: Parameters<typeof startTestIssuer>[0] = {},
   jwks: JwtVerifierOptions["jwks"] = FAST,
+  tokenCache: JwtVerifierOptions["tokenCache"] = { enabled: false, maxEntries: 0 },
 ): Promise<{ idp: TestIssuer; verifier: JwtVerifier; log: ReturnType<typeof captureLogger> }> {
   const idp = await startTestIssuer({ keys: [sharedKey], ...options });
   cleanup.push(() => idp.close());
   const log = captureLogger();
-  const verifier = await verifierFor([issuerOptions(idp)], { jwks, logger: log.logger });
+  const verifier = await verifierFor([issuerOptions(idp)], { jwks, logger: log.logger, tokenCache });
   cleanup.push(() => verifier.close());
   return { idp, verifier, log };
 }
@@ -172,6 +173,7 @@ describe("outage after startup (last-known-good)", () => {
 });
 
 describe("key rotation and unknown kids", () => {
+  const CACHE = { enabled: true, maxEntries: 100 };
   const SLOW_CACHE: JwtVerifierOptions["jwks"] = { ...FAST, cacheMaxAgeMs: 60_000, lastKnownGoodMs: 60_000 };
 
   it("accepts a new key after the cooldown and the old one while it is still published", async () => {
@@ -196,6 +198,45 @@ describe("key rotation and unknown kids", () => {
     );
     await expectRejected(verifier, idp.token({}, {}, oldKey), "TOKEN_NO_MATCHING_KEY");
     expect(idp.jwksFetches).toBe(3);
+  });
+
+  // A key the issuer withdrew (rotated out, or revoked after a leak): tokens it signed were reused
+  // from the token cache until their exp, the refetched key set notwithstanding.
+  it("stops reusing a verified token once a refetched key set no longer holds its key", async () => {
+    const [oldKey, newKey] = await Promise.all([generateTestKey("RS256", "old"), generateTestKey("RS256", "new")]);
+    const timings = { ...SLOW_CACHE, cooldownMs: 1_000 };
+    const { idp, verifier } = await setup({ keys: [oldKey, newKey] }, timings, CACHE);
+    const token = idp.token({ sub: "before-revocation" }, {}, oldKey);
+    const verified = await verifier.verify(token);
+    expect(verifier.cached(token)).toBe(verified);
+    expect(verifier.stillValid(verified)).toBe(true);
+    idp.published = [newKey];
+    await sleep(timings.cooldownMs + 50);
+    await expectRejected(
+      verifier,
+      idp.token({}, { kid: "unknown-kid-forces-refetch" }, newKey),
+      "TOKEN_NO_MATCHING_KEY",
+    );
+    expect(verifier.stillValid(verified)).toBe(false);
+    expect(verifier.cached(token)).toBeUndefined();
+    await expectRejected(verifier, token, "TOKEN_NO_MATCHING_KEY");
+    // the new key's tokens are unaffected
+    const fresh = idp.token({ sub: "after" }, {}, newKey);
+    await expect(verifier.verify(fresh)).resolves.toMatchObject({ subject: "after" });
+    expect(verifier.cached(fresh)).toBeDefined();
+  });
+
+  it("reuses a verified token for at most jwks.cacheMaxAge, then verifies it again against a current key set", async () => {
+    const { idp, verifier } = await setup({}, { ...FAST, cacheMaxAgeMs: 300 }, CACHE);
+    const token = idp.token();
+    const verified = await verifier.verify(token);
+    expect(verifier.cached(token)).toBe(verified);
+    await sleep(350);
+    expect(verifier.stillValid(verified)).toBe(false);
+    expect(verifier.cached(token)).toBeUndefined();
+    const fetches = idp.jwksFetches;
+    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: verified.subject });
+    expect(idp.jwksFetches).toBe(fetches + 1); // the stale key set was fetched again on the way
   });
 
   it("refuses an unknown kid after the refetch as invalid_token", async () => {
