@@ -172,6 +172,13 @@ describe("outage after startup (last-known-good)", () => {
   });
 });
 
+/** The issuer publishes `kept` only; a token naming an unknown kid, after the cooldown, makes the verifier refetch. */
+async function retireAllBut(kept: TestKey, idp: TestIssuer, verifier: JwtVerifier, cooldownMs: number) {
+  idp.published = [kept];
+  await sleep(cooldownMs + 50);
+  await expectRejected(verifier, idp.token({}, { kid: "unknown-kid-forces-refetch" }, kept), "TOKEN_NO_MATCHING_KEY");
+}
+
 describe("key rotation and unknown kids", () => {
   const CACHE = { enabled: true, maxEntries: 100 };
   const SLOW_CACHE: JwtVerifierOptions["jwks"] = { ...FAST, cacheMaxAgeMs: 60_000, lastKnownGoodMs: 60_000 };
@@ -189,13 +196,7 @@ describe("key rotation and unknown kids", () => {
     await expect(verifier.verify(idp.token({ sub: "old" }, {}, oldKey))).resolves.toMatchObject({ subject: "old" });
     expect(idp.jwksFetches).toBe(2);
     // Once the old key is retired and the set refetched, its tokens are refused.
-    idp.published = [newKey];
-    await sleep(timings.cooldownMs + 50);
-    await expectRejected(
-      verifier,
-      idp.token({}, { kid: "unknown-kid-forces-refetch" }, newKey),
-      "TOKEN_NO_MATCHING_KEY",
-    );
+    await retireAllBut(newKey, idp, verifier, timings.cooldownMs);
     await expectRejected(verifier, idp.token({}, {}, oldKey), "TOKEN_NO_MATCHING_KEY");
     expect(idp.jwksFetches).toBe(3);
   });
@@ -210,13 +211,7 @@ describe("key rotation and unknown kids", () => {
     const verified = await verifier.verify(token);
     expect(verifier.cached(token)).toBe(verified);
     expect(verifier.stillValid(verified)).toBe(true);
-    idp.published = [newKey];
-    await sleep(timings.cooldownMs + 50);
-    await expectRejected(
-      verifier,
-      idp.token({}, { kid: "unknown-kid-forces-refetch" }, newKey),
-      "TOKEN_NO_MATCHING_KEY",
-    );
+    await retireAllBut(newKey, idp, verifier, timings.cooldownMs);
     expect(verifier.stillValid(verified)).toBe(false);
     expect(verifier.cached(token)).toBeUndefined();
     await expectRejected(verifier, token, "TOKEN_NO_MATCHING_KEY");
