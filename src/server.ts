@@ -235,12 +235,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         // A connection whose answer was in flight (its headers perhaps sent already, with keep-alive)
         // turns idle when it ends: closed then, not a keep-alive timeout later.
         const sweep = setInterval(() => httpServer.closeIdleConnections(), 100);
-        const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+        const timer = setTimeout(() => {
+          // What is still open now is cut: said, so a client's error has its cause in the log.
+          logger.warn(
+            { connections: sockets.size, shutdownTimeoutMs: config.shutdownTimeoutMs },
+            "shutdown timeout: closing the connections still open, requests in flight included (SHUTDOWN_TIMEOUT_MS)",
+          );
+          httpServer.closeAllConnections();
+        }, config.shutdownTimeoutMs);
         await done;
         clearInterval(sweep);
         clearTimeout(timer);
         await endpoint.close();
         await authRuntime.close();
+        logger.info("stopped");
       })());
     return { url, port, auth, config, logger, httpServer, close };
   } catch (error) {

@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { Agent, request } from "node:http";
+import { connect } from "node:net";
+import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { project } from "../../generated/project.js";
+import { startServer } from "../../src/server.js";
 import { legacy, startTestServer } from "../helpers/server.js";
 
 const children: ChildProcess[] = [];
@@ -167,4 +171,30 @@ describe("graceful shutdown", () => {
       agent.destroy();
     }
   }, 20_000);
+});
+
+describe("what the log says of a shutdown", () => {
+  it("a request still in flight at SHUTDOWN_TIMEOUT_MS is cut with a warning naming the setting; the end is logged", async () => {
+    const lines: { level: number; msg: string; connections?: number }[] = [];
+    const server = await startServer({
+      project,
+      env: { AUTH_MODE: "anonymous", SHUTDOWN_TIMEOUT_MS: "300" },
+      server: { port: 0, host: "127.0.0.1" },
+      logger: pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+    });
+    // A request whose body never finishes: in flight until the timeout cuts it.
+    const socket = connect(server.port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    );
+    const cut = new Promise((resolve) => socket.once("close", resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.close();
+    await cut;
+    const warning = lines.find((l) => l.msg.startsWith("shutdown timeout"));
+    expect(warning).toMatchObject({ level: 40, connections: 1 });
+    expect(warning?.msg).toContain("SHUTDOWN_TIMEOUT_MS");
+    expect(lines.at(-1)?.msg).toBe("stopped");
+  });
 });

@@ -29,7 +29,13 @@ import type { JwtVerifierLogger, JwtVerifierOptions } from "../jwt-verifier.js";
 import { boundedText } from "./bounded-body.js";
 import { errorTag, JwksFault, TokenVerificationError } from "./errors.js";
 import type { IssuerMetadata } from "./issuer-discovery.js";
-import { hasPrivateKeyMaterial, type KeySource, type KeyState, keySelectionError, UNTRACKED_KEY } from "./key-source.js";
+import {
+  hasPrivateKeyMaterial,
+  type KeySource,
+  type KeyState,
+  keySelectionError,
+  UNTRACKED_KEY,
+} from "./key-source.js";
 
 /** A real key set is a few KiB; this bounds what a broken or hostile endpoint can make us parse. */
 const MAX_JWKS_BYTES = 512 * 1024;
@@ -60,6 +66,8 @@ export class RemoteJwksSource implements KeySource {
   #lastKnownGood: { uat: number; resolve: JWTVerifyGetKey } | undefined;
   /** When the last fault happened; undefined while healthy. No remote attempt for `cooldownMs` after it. */
   #faultAt: number | undefined;
+  /** Said once per outage: the last-known-good keys ran out, every token is refused (503) now. */
+  #toldExhausted = false;
 
   constructor(options: RemoteJwksOptions) {
     this.#options = options;
@@ -124,6 +132,13 @@ export class RemoteJwksSource implements KeySource {
     const retryAfterSec = (this.#retryAt() - Date.now()) / 1000;
     const { uat, jwks } = this.#store;
     if (uat === undefined || jwks === undefined || Date.now() - uat > this.#options.timings.lastKnownGoodMs) {
+      if (uat !== undefined && !this.#toldExhausted) {
+        this.#toldExhausted = true;
+        this.#options.logger.warn(
+          { issuer: this.#options.issuer, fetchedAt: new Date(uat).toISOString() },
+          "The last signing keys fetched are too old to use (jwks.lastKnownGood): every token of this authorization server is refused (503) until its keys can be fetched again",
+        );
+      }
       throw new TokenVerificationError("JWKS_UNAVAILABLE", retryAfterSec);
     }
     if (this.#lastKnownGood?.uat !== uat) this.#lastKnownGood = { uat, resolve: createLocalJWKSet(jwks) };
@@ -159,6 +174,7 @@ export class RemoteJwksSource implements KeySource {
     // Recovered once jose applied a set fetched after the fault (a cached answer proves nothing).
     if (this.#faultAt === undefined || (this.#store.uat ?? 0) < this.#faultAt) return;
     this.#faultAt = undefined;
+    this.#toldExhausted = false;
     this.#options.logger.info(
       { issuer: this.#options.issuer },
       "Signing keys of the authorization server fetched again",
@@ -173,9 +189,17 @@ export class RemoteJwksSource implements KeySource {
       err instanceof JwksFault
         ? { reason: err.reason, ...(err.candidates ? { candidates: err.candidates } : {}) }
         : errorTag(err);
-    const lastKnownGood = this.#store.uat !== undefined;
+    // Whether tokens are still verified with the keys fetched before, and until when.
+    const { uat } = this.#store;
+    const until = uat === undefined ? undefined : uat + this.#options.timings.lastKnownGoodMs;
+    const lastKnownGood = until !== undefined && Date.now() <= until;
     this.#options.logger.warn(
-      { issuer: this.#options.issuer, ...reason, lastKnownGood },
+      {
+        issuer: this.#options.issuer,
+        ...reason,
+        lastKnownGood,
+        ...(lastKnownGood ? { lastKnownGoodUntil: new Date(until).toISOString() } : {}),
+      },
       "Could not fetch the signing keys of the authorization server",
     );
   }

@@ -128,6 +128,12 @@ describe("outage after startup (last-known-good)", () => {
     await sleep(FAST.lastKnownGoodMs);
     const err = await expectRejected(verifier, token, "JWKS_UNAVAILABLE");
     expect(err.kind).toBe("unavailable");
+    // Said once when it happens, and no fault line after it claims the old keys still serve.
+    await expectRejected(verifier, token, "JWKS_UNAVAILABLE");
+    expect(log.lines.filter((l) => l.msg?.includes("too old to use"))).toHaveLength(1);
+    const faults = log.lines.filter((l) => l.msg === "Could not fetch the signing keys of the authorization server");
+    expect(faults.at(-1)?.obj).toMatchObject({ lastKnownGood: false });
+    expect(faults[0]?.obj).toMatchObject({ lastKnownGood: true, lastKnownGoodUntil: expect.any(String) });
     idp.fault = "none";
     await sleep(FAST.cooldownMs + 50);
     await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "user-1" });
