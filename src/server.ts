@@ -7,6 +7,7 @@ import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
 import { formatDiagnostic } from "./config/diagnostics.js";
 import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
 import { createApp } from "./http/app.js";
+import { clientAddressOf } from "./http/client-address.js";
 import { createLogger } from "./log.js";
 import { createMcpEndpoint } from "./mcp/endpoint.js";
 import { onParentExit } from "./parent-exit.js";
@@ -163,6 +164,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       origin: new URL(auth.resource).origin,
       dataDir: config.dataDir,
       resourceName: serverMeta.name,
+      clientAddress: clientAddressOf(config.trustProxy),
     });
     closeAuth = () => authRuntime.close();
     const endpoint = createMcpEndpoint({

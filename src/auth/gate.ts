@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { AuthConfig } from "../config/auth-config.js";
 import { isLoopbackHost } from "../dev-as/client-policy.js";
 import type { McpGate } from "../http/app.js";
+import type { ClientAddress } from "../http/client-address.js";
 import type { RpcCall } from "../http/jsonrpc.js";
 import type { RequestLogger } from "../log.js";
 import type { McpRequestState, ScopeAnswer } from "../mcp/endpoint.js";
@@ -25,6 +26,7 @@ export interface GateOptions {
   apiKey(key: string): ApiKeyMatch | undefined;
   challenge: ChallengeContext;
   audit: AuditLog;
+  clientAddress: ClientAddress;
 }
 
 /** ChatGPT marks its tools/call with `openai/*` keys in `_meta`; its user agent names it too. */
@@ -75,7 +77,10 @@ function authenticate(
       if (!match) {
         // As a refused token is logged with its code: never the key, nor any part of it.
         log.info(
-          { credential: source.header === "api-key" ? credentialOptions.apiKeyHeader : "authorization" },
+          {
+            credential: source.header === "api-key" ? credentialOptions.apiKeyHeader : "authorization",
+            ip: options.clientAddress(req),
+          },
           "API key refused: no configured key matches",
         );
         return { kind: "invalid", credential: "api-key" };
@@ -96,7 +101,7 @@ function authenticate(
       };
       const known = verifier.cached(credential.token);
       if (known) return remember(known);
-      return verifyBearer(verifier, credential.token, log, remember);
+      return verifyBearer(verifier, credential.token, log, remember, () => options.clientAddress(req));
     }
   }
 }
@@ -108,13 +113,14 @@ async function verifyBearer(
   raw: string,
   log: RequestLogger,
   verified: (token: VerifiedToken) => CallerState,
+  ip: () => string | undefined,
 ): Promise<CallerState> {
   try {
     return verified(await verifier.verify(raw));
   } catch (error) {
     if (!(error instanceof TokenVerificationError)) throw error;
     // The stable code says why (expired, wrong audience, unknown issuer…); never the token.
-    log.info({ tokenError: error.code }, "access token refused");
+    log.info({ tokenError: error.code, ip: ip() }, "access token refused");
     if (error.kind === "unavailable") return { kind: "unavailable", retryAfterSec: error.retryAfterSec ?? 30 };
     return { kind: "invalid", credential: "token" };
   }
@@ -283,7 +289,7 @@ export function createAnonymousGate(audit: AuditLog): McpGate {
  * between requests (the mode; the caller's subject, client and credential kind) are pino bindings,
  * serialised once per caller instead of on every line.
  */
-export function createAuditLog(logger: Logger, config: AuthConfig) {
+export function createAuditLog(logger: Logger, config: AuthConfig, clientAddress: ClientAddress) {
   const root = logger.child({ audit: "tools/call", mode: config.mode });
   const byPrincipal = new WeakMap<Principal, Logger>();
   const loggerOf = (principal: Principal | undefined): Logger => {
@@ -304,6 +310,8 @@ export function createAuditLog(logger: Logger, config: AuthConfig) {
   ): void => {
     if (!calls.some((c) => c.method === "tools/call") || !root.isLevelEnabled("info")) return;
     const started = performance.now();
+    // Read now: once the connection is gone its address may be too.
+    const ip = clientAddress(res.req);
     res.once("close", () => {
       const log = loggerOf(principal);
       const ms = Math.round((performance.now() - started) * 10) / 10;
@@ -312,6 +320,7 @@ export function createAuditLog(logger: Logger, config: AuthConfig) {
         log.info(
           {
             reqId: base.requestId,
+            ip,
             tool: loggedName(call.target),
             decision: refusal ? "deny" : "allow",
             status: refusal?.status,

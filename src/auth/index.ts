@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { AuthConfig, IssuerConfig } from "../config/auth-config.js";
 import type { McpGate, ServedDocument } from "../http/app.js";
+import type { ClientAddress } from "../http/client-address.js";
 import type { ToolInfo } from "../tools/catalogue.js";
 import { createApiKeyVerifier, toolsNoKeyCanCall } from "./api-keys.js";
 import { type ChallengeContext, challengeUrl } from "./challenge.js";
@@ -39,6 +40,8 @@ export interface AuthRuntimeOptions {
   origin: string;
   dataDir: string;
   resourceName: string;
+  /** The client's address as TRUST_PROXY reads it, for the audit line and refused credentials. */
+  clientAddress: ClientAddress;
 }
 
 const MIRROR_PATH = "/.well-known/oauth-authorization-server";
@@ -47,7 +50,7 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
   const { config, logger } = options;
   const byName = new Map(options.tools.map((t) => [t.name, t]));
   if (config.mode === "anonymous") {
-    const audit = createAuditLog(logger, config);
+    const audit = createAuditLog(logger, config, options.clientAddress);
     return { gate: createAnonymousGate(audit), documents: new Map(), issuers: [], close: async () => {} };
   }
 
@@ -216,7 +219,8 @@ export async function createAuthRuntime(options: AuthRuntimeOptions): Promise<Au
       verifier,
       apiKey: createApiKeyVerifier(config.apiKeys.keys),
       challenge,
-      audit: createAuditLog(logger, config),
+      audit: createAuditLog(logger, config, options.clientAddress),
+      clientAddress: options.clientAddress,
     }),
     documents: new Map<string, ServedDocument>(
       wantsOAuth

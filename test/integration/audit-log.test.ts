@@ -68,3 +68,40 @@ it("cuts a tool name longer than any tool's to 128 characters: a request cannot 
   expect(line?.tool).toBe(`${"x".repeat(128)}…`);
   expect(JSON.stringify(line).length).toBeLessThan(1_000);
 });
+
+// TRUST_PROXY was read into express's `trust proxy` and nothing used it: no line named the client.
+it("names the client's address: the peer's, or behind a trusted proxy the one it forwards (TRUST_PROXY)", async () => {
+  const call = legacy("tools/call", { name: "docs.create", arguments: { title: "x", body: "y" } });
+  const forwarded = { ...call.headers, "x-forwarded-for": "203.0.113.7" };
+  const before = lines.length;
+  expect((await rpc(mcpUrl, call.message, forwarded)).status).toBe(401);
+  expect((await rpc(mcpUrl, call.message, { ...forwarded, "x-api-key": "tgk_not-a-configured-key-0123" })).status).toBe(
+    401,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const untrusted = lines
+    .slice(before)
+    .filter((l) => l.audit === "tools/call" || l.msg === "API key refused: no configured key matches");
+  // two audit lines and the refused key's line, each with the peer's address: the header is not trusted
+  expect(untrusted.map((l) => l.ip)).toEqual(["127.0.0.1", "127.0.0.1", "127.0.0.1"]);
+
+  const behindProxy: Record<string, unknown>[] = [];
+  const proxied = await startServer({
+    project,
+    env: { AUTH_MODE: "optional", TRUST_PROXY: "loopback", DATA_DIR: "test/.tmp/audit-data" },
+    server: { port: 0, host: "127.0.0.1" },
+    logger: pino({ level: "info" }, { write: (line: string) => void behindProxy.push(JSON.parse(line)) }),
+  });
+  try {
+    expect((await rpc(`${proxied.url}/mcp`, call.message, forwarded)).status).toBe(401);
+    expect(
+      (await rpc(`${proxied.url}/mcp`, call.message, { ...forwarded, authorization: "Bearer not.a.jwt" })).status,
+    ).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const audit = behindProxy.filter((l) => l.audit === "tools/call");
+    expect(audit.map((l) => l.ip)).toEqual(["203.0.113.7", "203.0.113.7"]);
+    expect(behindProxy.find((l) => l.msg === "access token refused")?.ip).toBe("203.0.113.7");
+  } finally {
+    await proxied.close();
+  }
+});
