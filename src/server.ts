@@ -105,7 +105,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     );
 
   // Listen first: the default resource URL needs the real port (PORT=0 in tests).
-  const httpServer = createServer({ requestTimeout: 60_000, headersTimeout: 20_000 });
+  // A proxy that keeps idle upstream connections longer than keepAliveTimeout races the server's
+  // close and answers 502: KEEP_ALIVE_TIMEOUT_MS lets it be set above the proxy's idle timeout.
+  const httpServer = createServer({
+    requestTimeout: 60_000,
+    headersTimeout: 20_000,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+  });
   // The open connections, for a shutdown to tell the answers in flight to close theirs (per
   // connection, not per request: nothing on a keep-alive connection's requests).
   const sockets = new Set<Socket>();

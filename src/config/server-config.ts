@@ -12,6 +12,8 @@ export interface ServerConfig {
   logLevel: string;
   production: boolean;
   shutdownTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open (node's keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
   /** Express `trust proxy`, for X-Forwarded-* behind a load balancer. */
   trustProxy: boolean | number | string;
   dataDir: string;
@@ -106,7 +108,7 @@ function defaultHosts(host: string): string[] {
  * PORT (3000), HOST (127.0.0.1), ALLOWED_HOSTS / ALLOWED_ORIGINS (comma-separated; default: the
  * loopback names when bound to loopback or to every interface, else the address bound to, plus the
  * host of MCP_RESOURCE_URL and of `resource`), BODY_LIMIT (1mb), LOG_LEVEL (info), NODE_ENV,
- * SHUTDOWN_TIMEOUT_MS (10000), TRUST_PROXY (false), DATA_DIR (data).
+ * SHUTDOWN_TIMEOUT_MS (10000), KEEP_ALIVE_TIMEOUT_MS (5000), TRUST_PROXY (false), DATA_DIR (data).
  *
  * `resource` is the resolved resource URL (auth.yaml's `resource`, often MCP_RESOURCE_URL): clients are
  * told to connect there. The server knows it only once auth.yaml is read, after it listens (the default
@@ -141,6 +143,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, resource?
     logLevel,
     production: env.NODE_ENV === "production",
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    keepAliveTimeoutMs: integer(env, "KEEP_ALIVE_TIMEOUT_MS", 5_000, 1_000, 600_000),
     trustProxy: trustProxy(env.TRUST_PROXY),
     dataDir: env.DATA_DIR || "data",
   };

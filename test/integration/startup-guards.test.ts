@@ -56,6 +56,27 @@ describe("defaults of ALLOWED_HOSTS and ALLOWED_ORIGINS", () => {
   });
 });
 
+describe("KEEP_ALIVE_TIMEOUT_MS", () => {
+  // Behind a balancer that keeps idle connections longer than node's 5 s (an ALB: 60 s), the server
+  // closing one as the balancer sends on it is a 502; the setting was not there to raise.
+  it("sets how long an idle keep-alive connection stays open; default 5000, at least 1000", async () => {
+    expect(loadServerConfig({}).keepAliveTimeoutMs).toBe(5_000);
+    expect(loadServerConfig({ KEEP_ALIVE_TIMEOUT_MS: "65000" }).keepAliveTimeoutMs).toBe(65_000);
+    expect(() => loadServerConfig({ KEEP_ALIVE_TIMEOUT_MS: "999" })).toThrow(EnvError);
+    const server = await startServer({
+      project,
+      env: { AUTH_MODE: "anonymous", KEEP_ALIVE_TIMEOUT_MS: "65000" },
+      server: { port: 0, host: "127.0.0.1" },
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      expect(server.httpServer.keepAliveTimeout).toBe(65_000);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 /** A request through node:http, which lets the test send any Host header. */
 function send(server: AuthTestServer, method: string, host: string, body?: string) {
   const url = new URL(server.url);
