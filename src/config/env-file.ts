@@ -47,7 +47,9 @@ export function loadEnvFile(file: string, env: NodeJS.ProcessEnv = process.env):
  * the rest is likely a secret, and this message goes to logs).
  */
 function startingWith(line: string): string {
-  const name = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]{0,63})/.exec(line)?.[1];
+  // A variable name followed by what was meant as its separator (a space, `:`): a line that is one
+  // bare word is quoted not at all — a value wrapped onto its own line (a base64 key) is one.
+  const name = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]{0,63})(?=[\s:])/.exec(line)?.[1];
   return name === undefined ? "" : ` starting with ${name}`;
 }
 

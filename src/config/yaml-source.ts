@@ -432,7 +432,7 @@ export function expandPlaceholders(raw: string, env: EnvSubstitution["env"]): Ex
       problems.push({
         index: i,
         code: "ENV001",
-        message: `malformed placeholder "\${${sep >= 0 ? `${name}:-…` : body.slice(0, 60)}}": use \${NAME} or \${NAME:-default}, NAME of letters, digits and _`,
+        message: `malformed placeholder "\${${sep >= 0 ? `${name.slice(0, 60)}:-…` : leadingName(body)}}": use \${NAME} or \${NAME:-default}, NAME of letters, digits and _`,
       });
       i = end + 1;
       continue;
@@ -620,4 +620,13 @@ function jsPath(ancestors: readonly unknown[], node: unknown): (string | number)
 function placeholderName(text: string): string {
   const name = /^[^\s:}]{0,40}/.exec(text)?.[0] ?? "";
   return name.length < text.length ? `${name}${text.startsWith(`${name}:-`) ? ":-" : ""}…` : name;
+}
+
+/**
+ * A malformed placeholder's text without `:-` for a message: its leading name only, "…" for the rest
+ * — the rest may be a default in another shell's form (`${KEY-tgk_…}`, `${KEY:=…}`), a secret.
+ */
+function leadingName(body: string): string {
+  const name = /^[A-Za-z0-9_]{0,60}/.exec(body)?.[0] ?? "";
+  return name.length < body.length ? `${name}…` : name;
 }

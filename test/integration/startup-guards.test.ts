@@ -425,12 +425,17 @@ describe(".env (loadEnvFile)", () => {
       expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "AUTH_MODE"));
       // a stray line that reads like a line of a quoted value elsewhere is still refused
       await writeFile(file, 'CERT="a\nb"\nb\n');
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(3, "b"));
+      expect(() => loadEnvFile(file, env)).toThrow(refusal(3, ""));
       // a secret on a line of its own (a value wrapped onto the next line) is not repeated
       await writeFile(file, 'MCP_API_KEY=\n"tgk_wrapped_secret_value"\n');
       expect(() => loadEnvFile(file, env)).toThrow(refusal(2, ""));
       await writeFile(file, "AUTH0_CLIENT_SECRET: s3cret-value\n");
       expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "AUTH0_CLIENT_SECRET"));
+      // a wrapped or pasted key is one bare word that reads like a name: not quoted either
+      for (const secret of ["q8ZxN3vL-secretPart_Two9f7Kd2Lm", "tgk_Q2h1bmtPZlNlY3JldEtleU1hdGVyaWFs"]) {
+        await writeFile(file, `MCP_API_KEY=\n${secret}\n`);
+        expect(() => loadEnvFile(file, env)).toThrow(refusal(2, ""));
+      }
       expect(env).toEqual({});
       // a quoted value over two lines is not such a line
       await writeFile(file, 'MULTI="a\nb"\nAUTH_MODE=oauth2\n');

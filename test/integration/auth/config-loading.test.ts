@@ -192,6 +192,12 @@ describe("nothing under apiKeys (but its header and prefix) is repeated in a mes
     const unterminated = messages(`mode: api-key\napiKeys: {keys: [{name: a, key: "\${MCP_KEY:-${SECRET}"}]}\n`, {});
     expect(unterminated).toContain(`ENV001: unterminated placeholder "${placeholder("MCP_KEY:-…").slice(0, -1)}"`);
     expect(unterminated).not.toContain(SECRET.slice(4, 16));
+    // another shell's default forms are malformed here, their default a secret all the same
+    for (const form of [`MCP_API_KEY-${SECRET}`, `MCP_API_KEY:=${SECRET}`, `MCP_API_KEY=${SECRET}`]) {
+      const printed = messages(`mode: api-key\napiKeys: {keys: [{name: a, key: "${placeholder(form)}"}]}\n`, {});
+      expect(printed).toContain(`ENV001: malformed placeholder "${placeholder("MCP_API_KEY…")}"`);
+      expect(printed).not.toContain(SECRET.slice(4, 16));
+    }
   });
 });
 
