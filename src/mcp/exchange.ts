@@ -306,7 +306,16 @@ class ExchangeTransport implements Transport {
     // or ctx.notify waits until the client has read what is queued (or left); what it sends without
     // waiting is dropped once a megabyte waits.
     if (this.res.writableLength > MAX_BUFFERED_NOTIFICATION_BYTES) return;
-    if (!this.frame(text)) await drainedOrClosed(this.res);
+    if (!this.frame(text)) await this.drained();
+  }
+
+  /** One wait for the stream to drain, shared by every notification sent meanwhile (one listener pair). */
+  private drainWait: Promise<void> | undefined;
+  private drained(): Promise<void> {
+    this.drainWait ??= drainedOrClosed(this.res).finally(() => {
+      this.drainWait = undefined;
+    });
+    return this.drainWait;
   }
 
   /**
