@@ -95,6 +95,8 @@ export class RemoteJwksSource implements KeySource {
     if (kid === undefined) return UNTRACKED_KEY;
     let state = this.#keyStates.get(kid);
     if (state === undefined) {
+      // A set fetched between jose's choice of the key and now may not hold it any more.
+      if (!this.#store.jwks?.keys.some((key) => key.kid === kid)) return WITHDRAWN_KEY;
       state = { withdrawn: false };
       this.#keyStates.set(kid, state);
     }
@@ -204,6 +206,9 @@ export class RemoteJwksSource implements KeySource {
     );
   }
 }
+
+/** The state of a key the current set no longer holds. */
+const WITHDRAWN_KEY: KeyState = Object.freeze({ withdrawn: true });
 
 /** A failure to obtain keys (as opposed to a token naming a key that is not there). */
 function isFault(err: unknown): boolean {
