@@ -160,9 +160,16 @@ function queryTerms(text: string): string[] {
 const TOKEN_RUN = /[\p{L}\p{N}\p{Co}\p{Mn}]+/gu;
 
 /**
- * Tokens as FTS5's `unicode61 remove_diacritics 2` tokenizer makes them, near enough for ranking:
- * runs of letters, digits and private-use characters, case-folded, diacritics removed. (Which
- * memories match is decided by FTS5 itself; this only orders them.)
+ * Tokens as FTS5's `unicode61 remove_diacritics 2` tokenizer makes them, for snippets, ranking and
+ * phrases: runs of letters, digits and private-use characters (combining marks kept with their
+ * letter), case-folded, diacritics removed. Decomposed canonically (NFD), as unicode61 removes
+ * diacritics, never by compatibility (NFKD): FTS5 keeps `Ａｌｐｈａ`, `ﬁ`, `½`, `x²`, `Ǆ` and `ŉ`
+ * as they are (case-folded), and so does this — NFKD made `ﬁle` the token `file`, highlighted where
+ * FTS5 matched nothing. Equal to FTS5's tokens on ASCII and on canonical accents, CJK, emoji and
+ * the compatibility characters above; approximated: JavaScript's Unicode tables and case folding
+ * (toLowerCase) against unicode61's own, which may differ on characters their Unicode versions
+ * classify differently, and on special case mappings (`İ`, final sigma). Which memories hold a
+ * single word is FTS5's answer; a phrase is checked on these tokens.
  */
 function tokens(text: string): string[] {
   if (!/[^\p{ASCII}]/u.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? []; // ASCII: the same, faster
@@ -171,7 +178,7 @@ function tokens(text: string): string[] {
 
 function fold(text: string): string {
   return text
-    .normalize("NFKD")
+    .normalize("NFD")
     .replace(/\p{Mn}/gu, "")
     .toLowerCase();
 }

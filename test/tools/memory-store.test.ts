@@ -257,6 +257,35 @@ describe("MemoryStore search: bounded work, the same snippets as FTS5", () => {
     });
   });
 
+  it("makes FTS5's snippet on compatibility characters too (unicode61 decomposes canonically, not NFKD)", () => {
+    withStore((s) => {
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const words = ["alpha", "Ａｌｐｈａ", "ﬁle", "file", "½", "x²", "Ǆemal", "ǅemal", "ŉ", "ﬀ", "café", "cafe\u0301"];
+      const separators = [" ", " ", ", ", ". ", ": ", "\n"];
+      const checked = { memories: 0, different: [] as string[] };
+      for (let round = 0; round < 200; round++) {
+        const length = 1 + random(round % 3 === 0 ? 60 : 20);
+        let content = "";
+        for (let i = 0; i < length; i++)
+          content += words[random(words.length)]! + separators[random(separators.length)]!;
+        const m = s.store(`c${round}`, content);
+        const query = Array.from({ length: 1 + random(2) }, () => words[random(words.length)]!).join(" ");
+        const found = s.search(`c${round}`, query);
+        if (found.length === 0) continue;
+        checked.memories++;
+        const expected = ftsSnippet(s, m.id, query);
+        if (found[0]!.snippet !== expected)
+          checked.different.push(`${JSON.stringify(content)} / ${query}: ${found[0]!.snippet} ≠ ${expected}`);
+      }
+      expect(checked.different).toEqual([]);
+      expect(checked.memories).toBeGreaterThan(40); // 56: a query word NFKC folds (Ａｌｐｈａ → alpha) finds no compatibility form
+    });
+  });
+
   it("a match only in the tags: the content's first 16 tokens, nothing in bold", () => {
     withStore((s) => {
       const content = Array.from({ length: 30 }, (_, i) => `word${i}`).join(" ");
