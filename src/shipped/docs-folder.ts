@@ -111,6 +111,8 @@ export class DocsFolder {
   #real: string | undefined;
   #usage: Usage | undefined;
   #measuring: Promise<Usage> | undefined;
+  /** The tail of this folder's queue of writes (see `write`). */
+  #queue: Promise<unknown> = Promise.resolve();
 
   /** `dir`: absolute path of the documents folder (created if missing). */
   constructor(
@@ -156,8 +158,11 @@ export class DocsFolder {
   /**
    * Writes the document. With a `quota`, a new file is refused when the folder holds `quota.files`
    * files, and any write that would take the folder's files past `quota.bytes` bytes (ToolErrors
-   * naming the setting); the room is reserved before the write, so concurrent writes cannot
-   * overshoot together.
+   * naming the setting). The writes of this folder run one at a time (in this process): the size
+   * of the file a write replaces is read, the quota checked, the file placed and the count updated
+   * with nothing of another write in between, so the count stays exact however many writes race
+   * (racing overwrites of one document each subtracted the same old size before, and the count
+   * drifted until the next rescan). Other processes writing to the folder are seen at the rescan.
    */
   async write(doc: DocumentInput & { overwrite?: boolean }, quota?: DocsQuota): Promise<WriteResult> {
     if (FORBIDDEN_IN_TITLE.test(doc.title))
@@ -169,24 +174,31 @@ export class DocsFolder {
       );
     const name = `${slug}.md`;
     if (!/^[a-z0-9][a-z0-9-]*\.md$/.test(name)) throw new Error(`unexpected document name ${name}`); // by construction
+    const data = Buffer.from(renderDocument(doc), "utf8");
+    return this.#serially(() => this.#write(slug, name, data, doc.overwrite === true, quota));
+  }
 
+  /** Runs `task` after every task queued before it has settled (a promise chain: an async mutex). */
+  #serially<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** One write, run alone (see `write`). */
+  async #write(slug: string, name: string, data: Buffer, overwrite: boolean, quota?: DocsQuota): Promise<WriteResult> {
     const folder = await this.#folder();
     const target = join(folder, name);
-    const text = renderDocument(doc);
-    const data = Buffer.from(text, "utf8");
-
-    let reserved = { files: 0, bytes: 0 };
-    let usage: Usage | undefined;
+    // What the write replaces, read here: no write of this process can place a file in between.
+    const existing = await lstat(target).then(
+      (info) => (info.isFile() ? info.size : 0),
+      () => undefined,
+    );
+    // A write that adds no file, or no bytes, is not refused for them (an overwrite, a shorter document).
+    const files = existing === undefined ? 1 : 0;
+    const bytes = data.length - (existing ?? 0);
     if (quota) {
-      const existing = await lstat(target).then(
-        (info) => (info.isFile() ? info.size : 0),
-        () => undefined,
-      );
-      usage = await this.#current(folder);
-      // From here to the reservation nothing awaits: no other write checks in between. A write
-      // that adds no file, or no bytes, is not refused for them (an overwrite, a shorter document).
-      const files = existing === undefined ? 1 : 0;
-      const bytes = data.length - (existing ?? 0);
+      const usage = await this.#current(folder);
       if (files > 0 && usage.files + files > quota.files)
         throw new ToolError(
           `The documents folder holds ${usage.files} files, the most it may (DOCS_MAX_FILES=${quota.files}); no new document can be created. Replace one with overwrite: true, or ask the operator to remove some or raise DOCS_MAX_FILES.`,
@@ -195,19 +207,14 @@ export class DocsFolder {
         throw new ToolError(
           `This document (${data.length} bytes) would take the documents folder past ${quota.bytes} bytes, the most it may hold (DOCS_MAX_BYTES; it holds ${usage.bytes}). Ask the operator to remove some documents or raise DOCS_MAX_BYTES.`,
         );
-      reserved = { files, bytes };
-      usage.files += files;
-      usage.bytes += bytes;
     }
-    try {
-      return await this.#writeFile(folder, slug, target, name, data, doc.overwrite === true);
-    } catch (error) {
-      if (usage) {
-        usage.files -= reserved.files;
-        usage.bytes -= reserved.bytes;
-      }
-      throw error;
+    const result = await this.#writeFile(folder, slug, target, name, data, overwrite);
+    // Placed: the count (if one is held) gains what the write added. A refused or failed write changed nothing.
+    if (this.#usage) {
+      this.#usage.files += files;
+      this.#usage.bytes += bytes;
     }
+    return result;
   }
 
   async #writeFile(

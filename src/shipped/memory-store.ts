@@ -64,7 +64,36 @@ export const MIGRATIONS: readonly string[] = [
        VALUES (new.user_id, 1, octet_length(new.content) + octet_length(new.tags))
        ON CONFLICT (user_id) DO UPDATE SET memories = memories + 1, bytes = bytes + excluded.bytes;
    END;`,
+  // The owner in the full-text index, one token per user ('u' and the hex of the user id's UTF-8):
+  // a search matches `owner : "u…" AND (…)`, so FTS5 walks only the caller's rows (other users'
+  // memories no longer slow it down).
+  `DROP TRIGGER memories_ai;
+   DROP TRIGGER memories_ad;
+   DROP TRIGGER memories_au;
+   DROP TABLE memories_fts;
+   ALTER TABLE memories ADD COLUMN owner TEXT GENERATED ALWAYS AS ('u' || lower(hex(user_id))) VIRTUAL;
+   CREATE VIRTUAL TABLE memories_fts USING fts5(
+     content, tags, owner,
+     content = 'memories', content_rowid = 'seq',
+     tokenize = 'unicode61 remove_diacritics 2'
+   );
+   INSERT INTO memories_fts (memories_fts) VALUES ('rebuild');
+   CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+     INSERT INTO memories_fts (rowid, content, tags, owner) VALUES (new.seq, new.content, new.tags, new.owner);
+   END;
+   CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+     INSERT INTO memories_fts (memories_fts, rowid, content, tags, owner)
+       VALUES ('delete', old.seq, old.content, old.tags, old.owner);
+   END;
+   CREATE TRIGGER memories_au AFTER UPDATE ON memories BEGIN
+     INSERT INTO memories_fts (memories_fts, rowid, content, tags, owner)
+       VALUES ('delete', old.seq, old.content, old.tags, old.owner);
+     INSERT INTO memories_fts (rowid, content, tags, owner) VALUES (new.seq, new.content, new.tags, new.owner);
+   END;`,
 ];
+
+/** The token of `userId` in the index's `owner` column (migration 3 computes the same in SQL). */
+const ownerToken = (userId: string) => `u${Buffer.from(userId, "utf8").toString("hex")}`;
 
 /** The most one user may keep: refused beyond (MEMORY_MAX_PER_USER, MEMORY_MAX_BYTES_PER_USER). */
 export interface MemoryQuota {
@@ -77,17 +106,18 @@ export const MAX_QUERY_TERMS = 32;
 
 /**
  * Tokens of a search's phrases together (a term like `a.b.c` is a phrase of three tokens): a phrase
- * past this many is cut to the tokens left, at least its first. FTS5 matches a phrase by walking
- * the positions of each of its tokens in every memory holding them all, so this bounds that work;
- * single-word terms need no positions and are not counted.
+ * past this many is cut to the tokens left, at least its first. Phrases are checked in JavaScript,
+ * one linear pass over a memory's tokens each, so this bounds their number (at most 8);
+ * single-word terms are counted in one pass together and are not counted here.
  */
 export const MAX_PHRASE_TOKENS = 16;
 
 /**
  * Turns what a user typed into an FTS5 query that cannot be read as FTS5 syntax: each
  * whitespace-separated term becomes a quoted string (inner `"` doubled), terms with no letter or
- * digit are dropped (they would match nothing), and terms are joined with OR (`search` ranks the
- * memories holding more of them first). Returns undefined when nothing searchable is left.
+ * digit are dropped (they would match nothing), and terms are joined with OR. Returns undefined
+ * when nothing searchable is left. The terms as FTS5 would match them (tests compare with FTS5's
+ * snippet()); `search` itself matches each term apart, a phrase as the AND of its tokens.
  */
 export function toFtsQuery(text: string): string | undefined {
   const terms = queryTerms(text);
@@ -130,9 +160,16 @@ function queryTerms(text: string): string[] {
 const TOKEN_RUN = /[\p{L}\p{N}\p{Co}\p{Mn}]+/gu;
 
 /**
- * Tokens as FTS5's `unicode61 remove_diacritics 2` tokenizer makes them, near enough for ranking:
- * runs of letters, digits and private-use characters, case-folded, diacritics removed. (Which
- * memories match is decided by FTS5 itself; this only orders them.)
+ * Tokens as FTS5's `unicode61 remove_diacritics 2` tokenizer makes them, for snippets, ranking and
+ * phrases: runs of letters, digits and private-use characters (combining marks kept with their
+ * letter), case-folded, diacritics removed. Decomposed canonically (NFD), as unicode61 removes
+ * diacritics, never by compatibility (NFKD): FTS5 keeps `Ａｌｐｈａ`, `ﬁ`, `½`, `x²`, `Ǆ` and `ŉ`
+ * as they are (case-folded), and so does this — NFKD made `ﬁle` the token `file`, highlighted where
+ * FTS5 matched nothing. Equal to FTS5's tokens on ASCII and on canonical accents, CJK, emoji and
+ * the compatibility characters above; approximated: JavaScript's Unicode tables and case folding
+ * (toLowerCase) against unicode61's own, which may differ on characters their Unicode versions
+ * classify differently, and on special case mappings (`İ`, final sigma). Which memories hold a
+ * single word is FTS5's answer; a phrase is checked on these tokens.
  */
 function tokens(text: string): string[] {
   if (!/[^\p{ASCII}]/u.test(text)) return text.toLowerCase().match(/[a-z0-9]+/g) ?? []; // ASCII: the same, faster
@@ -141,7 +178,7 @@ function tokens(text: string): string[] {
 
 function fold(text: string): string {
   return text
-    .normalize("NFKD")
+    .normalize("NFD")
     .replace(/\p{Mn}/gu, "")
     .toLowerCase();
 }
@@ -204,8 +241,12 @@ class PhraseMatcher {
   }
 }
 
-/** Matching memories ranked per search (those holding the most terms, the newest first): at most this many. */
-export const MAX_RANKED = 500;
+/**
+ * Matching memories ranked per search (those holding the most terms, the newest first): at most
+ * this many. Ranking tokenizes each (up to MAX_SCANNED_CHARS characters): ~0.5 ms for 10,000
+ * characters of accented text, so this bounds a search's JavaScript work to ~50 ms (500 took ~0.25 s).
+ */
+export const MAX_RANKED = 100;
 
 /**
  * Occurrences are counted, and snippets made, in the first this many characters of a memory's
@@ -404,7 +445,7 @@ export class MemoryStore {
   readonly db: Database.Database;
   readonly #insert: Database.Statement<[string, string, string, string, string]>;
   /** The search statement per number of query terms (1 – MAX_QUERY_TERMS), prepared on first use. */
-  readonly #searches = new Map<number, Database.Statement<(string | number)[], { seq: number; held: number }>>();
+  readonly #searches = new Map<number, Database.Statement<(string | number)[], { seq: number; mask: number }>>();
   readonly #row: Database.Statement<[number], Row>;
   readonly #delete: Database.Statement<[string, string]>;
   readonly #count: Database.Statement<[string], { n: number }>;
@@ -427,6 +468,8 @@ export class MemoryStore {
       this.db.pragma("busy_timeout = 5000");
       this.db.pragma("synchronous = NORMAL");
       this.db.pragma("foreign_keys = ON");
+      // The number of terms a search's mask holds (its bits set), for SQL's ORDER BY.
+      this.db.function("terms", { deterministic: true }, (mask) => held(Number(mask), -1));
       migrate(this.db);
       this.#insert = this.db.prepare(
         "INSERT INTO memories (id, user_id, content, tags, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -475,31 +518,63 @@ export class MemoryStore {
    * The user's memories matching `query`, best first: those holding more of the query's terms, then
    * more occurrences of them, then the newest. Ranked from the user's own memories only — FTS5's
    * bm25 weighs terms by how many memories of *every* user hold them, which would let one user
-   * probe another's words through the order of their own results. The newest MAX_RANKED matches
-   * are ranked.
+   * probe another's words through the order of their own results.
    *
-   * The work is bounded whatever was stored: SQL picks at most MAX_RANKED memories (and carries no
-   * content through its sort), occurrences are counted in linear time in at most MAX_SCANNED_CHARS
-   * characters of each, and snippets are made only for the `limit` memories returned.
+   * The work is bounded whatever was stored, by anyone:
+   * - FTS5 walks only the caller's rows (every match is `owner : "u…" AND (…)`, the owner column
+   *   holding one token per user), and never a phrase's positions: a phrase is matched in SQL as
+   *   the AND of its tokens, which needs the rows holding them only. (FTS5 checking `a.a.a` walked
+   *   the positions of every `a` in every memory holding one, all users together: ~1 s for 5,000
+   *   memories of 5,000 `a`s.)
+   * - SQL counts the terms each memory holds that way (a phrase counted when its tokens are all
+   *   there) and picks the MAX_RANKED newest among those holding the most, carrying no content.
+   * - JavaScript checks the phrases in those only, each in one linear pass over at most
+   *   MAX_SCANNED_CHARS characters of content (and the tags, apart), counts the occurrences, drops
+   *   the memories holding none of the terms and ranks the rest; snippets are made only for the
+   *   `limit` memories returned.
+   *
+   * Which memories hold a single-word term is FTS5's answer; a phrase is held when FTS5 finds its
+   * tokens and JavaScript the phrase (its tokens are FTS5's, near enough: see `tokens`). Where more
+   * than MAX_RANKED memories hold the tokens of the same number of terms, a memory holding the
+   * phrases themselves may be left out for newer ones holding only their tokens.
    */
   search(userId: string, query: string, limit = 10): FoundMemory[] {
     const terms = queryTerms(query);
     if (terms.length === 0) return [];
-    // How many of the terms each memory holds is counted by FTS5 itself, in SQL, before the LIMIT:
-    // the newest MAX_RANKED among those holding the most terms are ranked, so an older memory that
-    // holds every term is never cut for newer ones holding one.
-    const matchers = terms.map((t) => new PhraseMatcher(tokens(t)));
-    const picked = this.#searchFor(terms.length).all(...terms.map(quoted), userId, MAX_RANKED);
-    const ranked = picked.flatMap(({ seq, held }, recency) => {
+    const phrases = terms.map(tokens);
+    const matchers = phrases.map((p) => new PhraseMatcher(p));
+    const owner = `owner : ${quoted(ownerToken(userId))} AND `;
+    const matches = phrases.map((p) => `${owner}(${[...new Set(p)].map(quoted).join(" AND ")})`);
+    const picked = this.#searchFor(terms.length).all(...matches, userId, MAX_RANKED);
+    // The single-word terms, counted in one pass over a memory's tokens.
+    const singles = new Map<string, number>();
+    phrases.forEach((p, i) => {
+      if (p.length === 1) singles.set(p[0]!, i);
+    });
+    const ranked = picked.flatMap(({ seq, mask }, recency) => {
       const row = this.#row.get(seq);
       if (!row) return [];
       const tags = JSON.parse(row.tags) as string[];
-      const words = tokens(`${row.content.slice(0, MAX_SCANNED_CHARS)} ${tags.join(" ")}`);
+      const counts = new Array<number>(terms.length).fill(0);
+      for (const words of [tokens(row.content.slice(0, MAX_SCANNED_CHARS)), tokens(tags.join(" "))]) {
+        for (const word of words) {
+          const i = singles.get(word);
+          if (i !== undefined && counts[i]! < MAX_COUNTED) counts[i]!++;
+        }
+        matchers.forEach((m, i) => {
+          if (m.phrase.length > 1 && held(mask, i) && counts[i]! < MAX_COUNTED)
+            counts[i]! += m.count(words, MAX_COUNTED - counts[i]!);
+        });
+      }
+      let holds = 0;
       let total = 0;
-      for (const m of matchers) total += m.count(words, MAX_COUNTED);
-      return [{ row, tags, held, total, recency }];
+      counts.forEach((n, i) => {
+        if (held(mask, i) && (phrases[i]!.length === 1 || n > 0)) holds++;
+        total += n;
+      });
+      return holds > 0 ? [{ row, tags, holds, total, recency }] : [];
     });
-    ranked.sort((a, b) => b.held - a.held || b.total - a.total || a.recency - b.recency);
+    ranked.sort((a, b) => b.holds - a.holds || b.total - a.total || a.recency - b.recency);
     return ranked.slice(0, limit).map(({ row, tags }) => ({
       id: row.id,
       content: row.content,
@@ -512,16 +587,17 @@ export class MemoryStore {
   #searchFor(terms: number) {
     let statement = this.#searches.get(terms);
     if (!statement) {
-      const held = Array.from(
-        { length: terms },
-        () => "(m.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?))",
-      ).join(" + ");
-      // Each term is matched once (its rowids gathered by the IN subquery), and the user's own
-      // memories (memories_by_user covers user_id and seq) are checked against those sets.
+      const inTerm = "(m.seq IN (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?))";
+      const held = Array.from({ length: terms }, (_, i) => `${inTerm} * ${2 ** i}`).join(" + ");
+      // Each term is matched once (its rowids gathered by the IN subquery, the caller's only), and the
+      // user's own memories (memories_by_user covers user_id and seq) are checked against those sets:
+      // `mask` has bit i set when the memory holds the tokens of term i. MATERIALIZED: flattened into
+      // the outer query, the mask (its 32 lookups) was computed again for the WHERE and the ORDER BY.
       statement = this.db.prepare(
-        `SELECT seq, held FROM (SELECT m.seq, ${held} AS held FROM memories AS m WHERE m.user_id = ?)
-          WHERE held > 0
-          ORDER BY held DESC, seq DESC
+        `WITH held AS MATERIALIZED (SELECT m.seq, ${held} AS mask FROM memories AS m WHERE m.user_id = ?)
+         SELECT seq, mask FROM held
+          WHERE mask > 0
+          ORDER BY terms(mask) DESC, seq DESC
           LIMIT ?`,
       );
       this.#searches.set(terms, statement);
@@ -568,6 +644,14 @@ export function migrate(db: Database.Database, migrations: readonly string[] = M
       .immediate();
     if (!applied) return version();
   }
+}
+
+/** With `i` ≥ 0, whether bit `i` of a search's mask is set; with -1, how many are. */
+function held(mask: number, i: number): number {
+  if (i >= 0) return Math.floor(mask / 2 ** i) % 2;
+  let n = 0;
+  for (let m = mask; m > 0; m = Math.floor(m / 2)) n += m % 2;
+  return n;
 }
 
 let shared: { file: string; store: MemoryStore } | undefined;

@@ -220,4 +220,44 @@ describe("DocsFolder", () => {
     // a refused or failed write gives its reservation back
     await folder.write({ title, body: "z".repeat(99_000), author, overwrite: true }, quota);
   });
+
+  it("keeps the count exact under racing overwrites of one document: the quota is neither overshot nor refuses a write that fits", async () => {
+    // The reviewer's scenario: with the size a write replaces read before racing writes were placed,
+    // each of two racing overwrites subtracted the same old size, and the count drifted (it let
+    // 14 new 50 KB documents into a 200,000-byte folder, or refused one with 108 bytes on disk).
+    const dir = join(tmp, "quota-race");
+    const folder = new DocsFolder(dir);
+    const quota = { files: 1000, bytes: 200_000 };
+    const big = "x".repeat(50_000);
+    const onDisk = async () => {
+      let bytes = 0;
+      for (const f of await readdir(dir)) bytes += (await lstat(join(dir, f))).size;
+      return bytes;
+    };
+    await folder.write({ title: "victim", body: big, author, overwrite: true }, quota);
+    for (let round = 0; round < 100; round++) {
+      const results = await Promise.allSettled([
+        folder.write({ title: "victim", body: "small", author, overwrite: true }, quota),
+        folder.write({ title: "victim", body: big, author, overwrite: true }, quota),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
+    }
+    let created = 0;
+    let refusal: Error | undefined;
+    for (let i = 0; i < 10 && !refusal; i++) {
+      await folder.write({ title: `new ${i}`, body: big, author }, quota).then(
+        () => created++,
+        (error: Error) => {
+          refusal = error;
+        },
+      );
+    }
+    const held = await onDisk();
+    expect(held).toBeLessThanOrEqual(quota.bytes);
+    expect(refusal?.message).toMatch(/would take the documents folder past 200000 bytes/);
+    expect(refusal?.message).toContain(`it holds ${held})`); // the count is what is on disk
+    const size = Buffer.byteLength(renderDocument({ title: "new 9", body: big, author }));
+    expect(held + size).toBeGreaterThan(quota.bytes); // refused only because it did not fit
+    expect(created).toBeGreaterThanOrEqual(2);
+  });
 });

@@ -257,6 +257,35 @@ describe("MemoryStore search: bounded work, the same snippets as FTS5", () => {
     });
   });
 
+  it("makes FTS5's snippet on compatibility characters too (unicode61 decomposes canonically, not NFKD)", () => {
+    withStore((s) => {
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const words = ["alpha", "Ａｌｐｈａ", "ﬁle", "file", "½", "x²", "Ǆemal", "ǅemal", "ŉ", "ﬀ", "café", "cafe\u0301"];
+      const separators = [" ", " ", ", ", ". ", ": ", "\n"];
+      const checked = { memories: 0, different: [] as string[] };
+      for (let round = 0; round < 200; round++) {
+        const length = 1 + random(round % 3 === 0 ? 60 : 20);
+        let content = "";
+        for (let i = 0; i < length; i++)
+          content += words[random(words.length)]! + separators[random(separators.length)]!;
+        const m = s.store(`c${round}`, content);
+        const query = Array.from({ length: 1 + random(2) }, () => words[random(words.length)]!).join(" ");
+        const found = s.search(`c${round}`, query);
+        if (found.length === 0) continue;
+        checked.memories++;
+        const expected = ftsSnippet(s, m.id, query);
+        if (found[0]!.snippet !== expected)
+          checked.different.push(`${JSON.stringify(content)} / ${query}: ${found[0]!.snippet} ≠ ${expected}`);
+      }
+      expect(checked.different).toEqual([]);
+      expect(checked.memories).toBeGreaterThan(40); // 56: a query word NFKC folds (Ａｌｐｈａ → alpha) finds no compatibility form
+    });
+  });
+
   it("a match only in the tags: the content's first 16 tokens, nothing in bold", () => {
     withStore((s) => {
       const content = Array.from({ length: 30 }, (_, i) => `word${i}`).join(" ");
@@ -301,6 +330,51 @@ describe("MemoryStore search: bounded work, the same snippets as FTS5", () => {
       }
     });
   }, 120_000);
+});
+
+describe("MemoryStore search: phrases checked in JavaScript, FTS5 limited to the caller's rows", () => {
+  it("finds a phrase only where its tokens are in order; its tokens alone do not count for it", () => {
+    withStore((s) => {
+      const inOrder = s.store("u", "the red apple fell");
+      s.store("u", "an apple, red and round"); // both tokens, not the phrase
+      const both = s.store("u", "red apple pie, and apple"); // the phrase, and the word
+      expect(s.search("u", "red.apple").map((m) => m.id)).toEqual([both.id, inOrder.id]);
+      expect(s.search("u", "red-apple")[0]!.snippet).toBe("**red apple** pie, and apple");
+      // a memory holding the word but not the phrase ranks below those holding both terms
+      const ids = s.search("u", "red.apple apple").map((m) => m.id);
+      expect(ids.slice(0, 2)).toEqual([both.id, inOrder.id]);
+      expect(ids).toHaveLength(3);
+      // a phrase across the content and the tags is not a phrase
+      s.store("v", "a note ending in red", ["apple"]);
+      expect(s.search("v", "red.apple")).toEqual([]);
+      expect(s.search("v", "apple")).toHaveLength(1);
+    });
+  });
+
+  it("matches the caller's rows only, through the owner token (another user's id in the query finds nothing)", () => {
+    withStore((s) => {
+      s.store("alice", "shared words here");
+      s.store("bob", "shared words here");
+      const owner = `u${Buffer.from("bob").toString("hex")}`;
+      expect(s.search("alice", "shared")).toHaveLength(1);
+      expect(s.search("alice", owner)).toEqual([]);
+      expect(s.search("alice", `shared ${owner}`)).toHaveLength(1);
+    });
+  });
+
+  it("migration 3 indexes the owners of a database's existing memories", () => {
+    const db = new Database(":memory:");
+    migrate(db, MIGRATIONS.slice(0, 2));
+    const insert = db.prepare("INSERT INTO memories (id, user_id, content, tags, created_at) VALUES (?, ?, ?, ?, '')");
+    insert.run("m1", "alice", "hello red apple", "[]");
+    insert.run("m2", "bob", "hello world", '["x"]');
+    migrate(db);
+    const rows = db
+      .prepare("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?")
+      .all(`owner : "u${Buffer.from("alice").toString("hex")}" AND "hello"`);
+    expect(rows).toHaveLength(1);
+    db.close();
+  });
 });
 
 describe("MemoryStore quota", () => {
