@@ -6,6 +6,7 @@ import { createAuthRuntime } from "./auth/index.js";
 import { type AuthConfig, loadAuthConfig } from "./config/auth-config.js";
 import { formatDiagnostic } from "./config/diagnostics.js";
 import { loadServerConfig, type ServerConfig } from "./config/server-config.js";
+import { isLoopbackHost } from "./dev-as/client-policy.js";
 import { createApp } from "./http/app.js";
 import { clientAddressOf } from "./http/client-address.js";
 import { createLogger } from "./log.js";
@@ -203,9 +204,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     httpServer.on("request", listener);
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    // The URL to give a local client is the resource when it is on this machine (clients compare the
+    // two: with HOST=0.0.0.0 the resource names localhost, and a sign-in through 127.0.0.1 fails).
+    const resourceUrl = URL.parse(auth.resource);
+    const local = resourceUrl?.protocol === "http:" && isLoopbackHost(resourceUrl.hostname);
     logger.info(
       {
-        url: `${url}/mcp`,
+        url: local ? auth.resource : `${url}/mcp`,
         mode: auth.mode,
         tools: catalogue.size,
         resource: auth.resource,

@@ -173,6 +173,25 @@ describe("graceful shutdown", () => {
   }, 20_000);
 });
 
+describe("the startup line", () => {
+  // With HOST=0.0.0.0 the resource names localhost while the line said 127.0.0.1: a client given that
+  // URL could not sign in (clients compare it with the resource).
+  it("names the resource as the URL when it is on this machine, the URL a local client must use", async () => {
+    const lines: { msg: string; url?: string }[] = [];
+    const server = await startServer({
+      project,
+      env: { AUTH_MODE: "optional", MCP_RESOURCE_URL: "http://localhost:3999/mcp", DATA_DIR: "test/.tmp/startup-line" },
+      server: { port: 0, host: "127.0.0.1" },
+      logger: pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+    });
+    try {
+      expect(lines.find((l) => l.msg === "toolgate is listening")?.url).toBe("http://localhost:3999/mcp");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("what the log says of a shutdown", () => {
   it("a request still in flight at SHUTDOWN_TIMEOUT_MS is cut with a warning naming the setting; the end is logged", async () => {
     const lines: { level: number; msg: string; connections?: number }[] = [];
