@@ -66,7 +66,8 @@ export function headerMismatch(
     const name = decodeHeader(rawName);
     if (name === undefined) return "the Mcp-Name header carries an invalid Base64 value";
     for (const c of calls) {
-      if (NAME_SOURCE.has(c.method) && c.target !== name)
+      // A body without a string name is no request to compare with: the SDK refuses it (-32602).
+      if (NAME_SOURCE.has(c.method) && c.target !== undefined && c.target !== name)
         return `the Mcp-Name header names "${name.slice(0, 128)}" but the body carries "${String(c.target).slice(0, 128)}"`;
     }
   }

@@ -137,6 +137,14 @@ export function legacyMessages(req: IncomingMessage, body: unknown): ExchangeMes
   if (req.method !== "POST" || body === undefined || !isJsonContentType(req.headers["content-type"])) return undefined;
   const accept = header(req, "accept");
   if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
+  // This path answers JSON. With parameters (`application/json;q=0`) or a look-alike type
+  // (`application/json-seq`) the list is read properly, and without JSON acceptable the SDK answers
+  // (SSE); the usual "application/json, text/event-stream" needs no more than the check above.
+  if (
+    (accept.includes(";") || accept.includes("application/json-") || accept.includes("application/json+")) &&
+    !acceptsJson(accept)
+  )
+    return undefined;
   const version = header(req, "mcp-protocol-version");
   if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version.trim())) return undefined;
   if (!plainLegacyBody(body)) {
@@ -516,5 +524,15 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
     };
     res.on("drain", done);
     res.on("close", done);
+  });
+}
+
+/** Whether an Accept list names `application/json` itself with a quality above 0. */
+function acceptsJson(accept: string): boolean {
+  return accept.split(",").some((range) => {
+    const [type = "", ...params] = range.split(";");
+    if (type.trim().toLowerCase() !== "application/json") return false;
+    const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
   });
 }

@@ -95,6 +95,14 @@ describe("raw HTTP", () => {
       expect(res.body.error.message).toContain('the Mcp-Name header names "docs.create"');
     });
 
+    // It said the body carried "undefined": a name that is no string is the request's fault (-32602).
+    it(`${era}: a tools/call whose name is no string is refused as invalid params, not as a header mismatch`, async () => {
+      const { message, headers } = build("tools/call", { name: 5, arguments: {} });
+      const res = await rpc(server.mcpUrl, message, { ...headers, "mcp-name": "5" });
+      expect(res.body.error.code).toBe(-32602);
+      expect(JSON.stringify(res.body)).not.toContain("undefined");
+    });
+
     it(`${era}: an Mcp-Method header that disagrees with the body gets 400`, async () => {
       const { message, headers } = build("tools/list");
       const res = await rpc(server.mcpUrl, message, { ...headers, "mcp-method": "tools/call" });

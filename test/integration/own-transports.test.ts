@@ -524,6 +524,18 @@ describe("invalid params of the methods the SDK checks itself", () => {
     expect(messagesOf(after)).toEqual([{ jsonrpc: "2.0", id: 1, result: {} }]);
   });
 
+  // This path answers JSON: a client that excludes it (q=0) or lists only a look-alike got JSON all the same.
+  it.each(["application/json;q=0, text/event-stream", "application/json-seq, text/event-stream"])(
+    "2025-11-25 with Accept %s: answered as the SDK does (SSE), not in a type the client did not accept",
+    async (accept) => {
+      const { message, headers } = legacy("tools/call", { name: "test_simple_text", arguments: {} });
+      const { own: mine, sdk: reference } = await both(message, { ...headers, accept });
+      expect(reference.type).toMatch(/^text\/event-stream/);
+      expect(mine.type).toBe(reference.type);
+      expect(messagesOf(mine)).toEqual(messagesOf(reference));
+    },
+  );
+
   it("2025-11-25 batches: each request its own answer, the valid one as before", async () => {
     const setLevel = legacy("logging/setLevel", { level: 5 }, 1).message;
     const call = legacy("tools/call", { name: 5 }, 2).message;
