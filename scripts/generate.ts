@@ -86,8 +86,13 @@ for (const root of roots) {
   } else if (mode === "lint") {
     console.error(`${where}tools.yaml and auth.yaml: no errors${warnings ? `, ${warnings} warning(s)` : ""}.`);
   } else {
-    console.error(`wrote ${where}generated/ (${result.files?.size ?? 0} files)`);
-    for (const f of result.docs?.keys() ?? []) console.error(`wrote ${where}${f}`);
+    const same = new Set(result.unchanged ?? []);
+    const files = `(${result.files?.size ?? 0} files)`;
+    console.error(
+      same.has("generated/") ? `${where}generated/ is up to date ${files}` : `wrote ${where}generated/ ${files}`,
+    );
+    for (const f of result.docs?.keys() ?? [])
+      console.error(same.has(f) ? `${where}${f} is up to date` : `wrote ${where}${f}`);
     for (const f of result.handlers) console.error(`created ${where}${f}`);
   }
 }

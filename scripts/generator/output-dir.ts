@@ -311,8 +311,7 @@ function processRuns(pid: number): boolean {
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   const parent = dirname(path);
   await mkdir(parent, { recursive: true });
-  for (const stale of await deadLeftovers(parent, temporaryPattern(escapeRegExp(basename(path)))))
-    await remove(join(parent, stale[0])).catch(() => undefined); // tidying only: the write goes on
+  await tidyFileLeftovers(path);
   const temporary = join(parent, `.${basename(path)}.new-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     await writeFile(temporary, content);
@@ -320,6 +319,13 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   } finally {
     await remove(temporary);
   }
+}
+
+/** Removes the temporaries a dead process's writeFileAtomic left beside `path` (tidying only: never throws). */
+export async function tidyFileLeftovers(path: string): Promise<void> {
+  const parent = dirname(path);
+  for (const stale of await deadLeftovers(parent, temporaryPattern(escapeRegExp(basename(path)))).catch(() => []))
+    await remove(join(parent, stale[0])).catch(() => undefined);
 }
 
 /** Names of `files` (relative to `root`) whose content on disk differs (stale) or that are absent (missing). */

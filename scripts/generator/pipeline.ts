@@ -18,6 +18,7 @@ import {
   type RenderedFiles,
   recoverDirectory,
   replaceDirectory,
+  tidyFileLeftovers,
   writeFileAtomic,
 } from "./output-dir.js";
 import { CompiledToolSchemas, checkRules } from "./rules.js";
@@ -66,6 +67,8 @@ export interface GeneratorResult {
   recovered?: string[];
   /** Write mode: what this run could not tidy (a leftover of an earlier run, the previous generated/); not errors. */
   warnings?: string[];
+  /** Write mode: what was already as rendered and left untouched (`generated/`, docs/configuration.md). */
+  unchanged?: string[];
 }
 
 /** Stage 5 — emit: every generated file, rendered in memory from the one model. */
@@ -199,15 +202,26 @@ export async function runGenerator(options: GeneratorOptions): Promise<Generator
         ...(plan.empty.length > 0 ? { emptyHandlers: plan.empty.map((t) => handlerPath(t.name)) } : {}),
       });
     }
-    warnings.push(...(await replaceDirectory(outDir, files)));
-    written.push(`${options.outDir ?? "generated"}/`);
+    // What is on disk already, byte for byte (line ends aside), is left as it is: said "up to date",
+    // not "wrote" (a run that changed nothing touched generated/ and every example project).
+    const unchanged: string[] = [];
+    if (driftFound(await compareWithDisk(outDir, files))) {
+      warnings.push(...(await replaceDirectory(outDir, files)));
+      written.push(`${options.outDir ?? "generated"}/`);
+    } else unchanged.push(`${options.outDir ?? "generated"}/`);
+    const docsDrift = await compareFiles(options.root, docs);
     for (const [name, content] of docs) {
+      if (!docsDrift.stale.includes(name) && !docsDrift.missing.includes(name)) {
+        await tidyFileLeftovers(join(options.root, name));
+        unchanged.push(name);
+        continue;
+      }
       await writeFileAtomic(join(options.root, name), content);
       written.push(name);
     }
     const created: string[] = [];
     await scaffold(options.root, plan.missing, created).finally(() => written.push(...created));
-    return finish({ files, docs, handlers: created });
+    return finish({ files, docs, handlers: created, unchanged });
   } catch (error) {
     const reason = withoutAbsolutePaths((error as Error)?.message?.split("\n")[0] ?? String(error), options.root);
     diagnostics.push({

@@ -124,10 +124,13 @@ describe("renames and removals Windows refuses for a while", () => {
       }
       return rename(from, to);
     });
+    // A change to swap in (a run that changes nothing leaves generated/ as it is), then back.
+    const tools = await project.read("tools.yaml");
+    expect((await generate(project.root, { toolsText: tools.replace("Search", "Look through") })).ok).toBe(true);
+    expect(refused).toBe(2);
     const result = await generate(project.root);
     expect(result.diagnostics).toEqual([]);
     expect(result.ok).toBe(true);
-    expect(refused).toBe(2);
     expect(await hashTree(join(project.root, "generated"))).toBe(good);
     expect(await own(project.root)).toEqual([]);
   });
