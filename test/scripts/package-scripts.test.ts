@@ -4,7 +4,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { expect, it } from "vitest";
 import { REPO } from "../helpers/temp-project.js";
 
@@ -63,3 +65,31 @@ it.each([
     expect(wrong.stderr).toMatch(new RegExp(`^${name}: .*--nope.*\n$`));
   },
 );
+
+// tsc writes what it compiles and never deletes: a renamed tool's handler and validator stayed in
+// dist/, and shipped with it.
+it("the build ends by removing from dist/ what no source compiles to any more", async () => {
+  const root = await mkdtemp(join(tmpdir(), "toolgate-prune-"));
+  try {
+    const files = {
+      "src/handlers/kept.ts": "",
+      "dist/src/handlers/kept.js": "",
+      "dist/src/handlers/kept.js.map": "",
+      "dist/src/handlers/gone.js": "",
+      "dist/src/handlers/gone.js.map": "",
+      "dist/generated/validators/Gone.js": "",
+      "dist/src/notes.txt": "",
+    };
+    for (const [file, text] of Object.entries(files)) {
+      await mkdir(dirname(join(root, file)), { recursive: true });
+      await writeFile(join(root, file), text);
+    }
+    expect(spawnSync(process.execPath, ["scripts/prune-dist.mjs", root], { cwd: REPO }).status).toBe(0);
+    expect((await readdir(join(root, "dist"), { recursive: true })).sort()).toEqual(
+      ["generated", "src", "src/handlers", "src/handlers/kept.js", "src/handlers/kept.js.map", "src/notes.txt"].sort(),
+    );
+    expect(scripts.postbuild).toBe("node scripts/prune-dist.mjs");
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
