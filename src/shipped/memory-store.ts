@@ -92,9 +92,6 @@ export const MIGRATIONS: readonly string[] = [
    END;`,
 ];
 
-/** The token of `userId` in the index's `owner` column (migration 3 computes the same in SQL). */
-const ownerToken = (userId: string) => `u${Buffer.from(userId, "utf8").toString("hex")}`;
-
 /** The most one user may keep: refused beyond (MEMORY_MAX_PER_USER, MEMORY_MAX_BYTES_PER_USER). */
 export interface MemoryQuota {
   memories: number;
@@ -450,6 +447,11 @@ export class MemoryStore {
   readonly #delete: Database.Statement<[string, string]>;
   readonly #count: Database.Statement<[string], { n: number }>;
   readonly #usage: Database.Statement<[string], { memories: number; bytes: number }>;
+  /**
+   * The token of a user id in the index's `owner` column, computed by SQLite as migration 3 and the
+   * column do: the same bytes for any id (a lone surrogate is encoded by the binding, not by Buffer).
+   */
+  readonly #ownerToken: Database.Statement<[string], string>;
 
   /** Opens (creating the file and its folder if needed) and migrates the database at `file`. */
   constructor(readonly file: string) {
@@ -478,6 +480,7 @@ export class MemoryStore {
       this.#count = this.db.prepare("SELECT count(*) AS n FROM memories WHERE user_id = ?");
       this.#usage = this.db.prepare("SELECT memories, bytes FROM memory_usage WHERE user_id = ?");
       this.#row = this.db.prepare("SELECT id, content, tags, created_at FROM memories WHERE seq = ?");
+      this.#ownerToken = this.db.prepare<[string], string>("SELECT 'u' || lower(hex(?))").pluck();
     } catch (error) {
       this.db.close();
       throw error;
@@ -543,8 +546,13 @@ export class MemoryStore {
     if (terms.length === 0) return [];
     const phrases = terms.map(tokens);
     const matchers = phrases.map((p) => new PhraseMatcher(p));
-    const owner = `owner : ${quoted(ownerToken(userId))} AND `;
-    const matches = phrases.map((p) => `${owner}(${[...new Set(p)].map(quoted).join(" AND ")})`);
+    const owner = `owner : ${quoted(this.#ownerToken.get(userId) as string)} AND `;
+    // Each term as the user wrote its words, tokenised by FTS5 itself (its tokens are what the index
+    // holds: Hangul syllables, й, が keep what JavaScript's folding takes apart), in content and tags
+    // only (never the owner column).
+    const matches = terms.map(
+      (term) => `${owner}{content tags} : (${[...new Set(term.match(TOKEN_RUN) ?? [term])].map(quoted).join(" AND ")})`,
+    );
     const picked = this.#searchFor(terms.length).all(...matches, userId, MAX_RANKED);
     // The single-word terms, counted in one pass over a memory's tokens.
     const singles = new Map<string, number>();
