@@ -443,3 +443,12 @@ describe("words of any script are found as the index holds them", () => {
     expect(store.search(user, "dentist").map((m) => m.content)).toEqual(["dentist on friday"]);
   });
 });
+
+// SQL picked the 100 newest holding the phrase's words; JavaScript dropped those without the phrase
+// and fetched no further: the one memory holding it was not found.
+it("a phrase is found behind more than MAX_RANKED newer memories holding its words in another order", () => {
+  const user = "phrase-depth";
+  store.store(user, "my to-do list: call the dentist", []);
+  for (let i = 0; i < 120; i++) store.store(user, `do the laundry, remember to call, week ${i}`, []);
+  expect(store.search(user, "to-do").map((m) => m.content)).toEqual(["my to-do list: call the dentist"]);
+});
