@@ -95,16 +95,21 @@ describe("development authorization server", () => {
     await expect(flow).rejects.toMatchObject({ error: "invalid_target" });
   });
 
+  /** The authorization endpoint asked with `params`, its redirect not followed. */
+  async function authorize(params: Record<string, string>): Promise<{ url: URL; response: Response }> {
+    const url = new URL(as.authorization_endpoint);
+    url.search = new URLSearchParams(params).toString();
+    return { url, response: await fetch(url, { redirect: "manual" }) };
+  }
+
   it("requires PKCE", async () => {
     const client = await registerHeadlessClient(as, { name: "no pkce" });
-    const url = new URL(as.authorization_endpoint);
-    url.search = new URLSearchParams({
+    const { url, response } = await authorize({
       response_type: "code",
       client_id: client.client_id,
       redirect_uri: HEADLESS_REDIRECT_URI,
       scope: "search.read",
-    }).toString();
-    const response = await fetch(url, { redirect: "manual" });
+    });
     const location = new URL(response.headers.get("location") ?? "", url);
     expect(location.origin + location.pathname).toBe(HEADLESS_REDIRECT_URI);
     expect(location.searchParams.get("error")).toBe("invalid_request");
@@ -132,15 +137,13 @@ describe("development authorization server", () => {
     const untrusted = "https://evil.example/landing";
     const client = await registerClient(as, { redirect_uris: [untrusted], token_endpoint_auth_method: "none" });
     for (const mode of [undefined, "form_post", "fragment"]) {
-      const url = new URL(as.authorization_endpoint);
-      url.search = new URLSearchParams({
+      const { response } = await authorize({
         client_id: client.client_id,
         redirect_uri: untrusted,
         response_type: "code",
         scope: "search.read",
         ...(mode ? { response_mode: mode } : {}),
-      }).toString();
-      const response = await fetch(url, { redirect: "manual" });
+      });
       expect(response.status, String(mode)).toBe(400);
       expect(response.headers.get("location")).toBeNull();
       const page = await response.text();
@@ -156,8 +159,7 @@ describe("development authorization server", () => {
     // silent sign-in (prompt=none) got no answer at all.
     const redirectUri = "https://client.example/cb";
     const client = await registerClient(as, { redirect_uris: [redirectUri], token_endpoint_auth_method: "none" });
-    const url = new URL(as.authorization_endpoint);
-    url.search = new URLSearchParams({
+    const { response } = await authorize({
       client_id: client.client_id,
       redirect_uri: redirectUri,
       response_type: "code",
@@ -166,8 +168,7 @@ describe("development authorization server", () => {
       code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
       code_challenge_method: "S256",
       prompt: "none",
-    }).toString();
-    const response = await fetch(url, { redirect: "manual" });
+    });
     expect(response.status).toBe(303);
     const location = new URL(response.headers.get("location") ?? "about:blank");
     expect(location.origin + location.pathname).toBe(redirectUri);
@@ -235,8 +236,7 @@ describe("development authorization server", () => {
   /** The login page an authorization request of a new headless client leads to, as HTML. */
   async function loginPage(name: string, extra: Record<string, string> = {}): Promise<string> {
     const client = await registerHeadlessClient(as, { name });
-    const url = new URL(as.authorization_endpoint);
-    url.search = new URLSearchParams({
+    const { url, response: start } = await authorize({
       response_type: "code",
       client_id: client.client_id,
       redirect_uri: HEADLESS_REDIRECT_URI,
@@ -244,8 +244,7 @@ describe("development authorization server", () => {
       ...extra,
       code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
       code_challenge_method: "S256",
-    }).toString();
-    const start = await fetch(url, { redirect: "manual" });
+    });
     const page = await fetch(new URL(start.headers.get("location") ?? "", url), {
       headers: {
         cookie: start.headers

@@ -414,27 +414,24 @@ describe(".env (loadEnvFile)", () => {
       const refusal = (line: number, name: string) =>
         `${file}:${line}: the line${name ? ` starting with ${name}` : ""} is not NAME=value: it sets nothing and can hide the setting on the line after it; fix or remove that line`;
       expect(() => loadEnvFile(file, env)).toThrow(refusal(3, "LOG_LEVEL"));
+      const refuses = async (text: string, line: number, name: string) => {
+        await writeFile(file, text);
+        expect(() => loadEnvFile(file, env)).toThrow(refusal(line, name));
+      };
       expect(env).toEqual({});
       // last in the file, Node's parser skips it without a word
-      await writeFile(file, "PORT=3999\nAUTH_MODE oauth2\n");
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(2, "AUTH_MODE"));
+      await refuses("PORT=3999\nAUTH_MODE oauth2\n", 2, "AUTH_MODE");
       // an "=" further on (a base64 key's padding, a comment) made Node set a variable of the whole name
-      await writeFile(file, "MCP_API_KEY dGhpcyBpcyBhIGtleQ==\n");
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "MCP_API_KEY"));
-      await writeFile(file, "AUTH_MODE oauth2 # was =optional\n");
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "AUTH_MODE"));
+      await refuses("MCP_API_KEY dGhpcyBpcyBhIGtleQ==\n", 1, "MCP_API_KEY");
+      await refuses("AUTH_MODE oauth2 # was =optional\n", 1, "AUTH_MODE");
       // a stray line that reads like a line of a quoted value elsewhere is still refused
-      await writeFile(file, 'CERT="a\nb"\nb\n');
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(3, ""));
+      await refuses('CERT="a\nb"\nb\n', 3, "");
       // a secret on a line of its own (a value wrapped onto the next line) is not repeated
-      await writeFile(file, 'MCP_API_KEY=\n"tgk_wrapped_secret_value"\n');
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(2, ""));
-      await writeFile(file, "AUTH0_CLIENT_SECRET: s3cret-value\n");
-      expect(() => loadEnvFile(file, env)).toThrow(refusal(1, "AUTH0_CLIENT_SECRET"));
+      await refuses('MCP_API_KEY=\n"tgk_wrapped_secret_value"\n', 2, "");
+      await refuses("AUTH0_CLIENT_SECRET: s3cret-value\n", 1, "AUTH0_CLIENT_SECRET");
       // a wrapped or pasted key is one bare word that reads like a name: not quoted either
       for (const secret of ["q8ZxN3vL-secretPart_Two9f7Kd2Lm", "tgk_Q2h1bmtPZlNlY3JldEtleU1hdGVyaWFs"]) {
-        await writeFile(file, `MCP_API_KEY=\n${secret}\n`);
-        expect(() => loadEnvFile(file, env)).toThrow(refusal(2, ""));
+        await refuses(`MCP_API_KEY=\n${secret}\n`, 2, "");
       }
       expect(env).toEqual({});
       // a quoted value over two lines is not such a line

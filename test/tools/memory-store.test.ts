@@ -225,33 +225,62 @@ describe("MemoryStore search: bounded work, the same snippets as FTS5", () => {
         .get(toFtsQuery(query), id) as { snippet: string }
     ).snippet;
 
+  /**
+   * Random memories of `words` and `separators` (a seeded generator), each searched for: how many
+   * were found, and where the snippet differs from FTS5's snippet() on the same memory and query.
+   */
+  function compareWithFts(
+    s: MemoryStore,
+    options: {
+      seed: number;
+      rounds: number;
+      user: string;
+      words: string[];
+      separators: string[];
+      length: (round: number, random: (n: number) => number) => number;
+      leading: (random: (n: number) => number) => string;
+      query: (random: (n: number) => number) => string;
+    },
+  ) {
+    let seed = options.seed;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const { words, separators } = options;
+    const checked = { memories: 0, different: [] as string[] };
+    for (let round = 0; round < options.rounds; round++) {
+      const length = options.length(round, random);
+      let content = options.leading(random);
+      for (let i = 0; i < length; i++) content += words[random(words.length)]! + separators[random(separators.length)]!;
+      const m = s.store(`${options.user}${round}`, content);
+      const query = options.query(random);
+      const found = s.search(`${options.user}${round}`, query);
+      if (found.length === 0) continue;
+      checked.memories++;
+      const expected = ftsSnippet(s, m.id, query);
+      if (found[0]!.snippet !== expected)
+        checked.different.push(`${JSON.stringify(content)} / ${query}: ${found[0]!.snippet} ≠ ${expected}`);
+    }
+    return checked;
+  }
+
   it("makes the snippet FTS5's snippet() makes, on random memories and queries", () => {
     withStore((s) => {
-      let seed = 42;
-      const random = (n: number) => {
-        seed = (seed * 1103515245 + 12345) % 2 ** 31;
-        return seed % n;
-      };
       const words = ["alpha", "beta", "Gamma", "délta", "eps", "zeta", "eta", "theta"];
-      const separators = [" ", " ", " ", ", ", ". ", ": ", "\n", " - ", "  ", ".", "(", ") "];
-      const checked = { memories: 0, different: [] as string[] };
-      for (let round = 0; round < 300; round++) {
-        const length = 1 + random(round % 3 === 0 ? 120 : 30);
-        let content = random(4) === 0 ? "  " : "";
-        for (let i = 0; i < length; i++)
-          content += words[random(words.length)]! + separators[random(separators.length)]!;
-        const m = s.store(`u${round}`, content);
-        const terms = 1 + random(3);
-        const query = Array.from({ length: terms }, () =>
-          random(4) === 0 ? `${words[random(4)]}.${words[random(4)]}` : words[random(words.length)]!,
-        ).join(" ");
-        const found = s.search(`u${round}`, query);
-        if (found.length === 0) continue;
-        checked.memories++;
-        const expected = ftsSnippet(s, m.id, query);
-        if (found[0]!.snippet !== expected)
-          checked.different.push(`${JSON.stringify(content)} / ${query}: ${found[0]!.snippet} ≠ ${expected}`);
-      }
+      const checked = compareWithFts(s, {
+        seed: 42,
+        rounds: 300,
+        user: "u",
+        words,
+        separators: [" ", " ", " ", ", ", ". ", ": ", "\n", " - ", "  ", ".", "(", ") "],
+        length: (round, random) => 1 + random(round % 3 === 0 ? 120 : 30),
+        leading: (random) => (random(4) === 0 ? "  " : ""),
+        query: (random) =>
+          Array.from({ length: 1 + random(3) }, () =>
+            random(4) === 0 ? `${words[random(4)]}.${words[random(4)]}` : words[random(words.length)]!,
+          ).join(" "),
+      });
       expect(checked.different).toEqual([]);
       expect(checked.memories).toBeGreaterThan(200);
     });
@@ -259,28 +288,17 @@ describe("MemoryStore search: bounded work, the same snippets as FTS5", () => {
 
   it("makes FTS5's snippet on compatibility characters too (unicode61 decomposes canonically, not NFKD)", () => {
     withStore((s) => {
-      let seed = 7;
-      const random = (n: number) => {
-        seed = (seed * 1103515245 + 12345) % 2 ** 31;
-        return seed % n;
-      };
       const words = ["alpha", "Ａｌｐｈａ", "ﬁle", "file", "½", "x²", "Ǆemal", "ǅemal", "ŉ", "ﬀ", "café", "cafe\u0301"];
-      const separators = [" ", " ", ", ", ". ", ": ", "\n"];
-      const checked = { memories: 0, different: [] as string[] };
-      for (let round = 0; round < 200; round++) {
-        const length = 1 + random(round % 3 === 0 ? 60 : 20);
-        let content = "";
-        for (let i = 0; i < length; i++)
-          content += words[random(words.length)]! + separators[random(separators.length)]!;
-        const m = s.store(`c${round}`, content);
-        const query = Array.from({ length: 1 + random(2) }, () => words[random(words.length)]!).join(" ");
-        const found = s.search(`c${round}`, query);
-        if (found.length === 0) continue;
-        checked.memories++;
-        const expected = ftsSnippet(s, m.id, query);
-        if (found[0]!.snippet !== expected)
-          checked.different.push(`${JSON.stringify(content)} / ${query}: ${found[0]!.snippet} ≠ ${expected}`);
-      }
+      const checked = compareWithFts(s, {
+        seed: 7,
+        rounds: 200,
+        user: "c",
+        words,
+        separators: [" ", " ", ", ", ". ", ": ", "\n"],
+        length: (round, random) => 1 + random(round % 3 === 0 ? 60 : 20),
+        leading: () => "",
+        query: (random) => Array.from({ length: 1 + random(2) }, () => words[random(words.length)]!).join(" "),
+      });
       expect(checked.different).toEqual([]);
       expect(checked.memories).toBeGreaterThan(40); // 56: a query word NFKC folds (Ａｌｐｈａ → alpha) finds no compatibility form
     });
