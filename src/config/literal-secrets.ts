@@ -14,19 +14,24 @@ type Raw = any;
  */
 /**
  * Where auth.yaml holds secrets — the one list of them: the `field` of every entry of the list at
- * `list`. Schema messages describe the value there by its kind (schema-diagnostics.ts), AUTH012
- * looks for secrets written into the file there (below).
+ * `list`. AUTH012 looks for secrets written into the file there (below); schema messages describe
+ * the value there, and around it, by its kind (`isSecretValue`).
  */
 const SECRET_FIELDS: readonly { list: readonly string[]; field: string }[] = [
   { list: ["apiKeys", "keys"], field: "key" },
   { list: ["authorizationServers"], field: "sharedSecret" },
 ];
 
-/** Whether a path into auth.yaml's data (list indexes as numbers or digit strings) is a secret's. */
-export function isSecretPath(path: readonly (string | number)[]): boolean {
-  return SECRET_FIELDS.some(
-    ({ list, field }) =>
-      path.length === list.length + 2 && list.every((key, i) => path[i] === key) && path.at(-1) === field,
+/**
+ * Whether a schema message must not show the value at `path` (schema-diagnostics.ts): a secret
+ * field's, or one around it — anything under `apiKeys` but its header name and Bearer prefix, or
+ * inside a shared secret: a key written where its entry or list goes (`keys: ["${MCP_API_KEY}"]`, a
+ * likely slip) or nested a level too deep is a secret all the same. Covers every SECRET_FIELDS path.
+ */
+export function isSecretValue(path: readonly (string | number)[]): boolean {
+  return (
+    (path[0] === "apiKeys" && path[1] !== "header" && path[1] !== "bearerPrefix") ||
+    (path[0] === "authorizationServers" && path.includes("sharedSecret"))
   );
 }
 

@@ -1,5 +1,5 @@
 import { type Diagnostic, didYouMean } from "./diagnostics.js";
-import { isSecretPath } from "./literal-secrets.js";
+import { isSecretValue } from "./literal-secrets.js";
 import type { YamlSource } from "./yaml-source.js";
 
 /** The subset of an ajv `ErrorObject` (with `verbose: true`) this module reads. */
@@ -42,19 +42,6 @@ function describe(value: unknown, hidden = false): string {
   if (typeof value === "string")
     return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   return `${typeof value === "number" ? "the number" : "the value"} ${String(value)}`;
-}
-
-/**
- * Whether a value is a secret's: a key or shared secret, or anything under `apiKeys` but its header
- * name and Bearer prefix, or inside a shared secret — a key written where its entry or list goes
- * (`keys: ["${MCP_API_KEY}"]`, a likely slip) or nested a level too deep is a secret all the same.
- */
-function isSecretValue(path: readonly string[]): boolean {
-  if (isSecretPath(path)) return true;
-  return (
-    (path[0] === "apiKeys" && path[1] !== "header" && path[1] !== "bearerPrefix") ||
-    (path[0] === "authorizationServers" && path.includes("sharedSecret"))
-  );
 }
 
 /** Patterns of toolgate's schemas, in words: a raw regular expression explains little. */
