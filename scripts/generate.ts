@@ -1,7 +1,7 @@
 /**
  * toolgate's generator CLI. Without --root it handles the project itself and every example project
  * (`examples/<name>/tools.yaml`); with --root DIR, that project only.
- *   npm run generate          write generated/ (and docs/configuration.md), create missing handler stubs
+ *   npm run generate          write generated/ (and docs/configuration.md, .env.example), create missing handler stubs
  *   npm run lint:schema       diagnostics only (--lint)
  *   npm run check:generated   compare what would be generated with what is on disk (--check); writes nothing
  */
