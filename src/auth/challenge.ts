@@ -74,7 +74,9 @@ export function wwwAuthenticate(
   // A granted scope outside RFC 6749's scope-token grammar (a token's `permissions` may hold anything)
   // cannot be named in a challenge, nor asked for again: left out rather than written into the
   // header, where a control character or one beyond latin1 made node refuse the whole answer.
-  const scope = refusal.scope.filter((s) => SCOPE_TOKEN.test(s));
+  // Nor `offline_access` (a granted one comes back with the granted scopes): a challenge never asks
+  // for it, as the metadata never lists it — whether to ask for a refresh token is the client's call.
+  const scope = refusal.scope.filter((s) => SCOPE_TOKEN.test(s) && s !== "offline_access");
   if (scope.length > 0) params.push(["scope", scope.join(" ")]);
   if (ctx.authorizationUri) params.push(["authorization_uri", ctx.authorizationUri]);
   // In-band (tool-result) delivery for a caller who sent nothing: ChatGPT opens its sign-in UI only

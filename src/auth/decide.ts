@@ -109,10 +109,12 @@ function decideSignedIn(input: DecisionInput, principal: Principal): Decision {
   }
   if (!short) return { allow: true, principal };
   const needed = union(input.requiredScopesEnforce ? input.requiredScopes : [], ...protectedScopes(input));
+  // The challenge asks for the required scopes enforced or not (advertised, as in every challenge);
+  // only enforced ones are missing.
   return stepUp(
     input,
     principal,
-    needed,
+    union(input.requiredScopes, needed),
     needed.filter((s) => !held.has(s)),
     firstShort,
   );
@@ -176,13 +178,13 @@ function decideOthers(input: DecisionInput): Decision {
       for (const call of toolCalls) {
         const tool = input.tool(call.target ?? "");
         if (tool && !tool.allowsAnonymous) {
-          const scope = union(requiredScopes, ...protectedScopes(input));
+          const scopes = protectedScopes(input);
           return refuse({
             status: 401,
-            scope,
+            scope: union(requiredScopes, ...scopes),
             message: `Unauthorized: sign in to use ${tool.name}`,
             tool: tool.name,
-            missing: scope,
+            missing: union(input.requiredScopesEnforce ? requiredScopes : [], ...scopes),
           });
         }
       }

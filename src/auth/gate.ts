@@ -126,9 +126,14 @@ async function verifyBearer(
   }
 }
 
-function sendHttp(res: ServerResponse, refusal: Refusal, challenge: ChallengeContext, id: unknown) {
-  const { status, headers, body } = refusalHttp(refusal, challenge, id);
-  const text = JSON.stringify(body);
+/**
+ * The refusal of the whole request over HTTP. Its body answers each request of a batch (JSON-RPC 2.0
+ * §6: an array, one error per request id; notifications get none), a single message with its id.
+ */
+function sendHttp(res: ServerResponse, refusal: Refusal, challenge: ChallengeContext, calls: readonly RpcCall[]) {
+  const { status, headers, body } = refusalHttp(refusal, challenge, calls[0]?.id);
+  const requests = calls.length > 1 ? calls.filter((c) => c.id !== undefined) : [];
+  const text = JSON.stringify(requests.length > 0 ? requests.map((c) => ({ ...body, id: c.id })) : body);
   res.writeHead(status, headers).end(text);
 }
 
@@ -174,11 +179,9 @@ class GateState implements McpRequestState {
   onScopeRequired(error: ScopeRequiredError): ScopeAnswer {
     const principal = this.principal;
     const { config, challenge } = this.#options;
-    // As the tool layer's challenges (decide.ts): the enforced required scopes too, so the token the
-    // client gets next passes both checks.
-    const needed = config.requiredScopesEnforce
-      ? [...new Set([...config.requiredScopes, ...error.scopes])]
-      : error.scopes;
+    // As the gate's challenges (decide.ts): the required scopes too, enforced (so the token the client
+    // gets next passes both checks) or only advertised (every challenge asks for them).
+    const needed = [...new Set([...config.requiredScopes, ...error.scopes])];
     const refusal: Refusal = principal
       ? {
           status: 403,
@@ -236,7 +239,7 @@ export function createAuthGate(options: GateOptions): McpGate {
     options.audit(base, res, calls, undefined, refusal);
     if (refusal.status === 401) otherName(req, base.log);
     if (!((refusal.status === 401 || refusal.status === 403) && inBand(config, single, req))) {
-      sendHttp(res, refusal, challenge, calls[0]?.id);
+      sendHttp(res, refusal, challenge, calls);
       return undefined;
     }
     return new GateState(base, undefined, refusalToolResult(refusal, challenge), req, single, options);

@@ -220,6 +220,53 @@ describe("ctx.requireScopes() with REQUIRED_SCOPES enforced", () => {
   });
 });
 
+// With enforcement off the required scopes were asked for by the gate's 401 only: a handler's
+// challenges, and every 403, left them out (docs/configuration.md: every challenge asks for them).
+describe("ctx.requireScopes() with REQUIRED_SCOPES only advertised (REQUIRED_SCOPES_ENFORCE false)", () => {
+  let advertised: RunningServer;
+  let searchToken: string;
+  beforeAll(async () => {
+    advertised = await serveStepupWith("advertised", [
+      "mode: optional",
+      ...STEPUP_SCOPES,
+      "  base.read: Use the server at all.",
+      "requiredScopes: [base.read]",
+      "requiredScopesEnforce: false",
+    ]);
+    searchToken = (await runOAuthFlow({ issuer: advertised.url, scope: "search.read", login: "dave" })).accessToken;
+  });
+  afterAll(() => advertised?.close());
+
+  const detailed = () => modern("tools/call", { name: "report.read", arguments: { detailed: true } });
+
+  it("anonymous → the handler's 401 asks for them with the handler's scopes", async () => {
+    const { message, headers } = detailed();
+    const res = await rpc(`${advertised.url}/mcp`, message, headers);
+    expect(res.status).toBe(401);
+    const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+    expect(params.scope?.split(" ").sort()).toEqual(["base.read", "docs.write", "search.read"]);
+  });
+
+  it("signed in without them → served; the handler's 403 asks for them too, and names only what it needs", async () => {
+    const { message, headers } = detailed();
+    const res = await rpc(`${advertised.url}/mcp`, message, { ...headers, authorization: `Bearer ${searchToken}` });
+    expect(res.status).toBe(403);
+    const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+    expect(params.error).toBe("insufficient_scope");
+    expect(params.scope?.split(" ").sort()).toEqual(["base.read", "docs.write", "search.read"]);
+    expect(res.body.error.message).toBe("Unauthorized: scope docs.write required");
+  });
+
+  it("signed in without them, refused a tool by the gate → its 403 asks for them too", async () => {
+    const { message, headers } = modern("tools/call", { name: "report.publish", arguments: {} });
+    const res = await rpc(`${advertised.url}/mcp`, message, { ...headers, authorization: `Bearer ${searchToken}` });
+    expect(res.status).toBe(403);
+    const params = challengeParams(res.headers.get("www-authenticate") ?? "");
+    expect(params.scope?.split(" ").sort()).toEqual(["base.read", "docs.write", "search.read"]);
+    expect(res.body.error.message).toBe("Unauthorized: scope docs.write required");
+  });
+});
+
 describe("ctx.requireScopes() in mode api-key", () => {
   const KEY = "tgk_stepup_reader_0123456789abcdef";
   let keyed: RunningServer;

@@ -23,16 +23,32 @@ export function toVerifiedToken(payload: JWTPayload, scopeClaim: IssuerOptions["
   return Object.freeze(token);
 }
 
-/** Scopes from the configured claim(s): `scope`/`scp` space-delimited strings, `scp`/`permissions` arrays. */
+const SCOPE_CLAIMS = ["scope", "scp", "permissions"] as const;
+
+/**
+ * Scopes from the configured claim: `scope` a space-delimited string (RFC 9068), `scp` a string or an
+ * array, `permissions` an array (Auth0 RBAC). `auto` reads the first of the three the token carries,
+ * never their union: with Auth0 RBAC `scope` holds what the client asked for and the user holds,
+ * `permissions` everything the user holds — a union would give a client scopes the user never
+ * consented to for it. A claim of another type grants nothing (and still counts as the one carried):
+ * fewer scopes is the safe direction.
+ */
 export function readScopes(payload: JWTPayload, scopeClaim: IssuerOptions["scopeClaim"]): string[] {
-  const claims = scopeClaim === "auto" ? (["scope", "scp", "permissions"] as const) : [scopeClaim];
+  const name = scopeClaim === "auto" ? SCOPE_CLAIMS.find((claim) => payload[claim] !== undefined) : scopeClaim;
+  if (name === undefined) return [];
+  const value = payload[name];
+  // `scope` a string only (RFC 9068 §2.2.3), `permissions` an array only, `scp` either.
+  const items =
+    typeof value === "string"
+      ? name === "permissions"
+        ? undefined
+        : value.split(" ")
+      : Array.isArray(value) && name !== "scope"
+        ? value
+        : undefined;
+  if (items === undefined) return [];
   const scopes = new Set<string>();
-  for (const name of claims) {
-    const value = payload[name];
-    const items = typeof value === "string" && name !== "permissions" ? value.split(" ") : value;
-    if (!Array.isArray(items)) continue;
-    for (const item of items) if (typeof item === "string" && item.length > 0) scopes.add(item);
-  }
+  for (const item of items) if (typeof item === "string" && item.length > 0) scopes.add(item);
   return [...scopes];
 }
 

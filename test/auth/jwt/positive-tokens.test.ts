@@ -57,11 +57,42 @@ describe("scopes", () => {
     verifier.close();
   });
 
-  it("takes the union of scope, scp and permissions with scopeClaim auto", async () => {
+  // It took their union: an Auth0 RBAC token's `permissions` (every scope the user holds) widened the
+  // `scope` the client asked for and the user consented to.
+  it("scopeClaim auto reads the first of scope, scp and permissions the token carries, never their union", async () => {
     const verifier = await verifierFor([issuerOptions(idp, { scopeClaim: "auto" })]);
-    const verified = await verifier.verify(idp.token({ scope: "a b", scp: ["b", "c"], permissions: ["c", "d"] }));
-    expect(verified.scopes).toEqual(["a", "b", "c", "d"]);
-    verifier.close();
+    // `scope: undefined` leaves the test issuer's default `scope` out of the token
+    const scopes = async (claims: Record<string, unknown>) =>
+      (await verifier.verify(idp.token({ scope: undefined, ...claims }))).scopes;
+    try {
+      expect(await scopes({ scope: "a b", scp: ["b", "c"], permissions: ["c", "d"] })).toEqual(["a", "b"]);
+      expect(await scopes({ scope: "openid", permissions: ["docs.write"] })).toEqual(["openid"]);
+      expect(await scopes({ scp: ["b", "c"], permissions: ["c", "d"] })).toEqual(["b", "c"]);
+      expect(await scopes({ permissions: ["c", "d"] })).toEqual(["c", "d"]);
+      // carried but empty, or of another type: no scopes, not the next claim's
+      expect(await scopes({ scope: "", permissions: ["d"] })).toEqual([]);
+      expect(await scopes({ scope: ["a"], permissions: ["d"] })).toEqual([]);
+      expect(await scopes({})).toEqual([]);
+    } finally {
+      verifier.close();
+    }
+  });
+
+  it("reads `scope` as a string only and `permissions` as an array only, whichever is configured", async () => {
+    const read = async (scopeClaim: "scope" | "scp" | "permissions", claims: Record<string, unknown>) => {
+      const verifier = await verifierFor([issuerOptions(idp, { scopeClaim })]);
+      try {
+        return (await verifier.verify(idp.token({ scope: undefined, ...claims }))).scopes;
+      } finally {
+        verifier.close();
+      }
+    };
+    expect(await read("scope", { scope: ["a", "b"] })).toEqual([]);
+    expect(await read("scope", { scope: "a b" })).toEqual(["a", "b"]);
+    expect(await read("scp", { scp: "a b" })).toEqual(["a", "b"]);
+    expect(await read("scp", { scp: ["a", "b"] })).toEqual(["a", "b"]);
+    expect(await read("permissions", { permissions: "a b" })).toEqual([]);
+    expect(await read("permissions", { permissions: ["a", "b"], scope: "c" })).toEqual(["a", "b"]);
   });
 
   it("accepts an Auth0 access token: iss with trailing slash, aud array with userinfo, permissions, azp", async () => {

@@ -724,6 +724,15 @@ describe("batches and headers", () => {
       expect(Array.isArray(res.body) ? res.body : [res.body]).not.toContainEqual(
         expect.objectContaining({ result: expect.anything() }),
       );
+      // JSON-RPC 2.0 §6: a batch is answered with an array, an error for each request (was one error
+      // object carrying the first message's id, that of the allowed call)
+      expect(res.body).toEqual(
+        batch.map(({ id }) => ({
+          jsonrpc: "2.0",
+          id,
+          error: { code: -32001, message: "Unauthorized: sign in to use docs.create" },
+        })),
+      );
     }
   });
 
@@ -806,18 +815,23 @@ describe("batches and headers", () => {
  * asked for again: such scopes are left out of the challenge, the others named as granted.
  */
 describe("a granted scope outside the scope-token grammar", () => {
+  const ADVERTISED_403 = ["docs.write", "search.read", "mcp.access"];
   const HOSTILE = ['x",error="invalid_request', "y\\", '\\"z', 'w",realm="evil'];
   /** Through a token's `permissions` (Auth0's claim, any string): a space would split a `scope` claim. */
   const UNSENDABLE = ["read:\u20ac", "a\u0000b", "tab\there", "cr\r\nlf", "caf\u00e9"];
   const PARAMETERS_403 = ["authorization_uri", "error", "error_description", "realm", "resource_metadata", "scope"];
-  const expectOnlyOwnParameters = (challenge: Challenge, resourceMetadata: string) => {
+  const expectOnlyOwnParameters = (
+    challenge: Challenge,
+    resourceMetadata: string,
+    scopes = ["docs.write", "search.read"],
+  ) => {
     expect(challenge.scheme).toBe("Bearer");
     expect(Object.keys(challenge.params).sort()).toEqual(PARAMETERS_403);
     expect(challenge.params.realm).toBe("mcp");
     expect(challenge.params.error).toBe("insufficient_scope");
     expect(challenge.params.error_description).toBe("The access token lacks a required scope");
     expect(challenge.params.resource_metadata).toBe(resourceMetadata);
-    expect(scopeSet(challenge.params.scope)).toEqual(new Set(["docs.write", "search.read"]));
+    expect(scopeSet(challenge.params.scope)).toEqual(new Set(scopes));
   };
 
   it("the challenge builder: one error parameter, none injected, in both deliveries", () => {
@@ -842,17 +856,29 @@ describe("a granted scope outside the scope-token grammar", () => {
     const token = ownToken({ scope: ["search.read", ...HOSTILE].join(" ") });
     const refused = await call(forcedHttp, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
     expect(refused.status).toBe(403);
-    expectOnlyOwnParameters(challengeOf(refused), RESOURCE_PRM);
+    // these servers' REQUIRED_SCOPES (mcp.access, only advertised) are asked for in every challenge
+    expectOnlyOwnParameters(challengeOf(refused), RESOURCE_PRM, ADVERTISED_403);
     const inBand = await call(forcedToolResult, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
-    expectOnlyOwnParameters(inBandChallenge(inBand), RESOURCE_PRM);
+    expectOnlyOwnParameters(inBandChallenge(inBand), RESOURCE_PRM, ADVERTISED_403);
   });
 
-  it("through the server: permissions a header cannot carry → still the 403 step-up (was a 500)", async () => {
-    for (const permission of UNSENDABLE) {
-      const token = ownToken({ scope: "search.read", permissions: [permission] });
+  // A granted offline_access came back in the step-up challenge with the other granted scopes.
+  it("through the server: a granted offline_access is never asked for in a challenge (403 and in-band)", async () => {
+    const token = ownToken({ scope: "search.read offline_access" });
+    const refused = await call(forcedHttp, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
+    expect(refused.status).toBe(403);
+    expectOnlyOwnParameters(challengeOf(refused), RESOURCE_PRM, ADVERTISED_403);
+    const inBand = await call(forcedToolResult, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
+    expectOnlyOwnParameters(inBandChallenge(inBand), RESOURCE_PRM, ADVERTISED_403);
+  });
+
+  it("through the server: scopes a header cannot carry → still the 403 step-up (was a 500)", async () => {
+    for (const granted of UNSENDABLE) {
+      // `scp` as an array carries any string (`permissions` too, but `auto` reads `scope` first)
+      const token = ownToken({ scope: undefined, scp: ["search.read", granted] });
       const refused = await call(forcedHttp, "2025-11-25", "docs.create", { authorization: `Bearer ${token}` });
-      expect(refused.status, JSON.stringify(permission)).toBe(403);
-      expectOnlyOwnParameters(challengeOf(refused), RESOURCE_PRM);
+      expect(refused.status, JSON.stringify(granted)).toBe(403);
+      expectOnlyOwnParameters(challengeOf(refused), RESOURCE_PRM, ADVERTISED_403);
     }
   });
 });
