@@ -52,7 +52,17 @@ export async function callTool(
   }
 
   const args = params.arguments ?? {};
-  const checked = code.input["~standard"].validate(args);
+  let checked: ReturnType<LoadedTool["input"]["~standard"]["validate"]>;
+  try {
+    checked = code.input["~standard"].validate(args);
+  } catch (error) {
+    // A recursive schema's validator recurses with the arguments: thousands of levels (a 200 KB
+    // body) overflow the stack. The client's arguments, so the client's error, not the server's.
+    if (error instanceof RangeError)
+      return errorResult(`Invalid arguments for tool ${name}: nested too deeply to be checked`);
+    log.error({ err: error }, "tool arguments could not be checked");
+    return errorResult(`Tool ${name} failed with an internal error (request id ${env.requestId}).`);
+  }
   if (checked.issues) return errorResult(`Invalid arguments for tool ${name}: ${formatIssues(checked.issues)}`);
 
   try {

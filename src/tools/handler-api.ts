@@ -95,9 +95,13 @@ declare const marked: unique symbol;
  */
 export type MarkedToolResult<S = Record<string, unknown>> = ToolResult<S> & { readonly [marked]: true };
 
-/** Marks a value as a full `CallToolResult` rather than a structured result. */
+/**
+ * Marks a value as a full `CallToolResult` rather than a structured result. The mark is an enumerable
+ * symbol property: a spread (`{ ...toolResult(r), _meta }`) keeps it, as its type says, and JSON
+ * never carries a symbol key.
+ */
 export function toolResult<S = Record<string, unknown>>(result: ToolResult<S>): MarkedToolResult<S> {
-  return Object.defineProperty(result, TOOL_RESULT, { value: true, enumerable: false }) as MarkedToolResult<S>;
+  return Object.defineProperty(result, TOOL_RESULT, { value: true, enumerable: true }) as MarkedToolResult<S>;
 }
 
 export function isToolResult(value: unknown): value is ToolResult {

@@ -42,7 +42,9 @@ function issuesOf(validator: PrecompiledValidator): StandardIssue[] {
         ? ` "${String(e.params.additionalProperty)}"`
         : e.keyword === "enum"
           ? `: ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`
-          : "";
+          : e.keyword === "const"
+            ? ` ${JSON.stringify(e.params.allowedValue)}`
+            : "";
     return { message: `${e.message ?? "is invalid"}${extra}`, path };
   });
 }

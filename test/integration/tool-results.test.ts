@@ -307,6 +307,47 @@ describe.each(clients)("a tool with an output schema, %s client", (_name, connec
     expect(first.content).toEqual([{ type: "text", text: '{"path":"notes.md","bytes":0}' }]);
     expect((await call("shaped.frozen")).structuredContent).toEqual({ path: "notes.md", bytes: 0 });
   });
+
+  // The mark was not enumerable: a spread dropped it (its type kept it), and the full result was
+  // checked as the structured result itself — refused.
+  it("a spread of toolResult(...) with _meta added → still the full result as built", async () => {
+    const result = await call("shaped.spread");
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toEqual({ bye: "spread" });
+    expect(result.content).toEqual([{ type: "text", text: "Bye!" }]);
+    expect(result._meta).toMatchObject({ "example/spread": true });
+  });
+});
+
+// A recursive schema's validator recursed past the stack on thousands of levels of arguments: the
+// RangeError escaped the call as a JSON-RPC -32603 "Maximum call stack size exceeded", logged nowhere.
+describe("arguments nested deeper than a validator can recurse", () => {
+  const nested = (levels: number) => `${'{"children":['.repeat(levels)}{}${"]}".repeat(levels)}`;
+  const post = async (root: string) => {
+    const res = await fetch(mcpUrl, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-11-25",
+      },
+      body: `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"deep.tree","arguments":{"root":${root}}}}`,
+    });
+    return { status: res.status, body: (await res.json()) as { result?: Record<string, unknown>; error?: unknown } };
+  };
+
+  it("→ a tool error saying so, not a JSON-RPC internal error; what fits is served", async () => {
+    expect((await post(nested(50))).body.result?.content).toEqual([{ type: "text", text: "depth 51" }]);
+    const before = logged.length;
+    const deep = await post(nested(20_000));
+    expect(deep.status).toBe(200);
+    expect(deep.body.error).toBeUndefined();
+    expect(deep.body.result).toEqual({
+      content: [{ type: "text", text: "Invalid arguments for tool deep.tree: nested too deeply to be checked" }],
+      isError: true,
+    });
+    expect(logged.slice(before)).toEqual([]);
+  });
 });
 
 // src/mcp/exchange.ts: a client that stops reading a stream of notifications. The handler's
