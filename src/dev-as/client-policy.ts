@@ -31,6 +31,9 @@ export function isLoopbackHttpUri(uri: unknown): boolean {
  *   itself vets: http to any other host would carry codes in cleartext (OAuth 2.1 §2.3.1, RFC 8252 §8.3).
  * - client_credentials is for confidential clients only (RFC 6749 §4.4): a public client
  *   (`token_endpoint_auth_method: none`) could otherwise get tokens with no secret and no user.
+ * - No `sector_identifier_uri`: subjects are public here (no pairwise identifiers to group), and the
+ *   provider fetched the URL at registration — any web page (registration is open to every origin)
+ *   could have this server fetch any public URL, hundreds a second.
  */
 export function enforceClientPolicy(metadata: ClientMetadata, refuse: (description: string) => never): void {
   const redirectUris: unknown = metadata.redirect_uris;
@@ -41,6 +44,10 @@ export function enforceClientPolicy(metadata: ClientMetadata, refuse: (descripti
       if (parsed?.protocol === "http:" && !isLoopbackHost(parsed.hostname))
         refuse(`redirect_uris must use https, or http on a loopback address (127.0.0.1, [::1], localhost), not ${uri}`);
     }
+  if (metadata.sector_identifier_uri !== undefined)
+    refuse(
+      "sector_identifier_uri is not supported: the development server issues public subject identifiers only (subject_type public)",
+    );
   const grantTypes: unknown = metadata.grant_types;
   if (
     Array.isArray(grantTypes) &&
@@ -60,7 +67,10 @@ export function enforceClientPolicy(metadata: ClientMetadata, refuse: (descripti
  * the authorization request itself (no PKCE, a bad scope, an unknown resource…) is rendered as a page
  * here, unless the redirect URI is a loopback http URI (a native client on this machine, which waits
  * for the error; sending the browser to its own machine is no redirect elsewhere) or the error is the
- * answer to prompt=none (login_required, consent_required…, which OIDC sends back to the client).
+ * answer to prompt=none (login_required, consent_required…, which OIDC sends back to the client) for
+ * a client whose redirect URIs this server did not take from just anyone: a Client ID Metadata
+ * Document's (its client_id an https URL of the allowlist; any other is refused earlier). Anyone
+ * may add prompt=none to a link, so for a registered client it would reopen the redirector.
  * Errors after the login (the `resume` route: access_denied, …) still go back to the client, as OAuth
  * expects.
  *
@@ -77,11 +87,16 @@ export function keepAuthorizationErrorsHere(ctx: KoaContextWithOIDC, error: Erro
   if (isLoopbackHttpUri(params?.redirect_uri)) return;
   // The answers to prompt=none (OIDC Core §3.1.2.6): the client asked for a silent answer and must
   // get it, signed in or not — its errors go back to it as before.
-  if (SILENT_ANSWERS.has(String((error as { error?: unknown }).error))) return;
+  if (SILENT_ANSWERS.has(String((error as { error?: unknown }).error)) && isDocumentClientId(params?.client_id)) return;
   (error as { allow_redirect?: boolean }).allow_redirect = false;
   // Such an error may carry 303 (it expected to redirect): a page answered with 303 and no Location
   // is no answer at all.
   if (ctx.status >= 300 && ctx.status < 400) ctx.status = 400;
+}
+
+/** A CIMD client_id (an https URL); dynamically registered clients get random strings. */
+function isDocumentClientId(clientId: unknown): boolean {
+  return typeof clientId === "string" && URL.parse(clientId)?.protocol === "https:";
 }
 
 /** The errors prompt=none answers with, which OIDC sends back to the client. */

@@ -27,7 +27,22 @@ export const markDevelopmentPages: Parameters<Provider["use"]>[0] = async (ctx, 
   if (oidc?.route === "interaction" && typeof ctx.body === "string") {
     ctx.body = withoutWebFont(ctx.body).replace("<body>", `<body>${BANNER}`);
   }
+  forbidFraming(ctx);
 };
+
+/**
+ * No page of this server may be framed. Its cookies are SameSite=Lax and a page on another port of
+ * 127.0.0.1 is the same site, so such a page could frame the consent page and have the developer
+ * click "Continue" for its client (a code sent to its redirect URI). A policy the provider set (its
+ * form_post page's script nonce) is kept, with frame-ancestors added.
+ */
+function forbidFraming(ctx: Parameters<Parameters<Provider["use"]>[0]>[0]): void {
+  ctx.set("X-Frame-Options", "DENY");
+  const policy = ctx.response.get("Content-Security-Policy");
+  if (!policy) ctx.set("Content-Security-Policy", "frame-ancestors 'none'");
+  else if (!/(^|;)\s*frame-ancestors\b/i.test(policy))
+    ctx.set("Content-Security-Policy", `${policy}; frame-ancestors 'none'`);
+}
 
 function withoutWebFont(html: string): string {
   const start = html.indexOf("<style>");

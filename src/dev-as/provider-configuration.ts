@@ -50,7 +50,19 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     // OAuth 2.1: every client uses PKCE (the provider only offers S256).
     pkce: { required: () => true },
     // Browser-based MCP clients (the Inspector) call the token and registration endpoints cross-origin.
-    clientBasedCORS: () => true,
+    // Not a client allowed client_credentials: a machine client, never a browser's, and a web page
+    // (registration is open to any origin) would otherwise mint itself a token with every scope of the
+    // catalogue, no user involved, and read it.
+    clientBasedCORS: (_ctx, _origin, client) => !client.grantTypeAllowed("client_credentials"),
+    // What the provider reads from a URL a client names (its jwks_uri; a sector_identifier_uri is
+    // refused at registration): oidc-provider reads those without a limit (a gzip bomb took the worker
+    // to 1.7 GB). A CIMD document keeps the provider's own limit, written out: an object given here
+    // replaces the default whole.
+    fetchResponseBodyLimits: {
+      "client_id metadata document": 5 * 1024,
+      jwks_uri: 64 * 1024,
+      sector_identifier_uri: 16 * 1024,
+    },
     cookies: { keys: settings.cookieKeys },
     discovery: { [DEVELOPMENT_SERVER_MARKER]: true },
     // The provider's one synchronous hook over a whole client's metadata: with a single property

@@ -14,6 +14,8 @@ import { type RunningDevServer, SCOPES, startDevServer, temporaryDataDir } from 
 
 const ALLOWED_CIMD = "https://client.example/oauth/client-metadata.json";
 const UNLISTED_CIMD = "https://unlisted.example/oauth/client-metadata.json";
+/** A CIMD client of the allowlist with an https redirect URI (a web client). */
+const WEB_CIMD = "https://web.example/oauth/client-metadata.json";
 
 describe("development authorization server", () => {
   let dataDir: Awaited<ReturnType<typeof temporaryDataDir>>;
@@ -41,6 +43,13 @@ describe("development authorization server", () => {
         [ALLOWED_CIMD]: {
           client_name: "CIMD test client",
           redirect_uris: [HEADLESS_REDIRECT_URI],
+          grant_types: ["authorization_code"],
+          response_types: ["code"],
+          token_endpoint_auth_method: "none",
+        },
+        [WEB_CIMD]: {
+          client_name: "CIMD web client",
+          redirect_uris: ["https://web.example/cb"],
           grant_types: ["authorization_code"],
           response_types: ["code"],
           token_endpoint_auth_method: "none",
@@ -154,26 +163,109 @@ describe("development authorization server", () => {
     // the error: see "requires PKCE".
   });
 
-  it("sends the answer to prompt=none back to an https client (OIDC Core §3.1.2.6); never a 303 without Location", async () => {
-    // The error page above was answered with the 303 such an error carries, and no Location: a
-    // silent sign-in (prompt=none) got no answer at all.
-    const redirectUri = "https://client.example/cb";
-    const client = await registerClient(as, { redirect_uris: [redirectUri], token_endpoint_auth_method: "none" });
-    const { response } = await authorize({
-      client_id: client.client_id,
-      redirect_uri: redirectUri,
-      response_type: "code",
-      scope: "openid search.read",
-      state: "s",
-      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-      code_challenge_method: "S256",
-      prompt: "none",
-    });
+  // The answer to prompt=none went back to any https redirect URI: anyone may register one and add
+  // prompt=none to a link, so this server redirected the browser wherever that link said.
+  it("sends the answer to prompt=none back to a CIMD client only (OIDC Core §3.1.2.6); to a registered https client, a page", async () => {
+    const silent = (clientId: string, redirectUri: string) =>
+      authorize({
+        client_id: clientId,
+        redirect_uri: redirectUri,
+        response_type: "code",
+        scope: "openid search.read",
+        state: "s",
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method: "S256",
+        prompt: "none",
+      });
+    const registered = "https://client.example/cb";
+    const client = await registerClient(as, { redirect_uris: [registered], token_endpoint_auth_method: "none" });
+    const refused = (await silent(client.client_id, registered)).response;
+    // a page, not a 303 without Location (which answered a silent sign-in with nothing at all)
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("location")).toBeNull();
+    expect(await refused.text()).toContain("<strong>error</strong>: login_required");
+
+    const { response } = await silent(WEB_CIMD, "https://web.example/cb");
     expect(response.status).toBe(303);
     const location = new URL(response.headers.get("location") ?? "about:blank");
-    expect(location.origin + location.pathname).toBe(redirectUri);
+    expect(location.origin + location.pathname).toBe("https://web.example/cb");
     expect(location.searchParams.get("error")).toBe("login_required");
     expect(location.searchParams.get("state")).toBe("s");
+  });
+
+  // The provider fetched a registered sector_identifier_uri: any web page could have it fetch any URL.
+  it("refuses a sector_identifier_uri at registration, before fetching it", async () => {
+    const refused = registerClient(as, {
+      redirect_uris: ["https://client.example/cb"],
+      token_endpoint_auth_method: "none",
+      sector_identifier_uri: "https://sector.example/uris.json",
+    });
+    // refused by the policy, not by a fetch that failed (which this machine's network would also give)
+    await expect(refused).rejects.toMatchObject({
+      status: 400,
+      error: "invalid_client_metadata",
+      message: expect.stringContaining("sector_identifier_uri is not supported"),
+    });
+  });
+
+  // A page on any origin could register a confidential client_credentials client (registration CORS is
+  // open to all), mint a token with every scope of the catalogue, no user involved, and read it.
+  it("answers no cross-origin token request of a client_credentials client; a browser client's, still", async () => {
+    const machine = await registerClient(as, {
+      grant_types: ["client_credentials"],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: "client_secret_post",
+    });
+    const tokenRequest = (origin?: string) =>
+      fetch(as.token_endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...(origin ? { origin } : {}) },
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: machine.client_id,
+          client_secret: String(machine.client_secret),
+          scope: "search.read",
+        }),
+      });
+    const fromPage = await tokenRequest("http://127.0.0.1:47596");
+    expect(fromPage.status).toBe(400);
+    expect(fromPage.headers.get("access-control-allow-origin")).toBeNull();
+    expect(JSON.stringify(await fromPage.json())).not.toContain("access_token");
+    const direct = await tokenRequest();
+    expect(direct.status).toBe(200);
+    expect((await direct.json()).access_token).toEqual(expect.any(String));
+    // a browser-based client (the Inspector) still reads the answers of the token endpoint
+    const preflight = await fetch(as.token_endpoint, {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:6274", "access-control-request-method": "POST" },
+    });
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://localhost:6274");
+  });
+
+  // A page on another port of 127.0.0.1 is the same site for SameSite=Lax cookies: it could frame the
+  // consent page and have the developer click "Continue" for its own client.
+  it("forbids framing of every page: the login page, an error page", async () => {
+    const client = await registerHeadlessClient(as, { name: "framing" });
+    const { response } = await authorize({
+      client_id: client.client_id,
+      redirect_uri: HEADLESS_REDIRECT_URI,
+      response_type: "code",
+      scope: "search.read",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+    });
+    expect(response.status).toBe(303);
+    const loginPage = await fetch(new URL(response.headers.get("location") ?? "", as.issuer), {
+      headers: { cookie: (response.headers.getSetCookie() ?? []).map((c) => c.split(";")[0]).join("; ") },
+    });
+    expect(await loginPage.text()).toContain("<form");
+    const errorPage = (await authorize({ client_id: "no-such-client", response_type: "code" })).response;
+    expect(errorPage.status).toBe(400);
+    for (const page of [loginPage, errorPage]) {
+      expect(page.headers.get("x-frame-options")).toBe("DENY");
+      expect(page.headers.get("content-security-policy")).toMatch(/(^|;)\s*frame-ancestors 'none'/);
+    }
   });
 
   it("refuses to register a public client for the client credentials grant (RFC 6749 §4.4)", async () => {
