@@ -31,6 +31,7 @@ import {
   type ExchangeHooks,
   type ExchangeMessages,
   legacyMessages,
+  MAX_BUFFERED_NOTIFICATION_BYTES,
   MODERN_REVISIONS,
   modernRequest,
   serveExchange,
@@ -154,6 +155,78 @@ interface Exchange {
   answered: boolean;
   /** An HTTP refusal that replaces the SDK's answer. */
   override?: NonNullable<ScopeAnswer["http"]>;
+  /** The SDK's entry only: how far the client has read the stream the SDK writes. */
+  flow?: StreamFlow;
+}
+
+/**
+ * The pace of an SSE stream the SDK's entry writes, for the handler's notifications. The SDK queues
+ * every message of a stream in memory without a limit (its web stream has no backpressure toward the
+ * handler), so a client that stops reading made the server hold all a tool sent — 96 MB for 5,000
+ * progress messages of 20 KB. writeResponse reads the SDK's stream as it comes and holds what the
+ * socket cannot take; here, as on toolgate's own transport (exchange.ts), an awaited
+ * `ctx.progress`/`ctx.notify` resolves once the client has taken what waits, and what a handler sends
+ * without waiting is dropped while more than MAX_BUFFERED_NOTIFICATION_BYTES wait.
+ */
+class StreamFlow {
+  #streaming = false;
+  #ended = false;
+  #waiters: (() => void)[] = [];
+  /** Bytes writeResponse holds for the socket. */
+  #held: () => number = () => 0;
+
+  constructor(private readonly res: ServerResponse) {}
+
+  /** writeResponse began writing an SSE stream, holding `held` bytes the socket has not taken. */
+  streaming(held: () => number): void {
+    this.#streaming = true;
+    this.#held = held;
+  }
+
+  /** Bytes written or held that the client has not taken. */
+  waiting(): number {
+    return this.#held() + this.res.writableLength;
+  }
+
+  #backedUp(): boolean {
+    return this.#held() > 0 || this.res.writableNeedDrain;
+  }
+
+  /** The socket took everything (writeResponse holds nothing). */
+  drained(): void {
+    if (!this.#backedUp()) for (const resolve of this.#waiters.splice(0)) resolve();
+  }
+
+  /** The stream is over (answered, cancelled, or the client left): nobody waits any more. */
+  end(): void {
+    this.#ended = true;
+    for (const resolve of this.#waiters.splice(0)) resolve();
+  }
+
+  /** Sends a notification through `send`, bounded as above. */
+  async send(send: () => Promise<void>): Promise<void> {
+    // Before the stream (the SDK has not answered with one yet) or after it, as on any other path.
+    if (!this.#streaming || this.#ended) return send();
+    if (this.waiting() > MAX_BUFFERED_NOTIFICATION_BYTES) return;
+    await send();
+    if (!this.#ended && this.#backedUp()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+/** Whether an SSE chunk of the SDK's stream is one JSON-RPC notification (a progress or log message). */
+function isNotificationEvent(chunk: Uint8Array): boolean {
+  const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("utf8");
+  const data = text
+    .split("\n")
+    .filter((line) => line.startsWith("data:"))
+    .map((line) => line.slice(5).trimStart())
+    .join("\n");
+  try {
+    const message = JSON.parse(data) as Record<string, unknown>;
+    return typeof message.method === "string" && !("id" in message);
+  } catch {
+    return false;
+  }
 }
 
 /** Headers the SDK never needs: credentials stay out of the web Request it sees (and the configured API key header). */
@@ -199,7 +272,12 @@ function webRequest(req: IncomingMessage, signal: AbortSignal, dropped: Readonly
  * Writes a web Response to Node: a JSON answer in one piece; an SSE stream chunk by chunk with
  * backpressure, stopping when the client goes away.
  */
-async function writeResponse(res: ServerResponse, response: Response, abort: AbortController): Promise<void> {
+async function writeResponse(
+  res: ServerResponse,
+  response: Response,
+  abort: AbortController,
+  flow?: StreamFlow,
+): Promise<void> {
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;
   if (response.body === null) {
@@ -214,20 +292,34 @@ async function writeResponse(res: ServerResponse, response: Response, abort: Abo
     return;
   }
   res.writeHead(response.status, headers);
+  // Read as it comes, so the SDK's queue stays empty; what the socket cannot take is held here,
+  // where it is counted (StreamFlow) and notifications past the bound are dropped.
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
+  const flush = () => {
+    while (held.length > 0 && !res.writableNeedDrain) {
+      const chunk = held.shift() as Uint8Array;
+      heldBytes -= chunk.length;
+      res.write(chunk);
+    }
+    flow?.drained();
+  };
+  res.on("drain", flush);
+  flow?.streaming(() => heldBytes);
   const reader = response.body.getReader();
-  let closed: Promise<void> | undefined;
   let ended = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       ended = done;
       if (done || abort.signal.aborted) break;
-      if (!res.write(value)) {
-        closed ??= new Promise<void>((resolve) =>
-          abort.signal.addEventListener("abort", () => resolve(), { once: true }),
-        );
-        await Promise.race([new Promise<void>((resolve) => res.once("drain", () => resolve())), closed]);
+      if (held.length === 0 && !res.writableNeedDrain) {
+        res.write(value);
+        continue;
       }
+      if (heldBytes + res.writableLength > MAX_BUFFERED_NOTIFICATION_BYTES && isNotificationEvent(value)) continue;
+      held.push(value);
+      heldBytes += value.length;
     }
   } catch {
     // the stream ended early (the client left, or the handler was closed)
@@ -235,7 +327,11 @@ async function writeResponse(res: ServerResponse, response: Response, abort: Abo
     // A stream left early is cancelled, so the SDK's transport sees the exchange end.
     if (ended) reader.releaseLock();
     else await reader.cancel().catch(() => {});
+    res.off("drain", flush);
+    flow?.end();
   }
+  // The answer is written whatever waits before it: the socket buffers it for the client.
+  if (!abort.signal.aborted) for (const chunk of held) res.write(chunk);
   res.end();
 }
 
@@ -291,10 +387,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     // a failure to send one never reaches the handler (a `void ctx.progress(…)` from a timer would
     // otherwise be an unhandled rejection — "Not connected" on the SDK's transport — and end the process).
     let finished = false;
+    const flow = exchangeOf(ctx).flow;
     const quietly = async (send: () => Promise<void>) => {
       if (finished) return;
       try {
-        await send();
+        await (flow ? flow.send(send) : send());
       } catch (error) {
         state.log.debug({ err: error }, "a notification of the call could not be sent");
       }
@@ -305,20 +402,19 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       log: state.log,
       signal: ctx.mcpReq.signal,
       // The spec's progress and total are numbers: NaN or Infinity (JSON null) is not sent.
-      progress: (progress, total, message) =>
-        progressToken === undefined || !Number.isFinite(progress)
-          ? Promise.resolve()
-          : quietly(() =>
-              ctx.mcpReq.notify({
-                method: "notifications/progress",
-                params: {
-                  progressToken,
-                  progress,
-                  ...(total !== undefined && Number.isFinite(total) ? { total } : {}),
-                  ...(message ? { message } : {}),
-                },
-              }),
-            ),
+      progress: (progress, total, message) => {
+        if (progressToken === undefined || !Number.isFinite(progress)) return Promise.resolve();
+        const notification = {
+          method: "notifications/progress" as const,
+          params: {
+            progressToken,
+            progress,
+            ...(total !== undefined && Number.isFinite(total) ? { total } : {}),
+            ...(message ? { message } : {}),
+          },
+        };
+        return quietly(() => ctx.mcpReq.notify(notification));
+      },
       notify: (level: LoggingLevel, data: unknown) => quietly(() => ctx.mcpReq.log(level, data)),
     };
     try {
@@ -405,7 +501,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       }
       const abort = new AbortController();
       let finished = false;
+      const flow = new StreamFlow(res);
+      exchange.flow = flow;
       res.once("close", () => {
+        flow.end();
         if (!finished) abort.abort();
       });
       let response: Response;
@@ -428,8 +527,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         await response.body?.cancel();
         sendOverride(res, exchange.override);
       } else {
-        await writeResponse(res, response, abort);
+        await writeResponse(res, response, abort, flow);
       }
+      flow.end();
       finished = true;
     },
     close: () => handler.close(),

@@ -352,7 +352,14 @@ describe("arguments nested deeper than a validator can recurse", () => {
 
 // src/mcp/exchange.ts: a client that stops reading a stream of notifications. The handler's
 // ctx.progress waited for nothing, so 20 MB of progress queued in memory for a client that read none.
-describe("a client that stops reading the stream of a call's notifications (2025-11-25)", () => {
+// The SDK's entry (src/mcp/endpoint.ts, StreamFlow) serves what toolgate's own transport does not: a
+// 2025-era Accept that excludes JSON (q=0) among others. There the SDK queued all a handler sent for
+// a client that read nothing (96 MB for 5,000 progress messages of 20 KB), and awaiting ctx.progress
+// waited for nothing.
+describe.each([
+  ["toolgate's own transport", "application/json, text/event-stream"],
+  ["the SDK's entry", "text/event-stream, application/json;q=0"],
+])("a client that stops reading the stream of a call's notifications (2025-11-25), %s", (_path, accept) => {
   const sent = () => (globalThis as { progressFloodSent?: number }).progressFloodSent ?? 0;
 
   /** POSTs a tools/call of progress.flood, reads nothing for `pauseMs`, then everything: what arrived. */
@@ -376,7 +383,7 @@ describe("a client that stops reading the stream of a call's notifications (2025
           method: "POST",
           headers: {
             "content-type": "application/json",
-            accept: "application/json, text/event-stream",
+            accept,
             "mcp-protocol-version": "2025-11-25",
             "content-length": Buffer.byteLength(body),
           },
