@@ -1,6 +1,6 @@
 /** The verified-token cache: keyed by hash, bounded, never serving a token past its expiry. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenCache, tokenCacheKey } from "../../../src/auth/jwt/token-cache.js";
+import { SWEEP_INTERVAL_MS, TokenCache, tokenCacheKey } from "../../../src/auth/jwt/token-cache.js";
 import { nowSec, startTestIssuer, type TestIssuer } from "../../helpers/test-issuer.js";
 import { expectRejected, issuerOptions, verifierFor } from "./setup.js";
 
@@ -36,6 +36,22 @@ describe("TokenCache", () => {
     now = 100;
     expect(cache.get("a")).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+
+  // An expired token nobody presented again stayed until evicted: ~22 MB at the default 10,000 entries.
+  it("sweeps out expired entries nobody asks for again, within SWEEP_INTERVAL_MS, on the next use", () => {
+    let now = 0;
+    const cache = new TokenCache<string>(10_000, () => now);
+    for (let i = 0; i < 1_000; i++) cache.set(`t${i}`, "T", 1_000);
+    cache.set("long", "L", 10 * SWEEP_INTERVAL_MS);
+    expect(cache.size).toBe(1_001);
+    now = 2_000; // all but one expired, before the next sweep is due: still held
+    expect(cache.get("other")).toBeUndefined();
+    expect(cache.size).toBe(1_001);
+    now = SWEEP_INTERVAL_MS; // due: the next lookup of anything sweeps
+    expect(cache.get("other")).toBeUndefined();
+    expect(cache.size).toBe(1);
+    expect(cache.get("long")).toBe("L");
   });
 });
 
