@@ -71,7 +71,7 @@ describe("LineWriter (the logger's destination)", () => {
     await new Promise((resolve) => child.on("close", resolve));
     const { chars, heapBytes } = JSON.parse(stderr.trim().split("\n").at(-1) as string) as Record<string, number>;
     expect(chars).toBeGreaterThan(5_000_000);
-    expect(heapBytes / (chars as number)).toBeLessThan(2);
+    expect((heapBytes as number) / (chars as number)).toBeLessThan(2);
   }, 30_000);
 
   let dir: string | undefined;
