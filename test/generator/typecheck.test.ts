@@ -476,3 +476,64 @@ describe("what a handler returns", () => {
     }
   });
 });
+
+// Was a bug (scripts/generator/emit/types.ts): json-schema-to-typescript turned an array with
+// `maxItems` ≤ 20 into a union of tuples (`[] | [string] | … `, 21 of them; for rows of an object type,
+// 210 copies of the row) and one with `minItems` ≥ 1 into `[string, ...string[]]`, so a handler
+// returning a `string[]` failed tsc. Such arrays are `T[]` now (the validators check the bounds);
+// prefixItems tuples stay tuples (above).
+const TOOLS_BOUNDED = `tools:
+  toplist:
+    title: Top list
+    description: Arrays with size bounds.
+    input:
+      type: object
+      required: [rows]
+      properties:
+        rows:
+          type: array
+          maxItems: 20
+          items: {type: object, additionalProperties: false, properties: {a: {type: string}, b: {type: integer}}}
+    output:
+      type: object
+      required: [top, tags]
+      additionalProperties: false
+      properties:
+        top: {type: array, maxItems: 10, items: {type: string}}
+        tags: {type: array, minItems: 1, items: {type: string}}
+        any: {type: array, minItems: 2}
+    securitySchemes: [{type: noauth}]
+`;
+
+const BOUNDED_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("toplist", async (input) => {
+  const names: string[] = input.rows.map((row) => row.a ?? "");
+  const counts: number[] = input.rows.map((row) => row.b ?? 0);
+  return { top: names.slice(0, 10), tags: names, any: counts };
+});
+export const wrong = defineHandler("toplist", async () => ({ top: [1], tags: [] })); // error TS2322
+`;
+
+describe("arrays with minItems or maxItems", () => {
+  it("are plain T[] in the types: a handler returning a string[] compiles", async () => {
+    const project = await typeProject(TOOLS_BOUNDED);
+    try {
+      await project.write("src/handlers/toplist.ts", BOUNDED_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/toplist.ts"), "src/handlers/toplist.ts"),
+      );
+      const types = await project.read("generated/types.ts");
+      expect(types).toMatch(/\n {2}top: string\[\]\n/);
+      expect(types).toMatch(/\n {2}tags: string\[\]\n/);
+      expect(types).toMatch(/\n {2}any\?: unknown\[\]\n/);
+      expect(types).not.toContain("[]|[");
+      expect(types.split("a?: string").length - 1).toBe(1);
+    } finally {
+      await project.remove();
+    }
+  });
+});

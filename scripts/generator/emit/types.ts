@@ -56,6 +56,10 @@ async function toType(tool: ToolModel, part: "input" | "output"): Promise<string
       additionalProperties: true,
       strictIndexSignatures: true,
       unknownAny: true,
+      // An array with minItems or maxItems stays T[]: by default maxItems 20 became a union of 21
+      // tuples ([] | [string] | …) and minItems 1 became [string, ...string[]], so a handler returning a
+      // string[] failed tsc. The validators check the bounds. (prefixItems tuples are tuples still.)
+      ignoreMinAndMaxItems: true,
       declareExternallyReferenced: true,
       $refOptions: { resolve: { file: false, http: false } } as never,
     });
