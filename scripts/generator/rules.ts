@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormats from "ajv-formats";
@@ -336,8 +337,10 @@ export function createToolValidatorAjv(): Ajv2020 {
  * validators emitter exports (`tool:<name>#input|output`), with the emitter's code options: the
  * emitter then writes them out without compiling each schema a second time (a third of `generate`
  * for 1,000 tools). One ajv per tool, whose standalone code is the tool's module: an `$id` or key of
- * one tool is never seen by another, so two tools may use the same `$id`, and a `$ref` into another
- * tool's schema does not resolve (TOOLS004), as it does not for the types.
+ * one tool is never seen by another, and a `$ref` into another tool's schema does not resolve
+ * (TOOLS004), as it does not for the types. The validators would let two tools use one `$id`, but
+ * MCP clients keep compiled schemas by `$id`: TOOLS016 refuses a root `$id` two tools' schemas share
+ * with different content.
  */
 export class CompiledToolSchemas {
   readonly #ajvs = new Map<string, Ajv2020>();
@@ -941,6 +944,40 @@ export const RULES: Rule[] = [
           true,
         );
       });
+    },
+  },
+  {
+    code: "TOOLS016",
+    title: "No two tools' schemas share a root $id unless they are the same schema",
+    check: ({ tools, entries }) => {
+      const first = new Map<string, { name: string; part: "input" | "output"; schema: Record<string, unknown> }>();
+      const out: Diagnostic[] = [];
+      for (const [name, t] of entries)
+        for (const part of ["input", "output"] as const) {
+          const schema = t[part];
+          if (!isObject(schema) || typeof schema.$id !== "string") continue;
+          // As ajv keys a schema by its $id: without a trailing "#" (or "#/").
+          const id = schema.$id.replace(/#\/?$/, "");
+          const other = first.get(id);
+          if (!other) {
+            first.set(id, { name, part, schema });
+            continue;
+          }
+          // One tool's input and output: TOOLS004 says so (one module of validators). The same schema
+          // twice (a YAML alias) is checked alike wherever a client compiled it.
+          if (other.name === name || isDeepStrictEqual(other.schema, schema)) continue;
+          const where = tools.locate(["tools", other.name, other.part, "$id"]);
+          out.push(
+            at(
+              tools,
+              ["tools", name, part, "$id"],
+              "error",
+              "TOOLS016",
+              `${part} of "${name}": its $id "${schema.$id}" is also the $id of the ${other.part} schema of "${other.name}" (${tools.file}:${where.line}:${where.col}), which says something else: MCP clients keep each schema they compile under its $id (the official SDK clients' ajv does), so a client that compiled one checks the other tool's data against it and refuses valid results; give each schema its own $id, or leave $id out`,
+            ),
+          );
+        }
+      return out;
     },
   },
   {

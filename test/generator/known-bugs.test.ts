@@ -212,15 +212,17 @@ describe("fixed generator bugs", () => {
   // step as "tools.yaml:1:1: error GEN000", naming no tool: json-schema-to-typescript followed no
   // `$ref: "#name"` ($anchor) and no `$ref` through an `$id`, and the one ajv of all tools refused a
   // second schema with the same `$id` ("schema with key or id … already exists"). Fixed: refs are
-  // rewritten to JSON pointers for the types (type-schema.ts), each tool has its own ajv.
-  it("an $anchor reference, a reference through $id and one $id in two tools generate (were GEN000)", async () => {
+  // rewritten to JSON pointers for the types (type-schema.ts), each tool has its own ajv. (One root
+  // `$id` for two tools' different schemas is refused since, TOOLS016: MCP clients cache by `$id`;
+  // golden case shared-id.)
+  it("an $anchor reference, a reference through $id and $ids in two tools generate (were GEN000)", async () => {
     const own = await createTempProject();
     try {
       const toolsText = `tools:
 ${tool("anchors", ', $defs: {nm: {$anchor: nm, type: string}}, properties: {name: {$ref: "#nm"}}')}${tool(
   "ids",
   ', $id: "https://example.com/s", $defs: {p: {$id: point, type: object, required: [x], properties: {x: {type: number}}}}, properties: {p: {$ref: point}, q: {$ref: "https://example.com/point#/properties/x"}}',
-)}${tool("same.id", ', $id: "https://example.com/s", required: [s], properties: {s: {type: string}}')}`;
+)}${tool("same.id", ', $id: "https://example.com/same", required: [s], properties: {s: {type: string}}')}`;
       const result = await generate(own.root, { toolsText, env: OPTIONAL_ENV });
       expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
       const types = await own.read("generated/types.ts");
