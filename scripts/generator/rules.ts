@@ -9,6 +9,7 @@ import { handlerPath } from "./emit/handlers.js";
 import {
   DECLARATION_FILE_NAME,
   INHERITED_NAMES,
+  OBJECT_PROTOTYPE_NAMES,
   TOOL_NAME,
   toolIdentifier,
   validatorModule,
@@ -26,6 +27,10 @@ export const TOOL_AJV_OPTIONS = {
   // strictRequired wrongly refuses `required` in allOf/anyOf/then/else for a property declared by
   // the parent schema — valid JSON Schema that MCP clients send (the conformance 2020-12 fixture).
   strictRequired: false,
+  // A property is there when the object has it as its own: without this, ajv reads `data.constructor`
+  // (or toString, valueOf…) of an object without that property as the inherited member, so an
+  // optional `constructor: {type: string}` refused every call leaving it out ("must be string").
+  ownProperties: true,
 } as const;
 
 /** An ajv for tool schemas: ajv-formats, and `$anchor` (2020-12 core, resolved by ajv but not registered as a keyword). */
@@ -156,6 +161,7 @@ function schemaProblems(
   );
   const problems = metaSchemaProblems(schema, metaErrors);
   problems.push(...nonFinite);
+  problems.push(...unappliedDefaults(schema, []));
   // Compiled with 0 in their place: the checking ajv refuses them where the meta-schema wants a number.
   const cleaned = withoutUnknown(nonFinite.length > 0 ? finite(schema) : schema, [], problems);
   if (unknownMetaSchema) problems.push(unknownMetaSchema);
@@ -185,6 +191,25 @@ function nonFiniteNumbers(node: unknown, path: (string | number)[]): SchemaProbl
   if (Array.isArray(node)) return node.flatMap((v, i) => nonFiniteNumbers(v, [...path, i]));
   if (isObject(node)) return Object.entries(node).flatMap(([k, v]) => nonFiniteNumbers(v, [...path, k]));
   return [];
+}
+
+/**
+ * Defaults the validators would never fill in, which strict mode lets pass: the `default` of a
+ * property named like a member of Object.prototype (`constructor`, `toString`, `__proto__`…), as ajv
+ * fills a default in where `data.constructor === undefined`, never true of an object.
+ */
+function unappliedDefaults(node: unknown, path: (string | number)[]): SchemaProblem[] {
+  if (!isObject(node)) return [];
+  const problems: SchemaProblem[] = [];
+  const name = path.length >= 2 && path[path.length - 2] === "properties" ? String(path[path.length - 1]) : undefined;
+  if (name !== undefined && OBJECT_PROTOTYPE_NAMES.has(name) && Object.hasOwn(node, "default"))
+    problems.push({
+      path: [...path, "default"],
+      key: true,
+      message: `${[...path, "default"].join(".")} is never filled in: the validator fills a default in where the property is undefined, and every object inherits "${name}" from Object.prototype; remove the default, or rename the property`,
+    });
+  for (const [below, sub] of subschemas(node)) problems.push(...unappliedDefaults(sub, [...path, ...below]));
+  return problems;
 }
 
 /** How YAML writes a number JSON cannot carry. */
@@ -652,6 +677,43 @@ function invalidDefaults(
   );
 }
 
+/** Keywords that constrain nothing: a subschema with only these accepts any value, an inherited member too. */
+const ANNOTATION_KEYWORDS = new Set([
+  "title",
+  "description",
+  "$comment",
+  "default",
+  "examples",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
+]);
+
+/**
+ * TOOLS018's findings in an output schema: what the official SDK clients, which check
+ * `structuredContent` against the published schema with an ajv of their own, refuse although the
+ * server's validators accept it. An optional property named like a member of Object.prototype
+ * (`constructor`, `toString`…): their ajv reads the inherited member of a result without it.
+ */
+function clientValidatorProblems(node: unknown, path: (string | number)[]): SchemaProblem[] {
+  if (!isObject(node)) return [];
+  const problems: SchemaProblem[] = [];
+  if (isObject(node.properties)) {
+    const required = Array.isArray(node.required) ? node.required : [];
+    for (const [key, sub] of Object.entries(node.properties)) {
+      const constrains = sub === false || (isObject(sub) && Object.keys(sub).some((k) => !ANNOTATION_KEYWORDS.has(k)));
+      if (OBJECT_PROTOTYPE_NAMES.has(key) && !required.includes(key) && constrains)
+        problems.push({
+          path: [...path, "properties", key],
+          key: true,
+          message: `an optional property named "${key}" makes MCP clients refuse a result that leaves it out: their validators (the official SDK clients' ajv) take the "${key}" every object inherits from Object.prototype for it, and refuse it; make it required, or rename it`,
+        });
+    }
+  }
+  for (const [below, sub] of subschemas(node)) problems.push(...clientValidatorProblems(sub, [...path, ...below]));
+  return problems;
+}
+
 /** TOOLS002 / TOOLS003: the input or output schema of a tool has `type: object` at its root. */
 function rootObjectRule(code: string, part: "input" | "output", why: string): Rule {
   return {
@@ -979,6 +1041,25 @@ export const RULES: Rule[] = [
         }
       return out;
     },
+  },
+  {
+    code: "TOOLS018",
+    title: "An output schema avoids what MCP clients' own validators get wrong (warning)",
+    check: ({ tools, entries }) =>
+      entries.flatMap(([name, t]) =>
+        isObject(t.output)
+          ? clientValidatorProblems(t.output, []).map((p) =>
+              at(
+                tools,
+                ["tools", name, "output", ...p.path],
+                "warning",
+                "TOOLS018",
+                `output of "${name}": ${p.message}`,
+                p.key,
+              ),
+            )
+          : [],
+      ),
   },
   {
     code: "TOOLS010",

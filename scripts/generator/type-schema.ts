@@ -1,3 +1,4 @@
+import { OBJECT_PROTOTYPE_NAMES } from "./identifiers.js";
 import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA, subschemas } from "./subschemas.js";
 
 export type SchemaPath = (string | number)[];
@@ -215,12 +216,13 @@ function defaultsApplied(root: unknown, targets: Map<string, SchemaPath>): Set<s
 
 /**
  * The properties of `node` whose subschema has a `default`: the ones ajv's `useDefaults` fills in
- * when absent (not `__proto__`: ajv's `data.__proto__ === undefined` never holds).
+ * when absent (not `__proto__`, `constructor` or another name every object inherits: ajv's
+ * `data.constructor === undefined` never holds; TOOLS004 refuses such a default).
  */
 function defaulted(node: Record<string, unknown>): string[] {
   if (!isObject(node.properties)) return [];
   return Object.entries(node.properties)
-    .filter(([key, sub]) => key !== "__proto__" && isObject(sub) && Object.hasOwn(sub, "default"))
+    .filter(([key, sub]) => !OBJECT_PROTOTYPE_NAMES.has(key) && isObject(sub) && Object.hasOwn(sub, "default"))
     .map(([key]) => key);
 }
 

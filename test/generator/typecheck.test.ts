@@ -6,6 +6,7 @@
 import { execFile } from "node:child_process";
 import { readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTempProject, REPO, type TempProject } from "../helpers/temp-project.js";
@@ -532,6 +533,100 @@ describe("arrays with minItems or maxItems", () => {
       expect(types).toMatch(/\n {2}any\?: unknown\[\]\n/);
       expect(types).not.toContain("[]|[");
       expect(types.split("a?: string").length - 1).toBe(1);
+    } finally {
+      await project.remove();
+    }
+  });
+});
+
+// Were bugs: a property named after a member of Object.prototype passed generate, then tsc failed in
+// generated/tools-list.ts (TS2322: the untyped array literal merged the tools' schemas into one element
+// type, where `constructor` met the inherited member); `hasOwnProperty` stopped the types emitter
+// ("schema.hasOwnProperty is not a function", TOOLS014, json-schema-to-typescript's linker); and the
+// validators read the inherited member of an object without such a property ("must be string"). The
+// tools list is typed (ListedTool), the types emitter renames `hasOwnProperty` while it compiles, and
+// the validators look at own properties only (ajv ownProperties).
+const PROTOTYPE_NAMES = ["constructor", "toString", "valueOf", "isPrototypeOf", "hasOwnProperty"];
+const TOOLS_PROTOTYPE_NAMES = `tools:
+  proto:
+    title: Prototype names
+    description: Properties named after members of Object.prototype.
+    input:
+      type: object
+      additionalProperties: false
+      required: [constructor, hasOwnProperty]
+      $defs:
+        hasOwnProperty: {type: object, required: [hasOwnProperty], properties: {hasOwnProperty: {type: integer}}}
+      properties:
+        constructor: {type: string}
+        toString: {type: boolean}
+        valueOf: {type: integer}
+        isPrototypeOf: {type: string}
+        hasOwnProperty: {type: string, enum: [hasOwnProperty, other]}
+        nested: {$ref: "#/$defs/hasOwnProperty"}
+    output:
+      type: object
+      additionalProperties: false
+      required: [${PROTOTYPE_NAMES.join(", ")}]
+      properties:
+${PROTOTYPE_NAMES.map((n, i) => `        ${n}: {type: ${i % 2 === 0 ? "string" : "number"}}`).join("\n")}
+    securitySchemes: [{type: noauth}]
+  plain:
+    title: Plain
+    description: An ordinary tool listed beside it.
+    input: {type: object, properties: {a: {type: string}}}
+    output: {type: object, properties: {b: {type: string}}}
+    securitySchemes: [{type: noauth}]
+`;
+
+const PROTOTYPE_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("proto", async (input) => {
+  const name: string = input.constructor;
+  const flag: boolean | undefined = input.toString;
+  const count: number | undefined = input.valueOf;
+  const own: "hasOwnProperty" | "other" = input.hasOwnProperty;
+  const deep: number | undefined = input.nested?.hasOwnProperty;
+  const wrong: number = input.isPrototypeOf; // error TS2322
+  return {
+    constructor: name,
+    toString: Number(flag),
+    valueOf: String(count ?? deep ?? wrong),
+    isPrototypeOf: 1,
+    hasOwnProperty: own,
+  };
+});
+export const missing = defineHandler("proto", async () => ({ constructor: "x" })); // error TS2322
+`;
+
+describe("properties named after members of Object.prototype", () => {
+  it("generate, type-check in generated/ and in a handler, and validate as own properties", async () => {
+    const project = await typeProject(TOOLS_PROTOTYPE_NAMES);
+    try {
+      await project.write("src/handlers/proto.ts", PROTOTYPE_HANDLER);
+      await project.write(
+        "src/handlers/plain.ts",
+        'import { defineHandler } from "../toolgate.js";\n\nexport default defineHandler("plain", async (input) => ({ b: input.a }));\n',
+      );
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/proto.ts"), "src/handlers/proto.ts"),
+      );
+      const types = await project.read("generated/types.ts");
+      expect(types).toMatch(/\n {2}hasOwnProperty: \("hasOwnProperty" \| "other"\)\n/);
+      expect(types).toMatch(/\n {2}nested\?: ProtoInputHasOwnProperty\n/);
+      expect(types).not.toContain("toolgateHasOwnProperty");
+      const validators = await import(pathToFileURL(join(project.root, "generated", "validators", "Proto.ts")).href);
+      const own = { constructor: "x", hasOwnProperty: "other" };
+      expect([validators.input({ ...own }), validators.input({ constructor: "x" }), validators.input({})]).toEqual([
+        true,
+        false,
+        false,
+      ]);
+      expect(validators.input({ ...own, toString: "yes" })).toBe(false);
+      expect(validators.input({ ...own, nested: {} })).toBe(false);
     } finally {
       await project.remove();
     }

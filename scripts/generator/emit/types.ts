@@ -34,6 +34,28 @@ function indent(code: string): string {
   return lines.join("\n");
 }
 
+/**
+ * json-schema-to-typescript 16 calls `schema.hasOwnProperty(…)` on every object it walks (its linker),
+ * so a key `hasOwnProperty` anywhere in a schema (a property, a `$defs` entry, a key inside a `const`)
+ * made it throw "schema.hasOwnProperty is not a function". In the copy it compiles, the name is
+ * replaced by a placeholder the schema does not hold wherever it is a whole string or a segment of
+ * a `$ref` pointer (a key, a `required` entry, `#/$defs/hasOwnProperty`), and put back in the code it
+ * returns: its output holds property names and literals as written, so every placeholder there
+ * stands for the name.
+ */
+const SHADOWING_KEY = "hasOwnProperty";
+const SHADOWING_KEY_IN_JSON = /(?<=["/])hasOwnProperty(?=["/])/g;
+
+function withoutShadowingKey(schema: unknown): { schema: unknown; placeholder?: string } {
+  const text = JSON.stringify(schema);
+  if (text.search(SHADOWING_KEY_IN_JSON) < 0) return { schema };
+  let n = 0;
+  while (text.includes(`toolgateHasOwnProperty${n}`)) n++;
+  const placeholder = `toolgateHasOwnProperty${n}`;
+  // JSON.parse defines each key as an own property, `__proto__` too.
+  return { schema: JSON.parse(text.replace(SHADOWING_KEY_IN_JSON, placeholder)), placeholder };
+}
+
 async function toType(tool: ToolModel, part: "input" | "output"): Promise<string> {
   const name = rootTypeName(tool.ident, part);
   // Input validators fill defaults in (useDefaults) before the handler runs; output ones after it returns.
@@ -48,9 +70,10 @@ async function toType(tool: ToolModel, part: "input" | "output"): Promise<string
         message: `${part} of "${tool.name}": ${p.message}`,
       })),
     );
+  const { schema, placeholder } = withoutShadowingKey(prepared.schema);
   let code: string;
   try {
-    code = await compile(prepared.schema as never, name, {
+    code = await compile(schema as never, name, {
       bannerComment: "",
       format: false,
       additionalProperties: true,
@@ -73,6 +96,7 @@ async function toType(tool: ToolModel, part: "input" | "output"): Promise<string
       },
     ]);
   }
+  if (placeholder !== undefined) code = code.replaceAll(placeholder, SHADOWING_KEY);
   return indent(code);
 }
 
