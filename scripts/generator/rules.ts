@@ -31,6 +31,13 @@ export const TOOL_AJV_OPTIONS = {
   // (or toString, valueOf…) of an object without that property as the inherited member, so an
   // optional `constructor: {type: string}` refused every call leaving it out ("must be string").
   ownProperties: true,
+  // A decimal multipleOf compared by floating-point division refused valid values: 19.99 / 0.01 is
+  // 1998.9999999999998. With this, a quotient within 1e-6 of a whole number is one. The division's
+  // error grows with the quotient (about quotient × 2⁻⁵²: measured 1.2e-7 for cents up to 10⁷), so 1e-9
+  // still refused cents above about 10⁵ (7% of the amounts up to 200,000.00), while 1e-6 refuses none
+  // up to 10⁷; a value accepted by it lies within a millionth of a step of a multiple (19.995 is half a
+  // step off and is refused).
+  multipleOfPrecision: 6,
 } as const;
 
 /** An ajv for tool schemas: ajv-formats, and `$anchor` (2020-12 core, resolved by ajv but not registered as a keyword). */
@@ -693,7 +700,8 @@ const ANNOTATION_KEYWORDS = new Set([
  * TOOLS018's findings in an output schema: what the official SDK clients, which check
  * `structuredContent` against the published schema with an ajv of their own, refuse although the
  * server's validators accept it. An optional property named like a member of Object.prototype
- * (`constructor`, `toString`…): their ajv reads the inherited member of a result without it.
+ * (`constructor`, `toString`…): their ajv reads the inherited member of a result without it. A
+ * `multipleOf` that is no binary fraction (0.01, 0.1; not 0.5): their ajv has no multipleOfPrecision.
  */
 function clientValidatorProblems(node: unknown, path: (string | number)[]): SchemaProblem[] {
   if (!isObject(node)) return [];
@@ -710,8 +718,28 @@ function clientValidatorProblems(node: unknown, path: (string | number)[]): Sche
         });
     }
   }
+  const step = node.multipleOf;
+  if (typeof step === "number" && Number.isFinite(step) && step > 0 && !Number.isInteger(step * 2 ** 32)) {
+    const example = inexactMultiple(step);
+    problems.push({
+      path: [...path, "multipleOf"],
+      key: true,
+      message: `multipleOf ${step} makes MCP clients refuse valid results: their validators (the official SDK clients' ajv) divide in floating point${example ? `, and ${example.value} / ${step} gives ${example.quotient}, not a whole number` : ""}; toolgate's validators allow for that, theirs do not; prefer integers in the smallest unit (an amount in cents, type: integer), or no multipleOf`,
+    });
+  }
   for (const [below, sub] of subschemas(node)) problems.push(...clientValidatorProblems(sub, [...path, ...below]));
   return problems;
+}
+
+/** A multiple of `step`, written as a decimal, whose floating-point division by `step` is no whole number. */
+function inexactMultiple(step: number): { value: number; quotient: number } | undefined {
+  const decimals = Math.min(20, Math.max(0, -Math.floor(Math.log10(step)) + 6));
+  for (let k = 1; k <= 10_000; k++) {
+    const value = Number((k * step).toFixed(decimals));
+    const quotient = value / step;
+    if (!Number.isInteger(quotient)) return { value, quotient };
+  }
+  return undefined;
 }
 
 /** TOOLS002 / TOOLS003: the input or output schema of a tool has `type: object` at its root. */

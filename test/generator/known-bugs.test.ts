@@ -248,6 +248,51 @@ ${tool("anchors", ', $defs: {nm: {$anchor: nm, type: string}}, properties: {name
     }
   });
 
+  // scripts/generator/rules.ts TOOL_AJV_OPTIONS: ajv checked multipleOf by floating-point division, so
+  // `multipleOf: 0.01` refused 19.99 (19.99 / 0.01 is 1998.9999999999998), in arguments and results.
+  // Fixed: multipleOfPrecision 6 (a quotient within 1e-6 of a whole number is one).
+  it("a decimal multipleOf accepts the values that are multiples and refuses the others", async () => {
+    const own = await createTempProject();
+    try {
+      const toolsText = `tools:
+  price:
+    title: Price
+    description: Amounts to the cent.
+    input:
+      type: object
+      required: [amount]
+      properties:
+        amount: {type: number, minimum: 0, multipleOf: 0.01}
+        step: {type: number, multipleOf: 0.1, default: 0.3}
+    output:
+      type: object
+      required: [total]
+      properties:
+        total: {type: number, multipleOf: 0.01}
+    securitySchemes: [{type: noauth}]
+`;
+      const result = await generate(own.root, { toolsText, env: OPTIONAL_ENV });
+      expect(result.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic)).toEqual([]);
+      await symlink(join(REPO, "node_modules"), join(own.root, "node_modules"), "junction");
+      const price = await import(pathToFileURL(join(own.root, "generated", "validators", "Price.ts")).href);
+      const amounts = [19.99, 0.07, 1.1, 123456.78, 9876543.21, 19.995, 0.001, 1.000001];
+      expect(amounts.map((amount) => price.input({ amount }))).toEqual([
+        true,
+        true,
+        true,
+        true,
+        true,
+        false,
+        false,
+        false,
+      ]);
+      expect([0.3, 0.7, 1.1, 0.35].map((step) => price.input({ amount: 1, step }))).toEqual([true, true, true, false]);
+      expect([19.99, 0.07, 19.995].map((total) => price.output({ total }))).toEqual([true, true, false]);
+    } finally {
+      await own.remove();
+    }
+  });
+
   // scripts/generator/emit/types.ts: all tools' types share generated/types.ts; when two declared the
   // same name TypeScript merged the interfaces. TOOLS005 compares the names the generator gives (golden
   // case type-name-collision); json-schema-to-typescript also numbers a name it meets twice in one
