@@ -684,6 +684,62 @@ function invalidDefaults(
   );
 }
 
+/** Keywords beside `unevaluatedProperties` that may evaluate properties of the same object. */
+const EVALUATING_APPLICATORS = [
+  "allOf",
+  "anyOf",
+  "oneOf",
+  "if",
+  "then",
+  "else",
+  "dependentSchemas",
+  "dependencies",
+  "$ref",
+  "$dynamicRef",
+  "additionalProperties",
+];
+
+/**
+ * TOOLS017's findings: each `required` entry of an object schema that allows no property but those it
+ * declares (`additionalProperties: false`, or `unevaluatedProperties: false` with nothing else that
+ * could evaluate a property) and names none of them (`properties`, `patternProperties`). No object
+ * can have it and lack it at once: ajv compiles such a schema, and every call or result is refused.
+ * The message ends where the caller says who is refused.
+ */
+function unsatisfiableRequired(
+  node: unknown,
+  path: (string | number)[],
+): { path: (string | number)[]; message: string }[] {
+  if (!isObject(node)) return [];
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const closedBy =
+    node.additionalProperties === false
+      ? "additionalProperties: false"
+      : node.unevaluatedProperties === false && !EVALUATING_APPLICATORS.some((k) => Object.hasOwn(node, k))
+        ? "unevaluatedProperties: false"
+        : undefined;
+  if (closedBy && Array.isArray(node.required)) {
+    const declared = isObject(node.properties) ? Object.keys(node.properties) : [];
+    const patterns = (isObject(node.patternProperties) ? Object.keys(node.patternProperties) : []).flatMap((p) => {
+      try {
+        return [new RegExp(p, "u")];
+      } catch {
+        return []; // TOOLS004 reports it
+      }
+    });
+    node.required.forEach((entry, i) => {
+      if (typeof entry !== "string" || declared.includes(entry) || patterns.some((p) => p.test(entry))) return;
+      const suggestion = didYouMean(entry, declared);
+      out.push({
+        path: [...path, "required", i],
+        message: `required "${entry}" is not a declared property${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; with ${closedBy} no object can have it, so `,
+      });
+    });
+  }
+  for (const [below, sub] of subschemas(node)) out.push(...unsatisfiableRequired(sub, [...path, ...below]));
+  return out;
+}
+
 /** Keywords that constrain nothing: a subschema with only these accepts any value, an inherited member too. */
 const ANNOTATION_KEYWORDS = new Set([
   "title",
@@ -1069,6 +1125,26 @@ export const RULES: Rule[] = [
         }
       return out;
     },
+  },
+  {
+    code: "TOOLS017",
+    title: "A property an object requires is one it may have (additionalProperties or unevaluatedProperties false)",
+    check: ({ tools, entries }) =>
+      entries.flatMap(([name, t]) =>
+        (["input", "output"] as const).flatMap((part) =>
+          isObject(t[part])
+            ? unsatisfiableRequired(t[part], []).map((p) =>
+                at(
+                  tools,
+                  ["tools", name, part, ...p.path],
+                  "error",
+                  "TOOLS017",
+                  `${part} of "${name}": ${p.message}${part === "input" ? "the tool could never be called" : "every result would be refused"}`,
+                ),
+              )
+            : [],
+        ),
+      ),
   },
   {
     code: "TOOLS018",
