@@ -632,3 +632,56 @@ describe("properties named after members of Object.prototype", () => {
     }
   });
 });
+
+// Was a bug (scripts/generator/type-schema.ts): a required output property with a default was required
+// in the output type, although the output validator fills the default in after the handler returns,
+// so a result may leave it out (README). It is optional in the output type now, where the validator
+// always fills it in.
+const TOOLS_OUTPUT_DEFAULTS = `tools:
+  outdef:
+    title: Output default
+    description: A required output property with a default.
+    input: {type: object}
+    output:
+      type: object
+      additionalProperties: false
+      required: [status, count, detail]
+      properties:
+        status: {enum: [ok, warn], default: ok}
+        count: {type: integer}
+        detail:
+          type: object
+          required: [level, note]
+          properties:
+            level: {type: integer, default: 0}
+            note: {type: string}
+    securitySchemes: [{type: noauth}]
+`;
+
+const OUTPUT_DEFAULTS_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("outdef", async () => ({ count: 1, detail: { note: "n" } }));
+export const full = defineHandler("outdef", async () => ({ status: "warn", count: 1, detail: { level: 2, note: "n" } }));
+export const noCount = defineHandler("outdef", async () => ({ detail: { note: "n" } })); // error TS2322
+export const noNote = defineHandler("outdef", async () => ({ count: 1, detail: { level: 1 } })); // error TS2322
+export const badStatus = defineHandler("outdef", async () => ({ status: "bad", count: 1, detail: { note: "n" } })); // error TS2322
+`;
+
+describe("defaults the output validator fills in", () => {
+  it("a required result property with a default may be left out by the handler", async () => {
+    const project = await typeProject(TOOLS_OUTPUT_DEFAULTS);
+    try {
+      await project.write("src/handlers/outdef.ts", OUTPUT_DEFAULTS_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/outdef.ts"), "src/handlers/outdef.ts"),
+      );
+      const types = await project.read("generated/types.ts");
+      expect(types).toMatch(/\n {2}status\?: \("ok" \| "warn"\)\n {2}count: number\n/);
+    } finally {
+      await project.remove();
+    }
+  });
+});

@@ -58,8 +58,12 @@ function withoutShadowingKey(schema: unknown): { schema: unknown; placeholder?: 
 
 async function toType(tool: ToolModel, part: "input" | "output"): Promise<string> {
   const name = rootTypeName(tool.ident, part);
-  // Input validators fill defaults in (useDefaults) before the handler runs; output ones after it returns.
-  const prepared = typeSchema(part === "input" ? tool.input : tool.output, name, { filledDefaults: part === "input" });
+  // Input validators fill defaults in (useDefaults) before the handler runs: a defaulted argument is
+  // there. Output ones fill them in after it returns: a defaulted result property may be left out.
+  const prepared = typeSchema(part === "input" ? tool.input : tool.output, name, {
+    filledDefaults: part === "input",
+    optionalDefaults: part === "output",
+  });
   const where = (path: SchemaPath) => ["tools", tool.name, part, ...path];
   // Reported by TOOLS014 already; here only when the rules did not run (render called alone).
   if (prepared.problems.length > 0)
