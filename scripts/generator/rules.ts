@@ -38,6 +38,10 @@ export const TOOL_AJV_OPTIONS = {
   // up to 10⁷; a value accepted by it lies within a millionth of a step of a multiple (19.995 is half a
   // step off and is refused).
   multipleOfPrecision: 6,
+  // `type: [integer, string]` is JSON Schema; strict mode refuses it unless this is set ("use
+  // allowUnionTypes to allow union type keyword", an option tools.yaml cannot set). The types are the
+  // union (number | string), and each keyword still applies to its own type.
+  allowUnionTypes: true,
 } as const;
 
 /** An ajv for tool schemas: ajv-formats, and `$anchor` (2020-12 core, resolved by ajv but not registered as a keyword). */

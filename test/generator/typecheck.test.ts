@@ -685,3 +685,58 @@ describe("defaults the output validator fills in", () => {
     }
   });
 });
+
+// Was a bug (scripts/generator/rules.ts TOOL_AJV_OPTIONS): `type: [integer, string]` was refused with
+// ajv's "use allowUnionTypes to allow union type keyword", an option tools.yaml cannot set. It is
+// accepted: the type is the union, and the validators apply each keyword to its own type.
+const TOOLS_UNION_TYPES = `tools:
+  lookup:
+    title: Lookup
+    description: An id that is a number or a name.
+    input:
+      type: object
+      additionalProperties: false
+      required: [id]
+      properties:
+        id: {type: [integer, string], minimum: 1, minLength: 2}
+        tags: {type: [array, "null"], items: {type: string}}
+    output:
+      type: object
+      required: [id]
+      properties:
+        id: {type: [integer, string]}
+    securitySchemes: [{type: noauth}]
+`;
+
+const UNION_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("lookup", async (input) => {
+  const id: number | string = input.id;
+  const tags: string[] | null | undefined = input.tags;
+  const wrong: number = input.id; // error TS2322
+  return { id: typeof id === "number" ? id + wrong : \`\${id}\${tags?.length ?? 0}\` };
+});
+export const bad = defineHandler("lookup", async () => ({ id: true })); // error TS2322
+`;
+
+describe("union types", () => {
+  it("type: [integer, string] generates, is number | string, and each keyword checks its own type", async () => {
+    const project = await typeProject(TOOLS_UNION_TYPES);
+    try {
+      await project.write("src/handlers/lookup.ts", UNION_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/lookup.ts"), "src/handlers/lookup.ts"),
+      );
+      const validators = await import(pathToFileURL(join(project.root, "generated", "validators", "Lookup.ts")).href);
+      const ids = [1, "ab", 0, "a", 1.5, true, null];
+      expect(ids.map((id) => validators.input({ id }))).toEqual([true, true, false, false, false, false, false]);
+      expect([["x"], null, [1]].map((tags) => validators.input({ id: 1, tags }))).toEqual([true, true, false]);
+      expect([{ id: 3 }, { id: "x" }, { id: false }].map((r) => validators.output(r))).toEqual([true, true, false]);
+    } finally {
+      await project.remove();
+    }
+  });
+});
