@@ -152,6 +152,34 @@ describe("fixed generator bugs", () => {
     expect(printed[0]).toMatch(/^tools\.yaml:5:36: error YAML001: with alias \*d, .*billion laughs/);
   });
 
+  // src/config/yaml-source.ts: a YAML merge key was read as a key named "<<": `TOOLS004: unknown JSON
+  // Schema keyword "<<" (did you mean "id"?)`. Fixed: merge keys are read (yaml's `merge` option); what
+  // a merge brings in is reported at the alias that brought it.
+  it("a schema that merges another's keys (<<: *paging) generates; a mistake in it is reported at the alias", async () => {
+    const tools = (type: string) => `tools:
+  a:
+    title: A
+    description: Declares the paging schema.
+    input: &paging
+      type: object
+      properties:
+        limit: {type: ${type}, default: 10}
+    securitySchemes: [{type: noauth}]
+  b:
+    title: B
+    description: Merges it, and requires its limit.
+    input:
+      <<: *paging
+      required: [limit]
+    securitySchemes: [{type: noauth}]
+`;
+    expect(await lint(tools("integer"))).toEqual([]);
+    expect((await lint(tools("integr"))).map((l) => l.replace(/ must be one of .*/, ""))).toEqual([
+      'tools.yaml:8:23: error TOOLS004: input of "a": properties.limit.type',
+      'tools.yaml:14:11: error TOOLS004: input of "b": properties.limit.type',
+    ]);
+  });
+
   // src/config/yaml-source.ts: positions came from yaml's LineCounter, which only learns the line
   // starts the lexer reports; after a syntax error a multi-line scalar is one token, so every later
   // position drifted: `Unexpected scalar token in YAML stream: "input"` was printed at 4:13 (line 4 is
