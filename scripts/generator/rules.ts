@@ -205,13 +205,22 @@ function nonFiniteNumbers(node: unknown, path: (string | number)[]): SchemaProbl
 }
 
 /**
- * Defaults the validators would never fill in, which strict mode lets pass: the `default` of a
- * property named like a member of Object.prototype (`constructor`, `toString`, `__proto__`…), as ajv
- * fills a default in where `data.constructor === undefined`, never true of an object.
+ * Defaults the validators would never fill in, which strict mode lets pass: one directly in a branch
+ * of `anyOf` or `oneOf` (ajv fills in the defaults of `properties` only, and refuses those inside a
+ * branch's properties, "default is ignored"); the `default` of a property named like a member of
+ * Object.prototype (`constructor`, `toString`, `__proto__`…), as ajv fills a default in where
+ * `data.constructor === undefined`, never true of an object.
  */
 function unappliedDefaults(node: unknown, path: (string | number)[]): SchemaProblem[] {
   if (!isObject(node)) return [];
   const problems: SchemaProblem[] = [];
+  const branchOf = path.length >= 2 && typeof path[path.length - 1] === "number" ? path[path.length - 2] : undefined;
+  if ((branchOf === "anyOf" || branchOf === "oneOf") && Object.hasOwn(node, "default"))
+    problems.push({
+      path: [...path, "default"],
+      key: true,
+      message: `${[...path, "default"].join(".")} is never filled in: the validator fills in the defaults of properties, and none directly in a branch of ${branchOf}; put it beside the ${branchOf} (on the property it describes), or remove it`,
+    });
   const name = path.length >= 2 && path[path.length - 2] === "properties" ? String(path[path.length - 1]) : undefined;
   if (name !== undefined && OBJECT_PROTOTYPE_NAMES.has(name) && Object.hasOwn(node, "default"))
     problems.push({
