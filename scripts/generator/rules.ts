@@ -771,6 +771,7 @@ const ANNOTATION_KEYWORDS = new Set([
  * server's validators accept it. An optional property named like a member of Object.prototype
  * (`constructor`, `toString`…): their ajv reads the inherited member of a result without it. A
  * `multipleOf` that is no binary fraction (0.01, 0.1; not 0.5): their ajv has no multipleOfPrecision.
+ * `items` beside `prefixItems`: the v1 client's ajv reads draft-07, where `items` is every item's schema.
  */
 function clientValidatorProblems(node: unknown, path: (string | number)[]): SchemaProblem[] {
   if (!isObject(node)) return [];
@@ -796,6 +797,12 @@ function clientValidatorProblems(node: unknown, path: (string | number)[]): Sche
       message: `multipleOf ${step} makes MCP clients refuse valid results: their validators (the official SDK clients' ajv) divide in floating point${example ? `, and ${example.value} / ${step} gives ${example.quotient}, not a whole number` : ""}; toolgate's validators allow for that, theirs do not; prefer integers in the smallest unit (an amount in cents, type: integer), or no multipleOf`,
     });
   }
+  if (Array.isArray(node.prefixItems) && node.items !== undefined && node.items !== true)
+    problems.push({
+      path: [...path, "items"],
+      key: true,
+      message: `items beside prefixItems makes the v1 MCP SDK client (@modelcontextprotocol/sdk, still what most hosts run) refuse valid results: its ajv reads JSON Schema draft-07, which has no prefixItems and takes items for the schema of every item${node.items === false ? " (items: false: no item at all)" : ", the tuple's too"}; close the tuple with maxItems and leave items out`,
+    });
   for (const [below, sub] of subschemas(node)) problems.push(...clientValidatorProblems(sub, [...path, ...below]));
   return problems;
 }
