@@ -384,8 +384,8 @@ export function createToolValidatorAjv(): Ajv2020 {
  * for 1,000 tools). One ajv per tool, whose standalone code is the tool's module: an `$id` or key of
  * one tool is never seen by another, and a `$ref` into another tool's schema does not resolve
  * (TOOLS004), as it does not for the types. The validators would let two tools use one `$id`, but
- * MCP clients keep compiled schemas by `$id`: TOOLS016 refuses a root `$id` two tools' schemas share
- * with different content.
+ * MCP clients keep compiled schemas by their root `$id`: TOOLS016 refuses a root `$id` that names
+ * another schema in another tool.
  */
 export class CompiledToolSchemas {
   readonly #ajvs = new Map<string, Ajv2020>();
@@ -818,6 +818,30 @@ function inexactMultiple(step: number): { value: number; quotient: number } | un
   return undefined;
 }
 
+/**
+ * Every `$id` of a schema, the root's first, each resolved as ajv keys it (against the `$id` of the
+ * schema around it, without a trailing "#"), with the subschema it names and that subschema's path.
+ */
+function* schemaIds(
+  node: unknown,
+  path: (string | number)[] = [],
+  base?: string,
+): Generator<{ id: string; written: string; path: (string | number)[]; schema: unknown }> {
+  if (!isObject(node)) return;
+  let here = base;
+  if (typeof node.$id === "string") {
+    let id = node.$id;
+    try {
+      id = new URL(node.$id, base).href;
+    } catch {
+      // relative, with no absolute $id around it: ajv keys it as written
+    }
+    here = id.replace(/#.*$/s, "");
+    yield { id: id.replace(/#\/?$/, ""), written: node.$id, path, schema: node };
+  }
+  for (const [below, sub] of subschemas(node)) yield* schemaIds(sub, [...path, ...below], here);
+}
+
 /** TOOLS002 / TOOLS003: the input or output schema of a tool has `type: object` at its root. */
 function rootObjectRule(code: string, part: "input" | "output", why: string): Rule {
   return {
@@ -1114,34 +1138,44 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS016",
-    title: "No two tools' schemas share a root $id unless they are the same schema",
+    title:
+      "No two tools' schemas share an $id, where one of them is a schema's root $id, unless they are the same schema",
     check: ({ tools, entries }) => {
-      const first = new Map<string, { name: string; part: "input" | "output"; schema: Record<string, unknown> }>();
+      interface IdAt {
+        name: string;
+        part: "input" | "output";
+        path: (string | number)[];
+        schema: unknown;
+      }
+      const seen = new Map<string, IdAt[]>();
       const out: Diagnostic[] = [];
       for (const [name, t] of entries)
         for (const part of ["input", "output"] as const) {
-          const schema = t[part];
-          if (!isObject(schema) || typeof schema.$id !== "string") continue;
-          // As ajv keys a schema by its $id: without a trailing "#" (or "#/").
-          const id = schema.$id.replace(/#\/?$/, "");
-          const other = first.get(id);
-          if (!other) {
-            first.set(id, { name, part, schema });
-            continue;
+          if (!isObject(t[part])) continue;
+          for (const { id, written, path, schema } of schemaIds(t[part])) {
+            const earlier = seen.get(id) ?? [];
+            seen.set(id, [...earlier, { name, part, path, schema }]);
+            // A client keeps a schema under its root $id and finds it by that $id (getSchema): a root
+            // $id must name one schema across tools. Two nested ones resolve inside their own schemas.
+            // One tool's input and output: TOOLS004 says so (one module of validators). The same
+            // schema twice (a YAML alias) is checked alike wherever a client compiled it.
+            const other = earlier.find((e) => e.name !== name && (path.length === 0 || e.path.length === 0));
+            if (!other || isDeepStrictEqual(other.schema, schema)) continue;
+            const where = tools.locate(["tools", other.name, other.part, ...other.path, "$id"]);
+            const what =
+              other.path.length === 0
+                ? `the ${other.part} schema of "${other.name}"`
+                : `${other.path.join(".")} in the ${other.part} schema of "${other.name}"`;
+            out.push(
+              at(
+                tools,
+                ["tools", name, part, ...path, "$id"],
+                "error",
+                "TOOLS016",
+                `${part} of "${name}": ${path.length === 0 ? "its $id" : `the $id of ${path.join(".")}`} "${written}" is also the $id of ${what} (${tools.file}:${where.line}:${where.col}), which says something else: MCP clients keep each schema they compile under its root $id and look it up by that $id (the official SDK clients' ajv does), so a client checks one tool's results against the other's schema, or fails to compile it; give each its own $id, or leave $id out`,
+              ),
+            );
           }
-          // One tool's input and output: TOOLS004 says so (one module of validators). The same schema
-          // twice (a YAML alias) is checked alike wherever a client compiled it.
-          if (other.name === name || isDeepStrictEqual(other.schema, schema)) continue;
-          const where = tools.locate(["tools", other.name, other.part, "$id"]);
-          out.push(
-            at(
-              tools,
-              ["tools", name, part, "$id"],
-              "error",
-              "TOOLS016",
-              `${part} of "${name}": its $id "${schema.$id}" is also the $id of the ${other.part} schema of "${other.name}" (${tools.file}:${where.line}:${where.col}), which says something else: MCP clients keep each schema they compile under its $id (the official SDK clients' ajv does), so a client that compiled one checks the other tool's data against it and refuses valid results; give each schema its own $id, or leave $id out`,
-            ),
-          );
         }
       return out;
     },
