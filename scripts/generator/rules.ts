@@ -1154,12 +1154,13 @@ export const RULES: Rule[] = [
           if (!isObject(t[part])) continue;
           for (const { id, written, path, schema } of schemaIds(t[part])) {
             const earlier = seen.get(id) ?? [];
-            seen.set(id, [...earlier, { name, part, path, schema }]);
+            if (earlier.length === 0) seen.set(id, earlier);
             // A client keeps a schema under its root $id and finds it by that $id (getSchema): a root
             // $id must name one schema across tools. Two nested ones resolve inside their own schemas.
             // One tool's input and output: TOOLS004 says so (one module of validators). The same
             // schema twice (a YAML alias) is checked alike wherever a client compiled it.
             const other = earlier.find((e) => e.name !== name && (path.length === 0 || e.path.length === 0));
+            earlier.push({ name, part, path, schema });
             if (!other || isDeepStrictEqual(other.schema, schema)) continue;
             const where = tools.locate(["tools", other.name, other.part, ...other.path, "$id"]);
             const what =
