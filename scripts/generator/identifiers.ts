@@ -34,12 +34,12 @@ export const DECLARATION_FILE_NAME = /\.d(\.|$)/;
  */
 export const WINDOWS_DEVICE_NAME = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\.|$)/i;
 
+/** The names every plain object inherits from Object.prototype: `__proto__`, `constructor`, `toString`, … */
+export const OBJECT_PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 /**
  * Names every JavaScript object inherits (`__proto__`, `constructor`, `toString`, …) and
  * `prototype`: as keys of the generated object literals they are no ordinary entries (`"__proto__": …`
  * sets the prototype), and any lookup that forgets `Object.hasOwn` finds them on every map.
  */
-export const INHERITED_NAMES: ReadonlySet<string> = new Set([
-  ...Object.getOwnPropertyNames(Object.prototype),
-  "prototype",
-]);
+export const INHERITED_NAMES: ReadonlySet<string> = new Set([...OBJECT_PROTOTYPE_NAMES, "prototype"]);

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormats from "ajv-formats";
@@ -8,6 +9,7 @@ import { handlerPath } from "./emit/handlers.js";
 import {
   DECLARATION_FILE_NAME,
   INHERITED_NAMES,
+  OBJECT_PROTOTYPE_NAMES,
   TOOL_NAME,
   toolIdentifier,
   validatorModule,
@@ -25,6 +27,21 @@ export const TOOL_AJV_OPTIONS = {
   // strictRequired wrongly refuses `required` in allOf/anyOf/then/else for a property declared by
   // the parent schema — valid JSON Schema that MCP clients send (the conformance 2020-12 fixture).
   strictRequired: false,
+  // A property is there when the object has it as its own: without this, ajv reads `data.constructor`
+  // (or toString, valueOf…) of an object without that property as the inherited member, so an
+  // optional `constructor: {type: string}` refused every call leaving it out ("must be string").
+  ownProperties: true,
+  // A decimal multipleOf compared by floating-point division refused valid values: 19.99 / 0.01 is
+  // 1998.9999999999998. With this, a quotient within 1e-6 of a whole number is one. The division's
+  // error grows with the quotient (about quotient × 2⁻⁵²: measured 1.2e-7 for cents up to 10⁷), so 1e-9
+  // still refused cents above about 10⁵ (7% of the amounts up to 200,000.00), while 1e-6 refuses none
+  // up to 10⁷; a value accepted by it lies within a millionth of a step of a multiple (19.995 is half a
+  // step off and is refused).
+  multipleOfPrecision: 6,
+  // `type: [integer, string]` is JSON Schema; strict mode refuses it unless this is set ("use
+  // allowUnionTypes to allow union type keyword", an option tools.yaml cannot set). The types are the
+  // union (number | string), and each keyword still applies to its own type.
+  allowUnionTypes: true,
 } as const;
 
 /** An ajv for tool schemas: ajv-formats, and `$anchor` (2020-12 core, resolved by ajv but not registered as a keyword). */
@@ -155,6 +172,7 @@ function schemaProblems(
   );
   const problems = metaSchemaProblems(schema, metaErrors);
   problems.push(...nonFinite);
+  problems.push(...unappliedDefaults(schema, []));
   // Compiled with 0 in their place: the checking ajv refuses them where the meta-schema wants a number.
   const cleaned = withoutUnknown(nonFinite.length > 0 ? finite(schema) : schema, [], problems);
   if (unknownMetaSchema) problems.push(unknownMetaSchema);
@@ -184,6 +202,34 @@ function nonFiniteNumbers(node: unknown, path: (string | number)[]): SchemaProbl
   if (Array.isArray(node)) return node.flatMap((v, i) => nonFiniteNumbers(v, [...path, i]));
   if (isObject(node)) return Object.entries(node).flatMap(([k, v]) => nonFiniteNumbers(v, [...path, k]));
   return [];
+}
+
+/**
+ * Defaults the validators would never fill in, which strict mode lets pass: one directly in a branch
+ * of `anyOf` or `oneOf` (ajv fills in the defaults of `properties` only, and refuses those inside a
+ * branch's properties, "default is ignored"); the `default` of a property named like a member of
+ * Object.prototype (`constructor`, `toString`, `__proto__`…), as ajv fills a default in where
+ * `data.constructor === undefined`, never true of an object.
+ */
+function unappliedDefaults(node: unknown, path: (string | number)[]): SchemaProblem[] {
+  if (!isObject(node)) return [];
+  const problems: SchemaProblem[] = [];
+  const branchOf = path.length >= 2 && typeof path[path.length - 1] === "number" ? path[path.length - 2] : undefined;
+  if ((branchOf === "anyOf" || branchOf === "oneOf") && Object.hasOwn(node, "default"))
+    problems.push({
+      path: [...path, "default"],
+      key: true,
+      message: `${[...path, "default"].join(".")} is never filled in: the validator fills in the defaults of properties, and none directly in a branch of ${branchOf}; put it beside the ${branchOf} (on the property it describes), or remove it`,
+    });
+  const name = path.length >= 2 && path[path.length - 2] === "properties" ? String(path[path.length - 1]) : undefined;
+  if (name !== undefined && OBJECT_PROTOTYPE_NAMES.has(name) && Object.hasOwn(node, "default"))
+    problems.push({
+      path: [...path, "default"],
+      key: true,
+      message: `${[...path, "default"].join(".")} is never filled in: the validator fills a default in where the property is undefined, and every object inherits "${name}" from Object.prototype; remove the default, or rename the property`,
+    });
+  for (const [below, sub] of subschemas(node)) problems.push(...unappliedDefaults(sub, [...path, ...below]));
+  return problems;
 }
 
 /** How YAML writes a number JSON cannot carry. */
@@ -336,8 +382,10 @@ export function createToolValidatorAjv(): Ajv2020 {
  * validators emitter exports (`tool:<name>#input|output`), with the emitter's code options: the
  * emitter then writes them out without compiling each schema a second time (a third of `generate`
  * for 1,000 tools). One ajv per tool, whose standalone code is the tool's module: an `$id` or key of
- * one tool is never seen by another, so two tools may use the same `$id`, and a `$ref` into another
- * tool's schema does not resolve (TOOLS004), as it does not for the types.
+ * one tool is never seen by another, and a `$ref` into another tool's schema does not resolve
+ * (TOOLS004), as it does not for the types. The validators would let two tools use one `$id`, but
+ * MCP clients keep compiled schemas by their root `$id`: TOOLS016 refuses a root `$id` that names
+ * another schema in another tool.
  */
 export class CompiledToolSchemas {
   readonly #ajvs = new Map<string, Ajv2020>();
@@ -649,6 +697,151 @@ function invalidDefaults(
   );
 }
 
+/** Keywords beside `unevaluatedProperties` that may evaluate properties of the same object. */
+const EVALUATING_APPLICATORS = [
+  "allOf",
+  "anyOf",
+  "oneOf",
+  "if",
+  "then",
+  "else",
+  "dependentSchemas",
+  "dependencies",
+  "$ref",
+  "$dynamicRef",
+  "additionalProperties",
+];
+
+/**
+ * TOOLS017's findings: each `required` entry of an object schema that allows no property but those it
+ * declares (`additionalProperties: false`, or `unevaluatedProperties: false` with nothing else that
+ * could evaluate a property) and names none of them (`properties`, `patternProperties`). No object
+ * can have it and lack it at once: ajv compiles such a schema, and every call or result is refused.
+ * The message ends where the caller says who is refused.
+ */
+function unsatisfiableRequired(
+  node: unknown,
+  path: (string | number)[],
+): { path: (string | number)[]; message: string }[] {
+  if (!isObject(node)) return [];
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const closedBy =
+    node.additionalProperties === false
+      ? "additionalProperties: false"
+      : node.unevaluatedProperties === false && !EVALUATING_APPLICATORS.some((k) => Object.hasOwn(node, k))
+        ? "unevaluatedProperties: false"
+        : undefined;
+  if (closedBy && Array.isArray(node.required)) {
+    const declared = isObject(node.properties) ? Object.keys(node.properties) : [];
+    const patterns = (isObject(node.patternProperties) ? Object.keys(node.patternProperties) : []).flatMap((p) => {
+      try {
+        return [new RegExp(p, "u")];
+      } catch {
+        return []; // TOOLS004 reports it
+      }
+    });
+    node.required.forEach((entry, i) => {
+      if (typeof entry !== "string" || declared.includes(entry) || patterns.some((p) => p.test(entry))) return;
+      const suggestion = didYouMean(entry, declared);
+      out.push({
+        path: [...path, "required", i],
+        message: `required "${entry}" is not a declared property${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; with ${closedBy} no object can have it, so `,
+      });
+    });
+  }
+  for (const [below, sub] of subschemas(node)) out.push(...unsatisfiableRequired(sub, [...path, ...below]));
+  return out;
+}
+
+/** Keywords that constrain nothing: a subschema with only these accepts any value, an inherited member too. */
+const ANNOTATION_KEYWORDS = new Set([
+  "title",
+  "description",
+  "$comment",
+  "default",
+  "examples",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
+]);
+
+/**
+ * TOOLS018's findings in an output schema: what the official SDK clients, which check
+ * `structuredContent` against the published schema with an ajv of their own, refuse although the
+ * server's validators accept it. An optional property named like a member of Object.prototype
+ * (`constructor`, `toString`…): their ajv reads the inherited member of a result without it. A
+ * `multipleOf` that is no binary fraction (0.01, 0.1; not 0.5): their ajv has no multipleOfPrecision.
+ * `items` beside `prefixItems`: the v1 client's ajv reads draft-07, where `items` is every item's schema.
+ */
+function clientValidatorProblems(node: unknown, path: (string | number)[]): SchemaProblem[] {
+  if (!isObject(node)) return [];
+  const problems: SchemaProblem[] = [];
+  if (isObject(node.properties)) {
+    const required = Array.isArray(node.required) ? node.required : [];
+    for (const [key, sub] of Object.entries(node.properties)) {
+      const constrains = sub === false || (isObject(sub) && Object.keys(sub).some((k) => !ANNOTATION_KEYWORDS.has(k)));
+      if (OBJECT_PROTOTYPE_NAMES.has(key) && !required.includes(key) && constrains)
+        problems.push({
+          path: [...path, "properties", key],
+          key: true,
+          message: `an optional property named "${key}" makes MCP clients refuse a result that leaves it out: their validators (the official SDK clients' ajv) take the "${key}" every object inherits from Object.prototype for it, and refuse it; make it required, or rename it`,
+        });
+    }
+  }
+  const step = node.multipleOf;
+  if (typeof step === "number" && Number.isFinite(step) && step > 0 && !Number.isInteger(step * 2 ** 32)) {
+    const example = inexactMultiple(step);
+    problems.push({
+      path: [...path, "multipleOf"],
+      key: true,
+      message: `multipleOf ${step} makes MCP clients refuse valid results: their validators (the official SDK clients' ajv) divide in floating point${example ? `, and ${example.value} / ${step} gives ${example.quotient}, not a whole number` : ""}; toolgate's validators allow for that, theirs do not; prefer integers in the smallest unit (an amount in cents, type: integer), or no multipleOf`,
+    });
+  }
+  if (Array.isArray(node.prefixItems) && node.items !== undefined && node.items !== true)
+    problems.push({
+      path: [...path, "items"],
+      key: true,
+      message: `items beside prefixItems makes the v1 MCP SDK client (@modelcontextprotocol/sdk, still what most hosts run) refuse valid results: its ajv reads JSON Schema draft-07, which has no prefixItems and takes items for the schema of every item${node.items === false ? " (items: false: no item at all)" : ", the tuple's too"}; close the tuple with maxItems and leave items out`,
+    });
+  for (const [below, sub] of subschemas(node)) problems.push(...clientValidatorProblems(sub, [...path, ...below]));
+  return problems;
+}
+
+/** A multiple of `step`, written as a decimal, whose floating-point division by `step` is no whole number. */
+function inexactMultiple(step: number): { value: number; quotient: number } | undefined {
+  const decimals = Math.min(20, Math.max(0, -Math.floor(Math.log10(step)) + 6));
+  for (let k = 1; k <= 10_000; k++) {
+    const value = Number((k * step).toFixed(decimals));
+    const quotient = value / step;
+    if (!Number.isInteger(quotient)) return { value, quotient };
+  }
+  return undefined;
+}
+
+/**
+ * Every `$id` of a schema, the root's first, each resolved as ajv keys it (against the `$id` of the
+ * schema around it, without a trailing "#"), with the subschema it names and that subschema's path.
+ */
+function* schemaIds(
+  node: unknown,
+  path: (string | number)[] = [],
+  base?: string,
+): Generator<{ id: string; written: string; path: (string | number)[]; schema: unknown }> {
+  if (!isObject(node)) return;
+  let here = base;
+  if (typeof node.$id === "string") {
+    let id = node.$id;
+    try {
+      id = new URL(node.$id, base).href;
+    } catch {
+      // relative, with no absolute $id around it: ajv keys it as written
+    }
+    here = id.replace(/#.*$/s, "");
+    yield { id: id.replace(/#\/?$/, ""), written: node.$id, path, schema: node };
+  }
+  for (const [below, sub] of subschemas(node)) yield* schemaIds(sub, [...path, ...below], here);
+}
+
 /** TOOLS002 / TOOLS003: the input or output schema of a tool has `type: object` at its root. */
 function rootObjectRule(code: string, part: "input" | "output", why: string): Rule {
   return {
@@ -942,6 +1135,90 @@ export const RULES: Rule[] = [
         );
       });
     },
+  },
+  {
+    code: "TOOLS016",
+    title:
+      "No two tools' schemas share an $id, where one of them is a schema's root $id, unless they are the same schema",
+    check: ({ tools, entries }) => {
+      interface IdAt {
+        name: string;
+        part: "input" | "output";
+        path: (string | number)[];
+        schema: unknown;
+      }
+      const seen = new Map<string, IdAt[]>();
+      const out: Diagnostic[] = [];
+      for (const [name, t] of entries)
+        for (const part of ["input", "output"] as const) {
+          if (!isObject(t[part])) continue;
+          for (const { id, written, path, schema } of schemaIds(t[part])) {
+            const earlier = seen.get(id) ?? [];
+            if (earlier.length === 0) seen.set(id, earlier);
+            // A client keeps a schema under its root $id and finds it by that $id (getSchema): a root
+            // $id must name one schema across tools. Two nested ones resolve inside their own schemas.
+            // One tool's input and output: TOOLS004 says so (one module of validators). The same
+            // schema twice (a YAML alias) is checked alike wherever a client compiled it.
+            const other = earlier.find((e) => e.name !== name && (path.length === 0 || e.path.length === 0));
+            earlier.push({ name, part, path, schema });
+            if (!other || isDeepStrictEqual(other.schema, schema)) continue;
+            const where = tools.locate(["tools", other.name, other.part, ...other.path, "$id"]);
+            const what =
+              other.path.length === 0
+                ? `the ${other.part} schema of "${other.name}"`
+                : `${other.path.join(".")} in the ${other.part} schema of "${other.name}"`;
+            out.push(
+              at(
+                tools,
+                ["tools", name, part, ...path, "$id"],
+                "error",
+                "TOOLS016",
+                `${part} of "${name}": ${path.length === 0 ? "its $id" : `the $id of ${path.join(".")}`} "${written}" is also the $id of ${what} (${tools.file}:${where.line}:${where.col}), which says something else: MCP clients keep each schema they compile under its root $id and look it up by that $id (the official SDK clients' ajv does), so a client checks one tool's results against the other's schema, or fails to compile it; give each its own $id, or leave $id out`,
+              ),
+            );
+          }
+        }
+      return out;
+    },
+  },
+  {
+    code: "TOOLS017",
+    title: "A property an object requires is one it may have (additionalProperties or unevaluatedProperties false)",
+    check: ({ tools, entries }) =>
+      entries.flatMap(([name, t]) =>
+        (["input", "output"] as const).flatMap((part) =>
+          isObject(t[part])
+            ? unsatisfiableRequired(t[part], []).map((p) =>
+                at(
+                  tools,
+                  ["tools", name, part, ...p.path],
+                  "error",
+                  "TOOLS017",
+                  `${part} of "${name}": ${p.message}${part === "input" ? "the tool could never be called" : "every result would be refused"}`,
+                ),
+              )
+            : [],
+        ),
+      ),
+  },
+  {
+    code: "TOOLS018",
+    title: "An output schema avoids what MCP clients' own validators get wrong (warning)",
+    check: ({ tools, entries }) =>
+      entries.flatMap(([name, t]) =>
+        isObject(t.output)
+          ? clientValidatorProblems(t.output, []).map((p) =>
+              at(
+                tools,
+                ["tools", name, "output", ...p.path],
+                "warning",
+                "TOOLS018",
+                `output of "${name}": ${p.message}`,
+                p.key,
+              ),
+            )
+          : [],
+      ),
   },
   {
     code: "TOOLS010",

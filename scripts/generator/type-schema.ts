@@ -1,3 +1,4 @@
+import { OBJECT_PROTOTYPE_NAMES } from "./identifiers.js";
 import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA, subschemas } from "./subschemas.js";
 
 export type SchemaPath = (string | number)[];
@@ -215,12 +216,13 @@ function defaultsApplied(root: unknown, targets: Map<string, SchemaPath>): Set<s
 
 /**
  * The properties of `node` whose subschema has a `default`: the ones ajv's `useDefaults` fills in
- * when absent (not `__proto__`: ajv's `data.__proto__ === undefined` never holds).
+ * when absent (not `__proto__`, `constructor` or another name every object inherits: ajv's
+ * `data.constructor === undefined` never holds; TOOLS004 refuses such a default).
  */
 function defaulted(node: Record<string, unknown>): string[] {
   if (!isObject(node.properties)) return [];
   return Object.entries(node.properties)
-    .filter(([key, sub]) => key !== "__proto__" && isObject(sub) && Object.hasOwn(sub, "default"))
+    .filter(([key, sub]) => !OBJECT_PROTOTYPE_NAMES.has(key) && isObject(sub) && Object.hasOwn(sub, "default"))
     .map(([key]) => key);
 }
 
@@ -243,9 +245,16 @@ function put(out: Record<string, unknown>, key: string, value: unknown): void {
  * - a subschema without any of the TYPING_KEYWORDS gets `tsType: "unknown"`;
  * - with `filledDefaults` (an input schema: its validator fills defaults in before the handler runs),
  *   a property with a `default` is `required` where the validator always fills it in (see
- *   defaultsApplied): the handler then never sees it absent.
+ *   defaultsApplied): the handler then never sees it absent;
+ * - with `optionalDefaults` (an output schema: its validator fills defaults in after the handler
+ *   returns), a property with a `default` is no longer `required` where the validator always fills it
+ *   in: the handler may leave it out, and the result still passes.
  */
-export function typeSchema(root: unknown, rootName: string, options: { filledDefaults?: boolean } = {}): TypeSchema {
+export function typeSchema(
+  root: unknown,
+  rootName: string,
+  options: { filledDefaults?: boolean; optionalDefaults?: boolean } = {},
+): TypeSchema {
   const index = indexSchema(root);
   const problems: TypeSchema["problems"] = [];
   const targets = new Map<string, SchemaPath>();
@@ -259,7 +268,10 @@ export function typeSchema(root: unknown, rootName: string, options: { filledDef
       });
   }
   const targeted = new Set([...targets.values()].map(keyOf));
-  const filled = options.filledDefaults ? defaultsApplied(root, targets) : new Set<string>();
+  const applied =
+    options.filledDefaults || options.optionalDefaults ? defaultsApplied(root, targets) : new Set<string>();
+  const filled = options.filledDefaults ? applied : new Set<string>();
+  const leftOut = options.optionalDefaults ? applied : new Set<string>();
 
   const names: TypeSchema["names"] = [{ name: typeName(rootName), path: [] }];
   const used = new Set([typeName(rootName)]);
@@ -318,6 +330,11 @@ export function typeSchema(root: unknown, rootName: string, options: { filledDef
       const required = node.required === undefined ? [] : node.required;
       const added = Array.isArray(required) ? defaulted(node).filter((k) => !required.includes(k)) : [];
       if (added.length > 0) put(out, "required", [...(required as unknown[]), ...added]);
+    }
+    if (leftOut.has(keyOf(from)) && Array.isArray(node.required)) {
+      const optional = new Set(defaulted(node));
+      const kept = node.required.filter((k) => !optional.has(k as string));
+      if (kept.length < node.required.length) put(out, "required", kept);
     }
     return out;
   };

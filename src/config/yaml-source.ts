@@ -12,6 +12,7 @@ import {
   parseDocument,
   type Scalar,
   visit,
+  type YAMLMap,
 } from "yaml";
 import type { Diagnostic, Severity } from "./diagnostics.js";
 import { acceptsTypeAt } from "./schema-types.js";
@@ -121,6 +122,7 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
   if (diagnostics.length === 0 && substitute)
     diagnostics.push(...substituteEnv(doc, file, text, at, substitute, { substituted, defaulted, dropped }));
   if (!diagnostics.some((d) => d.severity === "error")) diagnostics.push(...aliasDiagnostics(doc, file, at));
+  if (!diagnostics.some((d) => d.severity === "error")) diagnostics.push(...mergeDiagnostics(doc, file, at));
   const failed = diagnostics.some((d) => d.severity === "error");
   // aliasDiagnostics bounded the expansion (and ruled out cycles), so yaml's own alias counter,
   // a coarser heuristic that rejects legitimate files, is off.
@@ -159,18 +161,56 @@ export function parseYamlSource(file: string, text: string, substitute?: EnvSubs
 const startsWith = (path: readonly string[], prefix: readonly string[]): boolean =>
   prefix.length <= path.length && prefix.every((segment, i) => path[i] === segment);
 
-/** The data paths of the substituted scalars still in the document. */
+/**
+ * The data paths of the substituted scalars still in the document: where the file writes them, and
+ * wherever an alias or a merge key repeats them (the data holds them there too).
+ */
 function keptPaths(doc: Document, substituted: ReadonlySet<Scalar>): string[][] {
   const paths: string[][] = [];
   if (substituted.size === 0) return paths;
+  // The nodes of the file and the expansion aliasDiagnostics allows: more means a cycle or a
+  // "billion laughs" file, which YAML001 reported.
+  let budget = MAX_ALIAS_EXPANSION;
   visit(doc, {
-    Scalar(key, node, ancestors) {
-      if (key === "key" || !substituted.has(node)) return;
-      const path = jsPath(ancestors, node);
-      if (path !== undefined) paths.push(path.map(String));
+    Node() {
+      budget++;
     },
   });
+  const open = new Set<unknown>();
+  const walkData = (node: unknown, path: string[]) => {
+    const value = resolved(doc, node);
+    if (--budget < 0 || open.has(value)) return; // a cycle or more than allowed: YAML001 already
+    if (isScalar(value)) {
+      if (substituted.has(value)) paths.push(path);
+      return;
+    }
+    open.add(value);
+    if (isSeq(value))
+      value.items.forEach((item, i) => {
+        walkData(item, [...path, String(i)]);
+      });
+    else if (isMap(value)) for (const [name, item] of dataEntries(doc, value)) walkData(item, [...path, name]);
+    open.delete(value);
+  };
+  walkData(doc.contents, []);
   return paths;
+}
+
+/** A map's entries as `toJS()` gives them: its own keys, then those its merge keys bring in that it lacks. */
+function dataEntries(doc: Document, map: YAMLMap, seen = new Set<unknown>()): Map<string, unknown> {
+  const entries = new Map<string, unknown>();
+  if (seen.has(map)) return entries;
+  seen.add(map);
+  for (const pair of map.items) {
+    const name = jsKeyName(pair.key);
+    if (name !== undefined && !isMergeKey(pair.key)) entries.set(name, pair.value);
+  }
+  for (const pair of map.items) {
+    if (!isMergeKey(pair.key)) continue;
+    for (const source of mergeSources(doc, pair.value) ?? [])
+      for (const [name, value] of dataEntries(doc, source.map, seen)) if (!entries.has(name)) entries.set(name, value);
+  }
+  return entries;
 }
 
 /**
@@ -191,9 +231,62 @@ function multipleDocuments(
 /**
  * Duplicate keys are found by one pass of our own (duplicateKeys): yaml's check compares each key
  * with every earlier key of its map, quadratic in a map's size (the bench's 10,000-tool project:
- * generate 67.2 s with it, 61.0 s without — bench/README.md).
+ * generate 67.2 s with it, 61.0 s without — bench/README.md). Merge keys (`<<: *paging`, YAML 1.1,
+ * which yaml reads in 1.2 documents with `merge`) bring in the keys of the maps they name that the
+ * map does not set itself: the key is then no property of its own (mergeDiagnostics, `child`).
  */
-const parse = (text: string) => parseDocument(text, { uniqueKeys: false, prettyErrors: false, strict: true });
+const parse = (text: string) =>
+  parseDocument(text, { uniqueKeys: false, prettyErrors: false, strict: true, merge: true });
+
+/** A `<<` merge key (plain, not quoted: `"<<"` is an ordinary key); yaml gives it a symbol as value. */
+const isMergeKey = (key: unknown): boolean => isScalar(key) && typeof key.value === "symbol";
+
+/** A node, or what an alias stands for (undefined for an alias without its anchor). */
+function resolved(doc: Document, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+/**
+ * The maps a merge key's value brings in, first first: a map, an alias of one, or a list of them.
+ * Undefined when it is anything else (mergeDiagnostics reports it).
+ */
+function mergeSources(doc: Document, value: unknown): { node: unknown; map: YAMLMap }[] | undefined {
+  const items = isSeq(value) ? value.items : [value];
+  const sources: { node: unknown; map: YAMLMap }[] = [];
+  for (const item of items) {
+    const map = resolved(doc, item);
+    if (!isMap(map)) return undefined;
+    sources.push({ node: item, map });
+  }
+  return sources;
+}
+
+/**
+ * YAML001 at a merge key whose value is not a map, an alias of a map or a list of them (yaml's toJS
+ * would throw "Merge sources must be maps or map aliases").
+ */
+function mergeDiagnostics(
+  doc: Document,
+  file: string,
+  at: (offset: number) => { line: number; col: number },
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isMergeKey(pair.key) || mergeSources(doc, pair.value) !== undefined) return;
+      const node = (pair.value ?? pair.key) as Node;
+      out.push({
+        file,
+        ...at(node.range?.[0] ?? 0),
+        severity: "error",
+        code: "YAML001",
+        message:
+          "a merge key (<<) takes a map, an alias of a map (<<: *name) or a list of them, whose keys the map takes unless it sets them itself",
+      });
+    },
+  });
+  return out;
+}
 
 /**
  * Every map key naming the same property of `toJS()`'s object as an earlier key of its map, in
@@ -223,10 +316,11 @@ function duplicateKeys(doc: Document, text: string): { key: Node; twin: Node | u
 
 const formatAt = ({ line, col }: { line: number; col: number }) => `${line}:${col}`;
 
-/** The property name `toJS()` gives a scalar map key (undefined for other keys). */
+/** The property name `toJS()` gives a scalar map key (undefined for other keys and for a merge key). */
 function jsKeyName(key: unknown): string | undefined {
   if (!isScalar(key)) return undefined;
-  return key.value === null ? "" : typeof key.value === "object" ? undefined : String(key.value);
+  const value = key.value;
+  return value === null ? "" : typeof value === "object" || typeof value === "symbol" ? undefined : String(value);
 }
 
 /**
@@ -337,22 +431,50 @@ function duplicateKeyName(text: string, offset: number): string | undefined {
   return match?.[1] ? `"${match[1].replace(/^["']|["']$/g, "")}"` : undefined;
 }
 
-/** One step down from `node` along `segment`: the child, and its key's offset in a map. */
-function child(node: unknown, segment: string | number): { next: unknown; keyOffset: number | undefined } {
+interface Step {
+  next: unknown;
+  keyOffset: number | undefined;
+  /**
+   * When the key is the map's through a merge key: the alias that brought it in (`*paging` of
+   * `<<: *paging`), where the value written elsewhere is pointed at; undefined when it came from a
+   * map written in place (`<<: {limit: 10}`), which is followed.
+   */
+  mergedVia?: Node;
+}
+
+/**
+ * One step down from `node` along `segment`: the child, and its key's offset in a map. A key the map
+ * does not set itself is looked up in its merge sources, in the order yaml merges them.
+ */
+function child(doc: Document, node: unknown, segment: string | number, seen = new Set<unknown>()): Step {
   if (isMap(node)) {
-    const pair = node.items.find((p: Pair) => (jsKeyName(p.key) ?? String(p.key)) === String(segment));
-    return { next: pair?.value, keyOffset: pair ? (pair.key as Node | null)?.range?.[0] : undefined };
+    // A map merging itself (a cycle) is YAML001 already; never looked up twice.
+    if (seen.has(node)) return { next: undefined, keyOffset: undefined };
+    seen.add(node);
+    const pair = node.items.find(
+      (p: Pair) => !isMergeKey(p.key) && (jsKeyName(p.key) ?? String(p.key)) === String(segment),
+    );
+    if (pair) return { next: pair.value, keyOffset: (pair.key as Node | null)?.range?.[0] };
+    for (const merge of node.items) {
+      if (!isMergeKey(merge.key)) continue;
+      for (const source of mergeSources(doc, merge.value) ?? []) {
+        const step = child(doc, source.map, segment, seen);
+        if (step.next === undefined && step.keyOffset === undefined) continue;
+        return isAlias(source.node) ? { ...step, mergedVia: step.mergedVia ?? source.node } : step;
+      }
+    }
+    return { next: undefined, keyOffset: undefined };
   }
   if (isSeq(node) && (typeof segment === "number" || /^\d+$/.test(segment)))
     return { next: node.items[Number(segment)], keyOffset: undefined };
   return { next: undefined, keyOffset: undefined };
 }
 
-/** The node at `path`, or undefined where the path leaves the document. */
+/** The node at `path` (through aliases and merge keys), or undefined where the path leaves the document. */
 function walk(doc: Document, path: readonly (string | number)[]): unknown {
   let node: unknown = doc.contents;
   for (const segment of path) {
-    node = child(node, segment).next;
+    node = resolved(doc, child(doc, resolved(doc, node), segment).next);
     if (node === undefined) break;
   }
   return node;
@@ -369,8 +491,11 @@ function locateNode(
   let node: unknown = doc.contents;
   let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
   for (let i = 0; i < path.length; i++) {
-    const { next, keyOffset } = child(node, path[i] as string | number);
+    const { next, keyOffset, mergedVia } = child(doc, node, path[i] as string | number);
     if (next === undefined && keyOffset === undefined) break;
+    // Brought in through `<<: *name`: what is written elsewhere is pointed at where this map takes it,
+    // as a value behind a plain alias is.
+    if (mergedVia) return at(mergedVia.range?.[0] ?? offset);
     const last = i === path.length - 1;
     if (last && wantKey && keyOffset !== undefined) return at(keyOffset);
     const nodeOffset = (next as Node | null)?.range?.[0];
@@ -598,18 +723,30 @@ function readPlainScalar(value: string): boolean | number | null | undefined {
   return typeof v === "boolean" || typeof v === "number" || v === null ? v : undefined;
 }
 
-/** The data path (as `toJS()` names it) of `node`, from the ancestors `visit` gives; undefined under a complex key. */
+/**
+ * The data path (as `toJS()` names it) of `node`, from the ancestors `visit` gives; undefined under a
+ * complex key. A map written in place under a merge key (`<<: {a: 1}`, or in a list there) gives its
+ * keys to the map holding the merge key: it adds nothing to the path.
+ */
 function jsPath(ancestors: readonly unknown[], node: unknown): (string | number)[] | undefined {
   const path: (string | number)[] = [];
+  let merged = false;
   for (let i = 0; i < ancestors.length; i++) {
     const ancestor = ancestors[i];
     const next = i + 1 < ancestors.length ? ancestors[i + 1] : node;
+    const mergedHere = merged;
+    merged = false;
     if (isPair(ancestor)) {
       if (ancestor.value !== next) return undefined;
+      if (isMergeKey(ancestor.key)) {
+        merged = true;
+        continue;
+      }
       const name = jsKeyName(ancestor.key);
       if (name === undefined) return undefined;
       path.push(name);
     } else if (isSeq(ancestor)) {
+      if (mergedHere) continue; // the list of a merge key's maps
       path.push(ancestor.items.indexOf(next as never));
     }
   }

@@ -39,6 +39,24 @@ export interface ToolProject {
 }
 
 /**
+ * One tool as `tools/list` publishes it: the type of generated/tools-list.ts. Declared rather than
+ * inferred: TypeScript infers one element type for an array literal, merging the schemas of all
+ * tools, and a property named like a member of Object.prototype (`constructor`, `toString`…) in one
+ * tool's schema then clashed with the inherited member in another's (TS2322). A type alias, not an
+ * interface, so it has the implicit index signature `ToolProject["tools"]` asks for.
+ */
+export type ListedTool = {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly inputSchema: { readonly [keyword: string]: unknown };
+  readonly outputSchema?: { readonly [keyword: string]: unknown };
+  readonly annotations?: { readonly [hint: string]: boolean };
+  readonly securitySchemes: readonly { readonly type: string; readonly scopes?: readonly string[] }[];
+  readonly _meta: { readonly [key: string]: unknown };
+};
+
+/**
  * What generated/project.ts records of tools.yaml: SHA-256 of its text with CRLF line ends read as
  * LF and without a byte order mark, as the generator reads it: a Windows checkout (git's autocrlf)
  * hashes as the file that was generated from.

@@ -71,3 +71,72 @@ describe("placeholders: what depends on the environment", () => {
     expect(plain.droppedPlaceholder(["c", "g"])).toBeUndefined();
   });
 });
+
+// Was a bug: `<<: *paging` was read as a key named "<<" (in tools.yaml: `TOOLS004: unknown JSON Schema
+// keyword "<<" (did you mean "id"?)`). Merge keys are read (yaml `merge`), in tools.yaml and auth.yaml.
+describe("merge keys", () => {
+  const NOTE = "$" + "{NOTE:-n}";
+  const text = [
+    "base: &base", // 1
+    "  type: object", // 2
+    "  limit: 10", // 3
+    `  note: ${NOTE}`, // 4
+    "one:", // 5
+    "  <<: *base", // 6
+    "  limit: 20", // 7
+    "two:", // 8
+    "  <<: [{ limit: 30, extra: x }, *base]", // 9
+    "  type: string", // 10
+    "",
+  ].join("\n");
+
+  it("bring in the keys a map does not set itself, first source first, as yaml merges them", () => {
+    const source = parseYamlSource("f.yaml", text);
+    expect(source.diagnostics).toEqual([]);
+    expect(source.value).toEqual({
+      base: { type: "object", limit: 10, note: NOTE },
+      one: { type: "object", limit: 20, note: NOTE },
+      two: { type: "string", limit: 30, extra: "x", note: NOTE },
+    });
+  });
+
+  it("point at the alias that brought a key in, into a map written in place, and at a key of the map's own", () => {
+    const source = parseYamlSource("f.yaml", text);
+    const at = (path: string[], key = false) => {
+      const { line, col } = source.locate(path, { key });
+      return `${line}:${col}`;
+    };
+    expect(at(["one", "type"])).toBe("6:7");
+    expect(at(["one", "limit"])).toBe("7:10");
+    expect(at(["one", "limit"], true)).toBe("7:3");
+    expect(at(["two", "limit"])).toBe("9:17");
+    expect(at(["two", "extra"], true)).toBe("9:21");
+    expect(at(["two", "note"])).toBe("9:33");
+    expect(at(["two", "type"])).toBe("10:9");
+  });
+
+  it("carry placeholders: a merged value from one depends on the environment where it is merged", () => {
+    const source = parseYamlSource("f.yaml", text, { env: {}, unsetSeverity: "warning" });
+    expect(source.value).toMatchObject({ one: { note: "n" }, two: { note: "n" } });
+    for (const path of [["base", "note"], ["one", "note"], ["two", "note"], ["two"]])
+      expect(source.fromEnvironment(path), JSON.stringify(path)).toBe(true);
+    expect(source.fromPlaceholder(["one", "note"])).toBe(true);
+    expect(source.fromDefault(["two", "note"])).toBe(true);
+    expect(source.fromEnvironment(["one", "limit"])).toBe(false);
+  });
+
+  it("are no duplicates of the keys a map sets itself; a key twice in one map still is", () => {
+    expect(lines("a: &a {k: 1}\nb:\n  <<: *a\n  k: 2\n  <<: {j: 1}\n")).toEqual([]);
+    expect(lines("a: &a {k: 1}\nb:\n  <<: *a\n  j: 2\n  j: 3\n")).toEqual(['5:3 YAML002 duplicate key: "j"']);
+    expect(parseYamlSource("f.yaml", 'b:\n  "<<": {j: 1}\n').value).toEqual({ b: { "<<": { j: 1 } } });
+  });
+
+  it("take maps only: anything else is a YAML001 at its value, not a crash", () => {
+    const message =
+      "a merge key (<<) takes a map, an alias of a map (<<: *name) or a list of them, whose keys the map takes unless it sets them itself";
+    expect(lines("b:\n  <<: 5\n")).toEqual([`2:7 YAML001 ${message}`]);
+    expect(lines("a: &a [1]\nb:\n  <<: [{k: 1}, *a]\n")).toEqual([`3:7 YAML001 ${message}`]);
+    expect(lines("b:\n  <<: *nope\n")).toEqual(["2:7 YAML001 alias *nope has no anchor &nope before it"]);
+    expect(lines("a: &a\n  <<: *a\n")).toEqual(["2:7 YAML001 alias *a is inside the value it stands for (a cycle)"]);
+  });
+});

@@ -23,6 +23,8 @@ function memoised(this: Ajv2020, schema: unknown, meta?: boolean): unknown {
     opts.verbose,
     opts.discriminator,
     opts.allowUnionTypes,
+    opts.ownProperties,
+    opts.multipleOfPrecision,
     Object.keys(this.formats).sort(),
     meta ?? null,
     schema,

@@ -158,3 +158,43 @@ ${SCOPES}mode: \${AUTH_MODE}
     expect(startup(empty).map(formatDiagnostic)).toEqual(expected);
   });
 });
+
+// Was a bug: YAML merge keys were read as a key named "<<" (SCHEMA001 in auth.yaml, TOOLS004 in
+// tools.yaml). They are read as yaml's `merge` option reads them, by the generator and the server alike.
+describe("merge keys in auth.yaml", () => {
+  const merged = (issuer: string) => `mode: oauth2
+${SCOPES}authorizationServers:
+  - &first
+    type: oidc
+    issuer: https://a.example.com/
+    audience: \${AUDIENCE:-https://api.example.com}
+    audienceIsNotResource: true
+  - <<: *first
+    issuer: ${issuer}
+apiKeys:
+  keys:
+    - &key
+      name: a
+      sha256: ${"ab".repeat(32)}
+      scopes: docs.write
+    - <<: *key
+      name: b
+`;
+
+  it("are read alike by the generator and the server; a mistake brought in is reported where it is merged", async () => {
+    expect(errors(startup(merged("https://b.example.com/")))).toEqual([]);
+    expect(errors(await lint(merged("https://b.example.com/")))).toEqual([]);
+    const bad = merged('"not a url"').replace("issuer: https://a.example.com/", 'issuer: "not a url either"');
+    const server = errors(startup(bad));
+    expect(server).toEqual([
+      "auth.yaml:6:13: error AUTH004: issuer is not a valid URL",
+      "auth.yaml:10:13: error AUTH004: issuer is not a valid URL",
+    ]);
+    expect(errors(await lint(bad))).toEqual(server);
+    const key = errors(startup(merged("https://b.example.com/").replace("sha256: ab", "sha256: zz")));
+    expect(key).toEqual([
+      "auth.yaml:15:15: error AUTH007: sha256 must be 64 hex digits",
+      "auth.yaml:17:11: error AUTH007: sha256 must be 64 hex digits",
+    ]);
+  });
+});

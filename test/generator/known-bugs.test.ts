@@ -152,6 +152,34 @@ describe("fixed generator bugs", () => {
     expect(printed[0]).toMatch(/^tools\.yaml:5:36: error YAML001: with alias \*d, .*billion laughs/);
   });
 
+  // src/config/yaml-source.ts: a YAML merge key was read as a key named "<<": `TOOLS004: unknown JSON
+  // Schema keyword "<<" (did you mean "id"?)`. Fixed: merge keys are read (yaml's `merge` option); what
+  // a merge brings in is reported at the alias that brought it.
+  it("a schema that merges another's keys (<<: *paging) generates; a mistake in it is reported at the alias", async () => {
+    const tools = (type: string) => `tools:
+  a:
+    title: A
+    description: Declares the paging schema.
+    input: &paging
+      type: object
+      properties:
+        limit: {type: ${type}, default: 10}
+    securitySchemes: [{type: noauth}]
+  b:
+    title: B
+    description: Merges it, and requires its limit.
+    input:
+      <<: *paging
+      required: [limit]
+    securitySchemes: [{type: noauth}]
+`;
+    expect(await lint(tools("integer"))).toEqual([]);
+    expect((await lint(tools("integr"))).map((l) => l.replace(/ must be one of .*/, ""))).toEqual([
+      'tools.yaml:8:23: error TOOLS004: input of "a": properties.limit.type',
+      'tools.yaml:14:11: error TOOLS004: input of "b": properties.limit.type',
+    ]);
+  });
+
   // src/config/yaml-source.ts: positions came from yaml's LineCounter, which only learns the line
   // starts the lexer reports; after a syntax error a multi-line scalar is one token, so every later
   // position drifted: `Unexpected scalar token in YAML stream: "input"` was printed at 4:13 (line 4 is
@@ -212,15 +240,17 @@ describe("fixed generator bugs", () => {
   // step as "tools.yaml:1:1: error GEN000", naming no tool: json-schema-to-typescript followed no
   // `$ref: "#name"` ($anchor) and no `$ref` through an `$id`, and the one ajv of all tools refused a
   // second schema with the same `$id` ("schema with key or id … already exists"). Fixed: refs are
-  // rewritten to JSON pointers for the types (type-schema.ts), each tool has its own ajv.
-  it("an $anchor reference, a reference through $id and one $id in two tools generate (were GEN000)", async () => {
+  // rewritten to JSON pointers for the types (type-schema.ts), each tool has its own ajv. (One root
+  // `$id` for two tools' different schemas is refused since, TOOLS016: MCP clients cache by `$id`;
+  // golden case shared-id.)
+  it("an $anchor reference, a reference through $id and $ids in two tools generate (were GEN000)", async () => {
     const own = await createTempProject();
     try {
       const toolsText = `tools:
 ${tool("anchors", ', $defs: {nm: {$anchor: nm, type: string}}, properties: {name: {$ref: "#nm"}}')}${tool(
   "ids",
   ', $id: "https://example.com/s", $defs: {p: {$id: point, type: object, required: [x], properties: {x: {type: number}}}}, properties: {p: {$ref: point}, q: {$ref: "https://example.com/point#/properties/x"}}',
-)}${tool("same.id", ', $id: "https://example.com/s", required: [s], properties: {s: {type: string}}')}`;
+)}${tool("same.id", ', $id: "https://example.com/same", required: [s], properties: {s: {type: string}}')}`;
       const result = await generate(own.root, { toolsText, env: OPTIONAL_ENV });
       expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
       const types = await own.read("generated/types.ts");
@@ -241,6 +271,51 @@ ${tool("anchors", ', $defs: {nm: {$anchor: nm, type: string}}, properties: {name
         false,
       ]);
       expect([same.input({ s: "x" }), same.input({ p: { x: 1 } })]).toEqual([true, false]);
+    } finally {
+      await own.remove();
+    }
+  });
+
+  // scripts/generator/rules.ts TOOL_AJV_OPTIONS: ajv checked multipleOf by floating-point division, so
+  // `multipleOf: 0.01` refused 19.99 (19.99 / 0.01 is 1998.9999999999998), in arguments and results.
+  // Fixed: multipleOfPrecision 6 (a quotient within 1e-6 of a whole number is one).
+  it("a decimal multipleOf accepts the values that are multiples and refuses the others", async () => {
+    const own = await createTempProject();
+    try {
+      const toolsText = `tools:
+  price:
+    title: Price
+    description: Amounts to the cent.
+    input:
+      type: object
+      required: [amount]
+      properties:
+        amount: {type: number, minimum: 0, multipleOf: 0.01}
+        step: {type: number, multipleOf: 0.1, default: 0.3}
+    output:
+      type: object
+      required: [total]
+      properties:
+        total: {type: number, multipleOf: 0.01}
+    securitySchemes: [{type: noauth}]
+`;
+      const result = await generate(own.root, { toolsText, env: OPTIONAL_ENV });
+      expect(result.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic)).toEqual([]);
+      await symlink(join(REPO, "node_modules"), join(own.root, "node_modules"), "junction");
+      const price = await import(pathToFileURL(join(own.root, "generated", "validators", "Price.ts")).href);
+      const amounts = [19.99, 0.07, 1.1, 123456.78, 9876543.21, 19.995, 0.001, 1.000001];
+      expect(amounts.map((amount) => price.input({ amount }))).toEqual([
+        true,
+        true,
+        true,
+        true,
+        true,
+        false,
+        false,
+        false,
+      ]);
+      expect([0.3, 0.7, 1.1, 0.35].map((step) => price.input({ amount: 1, step }))).toEqual([true, true, true, false]);
+      expect([19.99, 0.07, 19.995].map((total) => price.output({ total }))).toEqual([true, true, false]);
     } finally {
       await own.remove();
     }

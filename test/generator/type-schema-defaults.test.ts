@@ -127,3 +127,31 @@ describe("defaulted input properties", () => {
     expect(JSON.stringify(input(none))).toBe(JSON.stringify(typeSchema(none, "TInput").schema));
   });
 });
+
+describe("defaulted output properties", () => {
+  const output = (schema: unknown) => typeSchema(schema, "TOutput", { optionalDefaults: true }).schema as Node;
+
+  it("are not required where the validator fills them in after the handler returns (not constructor: never)", () => {
+    const schema = {
+      type: "object",
+      additionalProperties: false,
+      required: ["status", "count", "nested", "constructor"],
+      properties: {
+        status: { enum: ["ok", "warn"], default: "ok" },
+        count: { type: "integer" },
+        nested: { type: "object", required: ["n", "m"], properties: { n: { default: 0 }, m: { type: "string" } } },
+        constructor: { type: "string", default: "never filled in" },
+      },
+    };
+    const copy = output(schema);
+    expect(copy.required).toEqual(["count", "nested", "constructor"]);
+    expect(at(copy, "properties", "nested").required).toEqual(["m"]);
+    // what the output validator does with a result that leaves them out
+    expect(validated(schema, { count: 1, nested: { m: "m" }, constructor: "c" })).toEqual({
+      status: "ok",
+      count: 1,
+      nested: { n: 0, m: "m" },
+      constructor: "c",
+    });
+  });
+});

@@ -6,6 +6,7 @@
 import { execFile } from "node:child_process";
 import { readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTempProject, REPO, type TempProject } from "../helpers/temp-project.js";
@@ -471,6 +472,269 @@ describe("what a handler returns", () => {
         ...(await markers(join(project.root, "src/handlers/status.get.ts"), "src/handlers/status.get.ts")),
       ];
       expect(withoutMessage(errors)).toEqual(expected);
+    } finally {
+      await project.remove();
+    }
+  });
+});
+
+// Was a bug (scripts/generator/emit/types.ts): json-schema-to-typescript turned an array with
+// `maxItems` ≤ 20 into a union of tuples (`[] | [string] | … `, 21 of them; for rows of an object type,
+// 210 copies of the row) and one with `minItems` ≥ 1 into `[string, ...string[]]`, so a handler
+// returning a `string[]` failed tsc. Such arrays are `T[]` now (the validators check the bounds);
+// prefixItems tuples stay tuples (above).
+const TOOLS_BOUNDED = `tools:
+  toplist:
+    title: Top list
+    description: Arrays with size bounds.
+    input:
+      type: object
+      required: [rows]
+      properties:
+        rows:
+          type: array
+          maxItems: 20
+          items: {type: object, additionalProperties: false, properties: {a: {type: string}, b: {type: integer}}}
+    output:
+      type: object
+      required: [top, tags]
+      additionalProperties: false
+      properties:
+        top: {type: array, maxItems: 10, items: {type: string}}
+        tags: {type: array, minItems: 1, items: {type: string}}
+        any: {type: array, minItems: 2}
+    securitySchemes: [{type: noauth}]
+`;
+
+const BOUNDED_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("toplist", async (input) => {
+  const names: string[] = input.rows.map((row) => row.a ?? "");
+  const counts: number[] = input.rows.map((row) => row.b ?? 0);
+  return { top: names.slice(0, 10), tags: names, any: counts };
+});
+export const wrong = defineHandler("toplist", async () => ({ top: [1], tags: [] })); // error TS2322
+`;
+
+describe("arrays with minItems or maxItems", () => {
+  it("are plain T[] in the types: a handler returning a string[] compiles", async () => {
+    const project = await typeProject(TOOLS_BOUNDED);
+    try {
+      await project.write("src/handlers/toplist.ts", BOUNDED_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/toplist.ts"), "src/handlers/toplist.ts"),
+      );
+      const types = await project.read("generated/types.ts");
+      expect(types).toMatch(/\n {2}top: string\[\]\n/);
+      expect(types).toMatch(/\n {2}tags: string\[\]\n/);
+      expect(types).toMatch(/\n {2}any\?: unknown\[\]\n/);
+      expect(types).not.toContain("[]|[");
+      expect(types.split("a?: string").length - 1).toBe(1);
+    } finally {
+      await project.remove();
+    }
+  });
+});
+
+// Were bugs: a property named after a member of Object.prototype passed generate, then tsc failed in
+// generated/tools-list.ts (TS2322: the untyped array literal merged the tools' schemas into one element
+// type, where `constructor` met the inherited member); `hasOwnProperty` stopped the types emitter
+// ("schema.hasOwnProperty is not a function", TOOLS014, json-schema-to-typescript's linker); and the
+// validators read the inherited member of an object without such a property ("must be string"). The
+// tools list is typed (ListedTool), the types emitter renames `hasOwnProperty` while it compiles, and
+// the validators look at own properties only (ajv ownProperties).
+const PROTOTYPE_NAMES = ["constructor", "toString", "valueOf", "isPrototypeOf", "hasOwnProperty"];
+const TOOLS_PROTOTYPE_NAMES = `tools:
+  proto:
+    title: Prototype names
+    description: Properties named after members of Object.prototype.
+    input:
+      type: object
+      additionalProperties: false
+      required: [constructor, hasOwnProperty]
+      $defs:
+        hasOwnProperty: {type: object, required: [hasOwnProperty], properties: {hasOwnProperty: {type: integer}}}
+      properties:
+        constructor: {type: string}
+        toString: {type: boolean}
+        valueOf: {type: integer}
+        isPrototypeOf: {type: string}
+        hasOwnProperty: {type: string, enum: [hasOwnProperty, other]}
+        nested: {$ref: "#/$defs/hasOwnProperty"}
+    output:
+      type: object
+      additionalProperties: false
+      required: [${PROTOTYPE_NAMES.join(", ")}]
+      properties:
+${PROTOTYPE_NAMES.map((n, i) => `        ${n}: {type: ${i % 2 === 0 ? "string" : "number"}}`).join("\n")}
+    securitySchemes: [{type: noauth}]
+  plain:
+    title: Plain
+    description: An ordinary tool listed beside it.
+    input: {type: object, properties: {a: {type: string}}}
+    output: {type: object, properties: {b: {type: string}}}
+    securitySchemes: [{type: noauth}]
+`;
+
+const PROTOTYPE_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("proto", async (input) => {
+  const name: string = input.constructor;
+  const flag: boolean | undefined = input.toString;
+  const count: number | undefined = input.valueOf;
+  const own: "hasOwnProperty" | "other" = input.hasOwnProperty;
+  const deep: number | undefined = input.nested?.hasOwnProperty;
+  const wrong: number = input.isPrototypeOf; // error TS2322
+  return {
+    constructor: name,
+    toString: Number(flag),
+    valueOf: String(count ?? deep ?? wrong),
+    isPrototypeOf: 1,
+    hasOwnProperty: own,
+  };
+});
+export const missing = defineHandler("proto", async () => ({ constructor: "x" })); // error TS2322
+`;
+
+describe("properties named after members of Object.prototype", () => {
+  it("generate, type-check in generated/ and in a handler, and validate as own properties", async () => {
+    const project = await typeProject(TOOLS_PROTOTYPE_NAMES);
+    try {
+      await project.write("src/handlers/proto.ts", PROTOTYPE_HANDLER);
+      await project.write(
+        "src/handlers/plain.ts",
+        'import { defineHandler } from "../toolgate.js";\n\nexport default defineHandler("plain", async (input) => ({ b: input.a }));\n',
+      );
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/proto.ts"), "src/handlers/proto.ts"),
+      );
+      const types = await project.read("generated/types.ts");
+      expect(types).toMatch(/\n {2}hasOwnProperty: \("hasOwnProperty" \| "other"\)\n/);
+      expect(types).toMatch(/\n {2}nested\?: ProtoInputHasOwnProperty\n/);
+      expect(types).not.toContain("toolgateHasOwnProperty");
+      const validators = await import(pathToFileURL(join(project.root, "generated", "validators", "Proto.ts")).href);
+      const own = { constructor: "x", hasOwnProperty: "other" };
+      expect([validators.input({ ...own }), validators.input({ constructor: "x" }), validators.input({})]).toEqual([
+        true,
+        false,
+        false,
+      ]);
+      expect(validators.input({ ...own, toString: "yes" })).toBe(false);
+      expect(validators.input({ ...own, nested: {} })).toBe(false);
+    } finally {
+      await project.remove();
+    }
+  });
+});
+
+// Was a bug (scripts/generator/type-schema.ts): a required output property with a default was required
+// in the output type, although the output validator fills the default in after the handler returns,
+// so a result may leave it out (README). It is optional in the output type now, where the validator
+// always fills it in.
+const TOOLS_OUTPUT_DEFAULTS = `tools:
+  outdef:
+    title: Output default
+    description: A required output property with a default.
+    input: {type: object}
+    output:
+      type: object
+      additionalProperties: false
+      required: [status, count, detail]
+      properties:
+        status: {enum: [ok, warn], default: ok}
+        count: {type: integer}
+        detail:
+          type: object
+          required: [level, note]
+          properties:
+            level: {type: integer, default: 0}
+            note: {type: string}
+    securitySchemes: [{type: noauth}]
+`;
+
+const OUTPUT_DEFAULTS_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("outdef", async () => ({ count: 1, detail: { note: "n" } }));
+export const full = defineHandler("outdef", async () => ({ status: "warn", count: 1, detail: { level: 2, note: "n" } }));
+export const noCount = defineHandler("outdef", async () => ({ detail: { note: "n" } })); // error TS2322
+export const noNote = defineHandler("outdef", async () => ({ count: 1, detail: { level: 1 } })); // error TS2322
+export const badStatus = defineHandler("outdef", async () => ({ status: "bad", count: 1, detail: { note: "n" } })); // error TS2322
+`;
+
+describe("defaults the output validator fills in", () => {
+  it("a required result property with a default may be left out by the handler", async () => {
+    const project = await typeProject(TOOLS_OUTPUT_DEFAULTS);
+    try {
+      await project.write("src/handlers/outdef.ts", OUTPUT_DEFAULTS_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/outdef.ts"), "src/handlers/outdef.ts"),
+      );
+      const types = await project.read("generated/types.ts");
+      expect(types).toMatch(/\n {2}status\?: \("ok" \| "warn"\)\n {2}count: number\n/);
+    } finally {
+      await project.remove();
+    }
+  });
+});
+
+// Was a bug (scripts/generator/rules.ts TOOL_AJV_OPTIONS): `type: [integer, string]` was refused with
+// ajv's "use allowUnionTypes to allow union type keyword", an option tools.yaml cannot set. It is
+// accepted: the type is the union, and the validators apply each keyword to its own type.
+const TOOLS_UNION_TYPES = `tools:
+  lookup:
+    title: Lookup
+    description: An id that is a number or a name.
+    input:
+      type: object
+      additionalProperties: false
+      required: [id]
+      properties:
+        id: {type: [integer, string], minimum: 1, minLength: 2}
+        tags: {type: [array, "null"], items: {type: string}}
+    output:
+      type: object
+      required: [id]
+      properties:
+        id: {type: [integer, string]}
+    securitySchemes: [{type: noauth}]
+`;
+
+const UNION_HANDLER = `import { defineHandler } from "../toolgate.js";
+
+export default defineHandler("lookup", async (input) => {
+  const id: number | string = input.id;
+  const tags: string[] | null | undefined = input.tags;
+  const wrong: number = input.id; // error TS2322
+  return { id: typeof id === "number" ? id + wrong : \`\${id}\${tags?.length ?? 0}\` };
+});
+export const bad = defineHandler("lookup", async () => ({ id: true })); // error TS2322
+`;
+
+describe("union types", () => {
+  it("type: [integer, string] generates, is number | string, and each keyword checks its own type", async () => {
+    const project = await typeProject(TOOLS_UNION_TYPES);
+    try {
+      await project.write("src/handlers/lookup.ts", UNION_HANDLER);
+      const result = await generate(project.root);
+      expect(result.diagnostics).toEqual([]);
+      const errors = await tsc("tsconfig.typetest.json", project.root);
+      expect(withoutMessage(errors)).toEqual(
+        await markers(join(project.root, "src/handlers/lookup.ts"), "src/handlers/lookup.ts"),
+      );
+      const validators = await import(pathToFileURL(join(project.root, "generated", "validators", "Lookup.ts")).href);
+      const ids = [1, "ab", 0, "a", 1.5, true, null];
+      expect(ids.map((id) => validators.input({ id }))).toEqual([true, true, false, false, false, false, false]);
+      expect([["x"], null, [1]].map((tags) => validators.input({ id: 1, tags }))).toEqual([true, true, false]);
+      expect([{ id: 3 }, { id: "x" }, { id: false }].map((r) => validators.output(r))).toEqual([true, true, false]);
     } finally {
       await project.remove();
     }

@@ -48,7 +48,10 @@ export function emitToolsList(model: Model): string {
     securitySchemes: t.securitySchemes,
     _meta: { ...(t.meta ?? {}), securitySchemes: t.securitySchemes },
   }));
-  return `${header(model, "The tools/list answer: every tool as clients see it, securitySchemes top-level and in _meta.")}
-export const tools = ${literal(tools)};
+  // Typed, not inferred: an inferred element type merges every tool's schemas, and a property named
+  // `constructor` or `toString` in one tool then clashes with the member every object inherits (TS2322).
+  return `${header(model, "The tools/list answer: every tool as clients see it, securitySchemes top-level and in _meta.")}import type { ListedTool } from ${str(`${model.runtime}/src/tools/project.js`)};
+
+export const tools: readonly ListedTool[] = ${literal(tools)};
 `;
 }

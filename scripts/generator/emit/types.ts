@@ -34,10 +34,36 @@ function indent(code: string): string {
   return lines.join("\n");
 }
 
+/**
+ * json-schema-to-typescript 16 calls `schema.hasOwnProperty(…)` on every object it walks (its linker),
+ * so a key `hasOwnProperty` anywhere in a schema (a property, a `$defs` entry, a key inside a `const`)
+ * made it throw "schema.hasOwnProperty is not a function". In the copy it compiles, the name is
+ * replaced by a placeholder the schema does not hold wherever it is a whole string or a segment of
+ * a `$ref` pointer (a key, a `required` entry, `#/$defs/hasOwnProperty`), and put back in the code it
+ * returns: its output holds property names and literals as written, so every placeholder there
+ * stands for the name.
+ */
+const SHADOWING_KEY = "hasOwnProperty";
+const SHADOWING_KEY_IN_JSON = /(?<=["/])hasOwnProperty(?=["/])/g;
+
+function withoutShadowingKey(schema: unknown): { schema: unknown; placeholder?: string } {
+  const text = JSON.stringify(schema);
+  if (text.search(SHADOWING_KEY_IN_JSON) < 0) return { schema };
+  let n = 0;
+  while (text.includes(`toolgateHasOwnProperty${n}`)) n++;
+  const placeholder = `toolgateHasOwnProperty${n}`;
+  // JSON.parse defines each key as an own property, `__proto__` too.
+  return { schema: JSON.parse(text.replace(SHADOWING_KEY_IN_JSON, placeholder)), placeholder };
+}
+
 async function toType(tool: ToolModel, part: "input" | "output"): Promise<string> {
   const name = rootTypeName(tool.ident, part);
-  // Input validators fill defaults in (useDefaults) before the handler runs; output ones after it returns.
-  const prepared = typeSchema(part === "input" ? tool.input : tool.output, name, { filledDefaults: part === "input" });
+  // Input validators fill defaults in (useDefaults) before the handler runs: a defaulted argument is
+  // there. Output ones fill them in after it returns: a defaulted result property may be left out.
+  const prepared = typeSchema(part === "input" ? tool.input : tool.output, name, {
+    filledDefaults: part === "input",
+    optionalDefaults: part === "output",
+  });
   const where = (path: SchemaPath) => ["tools", tool.name, part, ...path];
   // Reported by TOOLS014 already; here only when the rules did not run (render called alone).
   if (prepared.problems.length > 0)
@@ -48,14 +74,19 @@ async function toType(tool: ToolModel, part: "input" | "output"): Promise<string
         message: `${part} of "${tool.name}": ${p.message}`,
       })),
     );
+  const { schema, placeholder } = withoutShadowingKey(prepared.schema);
   let code: string;
   try {
-    code = await compile(prepared.schema as never, name, {
+    code = await compile(schema as never, name, {
       bannerComment: "",
       format: false,
       additionalProperties: true,
       strictIndexSignatures: true,
       unknownAny: true,
+      // An array with minItems or maxItems stays T[]: by default maxItems 20 became a union of 21
+      // tuples ([] | [string] | …) and minItems 1 became [string, ...string[]], so a handler returning a
+      // string[] failed tsc. The validators check the bounds. (prefixItems tuples are tuples still.)
+      ignoreMinAndMaxItems: true,
       declareExternallyReferenced: true,
       $refOptions: { resolve: { file: false, http: false } } as never,
     });
@@ -69,6 +100,7 @@ async function toType(tool: ToolModel, part: "input" | "output"): Promise<string
       },
     ]);
   }
+  if (placeholder !== undefined) code = code.replaceAll(placeholder, SHADOWING_KEY);
   return indent(code);
 }
 
