@@ -4,7 +4,7 @@ import type { AuthConfig } from "../config/auth-config.js";
 import { isLoopbackHost } from "../dev-as/client-policy.js";
 import type { McpGate } from "../http/app.js";
 import type { ClientAddress } from "../http/client-address.js";
-import type { RpcCall } from "../http/jsonrpc.js";
+import { isBatch, type RpcCall } from "../http/jsonrpc.js";
 import type { RequestLogger } from "../log.js";
 import type { McpRequestState, ScopeAnswer } from "../mcp/endpoint.js";
 import type { ToolInfo } from "../tools/catalogue.js";
@@ -132,7 +132,7 @@ async function verifyBearer(
  */
 function sendHttp(res: ServerResponse, refusal: Refusal, challenge: ChallengeContext, calls: readonly RpcCall[]) {
   const { status, headers, body } = refusalHttp(refusal, challenge, calls[0]?.id);
-  const requests = calls.length > 1 ? calls.filter((c) => c.id !== undefined) : [];
+  const requests = isBatch(calls) ? calls.filter((c) => c.id !== undefined) : [];
   const text = JSON.stringify(requests.length > 0 ? requests.map((c) => ({ ...body, id: c.id })) : body);
   res.writeHead(status, headers).end(text);
 }

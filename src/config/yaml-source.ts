@@ -247,16 +247,20 @@ function resolved(doc: Document, node: unknown): unknown {
 }
 
 /**
- * The maps a merge key's value brings in, first first: a map, an alias of one, or a list of them.
+ * The maps a merge key's value brings in, first first: a map, an alias of one, or a list of them (or
+ * an alias of such a list).
  * Undefined when it is anything else (mergeDiagnostics reports it).
  */
 function mergeSources(doc: Document, value: unknown): { node: unknown; map: YAMLMap }[] | undefined {
-  const items = isSeq(value) ? value.items : [value];
+  // An alias of a list of maps merges as the list itself does (yaml resolves it first); what it
+  // brings in is located at the alias.
+  const target = resolved(doc, value);
+  const items = isSeq(target) ? target.items : [value];
   const sources: { node: unknown; map: YAMLMap }[] = [];
   for (const item of items) {
     const map = resolved(doc, item);
     if (!isMap(map)) return undefined;
-    sources.push({ node: item, map });
+    sources.push({ node: target === value || !isSeq(target) ? item : value, map });
   }
   return sources;
 }

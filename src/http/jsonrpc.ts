@@ -13,10 +13,19 @@ export interface RpcCall {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** The calls of bodies that were a JSON array (a batch, even of one): rare, so not a field of every list. */
+const batches = new WeakSet<readonly RpcCall[]>();
+
+/** Whether `calls` came from a batch (a JSON array body), which JSON-RPC answers with an array. */
+export function isBatch(calls: readonly RpcCall[]): boolean {
+  return batches.has(calls);
+}
+
 /** The calls in a body; responses and malformed entries are left for the SDK to answer. */
 export function rpcCalls(body: unknown): RpcCall[] {
   const messages = Array.isArray(body) ? body : [body];
   const calls: RpcCall[] = [];
+  if (messages === body) batches.add(calls);
   for (const m of messages) {
     if (!isObject(m) || typeof m.method !== "string") continue;
     const params = isObject(m.params) ? m.params : {};

@@ -174,6 +174,14 @@ class StreamFlow {
   #waiters: (() => void)[] = [];
   /** Bytes writeResponse holds for the socket. */
   #held: () => number = () => 0;
+  /**
+   * Progress sent and not yet read from the SDK's stream by writeResponse: a handler that sends in a
+   * synchronous loop fills the SDK's queue before writeResponse runs (a burst of 3,000 × 20 KB held
+   * ~80 MB before being dropped). Counted in its JSON, a little less than the frame read for it;
+   * log messages are not counted (the SDK drops those below a client's level, which would count for
+   * ever), so a synchronous burst of them is dropped only as writeResponse reads it.
+   */
+  #unread = 0;
 
   constructor(private readonly res: ServerResponse) {}
 
@@ -185,7 +193,12 @@ class StreamFlow {
 
   /** Bytes written or held that the client has not taken. */
   waiting(): number {
-    return this.#held() + this.res.writableLength;
+    return this.#unread + this.#held() + this.res.writableLength;
+  }
+
+  /** writeResponse read a chunk of `bytes` from the SDK's stream. */
+  read(bytes: number): void {
+    this.#unread = Math.max(0, this.#unread - bytes);
   }
 
   #backedUp(): boolean {
@@ -203,15 +216,24 @@ class StreamFlow {
     for (const resolve of this.#waiters.splice(0)) resolve();
   }
 
-  /** Sends a notification through `send`, bounded as above. */
-  async send(send: () => Promise<void>): Promise<void> {
-    // Before the stream (the SDK has not answered with one yet) or after it, as on any other path.
-    if (!this.#streaming || this.#ended) return send();
+  /** Sends a notification through `send` (`progressBytes`: its JSON's length, for a progress), bounded as above. */
+  async send(send: () => Promise<void>, progressBytes = 0): Promise<void> {
+    // After the stream, as on any other path. Before it (the handler runs before the SDK hands its
+    // Response over) progress is counted all the same: nothing reads the SDK's queue yet.
+    if (this.#ended) return send();
     if (this.waiting() > MAX_BUFFERED_NOTIFICATION_BYTES) return;
+    this.#unread += progressBytes;
     await send();
-    if (!this.#ended && this.#backedUp()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    if (this.#streaming && !this.#ended && this.#backedUp())
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 }
+
+/**
+ * Notifications the SDK had already encoded and queued when writeResponse dropped them: what the
+ * bound at send time (StreamFlow) did not stop, so a test can see that it stops progress bursts.
+ */
+export const sdkStreamStats = { droppedAfterQueued: 0 };
 
 /** Whether an SSE chunk of the SDK's stream is one JSON-RPC notification (a progress or log message). */
 function isNotificationEvent(chunk: Uint8Array): boolean {
@@ -313,11 +335,15 @@ async function writeResponse(
       const { done, value } = await reader.read();
       ended = done;
       if (done || abort.signal.aborted) break;
+      flow?.read(value.length);
       if (held.length === 0 && !res.writableNeedDrain) {
         res.write(value);
         continue;
       }
-      if (heldBytes + res.writableLength > MAX_BUFFERED_NOTIFICATION_BYTES && isNotificationEvent(value)) continue;
+      if (heldBytes + res.writableLength > MAX_BUFFERED_NOTIFICATION_BYTES && isNotificationEvent(value)) {
+        sdkStreamStats.droppedAfterQueued++;
+        continue;
+      }
       held.push(value);
       heldBytes += value.length;
     }
@@ -333,6 +359,15 @@ async function writeResponse(
   // The answer is written whatever waits before it: the socket buffers it for the client.
   if (!abort.signal.aborted) for (const chunk of held) res.write(chunk);
   res.end();
+}
+
+/** The length of a notification's JSON; 0 for one that cannot be serialised (the SDK drops it). */
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 const internalError = (requestId: string) => ({
@@ -388,10 +423,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     // otherwise be an unhandled rejection — "Not connected" on the SDK's transport — and end the process).
     let finished = false;
     const flow = exchangeOf(ctx).flow;
-    const quietly = async (send: () => Promise<void>) => {
+    const quietly = async (send: () => Promise<void>, progressBytes?: () => number) => {
       if (finished) return;
       try {
-        await (flow ? flow.send(send) : send());
+        await (flow ? flow.send(send, progressBytes?.()) : send());
       } catch (error) {
         state.log.debug({ err: error }, "a notification of the call could not be sent");
       }
@@ -413,7 +448,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
             ...(message ? { message } : {}),
           },
         };
-        return quietly(() => ctx.mcpReq.notify(notification));
+        return quietly(
+          () => ctx.mcpReq.notify(notification),
+          () => jsonLength(notification),
+        );
       },
       notify: (level: LoggingLevel, data: unknown) => quietly(() => ctx.mcpReq.log(level, data)),
     };

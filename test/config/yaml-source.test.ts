@@ -131,6 +131,16 @@ describe("merge keys", () => {
     expect(parseYamlSource("f.yaml", 'b:\n  "<<": {j: 1}\n').value).toEqual({ b: { "<<": { j: 1 } } });
   });
 
+  // `<<: *list` was refused (the value was tested for a list before the alias was resolved).
+  it("take an alias of a list of maps as the list", () => {
+    const source = parseYamlSource("f.yaml", "list: &l [{a: 1}, {b: 2, a: 3}]\nx:\n  <<: *l\n  c: 4\n");
+    expect(source.diagnostics).toEqual([]);
+    expect(source.value).toMatchObject({ x: { a: 1, b: 2, c: 4 } });
+    const { line, col } = source.locate(["x", "b"]);
+    expect(`${line}:${col}`).toBe("3:7");
+    expect(lines("l: &l [{a: 1}, 5]\nx:\n  <<: *l\n")).toHaveLength(1);
+  });
+
   it("take maps only: anything else is a YAML001 at its value, not a crash", () => {
     const message =
       "a merge key (<<) takes a map, an alias of a map (<<: *name) or a list of them, whose keys the map takes unless it sets them itself";

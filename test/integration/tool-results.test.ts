@@ -3,6 +3,7 @@ import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/cli
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1Transport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sdkStreamStats } from "../../src/mcp/endpoint.js";
 import { type ServedFixture, servedFixtureProject } from "../helpers/temp-project.js";
 
 type Logged = { msg?: string; tool?: string; detail?: string; level?: number };
@@ -424,6 +425,7 @@ describe.each([
   }, 30_000);
 
   it("what a handler sends without waiting is dropped past a megabyte waiting; the answer still comes", async () => {
+    const queuedThenDropped = sdkStreamStats.droppedAfterQueued;
     // Each unawaited notification that found the buffer full added its own drain/close listeners.
     const warnings: string[] = [];
     const onWarning = (warning: Error) => void warnings.push(warning.name);
@@ -435,5 +437,8 @@ describe.each([
     expect(notifications).toBeGreaterThan(0);
     expect(notifications).toBeLessThan(2000);
     expect(answer).toContain("sent 2000");
+    // Dropped when sent, not after the SDK had encoded and queued them all (a burst of 2,000 × 10 KB
+    // was held in its stream before: only the chunks read beyond the bound were dropped).
+    expect(sdkStreamStats.droppedAfterQueued - queuedThenDropped).toBeLessThan(20);
   }, 30_000);
 });

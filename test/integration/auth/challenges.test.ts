@@ -736,6 +736,21 @@ describe("batches and headers", () => {
     }
   });
 
+  it("a refused batch of one request is answered with an array of one (a batch is, JSON-RPC 2.0 §6)", async () => {
+    const res = await rpc(a.mcpUrl, [batchCall(5, "docs.create")], LEGACY);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual([
+      { jsonrpc: "2.0", id: 5, error: { code: -32001, message: "Unauthorized: sign in to use docs.create" } },
+    ]);
+    // a single message (no array) keeps its single answer
+    const single = await rpc(a.mcpUrl, batchCall(6, "docs.create"), LEGACY);
+    expect(single.body).toEqual({
+      jsonrpc: "2.0",
+      id: 6,
+      error: { code: -32001, message: "Unauthorized: sign in to use docs.create" },
+    });
+  });
+
   it("the same batch with a token lacking docs.write → 403 for the whole batch", async () => {
     const res = await rpc(a.mcpUrl, [batchCall(1, "codebase.search"), batchCall(2, "docs.create")], {
       ...LEGACY,
