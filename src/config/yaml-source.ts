@@ -166,8 +166,16 @@ const startsWith = (path: readonly string[], prefix: readonly string[]): boolean
  * wherever an alias or a merge key repeats them (the data holds them there too).
  */
 function keptPaths(doc: Document, substituted: ReadonlySet<Scalar>): string[][] {
-  const paths: string[][] = [];
-  if (substituted.size === 0) return paths;
+  return dataPaths(doc, substituted).map((found) => found.path);
+}
+
+/**
+ * Every data path at which one of `scalars` appears: where the file writes it, and wherever an alias
+ * or a merge key repeats it; `inList` when it is an item of a list there.
+ */
+function dataPaths(doc: Document, scalars: ReadonlySet<Scalar>): { path: string[]; scalar: Scalar; inList: boolean }[] {
+  const paths: { path: string[]; scalar: Scalar; inList: boolean }[] = [];
+  if (scalars.size === 0) return paths;
   // The nodes of the file and the expansion aliasDiagnostics allows: more means a cycle or a
   // "billion laughs" file, which YAML001 reported.
   let budget = MAX_ALIAS_EXPANSION;
@@ -177,22 +185,22 @@ function keptPaths(doc: Document, substituted: ReadonlySet<Scalar>): string[][] 
     },
   });
   const open = new Set<unknown>();
-  const walkData = (node: unknown, path: string[]) => {
+  const walkData = (node: unknown, path: string[], inList: boolean) => {
     const value = resolved(doc, node);
     if (--budget < 0 || open.has(value)) return; // a cycle or more than allowed: YAML001 already
     if (isScalar(value)) {
-      if (substituted.has(value)) paths.push(path);
+      if (scalars.has(value)) paths.push({ path, scalar: value, inList });
       return;
     }
     open.add(value);
     if (isSeq(value))
       value.items.forEach((item, i) => {
-        walkData(item, [...path, String(i)]);
+        walkData(item, [...path, String(i)], true);
       });
-    else if (isMap(value)) for (const [name, item] of dataEntries(doc, value)) walkData(item, [...path, name]);
+    else if (isMap(value)) for (const [name, item] of dataEntries(doc, value)) walkData(item, [...path, name], false);
     open.delete(value);
   };
-  walkData(doc.contents, []);
+  walkData(doc.contents, [], false);
   return paths;
 }
 
@@ -686,6 +694,8 @@ function substituteEnv(
     },
   });
   if (emptied.size > 0) {
+    // Where aliases and merge keys repeat them (found before they are removed below).
+    const repeated = dataPaths(doc, new Set(emptied.keys()));
     // An optional setting whose variable is unset behaves as if it were not written.
     const drop = (node: Scalar, path: (string | number)[] | undefined, exact: boolean) => {
       if (path !== undefined)
@@ -706,6 +716,12 @@ function substituteEnv(
         return visit.REMOVE;
       },
     });
+    // A merge key or an alias brings the dropped placeholder elsewhere: dropped there too (a merged
+    // authorization server whose `type: ${AS_TYPE}` came out empty was "missing required key type").
+    for (const { path, scalar, inList } of repeated) {
+      const at = inList ? path.slice(0, -1) : path;
+      if (!dropped.some((d) => d.path.length === at.length && startsWith(d.path, at))) drop(scalar, at, !inList);
+    }
   }
   return diagnostics;
 }

@@ -131,6 +131,23 @@ describe("merge keys", () => {
     expect(parseYamlSource("f.yaml", 'b:\n  "<<": {j: 1}\n').value).toEqual({ b: { "<<": { j: 1 } } });
   });
 
+  // A placeholder that came out empty was dropped where written only: the map merging it was then
+  // "missing required key" instead of the placeholder's own message.
+  it("drop a placeholder that came out empty wherever a merge brings it, located where it is written", () => {
+    const AS_TYPE = "$" + "{AS_TYPE}";
+    const source = parseYamlSource(
+      "f.yaml",
+      `servers:\n  - &one\n    type: ${AS_TYPE}\n    issuer: a\n  - <<: *one\n    issuer: b\n`,
+      { env: {}, unsetSeverity: "warning" },
+    );
+    expect(source.value).toEqual({ servers: [{ issuer: "a" }, { issuer: "b" }] });
+    for (const i of [0, 1]) {
+      expect(source.droppedPlaceholder(["servers", i, "type"]), String(i)).toEqual({ line: 3, col: 11, unset: true });
+      expect(source.fromEnvironment(["servers", i, "type"])).toBe(true);
+    }
+    expect(source.droppedPlaceholder(["servers", 1, "issuer"])).toBeUndefined();
+  });
+
   // `<<: *list` was refused (the value was tested for a list before the alias was resolved).
   it("take an alias of a list of maps as the list", () => {
     const source = parseYamlSource("f.yaml", "list: &l [{a: 1}, {b: 2, a: 3}]\nx:\n  <<: *l\n  c: 4\n");
