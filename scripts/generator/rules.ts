@@ -17,7 +17,7 @@ import {
 } from "./identifiers.js";
 import type { LoadedSources } from "./load.js";
 import { LIST_OF_SUBSCHEMAS, MAP_OF_SUBSCHEMAS, ONE_SUBSCHEMA, subschemas } from "./subschemas.js";
-import { rootTypeName, type TypeSchema, typeSchema } from "./type-schema.js";
+import { ANNOTATION_KEYWORDS, rootTypeName, type TypeSchema, typeSchema } from "./type-schema.js";
 
 /** Options of the ajv that compiles tool schemas, at generate time and in the emitted validators alike. */
 export const TOOL_AJV_OPTIONS = {
@@ -752,18 +752,6 @@ function unsatisfiableRequired(
   for (const [below, sub] of subschemas(node)) out.push(...unsatisfiableRequired(sub, [...path, ...below]));
   return out;
 }
-
-/** Keywords that constrain nothing: a subschema with only these accepts any value, an inherited member too. */
-const ANNOTATION_KEYWORDS = new Set([
-  "title",
-  "description",
-  "$comment",
-  "default",
-  "examples",
-  "deprecated",
-  "readOnly",
-  "writeOnly",
-]);
 
 /**
  * TOOLS018's findings in an output schema: what the official SDK clients, which check

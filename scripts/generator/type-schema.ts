@@ -36,8 +36,8 @@ const pascal = (s: string) =>
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join("") || "Def";
 
-/** Keywords beside a `$ref` that constrain nothing: the `$ref` keeps them (and its old typing). */
-const ANNOTATIONS = new Set([
+/** JSON Schema's annotation keywords: they constrain no value (a subschema of only these accepts any). */
+export const ANNOTATION_KEYWORDS: ReadonlySet<string> = new Set([
   "title",
   "description",
   "$comment",
@@ -46,6 +46,11 @@ const ANNOTATIONS = new Set([
   "deprecated",
   "readOnly",
   "writeOnly",
+]);
+
+/** Keywords beside a `$ref` that constrain nothing: the `$ref` keeps them (and its old typing). */
+const ANNOTATIONS = new Set([
+  ...ANNOTATION_KEYWORDS,
   "$id",
   "$schema",
   "$anchor",
