@@ -41,7 +41,11 @@ try {
   stopOnSignals(running, { parentDisconnect: true, parentPid: npmParent });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
-  if (error instanceof ConfigError || error instanceof EnvError) console.error(`toolgate: ${error.message}`);
+  if (error instanceof ConfigError)
+    console.error(
+      `toolgate: ${error.message}\nEach code is explained in docs/diagnostics.md (npm run generate -- --explain CODE).`,
+    );
+  else if (error instanceof EnvError) console.error(`toolgate: ${error.message}`);
   else if (code === "EADDRINUSE")
     console.error(`toolgate: port ${process.env.PORT ?? 3000} is in use: stop the other server or set PORT`);
   else if (code === "EACCES")

@@ -1,4 +1,5 @@
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import type { DiagnosticCode } from "../../src/config/diagnostic-codes.js";
 import type { Diagnostic } from "../../src/config/diagnostics.js";
 import { type SchemaError, schemaErrorsToDiagnostics } from "../../src/config/schema-diagnostics.js";
 import { parseYamlSource } from "../../src/config/yaml-source.js";
@@ -92,7 +93,7 @@ function readEnvironment(text: string): LoadedEnvironment {
   const environment = source.value as Environment;
   const seen = new Set<string>();
   environment.variables.forEach((v, i) => {
-    const error = (path: (string | number)[], key: boolean, code: string, message: string) =>
+    const error = (path: (string | number)[], key: boolean, code: DiagnosticCode, message: string) =>
       diagnostics.push({ file: ENVIRONMENT_FILE, ...source.locate(path, { key }), severity: "error", code, message });
     if (seen.has(v.name)) error(["variables", i, "name"], false, "ENV010", `${v.name} is listed twice`);
     seen.add(v.name);

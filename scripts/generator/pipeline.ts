@@ -3,6 +3,7 @@ import defaultPath, { join, type PlatformPath, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Diagnostic, hasErrors, sortDiagnostics } from "../../src/config/diagnostics.js";
 import { CONFIGURATION_DOCS, type ConfigurationSources, emitConfigurationDocs } from "./emit/configuration-docs.js";
+import { DIAGNOSTICS_DOCS, emitDiagnosticsDocs } from "./emit/diagnostics-docs.js";
 import { ENV_EXAMPLE, emitEnvExample } from "./emit/env-example.js";
 import { emitDefineHandler, emitHandlerMap, emitProject, handlerPath } from "./emit/handlers.js";
 import { emitRegistry, emitToolsList } from "./emit/registry.js";
@@ -42,7 +43,7 @@ export interface GeneratorOptions {
   outDir?: string;
   /** The toolgate checkout whose schema/ and runtime (src/) the project uses. Default: `root`. */
   toolgateRoot?: string;
-  /** Write docs/configuration.md and .env.example (the toolgate project itself). Default: true. */
+  /** Write docs/configuration.md, docs/diagnostics.md and .env.example (the toolgate project itself). Default: true. */
   configurationDocs?: boolean;
 }
 
@@ -54,7 +55,7 @@ export interface GeneratorResult {
   files?: RenderedFiles;
   /** Check mode: how generated/ differs from `files`. */
   drift?: Drift;
-  /** Rendered files outside generated/ (docs/configuration.md, .env.example), by path relative to the root. */
+  /** Rendered files outside generated/ (docs/configuration.md, docs/diagnostics.md, .env.example), by path relative to the root. */
   docs?: RenderedFiles;
   /** Check mode: which of `docs` are stale or missing on disk. */
   docsDrift?: Omit<Drift, "extra">;
@@ -68,7 +69,7 @@ export interface GeneratorResult {
   recovered?: string[];
   /** Write mode: what this run could not tidy (a leftover of an earlier run, the previous generated/); not errors. */
   warnings?: string[];
-  /** Write mode: what was already as rendered and left untouched (`generated/`, docs/configuration.md, .env.example). */
+  /** Write mode: what was already as rendered and left untouched (`generated/`, docs/configuration.md, docs/diagnostics.md, .env.example). */
   unchanged?: string[];
 }
 
@@ -87,17 +88,18 @@ export async function render(model: Model, authSchema: object, compiled?: Compil
   ]);
 }
 
-/** Stage 5 — emit, for the files outside generated/: the configuration reference and `.env.example`. */
+/** Stage 5 — emit, for the files outside generated/: the configuration and diagnostics references and `.env.example`. */
 export function renderDocs(sources: ConfigurationSources): RenderedFiles {
   return new Map([
     [CONFIGURATION_DOCS, emitConfigurationDocs(sources)],
+    [DIAGNOSTICS_DOCS, emitDiagnosticsDocs()],
     [ENV_EXAMPLE, emitEnvExample(sources.environment)],
   ]);
 }
 
 /**
  * load → validate → rules → normalise → emit → scaffold. Writes nothing unless every check passed
- * and mode is "write"; then generated/ (swapped in whole), docs/configuration.md and .env.example (each atomically) and
+ * and mode is "write"; then generated/ (swapped in whole), docs/configuration.md, docs/diagnostics.md and .env.example (each atomically) and
  * missing handler stubs, in that order. Never throws: an unexpected failure becomes diagnostic
  * GEN000, which says what had been written by then and holds no absolute path.
  */

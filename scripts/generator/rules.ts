@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormats from "ajv-formats";
+import type { DiagnosticCode } from "../../src/config/diagnostic-codes.js";
 import { type Diagnostic, didYouMean, type Severity } from "../../src/config/diagnostics.js";
 import { literalSecrets } from "../../src/config/literal-secrets.js";
 import type { YamlSource } from "../../src/config/yaml-source.js";
@@ -68,9 +69,9 @@ interface RuleContext {
 }
 
 /** A named cross-file rule: a stable code, one sentence saying what it checks, and the check. */
+/** A named check; what it requires is its code's entry in src/config/diagnostic-codes.ts. */
 export interface Rule {
-  code: string;
-  title: string;
+  code: DiagnosticCode;
   check(ctx: RuleContext): Diagnostic[];
 }
 
@@ -80,7 +81,7 @@ function at(
   source: YamlSource,
   path: (string | number)[],
   severity: Severity,
-  code: string,
+  code: DiagnosticCode,
   message: string,
   key = false,
 ) {
@@ -831,10 +832,9 @@ function* schemaIds(
 }
 
 /** TOOLS002 / TOOLS003: the input or output schema of a tool has `type: object` at its root. */
-function rootObjectRule(code: string, part: "input" | "output", why: string): Rule {
+function rootObjectRule(code: DiagnosticCode, part: "input" | "output", why: string): Rule {
   return {
     code,
-    title: `A tool's ${part} schema has \`type: object\` at its root`,
     check: ({ tools, entries }) =>
       entries.flatMap(([name, t]) => {
         const schema = t[part];
@@ -896,8 +896,6 @@ function windowsDeviceFiles(name: string): string | undefined {
 export const RULES: Rule[] = [
   {
     code: "TOOLS001",
-    title:
-      "A tool name follows the MCP rule (1–128 characters of A-Z a-z 0-9 _ . -), is no built-in JavaScript property name and gives no declaration-file name nor a file name Windows reserves for a device",
     check: ({ tools, entries }) =>
       entries.flatMap(([name]) => {
         const problem = !TOOL_NAME.test(name)
@@ -916,7 +914,6 @@ export const RULES: Rule[] = [
   rootObjectRule("TOOLS003", "output", "structuredContent is an object"),
   {
     code: "TOOLS004",
-    title: "Every tool schema compiles in ajv 2020 strict mode",
     check: ({ tools, entries, compiled }) => {
       const out: Diagnostic[] = [];
       for (const [name, t] of entries) {
@@ -954,8 +951,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS005",
-    title:
-      "No two tools share a generated identifier, type name or file name (file names compared ignoring case, as macOS and Windows do)",
     check: ({ tools, entries, typeSchemas }) => {
       const byIdent = new Map<string, string>();
       const byFile = new Map<string, string>();
@@ -986,7 +981,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS006",
-    title: "A noauth scheme carries no scopes",
     check: ({ tools, entries }) =>
       entries.flatMap(([name, t]) =>
         schemes(t).flatMap((s, i) =>
@@ -1007,7 +1001,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS007",
-    title: "Each scheme type appears at most once per tool",
     check: ({ tools, entries }) =>
       entries.flatMap(([name, t]) => {
         const seen = new Set<unknown>();
@@ -1032,7 +1025,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS013",
-    title: "x-mcp-header names a primitive top-level argument with a header-safe, unique name (SEP-2243)",
     check: ({ tools, entries }) =>
       entries.flatMap(([name, t]) => {
         const out: Diagnostic[] = [];
@@ -1083,7 +1075,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS014",
-    title: "Every tool schema that compiles can be turned into TypeScript types (each $ref resolves inside its schema)",
     check: ({ tools, typeSchemas, compiled }) =>
       typeSchemas
         // A schema TOOLS004 rejected (an unresolvable $ref among them) is not reported twice.
@@ -1096,7 +1087,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS015",
-    title: "Every default in a tool schema is valid against the schema it is in",
     check: ({ tools, entries }) => {
       const parts = entries.flatMap(([name, t]) =>
         (["input", "output"] as const).flatMap((part) => (isObject(t[part]) ? [{ name, part, schema: t[part] }] : [])),
@@ -1126,8 +1116,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS016",
-    title:
-      "No two tools' schemas share an $id, where one of them is a schema's root $id, unless they are the same schema",
     check: ({ tools, entries }) => {
       interface IdAt {
         name: string;
@@ -1171,7 +1159,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS017",
-    title: "A property an object requires is one it may have (additionalProperties or unevaluatedProperties false)",
     check: ({ tools, entries }) =>
       entries.flatMap(([name, t]) =>
         (["input", "output"] as const).flatMap((part) =>
@@ -1191,7 +1178,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS018",
-    title: "An output schema avoids what MCP clients' own validators get wrong (warning)",
     check: ({ tools, entries }) =>
       entries.flatMap(([name, t]) =>
         isObject(t.output)
@@ -1210,7 +1196,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS010",
-    title: "Every scope a tool requires is declared in auth.yaml's scope catalogue",
     check: ({ tools, auth, entries, catalogue }) => {
       if (!catalogue) return [];
       return entries.flatMap(([name, t]) =>
@@ -1234,7 +1219,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS011",
-    title: "An oauth2 scheme names the scopes it needs (warning)",
     check: ({ tools, entries }) =>
       entries.flatMap(([name, t]) =>
         schemes(t).flatMap((s, i) =>
@@ -1255,7 +1239,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "TOOLS012",
-    title: "Every tool can be called in the configured auth mode (warning)",
     check: ({ tools, auth, entries, mode }) => {
       if (mode !== "anonymous") return [];
       return entries
@@ -1273,7 +1256,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "AUTH011",
-    title: "requiredScopes are declared in the scope catalogue (warning)",
     check: ({ auth, catalogue }) => {
       const value = (auth.value as Record<string, unknown> | undefined)?.requiredScopes;
       const list = typeof value === "string" ? value.split(/\s+/).filter(Boolean) : Array.isArray(value) ? value : [];
@@ -1295,7 +1277,6 @@ export const RULES: Rule[] = [
   },
   {
     code: "AUTH012",
-    title: "API keys and shared secrets come from placeholders, not the file (warning)",
     check: ({ auth }) => (auth.value === undefined ? [] : literalSecrets(auth, "warning")),
   },
 ];

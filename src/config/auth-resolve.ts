@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { IssuerOptions } from "../auth/jwt-verifier.js";
+import type { DiagnosticCode } from "./diagnostic-codes.js";
 import type { Diagnostic } from "./diagnostics.js";
 import type { YamlSource } from "./yaml-source.js";
 
@@ -93,7 +94,7 @@ export function resolveAuth(
 ): { config: Omit<AuthConfig, "warnings">; diagnostics: Diagnostic[] } {
   const raw: Raw = source.value;
   const diagnostics: Diagnostic[] = [];
-  const error = (path: (string | number)[], code: string, message: string) =>
+  const error = (path: (string | number)[], code: DiagnosticCode, message: string) =>
     diagnostics.push({ file: source.file, ...position(path), severity: "error", code, message });
   // A setting whose placeholder came out empty is absent from the data: pointed at that placeholder,
   // not at the nearest ancestor (for a top-level key, the file's first line).

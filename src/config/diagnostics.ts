@@ -2,6 +2,8 @@
  * A problem found in a user's file, with a position in that file as the user wrote it.
  * Printed as `file:line:col: severity CODE: message` (the shape compilers use, so editors link it).
  */
+import type { DiagnosticCode } from "./diagnostic-codes.js";
+
 export type Severity = "error" | "warning";
 
 export interface Diagnostic {
@@ -9,7 +11,8 @@ export interface Diagnostic {
   line: number;
   col: number;
   severity: Severity;
-  code: string;
+  /** Explained in docs/diagnostics.md (src/config/diagnostic-codes.ts). */
+  code: DiagnosticCode;
   message: string;
 }
 

@@ -53,7 +53,7 @@ export function literalSecrets(
 ): Diagnostic[] {
   return secretPaths(source.value).flatMap((path): Diagnostic[] => {
     const name = String(path.at(-1));
-    const at = { file: source.file, ...source.locate(path), code: "AUTH012" };
+    const at = { file: source.file, ...source.locate(path), code: "AUTH012" as const };
     if (!source.fromPlaceholder(path))
       return [
         {

@@ -1,3 +1,4 @@
+import type { DiagnosticCode } from "./diagnostic-codes.js";
 import { type Diagnostic, didYouMean } from "./diagnostics.js";
 import { isSecretValue } from "./literal-secrets.js";
 import type { YamlSource } from "./yaml-source.js";
@@ -80,7 +81,7 @@ const TYPE_NAMES: Record<string, string> = {
  */
 export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly SchemaError[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const emit = (path: string[], key: boolean, code: string, message: string) =>
+  const emit = (path: string[], key: boolean, code: DiagnosticCode, message: string) =>
     out.push({ file: source.file, ...source.locate(path, { key }), severity: "error", code, message });
   // A failed `propertyNames` comes as the errors of its subschema (each carrying `propertyName`)
   // followed by the propertyNames error itself: one diagnostic per failed key, at that key.

@@ -24,7 +24,7 @@ beforeAll(async () => {
   project = await createTempProject();
   const result = await generate(project.root);
   expect(result.ok, result.diagnostics.map(formatDiagnostic).join("\n")).toBe(true);
-  expect([...(result.docs?.keys() ?? [])]).toEqual([DOCS, ENV_EXAMPLE]);
+  expect([...(result.docs?.keys() ?? [])]).toEqual([DOCS, "docs/diagnostics.md", ENV_EXAMPLE]);
   docs = await project.read(DOCS);
   envExample = await project.read(ENV_EXAMPLE);
 });

@@ -103,12 +103,12 @@ describe("a run that changes nothing", () => {
       const before = await stat(join(project.root, "generated"));
       const docBefore = await stat(join(project.root, "docs/configuration.md"));
       const again = await generate(project.root);
-      expect(again.unchanged).toEqual(["generated/", "docs/configuration.md", ".env.example"]);
+      expect(again.unchanged).toEqual(["generated/", "docs/configuration.md", "docs/diagnostics.md", ".env.example"]);
       expect((await stat(join(project.root, "generated"))).ino).toBe(before.ino);
       expect((await stat(join(project.root, "docs/configuration.md"))).mtimeMs).toBe(docBefore.mtimeMs);
       await writeFile(join(project.root, "generated/project.ts"), "// edited by hand\n");
       const repaired = await generate(project.root);
-      expect(repaired.unchanged).toEqual(["docs/configuration.md", ".env.example"]);
+      expect(repaired.unchanged).toEqual(["docs/configuration.md", "docs/diagnostics.md", ".env.example"]);
       expect(await project.read("generated/project.ts")).not.toContain("edited by hand");
     } finally {
       await project.remove();

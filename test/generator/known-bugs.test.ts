@@ -84,12 +84,12 @@ describe("fixed generator bugs", () => {
       expect(result.diagnostics.map((d) => d.code)).toEqual(["GEN000"]);
       const message = result.diagnostics[0]!.message;
       expect(message).toMatch(
-        /^the generator failed unexpectedly after writing generated\/, docs\/configuration\.md, \.env\.example /,
+        /^the generator failed unexpectedly after writing generated\/, docs\/configuration\.md, docs\/diagnostics\.md, \.env\.example /,
       );
       expect(message).not.toContain("nothing was written");
       expect(message).not.toContain(broken.root);
       expect(message).not.toMatch(/(^|[\s'"(])\/[^\s'"()]*\//);
-      expect(result.written).toEqual(["generated/", "docs/configuration.md", ".env.example"]);
+      expect(result.written).toEqual(["generated/", "docs/configuration.md", "docs/diagnostics.md", ".env.example"]);
       expect((await listTree(join(broken.root, "generated"))).length).toBe(GENERATED_FILES.length);
     } finally {
       await broken.remove();

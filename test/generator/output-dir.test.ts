@@ -208,7 +208,9 @@ describe("temporaries a killed run leaves (they must neither stay nor show)", ()
     const other = `.other.md.new-${DEAD}-0badcafe`;
     for (const name of [stale, live, other]) await writeFile(join(project.root, "docs", name), "half written\n");
     expect((await generate(project.root)).ok).toBe(true);
-    expect((await readdir(join(project.root, "docs"))).sort()).toEqual([live, other, "configuration.md"].sort());
+    expect((await readdir(join(project.root, "docs"))).sort()).toEqual(
+      [live, other, "configuration.md", "diagnostics.md"].sort(),
+    );
   });
 
   it("git and biome ignore them", async () => {

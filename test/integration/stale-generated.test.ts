@@ -161,4 +161,16 @@ describe("src/main.ts (npm start) reads tools.yaml from the project folder", () 
     expect(leftSet.output).toMatch(/^toolgate: tools\.yaml changed since the last npm run generate/m);
     expect((await runMain(edited, { TOOLGATE_DEV: "1" })).output).toContain(`tools.yaml ${WARNING}`);
   }, 60_000);
+
+  it("a configuration error exits 1 with its diagnostics and where each code is explained", async () => {
+    const refused = await runMain(shipped, { AUTH_MODE: "oauth" });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(
+      /^auth\.yaml:\d+:\d+: error SCHEMA004: mode must be one of .*\(did you mean "oauth2"\?\)$/m,
+    );
+    expect(refused.output).toMatch(
+      /^Each code is explained in docs\/diagnostics\.md \(npm run generate -- --explain CODE\)\.$/m,
+    );
+    expect(refused.output).not.toContain("toolgate is listening");
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { compile } from "json-schema-to-typescript";
+import type { DiagnosticCode } from "../../../src/config/diagnostic-codes.js";
 import type { Model, ToolModel } from "../normalise.js";
 import { rootTypeName, type SchemaPath, typeSchema } from "../type-schema.js";
 import { header, str } from "./header.js";
@@ -8,7 +9,7 @@ import { header, str } from "./header.js";
  * as diagnostics (not as GEN000 at 1:1).
  */
 export class ToolSchemaError extends Error {
-  constructor(readonly problems: { path: SchemaPath; code: string; message: string; key?: boolean }[]) {
+  constructor(readonly problems: { path: SchemaPath; code: DiagnosticCode; message: string; key?: boolean }[]) {
     super(problems.map((p) => p.message).join("; "));
     this.name = "ToolSchemaError";
   }
