@@ -44,7 +44,7 @@ it("the generator answers a mistyped option in one line with its options, exit 2
   expect(run.stdout).toBe("");
   // Node's own sentence (its wording may grow), then the options, on one line.
   expect(run.stderr).toMatch(
-    /^generate: Unknown option '--chek'[^\n]* \(options: --check, --lint, --root DIR, --help\)\n$/,
+    /^generate: Unknown option '--chek'[^\n]* \(options: --check, --lint, --root DIR, --explain CODE, --help\)\n$/,
   );
 });
 
