@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -128,9 +129,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     });
   });
   const port = (httpServer.address() as AddressInfo).port;
-  // Listening already (the origin of port 0 is known only now); until the app is ready, 503.
+  // Listening already (the origin of port 0 is known only now); until the app is ready, 503 (with a
+  // request id, as every answer of the server has).
   const starting = (_req: IncomingMessage, res: ServerResponse) =>
-    void res.writeHead(503, { "retry-after": "1" }).end();
+    void res.writeHead(503, { "retry-after": "1", "x-request-id": randomUUID() }).end();
   httpServer.on("request", starting);
   let closeAuth: (() => Promise<void>) | undefined;
   try {

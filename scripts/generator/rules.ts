@@ -790,7 +790,7 @@ function clientValidatorProblems(node: unknown, path: (string | number)[]): Sche
     problems.push({
       path: [...path, "items"],
       key: true,
-      message: `items beside prefixItems makes the v1 MCP SDK client (@modelcontextprotocol/sdk, still what most hosts run) refuse valid results: its ajv reads JSON Schema draft-07, which has no prefixItems and takes items for the schema of every item${node.items === false ? " (items: false: no item at all)" : ", the tuple's too"}; close the tuple with maxItems and leave items out`,
+      message: `items beside prefixItems makes the v1 MCP SDK client (@modelcontextprotocol/sdk, still what most hosts run) refuse valid results: its ajv reads JSON Schema draft-07, which has no prefixItems and takes items for the schema of every item${node.items === false ? " (items: false: no item at all)" : ", the tuple's too"}; close the tuple with minItems and maxItems both equal to the number of prefixItems (strict mode wants both) and leave items out`,
     });
   for (const [below, sub] of subschemas(node)) problems.push(...clientValidatorProblems(sub, [...path, ...below]));
   return problems;

@@ -362,7 +362,7 @@ export const DIAGNOSTIC_CODES = {
     title: "An output schema avoids what MCP clients' own validators get wrong",
     explanation:
       "Clients check `structuredContent` against the output schema with their own validator, which toolgate's passing result does not guarantee they accept: a decimal `multipleOf` (0.01: float division refuses 0.07), an optional property named after an Object.prototype member (refused when left out), `items` beside `prefixItems` (a draft-07 client reads `items` as every item's schema).",
-    fix: "Follow the message: `type: integer` over cents instead of `multipleOf: 0.01`, another property name, `maxItems` to close a tuple instead of `items`.",
+    fix: "Follow the message: `type: integer` over cents instead of `multipleOf: 0.01`, another property name, `minItems` and `maxItems` equal to the number of `prefixItems` to close a tuple instead of `items`.",
   },
 } as const satisfies Record<string, DiagnosticCodeInfo>;
 
