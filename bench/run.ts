@@ -229,6 +229,7 @@ results.targets = checkTargets(
   results.codegen && "sizes" in results.codegen ? results.codegen.sizes : undefined,
   results.modes,
   results.signIn && !("error" in results.signIn) ? results.signIn : undefined,
+  results.attack,
 );
 
 await mkdir(join(REPO, "bench", "results"), { recursive: true });

@@ -1,7 +1,8 @@
 /**
  * One load run with autocannon (programmatic, in this process, which is pinned to the load core):
- * 50 connections, either at saturation or at a fixed offered load (`overallRate`). Every answer
- * is checked: a 2xx whose body is a JSON-RPC result; anything else counts as bad.
+ * 50 connections at saturation (a fixed offered load is lib/paced.ts: autocannon's `overallRate`
+ * sends each second's quota in a burst). Every answer is checked: a 2xx whose body is a JSON-RPC
+ * result that is no tool error; anything else counts as bad.
  */
 import autocannon, { type AutocannonRequest } from "autocannon";
 import { type HttpRequest, verdict } from "./requests.js";
@@ -13,8 +14,6 @@ export interface LoadOptions {
   connections: number;
   /** Whole seconds: autocannon runs a fraction up to the next second (0.5 runs ~1 s). */
   durationSec: number;
-  /** Requests per second over all connections; undefined: as fast as the server answers. */
-  overallRate?: number;
   /** Rewrites each request before it is sent (e.g. a fresh token per request). */
   setupRequest?: (request: HttpRequest) => HttpRequest;
   /** What a correct answer is: a 2xx JSON-RPC result (default), or a given status (attack runs). */
@@ -24,14 +23,14 @@ export interface LoadOptions {
 export interface LoadResult {
   /** Answers per second (autocannon's mean of per-second counts). */
   rps: number;
-  /** Latency in ms. */
+  /** Latency in ms: whole milliseconds (autocannon's histogram truncates). */
   p50: number;
   p99: number;
   mean: number;
   total: number;
-  /** 2xx with a JSON-RPC result. */
+  /** 2xx with a JSON-RPC result that is no tool error. */
   ok: number;
-  /** Of those, results with `isError: true` (still results: a tool refusing or not implemented). */
+  /** Results with `isError: true`: counted as bad too (the bench's tools never fail, so one means a misconfigured mode). */
   toolErrors: number;
   /** Wrong status, no result, connection errors, timeouts. */
   bad: number;
@@ -56,12 +55,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       return;
     }
     const v = status >= 200 && status < 300 ? verdict(body) : "bad";
-    if (v === "bad") {
+    if (v === "ok") counts.ok++;
+    else {
+      if (v === "tool-error") counts.toolErrors++;
       counts.bad++;
       firstBad ??= `${status} ${body.slice(0, 200)}`;
-    } else {
-      counts.ok++;
-      if (v === "tool-error") counts.toolErrors++;
     }
   };
   const { setupRequest } = options;
@@ -84,7 +82,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     connections: options.connections,
     duration: options.durationSec,
     timeout: 10,
-    ...(options.overallRate !== undefined ? { overallRate: Math.max(1, Math.round(options.overallRate)) } : {}),
     requests: [request],
   });
   const errors = result.errors + result.timeouts;

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { b64url, startTestIssuer } from "../../test/helpers/test-issuer.js";
 import { runLoad } from "../lib/load.js";
 import { writeOidcAuthFile } from "../lib/modes.js";
-import { TOOLGATE_TOOL } from "../lib/project.js";
+import { TOOLGATE_PROJECT, TOOLGATE_TOOL } from "../lib/project.js";
 import { MODERN, send, toolCall, verdict } from "../lib/requests.js";
 import { launch } from "../lib/servers.js";
 
@@ -65,6 +65,8 @@ export async function runAttack(options: {
       env: {
         AUTH_MODE: "oauth2",
         AUTH_CONFIG_FILE: attackAuthFile,
+        // The bench's project, whose `echo` the probe calls (the shipped project has no such tool).
+        BENCH_TOOLGATE_PROJECT: TOOLGATE_PROJECT,
         DATA_DIR: join(options.dir, "data"),
         LOG_LEVEL: options.logLevel,
       },
@@ -77,7 +79,9 @@ export async function runAttack(options: {
 
       const valid = issuer.token(claims);
       const probe = await send(server.base, call(valid));
-      const validTokenServed = probe.status === 200 && verdict(probe.body) !== "bad";
+      // The token's tool call answered: a result, not a tool error (an unknown tool is one).
+      const validTokenServed = probe.status === 200 && verdict(probe.body) === "ok";
+      if (!validTokenServed) options.log(`  a valid token was NOT served: ${probe.status} ${probe.body.slice(0, 200)}`);
 
       const [header, payload] = valid.split(".") as [string, string];
       const badSignature = `${header}.${payload}.${b64url(randomBytes(256))}`;
