@@ -21,14 +21,11 @@
  * agreed within ±1.5 % for (c)/(b) where alternating rounds spread ±5 % (bench/README.md); CPU per
  * request reads ~10–30 % higher than alone, for both sides.
  */
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { alternate, type Side, together } from "./lib/alternate.js";
 import { buildToolgate } from "./lib/build.js";
 import { cli } from "./lib/cli.js";
 import { MODES, type Mode, prepareModeContext } from "./lib/modes.js";
-import { pinSelf, removeOnExit } from "./lib/proc.js";
+import { pinSelf, scratchDir } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
 import { toolCall } from "./lib/requests.js";
 import { type Launched, launch, useBuild } from "./lib/servers.js";
@@ -80,10 +77,8 @@ const label = (i: number) => {
 };
 
 pinSelf();
-const dir = await mkdtemp(join(tmpdir(), "toolgate-paired-"));
-removeOnExit(dir);
+const dir = scratchDir("toolgate-paired-");
 const codebase = await createTinyCodebase();
-removeOnExit(codebase);
 const ctx = await prepareModeContext(dir, codebase, args["log-level"] ?? "info");
 useBuild(await buildToolgate(dir));
 console.log(

@@ -15,8 +15,7 @@
  * Servers are compiled first (bench/lib/build.ts), as in `npm run bench`; `--source` runs them through tsx.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildToolgate } from "./lib/build.js";
@@ -31,7 +30,7 @@ import {
 } from "./lib/cpuprofile.js";
 import { type LoadResult, runLoad } from "./lib/load.js";
 import { MODES, type Mode, type ModeContext, prepareModeContext } from "./lib/modes.js";
-import { pinSelf, REPO, removeOnExit } from "./lib/proc.js";
+import { forget, pinSelf, REPO, scratchDir } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
 import { type HttpRequest, LEGACY, MODERN, send, toolCall, verdict } from "./lib/requests.js";
 import { type Launched, launch, useBuild } from "./lib/servers.js";
@@ -210,10 +209,9 @@ function functionsTable(run: Profiled, pick: (f: Entry) => boolean, by: "self" |
 }
 
 pinSelf();
-const dir = await mkdtemp(join(tmpdir(), "toolgate-profile-"));
+const dir = scratchDir("toolgate-profile-");
+if (args.keep) forget(dir);
 const codebase = await createTinyCodebase();
-if (!args.keep) removeOnExit(dir);
-removeOnExit(codebase);
 const runs: Profiled[] = [];
 try {
   if (!args.source) useBuild(await buildToolgate(dir));

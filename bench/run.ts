@@ -15,14 +15,14 @@
  * Servers run on 127.0.0.1 pinned to core 0, the load generator
  * (autocannon, in this process) on core 1; every child is killed on exit, error or Ctrl-C.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { buildToolgate } from "./lib/build.js";
 import { cli } from "./lib/cli.js";
 import { commit, machineInfo, versions } from "./lib/machine.js";
 import { MODES, prepareModeContext } from "./lib/modes.js";
-import { canPin, pinSelf, REPO, removeOnExit } from "./lib/proc.js";
+import { canPin, forget, pinSelf, REPO, scratchDir } from "./lib/proc.js";
 import { BASELINE_TOOL, createTinyCodebase, TOOLGATE_TOOL } from "./lib/project.js";
 import {
   checkTargets,
@@ -124,10 +124,9 @@ const machine = machineInfo();
 if (!canPin) log("bench: taskset or a second core is missing: server and load generator are NOT pinned");
 pinSelf();
 
-const dir = await mkdtemp(join(tmpdir(), "toolgate-bench-"));
+const dir = scratchDir("toolgate-bench-");
+if (args.keep) forget(dir);
 const codebase = await createTinyCodebase();
-if (!args.keep) removeOnExit(dir);
-removeOnExit(codebase);
 const logLevel = args["log-level"];
 const ctx = await prepareModeContext(dir, codebase, logLevel);
 let build: Awaited<ReturnType<typeof buildToolgate>> | undefined;
