@@ -30,7 +30,7 @@ import {
 } from "./lib/cpuprofile.js";
 import { type LoadResult, runLoad } from "./lib/load.js";
 import { MODES, type Mode, type ModeContext, prepareModeContext } from "./lib/modes.js";
-import { forget, pinSelf, REPO, scratchDir } from "./lib/proc.js";
+import { forget, pinSelf, REPO, scratchDir, unlessStopping } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
 import { type HttpRequest, LEGACY, MODERN, send, toolCall, verdict } from "./lib/requests.js";
 import { type Launched, launch, useBuild } from "./lib/servers.js";
@@ -239,6 +239,8 @@ try {
   await rm(codebase, { recursive: true, force: true });
 }
 
+// Stopped by a signal: nothing is written (proc.ts exits).
+await unlessStopping();
 const sections = [
   "# CPU profiles under load",
   "",

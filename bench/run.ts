@@ -22,7 +22,7 @@ import { buildToolgate } from "./lib/build.js";
 import { cli } from "./lib/cli.js";
 import { commit, machineInfo, versions } from "./lib/machine.js";
 import { MODES, prepareModeContext } from "./lib/modes.js";
-import { canPin, forget, pinSelf, REPO, scratchDir } from "./lib/proc.js";
+import { canPin, forget, pinSelf, REPO, scratchDir, unlessStopping } from "./lib/proc.js";
 import { BASELINE_TOOL, createTinyCodebase, TOOLGATE_TOOL } from "./lib/project.js";
 import {
   checkTargets,
@@ -219,6 +219,8 @@ try {
   await rm(codebase, { recursive: true, force: true });
 }
 
+// Stopped by a signal: the parts left failed at once; nothing is written (proc.ts exits).
+await unlessStopping();
 results.machine.loadEnd = loadavg()[0] ?? 0;
 results.run.elapsedSec = (performance.now() - started) / 1000;
 results.run.partsSec = partsSec;

@@ -120,6 +120,16 @@ async function stop(code: number): Promise<void> {
   process.exit(code);
 }
 
+/**
+ * Resolves at once, or never once the bench is stopping (stop() exits the process meanwhile). The
+ * run's code goes on after a signal, its parts failing fast as nothing new may start: awaited before
+ * a run writes its results, so a run cut short writes nothing — a full run would otherwise have
+ * replaced latest.json and docs/performance.md with a table of failures.
+ */
+export function unlessStopping(): Promise<void> {
+  return stopping ? new Promise<void>(() => {}) : Promise.resolve();
+}
+
 function fatal(line: string): void {
   // Once stopping, the run's own code fails as its children are killed: not news.
   if (stopping) return;
