@@ -19,7 +19,7 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildToolgate } from "./lib/build.js";
-import { cli } from "./lib/cli.js";
+import { cli, usageError, wholeNumber } from "./lib/cli.js";
 import {
   analyse,
   type Entry,
@@ -44,8 +44,19 @@ const args = cli(import.meta.url, {
   source: { type: "boolean", default: false },
   together: { type: "boolean", default: false },
 });
-const seconds = Number(args.seconds);
+// Checked before anything starts (lib/cli.ts): autocannon runs whole seconds; an unknown era or
+// mode failed only after the build, with a stack trace.
+const seconds = wholeNumber("seconds", args.seconds, 1);
+if (args.era !== MODERN && args.era !== LEGACY)
+  usageError(`--era ${JSON.stringify(args.era)}: takes ${MODERN} or ${LEGACY}`);
 const legacy = args.era === LEGACY;
+const unknownModes = args.modes
+  .split(",")
+  .filter((key) => !MODES.some((m) => m.key === key || (legacy && m.key === `${key}@${LEGACY}`)));
+if (unknownModes.length)
+  usageError(
+    `--modes ${JSON.stringify(args.modes)}: unknown ${unknownModes.join(", ")}; takes ${MODES.map((m) => m.key).join(", ")}`,
+  );
 
 /** Coarse groups, to compare stacks that share little code. */
 export function groupOf(module: string): string {

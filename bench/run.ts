@@ -19,7 +19,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { buildToolgate } from "./lib/build.js";
-import { cli } from "./lib/cli.js";
+import { cli, namesFrom, usageError, wholeNumber } from "./lib/cli.js";
 import { commit, machineInfo, versions } from "./lib/machine.js";
 import { MODES, prepareModeContext } from "./lib/modes.js";
 import { canPin, forget, pinSelf, REPO, scratchDir, unlessStopping } from "./lib/proc.js";
@@ -70,16 +70,6 @@ const readSeparate = async (): Promise<SeparateCodegen | undefined> =>
     },
   );
 
-if (args["report-only"]) {
-  const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
-  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved, await readSeparate()));
-  await writeFile(join(REPO, "docs", "performance-throughput.svg"), throughputSvg(saved));
-  console.log(
-    `${consoleReport(saved)}\n\nrewrote docs/performance.md and docs/performance-throughput.svg from latest.json`,
-  );
-  process.exit(0);
-}
-
 const quick = args.quick;
 /**
  * Only a full run with the default settings replaces the committed results (latest.json, the docs
@@ -92,27 +82,45 @@ const full =
   args.connections === "50" &&
   args["log-level"] === "info" &&
   !args.source;
-const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+// Every value is checked before anything starts: `Number("abc")` ran with NaN, `--rounds 0` ran
+// nothing, and a typo in --skip quietly ran the part.
 const settings = {
-  rounds: num(args.rounds, quick ? 1 : 3),
+  rounds: wholeNumber("rounds", args.rounds, 1, quick ? 1 : 3),
   // A fresh Node server reaches its steady rate only after 3–5 s under load (the JIT): after 1 s of
   // warm-up a 3 s run averaged ~60 % of it (bench/README.md).
-  warmupSec: num(args.warmup, quick ? 1 : 4),
-  saturationSec: num(args.saturation, quick ? 1 : 3),
-  fixedSec: num(args.fixed, 1),
-  connections: num(args.connections, 50),
+  warmupSec: wholeNumber("warmup", args.warmup, 0, quick ? 1 : 4),
+  saturationSec: wholeNumber("saturation", args.saturation, 1, quick ? 1 : 3),
+  fixedSec: wholeNumber("fixed", args.fixed, 1, 1),
+  connections: wholeNumber("connections", args.connections, 1, 50),
 };
 /** (c)/(b) with the two modes loaded alternately: two fresh pairs of processes per era, three pairs of 2 s slices each (~45 s per era with the warm-ups). */
 const SIGN_IN = { rounds: 2, alternations: 3, sliceSec: 2 };
-const codegenSizes = args["codegen-sizes"]?.split(",").map(Number) ?? (quick ? [10] : DEFAULT_CODEGEN_SIZES);
-if (codegenSizes.some((n) => !Number.isInteger(n) || n < 1))
-  throw new Error(`--codegen-sizes takes positive whole numbers separated by commas, not ${args["codegen-sizes"]}`);
-const skip = new Set(args.skip.split(",").filter(Boolean));
-const only = args.only?.split(",").filter(Boolean);
-if (only) {
-  const unknown = only.filter((k) => !MODES.some((m) => m.key === k));
-  if (unknown.length)
-    throw new Error(`unknown mode(s) ${unknown.join(", ")}; known: ${MODES.map((m) => m.key).join(", ")}`);
+const codegenSizes =
+  args["codegen-sizes"] === undefined
+    ? quick
+      ? [10]
+      : DEFAULT_CODEGEN_SIZES
+    : args["codegen-sizes"]
+        .split(",")
+        .map((size) =>
+          /^\d+$/.test(size) && Number(size) >= 1
+            ? Number(size)
+            : usageError(`--codegen-sizes "${args["codegen-sizes"]}": takes whole numbers ≥ 1, comma-separated`),
+        );
+const PARTS = ["throughput", "signin", "attack", "codegen", "floor"] as const;
+const skip = new Set(namesFrom("skip", args.skip, PARTS));
+const MODE_KEYS = MODES.map((m) => m.key);
+const only = args.only === undefined ? undefined : namesFrom("only", args.only, MODE_KEYS);
+if (only && !only.length) usageError(`--only "${args.only}": takes one or more of ${MODE_KEYS.join(", ")}`);
+
+if (args["report-only"]) {
+  const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
+  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved, await readSeparate()));
+  await writeFile(join(REPO, "docs", "performance-throughput.svg"), throughputSvg(saved));
+  console.log(
+    `${consoleReport(saved)}\n\nrewrote docs/performance.md and docs/performance-throughput.svg from latest.json`,
+  );
+  process.exit(0);
 }
 
 const started = performance.now();
