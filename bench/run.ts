@@ -147,7 +147,7 @@ if (!args.source) {
 }
 const command = `npx tsx bench/run.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
 log(
-  `toolgate bench: ${quick ? "quick" : "full"} run, ${settings.rounds} round(s), load average ${machine.loadStart.toFixed(2)}, scratch ${dir}`,
+  `toolgate bench: ${full ? "full run" : quick ? "quick run" : "partial run (writes bench/results/partial.json)"}, ${settings.rounds} round(s), load average ${machine.loadStart.toFixed(2)}, scratch ${dir}`,
 );
 
 const results: Results = {
