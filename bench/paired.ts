@@ -21,14 +21,11 @@
  * agreed within ±1.5 % for (c)/(b) where alternating rounds spread ±5 % (bench/README.md); CPU per
  * request reads ~10–30 % higher than alone, for both sides.
  */
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { alternate, type Side, together } from "./lib/alternate.js";
 import { buildToolgate } from "./lib/build.js";
-import { cli } from "./lib/cli.js";
+import { cli, usageError, wholeNumber } from "./lib/cli.js";
 import { MODES, type Mode, prepareModeContext } from "./lib/modes.js";
-import { pinSelf, removeOnExit } from "./lib/proc.js";
+import { pinSelf, scratchDir } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
 import { toolCall } from "./lib/requests.js";
 import { type Launched, launch, useBuild } from "./lib/servers.js";
@@ -47,16 +44,11 @@ const args = cli(import.meta.url, {
   together: { type: "boolean", default: false },
 });
 
-function wholeSeconds(name: string, value: string | undefined, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got ${value}`);
-  return n;
-}
 function envList(name: string, value: string | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   for (const item of (value ?? "").split(",").filter(Boolean)) {
     const eq = item.indexOf("=");
-    if (eq <= 0) throw new Error(`--${name}: expected KEY=VALUE, got ${item}`);
+    if (eq <= 0) usageError(`--${name} ${JSON.stringify(value)}: takes KEY=VALUE,… (${item} is not)`);
     env[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return env;
@@ -65,13 +57,14 @@ function envList(name: string, value: string | undefined): Record<string, string
 const keys = (args.modes ?? "").split(",");
 const modes = keys.map((key) => MODES.find((m) => m.key === key));
 if (keys.length !== 2 || modes.some((m) => !m))
-  throw new Error(`--modes takes two of: ${MODES.map((m) => m.key).join(", ")}`);
+  usageError(`--modes ${JSON.stringify(args.modes)}: takes two of ${MODES.map((m) => m.key).join(", ")}`);
 const [modeA, modeB] = modes as [Mode, Mode];
-const rounds = wholeSeconds("rounds", args.rounds, 1);
-const pairs = wholeSeconds("pairs", args.pairs, 1);
-const slice = wholeSeconds("slice", args.slice, 1);
-const warmup = wholeSeconds("warmup", args.warmup, 2);
-const connections = wholeSeconds("connections", args.connections, 1);
+// Whole numbers, checked before anything starts (lib/cli.ts): autocannon runs whole seconds.
+const rounds = wholeNumber("rounds", args.rounds, 1);
+const pairs = wholeNumber("pairs", args.pairs, 1);
+const slice = wholeNumber("slice", args.slice, 1);
+const warmup = wholeNumber("warmup", args.warmup, 2);
+const connections = wholeNumber("connections", args.connections, 1);
 const extra = [envList("env-a", args["env-a"]), envList("env-b", args["env-b"])];
 const label = (i: number) => {
   const mode = i === 0 ? modeA : modeB;
@@ -80,10 +73,8 @@ const label = (i: number) => {
 };
 
 pinSelf();
-const dir = await mkdtemp(join(tmpdir(), "toolgate-paired-"));
-removeOnExit(dir);
+const dir = scratchDir("toolgate-paired-");
 const codebase = await createTinyCodebase();
-removeOnExit(codebase);
 const ctx = await prepareModeContext(dir, codebase, args["log-level"] ?? "info");
 useBuild(await buildToolgate(dir));
 console.log(

@@ -15,12 +15,11 @@
  * Servers are compiled first (bench/lib/build.ts), as in `npm run bench`; `--source` runs them through tsx.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildToolgate } from "./lib/build.js";
-import { cli } from "./lib/cli.js";
+import { cli, usageError, wholeNumber } from "./lib/cli.js";
 import {
   analyse,
   type Entry,
@@ -31,7 +30,7 @@ import {
 } from "./lib/cpuprofile.js";
 import { type LoadResult, runLoad } from "./lib/load.js";
 import { MODES, type Mode, type ModeContext, prepareModeContext } from "./lib/modes.js";
-import { pinSelf, REPO, removeOnExit } from "./lib/proc.js";
+import { forget, pinSelf, REPO, scratchDir, unlessStopping } from "./lib/proc.js";
 import { createTinyCodebase } from "./lib/project.js";
 import { type HttpRequest, LEGACY, MODERN, send, toolCall, verdict } from "./lib/requests.js";
 import { type Launched, launch, useBuild } from "./lib/servers.js";
@@ -45,8 +44,19 @@ const args = cli(import.meta.url, {
   source: { type: "boolean", default: false },
   together: { type: "boolean", default: false },
 });
-const seconds = Number(args.seconds);
+// Checked before anything starts (lib/cli.ts): autocannon runs whole seconds; an unknown era or
+// mode failed only after the build, with a stack trace.
+const seconds = wholeNumber("seconds", args.seconds, 1);
+if (args.era !== MODERN && args.era !== LEGACY)
+  usageError(`--era ${JSON.stringify(args.era)}: takes ${MODERN} or ${LEGACY}`);
 const legacy = args.era === LEGACY;
+const unknownModes = args.modes
+  .split(",")
+  .filter((key) => !MODES.some((m) => m.key === key || (legacy && m.key === `${key}@${LEGACY}`)));
+if (unknownModes.length)
+  usageError(
+    `--modes ${JSON.stringify(args.modes)}: unknown ${unknownModes.join(", ")}; takes ${MODES.map((m) => m.key).join(", ")}`,
+  );
 
 /** Coarse groups, to compare stacks that share little code. */
 export function groupOf(module: string): string {
@@ -210,10 +220,9 @@ function functionsTable(run: Profiled, pick: (f: Entry) => boolean, by: "self" |
 }
 
 pinSelf();
-const dir = await mkdtemp(join(tmpdir(), "toolgate-profile-"));
+const dir = scratchDir("toolgate-profile-");
+if (args.keep) forget(dir);
 const codebase = await createTinyCodebase();
-if (!args.keep) removeOnExit(dir);
-removeOnExit(codebase);
 const runs: Profiled[] = [];
 try {
   if (!args.source) useBuild(await buildToolgate(dir));
@@ -241,6 +250,8 @@ try {
   await rm(codebase, { recursive: true, force: true });
 }
 
+// Stopped by a signal: nothing is written (proc.ts exits).
+await unlessStopping();
 const sections = [
   "# CPU profiles under load",
   "",

@@ -11,18 +11,21 @@
  *
  * A full run (no options but --no-docs/--keep) writes bench/results/latest.json, prints a table,
  * rewrites docs/performance.md and docs/performance-throughput.svg; any other run writes
- * bench/results/partial.json and prints its table, leaving the last full run's files alone.
+ * bench/results/partial.json and prints its table, leaving the last full run's files alone. Codegen
+ * sizes beyond 10/100/1000 are kept in bench/results/codegen-separate.json and docs/performance.md
+ * only by their run of their own, `--skip throughput,signin,attack,floor --codegen-sizes N` and no
+ * other option but --keep (bench/README.md).
  * Servers run on 127.0.0.1 pinned to core 0, the load generator
  * (autocannon, in this process) on core 1; every child is killed on exit, error or Ctrl-C.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { buildToolgate } from "./lib/build.js";
-import { cli } from "./lib/cli.js";
+import { cli, namesFrom, usageError, wholeNumber } from "./lib/cli.js";
 import { commit, machineInfo, versions } from "./lib/machine.js";
 import { MODES, prepareModeContext } from "./lib/modes.js";
-import { canPin, pinSelf, REPO, removeOnExit } from "./lib/proc.js";
+import { canPin, forget, pinSelf, REPO, scratchDir, unlessStopping } from "./lib/proc.js";
 import { BASELINE_TOOL, createTinyCodebase, TOOLGATE_TOOL } from "./lib/project.js";
 import {
   checkTargets,
@@ -70,16 +73,6 @@ const readSeparate = async (): Promise<SeparateCodegen | undefined> =>
     },
   );
 
-if (args["report-only"]) {
-  const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
-  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved, await readSeparate()));
-  await writeFile(join(REPO, "docs", "performance-throughput.svg"), throughputSvg(saved));
-  console.log(
-    `${consoleReport(saved)}\n\nrewrote docs/performance.md and docs/performance-throughput.svg from latest.json`,
-  );
-  process.exit(0);
-}
-
 const quick = args.quick;
 /**
  * Only a full run with the default settings replaces the committed results (latest.json, the docs
@@ -92,27 +85,61 @@ const full =
   args.connections === "50" &&
   args["log-level"] === "info" &&
   !args.source;
-const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+// Every value is checked before anything starts: `Number("abc")` ran with NaN, `--rounds 0` ran
+// nothing, and a typo in --skip quietly ran the part.
 const settings = {
-  rounds: num(args.rounds, quick ? 1 : 3),
+  rounds: wholeNumber("rounds", args.rounds, 1, quick ? 1 : 3),
   // A fresh Node server reaches its steady rate only after 3–5 s under load (the JIT): after 1 s of
   // warm-up a 3 s run averaged ~60 % of it (bench/README.md).
-  warmupSec: num(args.warmup, quick ? 1 : 4),
-  saturationSec: num(args.saturation, quick ? 1 : 3),
-  fixedSec: num(args.fixed, 1),
-  connections: num(args.connections, 50),
+  warmupSec: wholeNumber("warmup", args.warmup, 0, quick ? 1 : 4),
+  saturationSec: wholeNumber("saturation", args.saturation, 1, quick ? 1 : 3),
+  fixedSec: wholeNumber("fixed", args.fixed, 1, 1),
+  connections: wholeNumber("connections", args.connections, 1, 50),
 };
 /** (c)/(b) with the two modes loaded alternately: two fresh pairs of processes per era, three pairs of 2 s slices each (~45 s per era with the warm-ups). */
 const SIGN_IN = { rounds: 2, alternations: 3, sliceSec: 2 };
-const codegenSizes = args["codegen-sizes"]?.split(",").map(Number) ?? (quick ? [10] : DEFAULT_CODEGEN_SIZES);
-if (codegenSizes.some((n) => !Number.isInteger(n) || n < 1))
-  throw new Error(`--codegen-sizes takes positive whole numbers separated by commas, not ${args["codegen-sizes"]}`);
-const skip = new Set(args.skip.split(",").filter(Boolean));
-const only = args.only?.split(",").filter(Boolean);
-if (only) {
-  const unknown = only.filter((k) => !MODES.some((m) => m.key === k));
-  if (unknown.length)
-    throw new Error(`unknown mode(s) ${unknown.join(", ")}; known: ${MODES.map((m) => m.key).join(", ")}`);
+const codegenSizes =
+  args["codegen-sizes"] === undefined
+    ? quick
+      ? [10]
+      : DEFAULT_CODEGEN_SIZES
+    : args["codegen-sizes"]
+        .split(",")
+        .map((size) =>
+          /^\d+$/.test(size) && Number(size) >= 1
+            ? Number(size)
+            : usageError(`--codegen-sizes "${args["codegen-sizes"]}": takes whole numbers ≥ 1, comma-separated`),
+        );
+const PARTS = ["throughput", "signin", "attack", "codegen", "floor"] as const;
+const skip = new Set(namesFrom("skip", args.skip, PARTS));
+const MODE_KEYS = MODES.map((m) => m.key);
+const only = args.only === undefined ? undefined : namesFrom("only", args.only, MODE_KEYS);
+if (only && !only.length) usageError(`--only "${args.only}": takes one or more of ${MODE_KEYS.join(", ")}`);
+/**
+ * The run of its own that measures codegen sizes the full run leaves out (bench/README.md): only it
+ * keeps them in the tracked bench/results/codegen-separate.json and docs/performance.md, so they
+ * come from the documented command — the other parts skipped, nothing else changed. Why not, if not.
+ */
+const notSeparate = [
+  ...(quick ? ["--quick"] : []),
+  ...(["throughput", "signin", "attack", "floor"] as const)
+    .filter((part) => !skip.has(part))
+    .map((part) => `${part} ran`),
+  ...(["only", "rounds", "warmup", "saturation", "fixed"] as const).filter((key) => args[key]).map((key) => `--${key}`),
+  ...(args.source ? ["--source"] : []),
+  ...(args["no-docs"] ? ["--no-docs"] : []),
+  ...(args["log-level"] !== "info" ? [`--log-level ${args["log-level"]}`] : []),
+  ...(args.connections !== "50" ? [`--connections ${args.connections}`] : []),
+];
+
+if (args["report-only"]) {
+  const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
+  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved, await readSeparate()));
+  await writeFile(join(REPO, "docs", "performance-throughput.svg"), throughputSvg(saved));
+  console.log(
+    `${consoleReport(saved)}\n\nrewrote docs/performance.md and docs/performance-throughput.svg from latest.json`,
+  );
+  process.exit(0);
 }
 
 const started = performance.now();
@@ -124,10 +151,9 @@ const machine = machineInfo();
 if (!canPin) log("bench: taskset or a second core is missing: server and load generator are NOT pinned");
 pinSelf();
 
-const dir = await mkdtemp(join(tmpdir(), "toolgate-bench-"));
+const dir = scratchDir("toolgate-bench-");
+if (args.keep) forget(dir);
 const codebase = await createTinyCodebase();
-if (!args.keep) removeOnExit(dir);
-removeOnExit(codebase);
 const logLevel = args["log-level"];
 const ctx = await prepareModeContext(dir, codebase, logLevel);
 let build: Awaited<ReturnType<typeof buildToolgate>> | undefined;
@@ -140,7 +166,7 @@ if (!args.source) {
 }
 const command = `npx tsx bench/run.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
 log(
-  `toolgate bench: ${quick ? "quick" : "full"} run, ${settings.rounds} round(s), load average ${machine.loadStart.toFixed(2)}, scratch ${dir}`,
+  `toolgate bench: ${full ? "full run" : quick ? "quick run" : "partial run (writes bench/results/partial.json)"}, ${settings.rounds} round(s), load average ${machine.loadStart.toFixed(2)}, scratch ${dir}`,
 );
 
 const results: Results = {
@@ -220,6 +246,8 @@ try {
   await rm(codebase, { recursive: true, force: true });
 }
 
+// Stopped by a signal: the parts left failed at once; nothing is written (proc.ts exits).
+await unlessStopping();
 results.machine.loadEnd = loadavg()[0] ?? 0;
 results.run.elapsedSec = (performance.now() - started) / 1000;
 results.run.partsSec = partsSec;
@@ -235,13 +263,16 @@ results.targets = checkTargets(
 await mkdir(join(REPO, "bench", "results"), { recursive: true });
 const resultsFile = join("bench", "results", full ? "latest.json" : "partial.json");
 await writeFile(join(REPO, resultsFile), `${JSON.stringify(results, null, 2)}\n`);
-// Sizes the full run leaves out, measured here (a run of its own, not --quick): kept, with where they
-// came from, for docs/performance.md (the same size measured again replaces its row).
+// Sizes the full run leaves out, measured here: kept, with where they came from, for
+// docs/performance.md (the same size measured again replaces its row) — by the separate run only.
 const separateSizes =
-  !quick && results.codegen && "sizes" in results.codegen
+  results.codegen && "sizes" in results.codegen
     ? results.codegen.sizes.filter((s) => !DEFAULT_CODEGEN_SIZES.includes(s.tools) && s.generateMs !== undefined)
     : [];
-if (separateSizes.length) {
+let notKept = "";
+if (separateSizes.length && notSeparate.length)
+  notKept = `; the ${separateSizes.map((s) => s.tools).join(", ")}-tool figures are in bench/results/partial.json only, not kept in bench/results/codegen-separate.json (${notSeparate.join(", ")}: not the separate run of bench/README.md)`;
+else if (separateSizes.length) {
   const run = { date: results.run.date, commit: results.run.commit, command, loadStart: machine.loadStart };
   const kept = (await readSeparate())?.sizes.filter((s) => !separateSizes.some((n) => n.tools === s.tools)) ?? [];
   const separate: SeparateCodegen = {
@@ -250,11 +281,9 @@ if (separateSizes.length) {
   await writeFile(SEPARATE_FILE, `${JSON.stringify(separate, null, 2)}\n`);
   log(`kept the ${separateSizes.map((s) => s.tools).join(", ")}-tool figures in bench/results/codegen-separate.json`);
   // The page shows them beside the last full run's figures, which stay as they are.
-  if (!full && !args["no-docs"]) {
-    const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
-    await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved, separate));
-    log("rewrote docs/performance.md from latest.json (the last full run) with them");
-  }
+  const saved = JSON.parse(await readFile(join(REPO, "bench", "results", "latest.json"), "utf8")) as Results;
+  await writeFile(join(REPO, "docs", "performance.md"), markdownReport(saved, separate));
+  log("rewrote docs/performance.md from latest.json (the last full run) with them");
 }
 const docs = full && !args["no-docs"];
 if (docs) {
@@ -268,6 +297,6 @@ log(
     partsSec,
   )
     .map(([part, sec]) => `${part} ${Math.round(sec)} s`)
-    .join(", ")})${args.keep ? `; kept ${dir}` : ""}`,
+    .join(", ")})${args.keep ? `; kept ${dir}` : ""}${notKept}`,
 );
 process.exit(0);

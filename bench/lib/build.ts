@@ -7,14 +7,13 @@
  * thread (resident memory), esbuild's keepNames wraps every closure created per request in
  * `__name()`, and source maps are on.
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { REPO } from "./proc.js";
+import { execTracked, REPO } from "./proc.js";
 
-const run = promisify(execFile);
+/** tsc, tracked like the servers (proc.ts `execTracked`): killed with its native compiler on every way out. */
+const tsc = (config: string) => execTracked(join(REPO, "node_modules", ".bin", "tsc"), ["-p", config]);
 
 export interface Build {
   /** <root>/dist, holding src/ and generated/ as JavaScript. */
@@ -48,10 +47,7 @@ export async function buildToolgate(dir: string): Promise<Build> {
         include: [join(REPO, "src"), join(REPO, "generated"), join(REPO, "examples", "bench-echo")],
       }),
     );
-    await run(join(REPO, "node_modules", ".bin", "tsc"), ["-p", buildConfig], {
-      cwd: REPO,
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    await tsc(buildConfig);
   } catch (error) {
     diagnostics = `${(error as { stdout?: string }).stdout ?? ""}${(error as { stderr?: string }).stderr ?? ""}`.trim();
   }
@@ -73,7 +69,7 @@ export async function buildToolgate(dir: string): Promise<Build> {
     }),
   );
   try {
-    await run(join(REPO, "node_modules", ".bin", "tsc"), ["-p", config], { cwd: REPO, maxBuffer: 16 * 1024 * 1024 });
+    await tsc(config);
   } catch (error) {
     const out = `${(error as { stdout?: string }).stdout ?? ""}`.trim();
     if (!existsSync(join(servers, "tmcp.js")))

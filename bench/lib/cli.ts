@@ -18,7 +18,34 @@ export function cli<const O extends Options>(url: string, options: O) {
     }
     return values as ReturnType<typeof parseArgs<{ options: O }>>["values"];
   } catch (error) {
-    console.error(`${(error as Error).message} (--help lists the options)`);
-    process.exit(2);
+    // One line: parseArgs words some errors over three (an argument that starts with a dash).
+    usageError((error as Error).message.replace(/\s*\n\s*/g, " "));
   }
+}
+
+/** A bad option value: one line on stderr (the option, the value, what it takes) and exit code 2, before anything starts. */
+export function usageError(message: string): never {
+  console.error(`${message} (--help lists the options)`);
+  process.exit(2);
+}
+
+/**
+ * `--name`'s value as a whole number ≥ `min` (`fallback` when the option is not given). Whole: the
+ * counts are counts, and autocannon runs whole seconds (`duration: 0.5` runs ~1 s, bench/README.md).
+ */
+export function wholeNumber(name: string, value: string | undefined, min: number, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  const n = Number(value);
+  if (value === undefined || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min)
+    usageError(`--${name} ${JSON.stringify(value ?? "")}: takes a whole number ≥ ${min}`);
+  return n;
+}
+
+/** `--name`'s comma-separated names, each one of `allowed`. */
+export function namesFrom(name: string, value: string | undefined, allowed: readonly string[]): string[] {
+  const names = (value ?? "").split(",").filter(Boolean);
+  const unknown = names.filter((n) => !allowed.includes(n));
+  if (unknown.length)
+    usageError(`--${name} ${JSON.stringify(value)}: unknown ${unknown.join(", ")}; takes ${allowed.join(", ")}`);
+  return names;
 }

@@ -2,17 +2,15 @@
  * Runs a node child to completion (pinned, tracked, killed on timeout) and returns the last line
  * of its stdout: the children of bench/children/ print one JSON line.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { removeOnExit, spawnNode } from "./proc.js";
+import { forget, scratchDir, spawnNode } from "./proc.js";
 
 export async function execChild(
   args: string[],
   options: { core?: number; timeoutMs: number; env?: NodeJS.ProcessEnv },
 ): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "toolgate-bench-child-"));
-  removeOnExit(dir);
+  const dir = scratchDir("toolgate-bench-child-");
   const logFile = join(dir, "out.log");
   try {
     const child = spawnNode({
@@ -37,5 +35,6 @@ export async function execChild(
     return last;
   } finally {
     await rm(dir, { recursive: true, force: true });
+    forget(dir);
   }
 }

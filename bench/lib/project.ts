@@ -2,11 +2,10 @@
  * Which toolgate project the benchmark serves and which tool it calls, and how the bench launcher
  * starts toolgate on a project (the runtime serves any generated project: `startServer({ project })`).
  */
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { REPO } from "./proc.js";
+import { REPO, scratchDir } from "./proc.js";
 
 /**
  * The toolgate call every throughput mode makes (one constant: change it here only): the same
@@ -53,9 +52,9 @@ export async function loadStart(root: string | undefined): Promise<StartFn> {
   return () => startServer({ project });
 }
 
-/** A folder holding one small file: the CODEBASE_ROOT the shipped search tool searches. */
+/** A folder holding one small file: the CODEBASE_ROOT the shipped search tool searches; removed on exit. */
 export async function createTinyCodebase(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "toolgate-bench-codebase-"));
+  const dir = scratchDir("toolgate-bench-codebase-");
   await writeFile(join(dir, "hello.ts"), 'export const needle = "haystack";\n');
   return dir;
 }

@@ -3,11 +3,11 @@
  * five input properties with bounds and defaults, a nested output schema, annotations, noauth +
  * oauth2 security), each with bounds of its own, for the scale part of the benchmark.
  */
-import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { REPO } from "./proc.js";
+import { forget, REPO, scratchDir } from "./proc.js";
 
 /** The template: the repository's `codebase.search` entry, read from tools.yaml. */
 async function templateTool(): Promise<Record<string, unknown>> {
@@ -45,7 +45,9 @@ export async function scaleToolsYaml(n: number): Promise<string> {
  * project's src/ to the toolgate runtime's root, for the `ToolError` its handler stubs import.
  */
 export async function createScaleProject(n: number, parent = tmpdir(), runtime = "../.."): Promise<string> {
-  const root = await mkdtemp(join(parent, `toolgate-bench-scale-${n}-`));
+  // Removed on exit while it is being filled; once returned, the caller decides (codegen registers it
+  // again unless --keep, in the same turn of the event loop: no signal can come in between).
+  const root = scratchDir(`toolgate-bench-scale-${n}-`, parent);
   await cp(join(REPO, "schema"), join(root, "schema"), { recursive: true });
   await writeFile(join(root, "tools.yaml"), await scaleToolsYaml(n));
   await writeFile(join(root, "auth.yaml"), await readFile(join(REPO, "auth.yaml"), "utf8"));
@@ -54,5 +56,6 @@ export async function createScaleProject(n: number, parent = tmpdir(), runtime =
     join(root, "src", "toolgate.ts"),
     `export { defineHandler } from "../generated/define-handler.js";\nexport { ToolError } from "${runtime}/src/tools/errors.js";\n`,
   );
+  forget(root);
   return root;
 }
