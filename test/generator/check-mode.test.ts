@@ -3,7 +3,7 @@
  * anything; and the CLI on the real repository says it is up to date.
  */
 import { execFile } from "node:child_process";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,15 +65,22 @@ describe("check mode", () => {
   });
 
   it("lists a missing handler stub without creating it", async () => {
-    await rm(join(project.root, "src", "handlers", "docs.create.ts"));
-    const before = await hashTree(project.root);
-    const result = await generate(project.root, { mode: "check" });
-    expect(result.handlers).toEqual(["src/handlers/docs.create.ts"]);
-    // the CLI fails on it, and so does ok
-    expect(result.ok).toBe(false);
-    expect(result.diagnostics).toEqual([]);
-    expect(result.drift).toEqual({ stale: [], missing: [], extra: [] });
-    expect(await hashTree(project.root)).toBe(before);
+    const handler = join(project.root, "src", "handlers", "docs.create.ts");
+    const content = await readFile(handler, "utf8");
+    await rm(handler);
+    try {
+      const before = await hashTree(project.root);
+      const result = await generate(project.root, { mode: "check" });
+      expect(result.handlers).toEqual(["src/handlers/docs.create.ts"]);
+      // the CLI fails on it, and so does ok
+      expect(result.ok).toBe(false);
+      expect(result.diagnostics).toEqual([]);
+      expect(result.drift).toEqual({ stale: [], missing: [], extra: [] });
+      expect(await hashTree(project.root)).toBe(before);
+    } finally {
+      // The shared project as it was, for the tests after this one (in whatever order they run).
+      await writeFile(handler, content);
+    }
   });
 
   it("writes nothing when the YAML has errors", async () => {

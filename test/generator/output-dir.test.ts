@@ -6,7 +6,7 @@
  * are retried, and a previous generated/ that cannot be removed after the swap is a warning.
  */
 import { execFile } from "node:child_process";
-import { lstat, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -67,6 +67,8 @@ describe("an interrupted swap of generated/", () => {
     expect(await hashTree(join(project.root, "generated"))).toBe(good);
     const again = await generate(project.root, { mode: "check" });
     expect(again.recovered).toBeUndefined(); // check mode writes nothing, and tidies nothing
+    // The shared project as it was: the other tests expect no leftovers (in whatever order they run).
+    await rm(join(project.root, live), { recursive: true });
   });
 
   // Windows has no SIGINT to send to a process.
