@@ -78,7 +78,7 @@ export interface ModeResult {
   p99: number;
   p50At50: number;
   p99At50: number;
-  /** The paced sender's worst lateness over the rounds, ms: above ~1 ms the machine took the load generator's core away. */
+  /** The paced sender's worst lateness over the rounds, ms (lib/paced.ts: its p99 includes it). */
   sendLagAt50?: number;
   rssMiB: number;
   /** Median spawn → ready, ms. */
@@ -135,7 +135,7 @@ async function runMode(
     const offered = isBaseline(mode) ? sat.rps / 2 : rate;
     const fixed =
       offered !== undefined && offered > 0
-        ? await runPaced({ ...base, durationSec: options.fixedSec, rate: offered })
+        ? await runPaced({ ...base, durationSec: options.fixedSec, rate: offered, preRollSec: 0.1 })
         : undefined;
     const result: RoundResult = {
       rps: sat.rps,
@@ -174,6 +174,16 @@ function roundOrder(modes: Mode[], round: number): Mode[] {
 export async function runThroughput(ctx: ModeContext, options: ThroughputOptions): Promise<Record<string, ModeResult>> {
   const modes = MODES.filter((m) => (options.only ? options.only.includes(m.key) : !m.onDemand));
   const perMode = new Map<string, RoundResult[]>(modes.map((m) => [m.key, []]));
+  await measureRounds(modes, ctx, options, perMode);
+  return summarise(modes, perMode);
+}
+
+async function measureRounds(
+  modes: Mode[],
+  ctx: ModeContext,
+  options: ThroughputOptions,
+  perMode: Map<string, RoundResult[]>,
+): Promise<void> {
   for (let round = 1; round <= options.rounds; round++) {
     // The 50 % load of every mode is half of this round's SDK v2 baseline capacity in the mode's era;
     // without that baseline (not run, or failed) the mode gets no fixed load rather than another basis.
@@ -209,6 +219,9 @@ export async function runThroughput(ctx: ModeContext, options: ThroughputOptions
       );
     }
   }
+}
+
+function summarise(modes: Mode[], perMode: Map<string, RoundResult[]>): Record<string, ModeResult> {
   const out: Record<string, ModeResult> = {};
   for (const mode of modes) {
     const rounds = perMode.get(mode.key) ?? [];
