@@ -166,6 +166,8 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
  * Runs the sender for `seconds` against a trivial server of its own, so its code is optimised before
  * the first measured window: fresh, it ran 4–8 ms late for its first 4–5 one-second runs (V8
  * optimising the http client and the loop). The harness does this while it compiles the servers.
+ * What is left — sends a few ms late now and then within a window, in the harness as in a process
+ * of its own, single-threaded or not (tried) — is the floor of this sender's p99: the table flags it.
  */
 export async function warmPaced(seconds: number): Promise<void> {
   const { createServer } = await import("node:http");

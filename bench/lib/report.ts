@@ -255,7 +255,7 @@ const f0 = (v: number | undefined | null) => (v === undefined || v === null || N
 const f1 = (v: number | undefined | null) => (v === undefined || v === null || Number.isNaN(v) ? "–" : v.toFixed(1));
 const f2 = (v: number | undefined | null) => (v === undefined || v === null || Number.isNaN(v) ? "–" : v.toFixed(2));
 
-/** A paced sender later than this (ms) was not given its core: the fixed-load latencies then include that wait. */
+/** Sends later than this (ms): the fixed load's p99 then includes the sender's own delay (lib/paced.ts). */
 const LATE_MS = 2;
 
 const MODE_COLUMNS = [
@@ -288,7 +288,7 @@ function modeRows(modes: Record<string, ModeResult>): string[][] {
     m.failed
       ? (m.failure ?? "").slice(0, 80)
       : (m.sendLagAt50 ?? 0) > LATE_MS
-        ? `@50%: sender up to ${f1(m.sendLagAt50)} ms late (machine busy)`
+        ? `@50%: sends up to ${f1(m.sendLagAt50)} ms late (in its p99)`
         : "",
   ]);
 }
