@@ -434,7 +434,7 @@ export function markdownReport(results: Results, separate?: SeparateCodegen): st
     ...(banner ? [banner, ""] : []),
     `Run ${run.date}, commit \`${run.commit}\`, command \`${run.command}\`${run.elapsedSec ? `, ${Math.round(run.elapsedSec)} s` : ""}.`,
     "",
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}; ${machine.pinned ? "server pinned to core 0 and load generator (autocannon, in the harness process) to core 1 with `taskset`" : "**not pinned** (taskset or a second core missing)"}.`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}; ${machine.pinned ? "server pinned to core 0 and load generators (autocannon at saturation, bench/lib/paced.ts for the fixed load, both in the harness process) to core 1 with `taskset`" : "**not pinned** (taskset or a second core missing)"}.`,
     "",
     `Versions: ${Object.entries(versions)
       .map(([k, v]) => `${k} ${v}`)
