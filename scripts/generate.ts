@@ -33,9 +33,9 @@ const { values } = (() => {
       },
     });
   } catch (error) {
-    // A mistyped option is one line, not a stack.
+    // A mistyped option is one line, not a stack (nor parseArgs' three-line hint for `--explain --check`).
     console.error(
-      `generate: ${(error as Error).message} (options: --check, --lint, --root DIR, --explain CODE, --help)`,
+      `generate: ${(error as Error).message.split("\n")[0]} (options: --check, --lint, --root DIR, --explain CODE, --help)`,
     );
     process.exit(2);
   }

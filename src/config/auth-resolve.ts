@@ -125,7 +125,11 @@ export function resolveAuth(
       const url = new URL(resource);
       if (url.hash) error(["resource"], "AUTH001", "resource must not have a #fragment (RFC 9728)");
       if (production && url.protocol !== "https:")
-        error(["resource"], "AUTH002", "resource must be an https URL in production (set MCP_RESOURCE_URL)");
+        error(
+          ["resource"],
+          "AUTH002",
+          "resource must be an https URL in production: set resource to the URL clients reach (the shipped auth.yaml takes it from MCP_RESOURCE_URL)",
+        );
     } catch {
       error(["resource"], "AUTH001", `resource must be an absolute URL, not "${String(resource).slice(0, 60)}"`);
     }
@@ -152,7 +156,10 @@ export function resolveAuth(
     }
     try {
       const url = new URL(issuer);
-      if (production && url.protocol !== "https:")
+      // As the verifier requires (it refused ftp:// at startup with neither code nor position).
+      if (url.protocol !== "https:" && url.protocol !== "http:")
+        error(at("issuer"), "AUTH004", `issuer must be an http(s) URL, not "${String(issuer).slice(0, 60)}"`);
+      else if (production && url.protocol !== "https:")
         error(at("issuer"), "AUTH004", "issuer must be an https URL in production");
     } catch {
       error(at(entry.type === "auth0" ? "domain" : "issuer"), "AUTH004", "issuer is not a valid URL");
@@ -263,7 +270,11 @@ export function resolveAuth(
 
   const mode = raw.mode as AuthMode;
   if (mode === "api-key" && keys.length === 0 && fixed(["mode"]) && !keysFromEnvironment)
-    error(["mode"], "AUTH009", 'mode "api-key" needs at least one key under apiKeys.keys (or set MCP_API_KEY)');
+    error(
+      ["mode"],
+      "AUTH009",
+      'mode "api-key" needs at least one key under apiKeys.keys (the shipped auth.yaml\'s entry takes it from MCP_API_KEY)',
+    );
   const devEnabled = raw.developmentServer?.enabled ?? "auto";
   // It accepts any login name: beside a real authorization server it would let anyone mint tokens the
   // resource server trusts. `auto` already leaves it out when one is configured; `true` must not force it in.
@@ -285,7 +296,7 @@ export function resolveAuth(
     error(
       ["authorizationServers"],
       "AUTH010",
-      `mode "${mode}" needs an authorization server in production: set AUTH0_DOMAIN, or add an oidc issuer`,
+      `mode "${mode}" needs an authorization server in production: add one under authorizationServers (the shipped auth.yaml's auth0 entry is turned on by AUTH0_DOMAIN)`,
     );
 
   const j = raw.jwks ?? {};

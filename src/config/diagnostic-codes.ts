@@ -77,7 +77,7 @@ export const DIAGNOSTIC_CODES = {
     title: "Every `${NAME}` without a default names a variable that is set",
     explanation:
       "A warning in `npm run generate` (the variable may be set only where the server runs); an error when the server starts. A value made only of placeholders that came out empty counts as not written, so an optional setting written as `${NAME:-}` is simply off while the variable is unset.",
-    fix: "Set the variable (in the environment or `.env`), or give a default: `${NAME:-default}`, or `${NAME:-}` for an optional setting.",
+    fix: "Set the variable where the server runs (the environment, or `.env`, which the server reads and `npm run generate` does not), or give a default: `${NAME:-default}`, or `${NAME:-}` for an optional setting.",
   },
   ENV010: {
     severity: "error",
@@ -115,7 +115,7 @@ export const DIAGNOSTIC_CODES = {
     file: "tools.yaml, auth.yaml",
     title: "Every value has the type its key takes",
     explanation:
-      "A string where a list is expected, a number where a string is, and so on. A string where a list of strings goes (`scopes: docs.write`) is shown in its list form.",
+      "A string where a list is expected, a number where a string is, and so on. For a string of words where a list of strings goes (`scopes: docs.write search.read`), the message shows the list it probably means.",
     fix: "Write the value as the type the message names; docs/configuration.md gives each key's type.",
   },
   SCHEMA004: {
@@ -140,7 +140,7 @@ export const DIAGNOSTIC_CODES = {
     title: "In production, `resource` is an https URL",
     explanation:
       "Reported when NODE_ENV is production: bearer tokens sent over plain http can be read on the way, and MCP clients refuse an http resource that is not on the local machine.",
-    fix: "Set MCP_RESOURCE_URL (or `resource`) to the https URL clients reach, e.g. behind your TLS-terminating proxy.",
+    fix: "Set `resource` to the https URL clients reach, e.g. behind your TLS-terminating proxy (the shipped auth.yaml takes it from MCP_RESOURCE_URL).",
   },
   AUTH003: {
     severity: "error",
@@ -156,7 +156,7 @@ export const DIAGNOSTIC_CODES = {
     title:
       "An authorization server's issuer, `jwksUri` and `authorizationEndpoint` are http(s) URLs, https in production",
     explanation:
-      "Keys fetched or sign-ins sent over plain http could be replaced on the way; in production (NODE_ENV=production) only https is accepted. An issuer that is no URL at all is reported in every environment.",
+      "Keys fetched or sign-ins sent over plain http could be replaced on the way: in production (NODE_ENV=production) only https is accepted; elsewhere http too (a local issuer), and no other scheme.",
     fix: "Use the https URL the provider publishes (its `/.well-known/openid-configuration` lists them), or leave `jwksUri` / `authorizationEndpoint` out to have them discovered.",
   },
   AUTH005: {
@@ -195,7 +195,7 @@ export const DIAGNOSTIC_CODES = {
     title: "Mode `api-key` has at least one key",
     explanation:
       "Without a key nobody could call anything in this mode. Not reported while the keys come from placeholders.",
-    fix: "Set MCP_API_KEY (or MCP_API_KEYS), or add an entry under `apiKeys.keys`.",
+    fix: "Add an entry under `apiKeys.keys` (the shipped auth.yaml has one whose `key` comes from MCP_API_KEY or MCP_API_KEYS: set either).",
   },
   AUTH010: {
     severity: "error",
@@ -203,7 +203,7 @@ export const DIAGNOSTIC_CODES = {
     title: "In production, modes `oauth2` and `optional` have an authorization server",
     explanation:
       "Reported when NODE_ENV is production: the development authorization server, which otherwise stands in, accepts any login name and never runs in production.",
-    fix: "Set AUTH0_DOMAIN, or add an `oidc` entry under `authorizationServers`.",
+    fix: "Add an entry under `authorizationServers` (the shipped auth.yaml has an `auth0` one that AUTH0_DOMAIN turns on).",
   },
   AUTH011: {
     severity: "warning",
@@ -265,7 +265,7 @@ export const DIAGNOSTIC_CODES = {
     file: "tools.yaml",
     title: "Every tool schema compiles in ajv 2020 strict mode",
     explanation:
-      "The schemas are compiled as JSON Schema 2020-12 in ajv's strict mode: an unknown keyword or format, a keyword that does nothing where it is (e.g. `minimum` without a numeric `type`), a `$schema` of another draft, a number JSON cannot carry (`.inf`, `.nan`), or a `default` that would never be filled in (in a branch of `oneOf`/`anyOf`, or on a property named after an Object.prototype member). Also a non-finite number in a tool's `meta`.",
+      "The schemas are compiled as JSON Schema 2020-12 in ajv's strict mode: an unknown keyword or format, a keyword that does nothing where it is (e.g. `minimum` without a numeric `type`), a tuple (`prefixItems`) not closed (`minItems` equal to its length, and `maxItems` equal too or `items: false`), a `$ref` that does not resolve, a `$schema` of another draft, a number JSON cannot carry (`.inf`, `.nan`), or a `default` that would never be filled in (in a branch of `oneOf`/`anyOf`, or on a property named after an Object.prototype member). Also a non-finite number in a tool's `meta`.",
     fix: "Follow the message (it quotes ajv); the README's step 1 lists what strict mode refuses and why.",
   },
   TOOLS005: {

@@ -45,6 +45,31 @@ it("sends the requests spread over the window, not in a burst, and times each an
   expect(result.p99).toBeGreaterThanOrEqual(result.p50);
 });
 
+it("gives up on each request a set time after its send, also on requests queued behind a hung one", async () => {
+  const hung = createServer(() => {}); // reads requests, never answers
+  await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+  try {
+    const started = performance.now();
+    const result = await runPaced({
+      base: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`,
+      request,
+      connections: 1,
+      durationSec: 1,
+      rate: 10,
+      answerTimeoutMs: 500,
+    });
+    expect(result).toMatchObject({ ok: 0, bad: 10 });
+    expect(result.firstBad).toBe("request: no answer within 500 ms");
+    // Timed from each send: done ~0.5 s after the opening request and ~0.5 s after the last send
+    // (~2 s). Timed per connection, the ten requests queued on the one connection took 0.5 s each
+    // in turn after the opening one (~6 s).
+    expect(performance.now() - started).toBeLessThan(4_000);
+  } finally {
+    hung.closeAllConnections();
+    await new Promise<void>((resolve) => hung.close(() => resolve()));
+  }
+});
+
 it("counts a tool error and a non-2xx as bad, naming the first", async () => {
   answer = TOOL_ERROR;
   try {

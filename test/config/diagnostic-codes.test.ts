@@ -93,6 +93,14 @@ describe("the CLI", () => {
     expect(stdout).toContain(DIAGNOSTIC_CODES.TOOLS017.fix);
   });
 
+  it("--explain without a code, before another option, is one line and exit 2 (parseArgs wrote three)", async () => {
+    const failure = await generate(["--explain", "--check"]).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toMatch(
+      /^generate: Option '--explain' argument is ambiguous\. \(options: [^\n]*\)\n$/,
+    );
+  });
+
   it("--explain of an unknown code exits 2 and says where the list is", async () => {
     const failure = await generate(["--explain", "TOOLS999"]).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 2 });

@@ -59,7 +59,7 @@ authorizationServers:
   it("the same errors at the same places as the server, for a file without placeholders", async () => {
     const server = errors(startup(refused));
     expect(server.map((l) => l.replace(/:.*error /, " "))).toEqual([
-      'auth.yaml AUTH009: mode "api-key" needs at least one key under apiKeys.keys (or set MCP_API_KEY)',
+      'auth.yaml AUTH009: mode "api-key" needs at least one key under apiKeys.keys (the shipped auth.yaml\'s entry takes it from MCP_API_KEY)',
       "auth.yaml AUTH007: sha256 must be 64 hex digits",
       expect.stringMatching(/^auth\.yaml AUTH014: apiKeys\.keys\.0\.scopes holds "docs\.write,"/),
       "auth.yaml AUTH004: issuer is not a valid URL",
