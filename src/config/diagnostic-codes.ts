@@ -115,7 +115,7 @@ export const DIAGNOSTIC_CODES = {
     file: "tools.yaml, auth.yaml",
     title: "Every value has the type its key takes",
     explanation:
-      "A string where a list is expected, a number where a string is, and so on. For a string of words where a list of strings goes (`scopes: docs.write search.read`), the message shows the list it probably means.",
+      "A string where a list is expected, a number where a string is, and so on. For a string of words where a list of strings goes (`scopes: docs.write search.read`, `algorithms: RS256 ES256`), the message shows the list it probably means.",
     fix: "Write the value as the type the message names; docs/configuration.md gives each key's type.",
   },
   SCHEMA004: {

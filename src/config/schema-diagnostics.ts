@@ -129,14 +129,13 @@ export function schemaErrorsToDiagnostics(source: YamlSource, errors: readonly S
           .split(",")
           .map((t) => TYPE_NAMES[t] ?? t)
           .join(" or ");
-        // A string where only a list of strings goes (`scopes: docs.write`): show the list form of its words.
-        const items = (e.parentSchema as { items?: { type?: unknown } } | undefined)?.items;
+        // A string where only a list of strings goes (`scopes: docs.write`, `algorithms: RS256`, whose
+        // items are an enum of strings): show the list form of its words.
+        const items = (e.parentSchema as { items?: { type?: unknown; enum?: unknown[] } } | undefined)?.items;
+        const ofStrings =
+          items?.type === "string" || (Array.isArray(items?.enum) && items.enum.every((v) => typeof v === "string"));
         const asList =
-          !secret &&
-          e.params.type === "array" &&
-          items?.type === "string" &&
-          typeof e.data === "string" &&
-          e.data.trim() !== ""
+          !secret && e.params.type === "array" && ofStrings && typeof e.data === "string" && e.data.trim() !== ""
             ? ` (write [${e.data
                 .trim()
                 .split(/[\s,]+/)
