@@ -155,7 +155,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       logger.warn(
         `${options.toolsFile} changed since the last npm run generate: the server serves the tools as generated then (descriptions, schemas, access rules); run npm run generate`,
       );
-    for (const warning of auth.warnings) logger.warn(formatDiagnostic(warning));
+    // Each with its code and where it is explained (the refusals print that line themselves: src/main.ts).
+    for (const warning of auth.warnings)
+      logger.warn(
+        { code: warning.code, see: `docs/diagnostics.md#${warning.code.toLowerCase()}` },
+        formatDiagnostic(warning),
+      );
     // The Host and Origin defaults accept the resolved resource URL's host too; lists set explicitly
     // (environment or options.server) stay as they are.
     config = { ...loadServerConfig(env, auth.resource), ...options.server };

@@ -275,6 +275,11 @@ describe("a secret written into auth.yaml (AUTH012)", () => {
     expect(warningsOf(startup)).toContainEqual(
       expect.stringMatching(/^.*auth\.yaml:\d+:\d+: warning AUTH012: key is written in the file/),
     );
+    // Where the code is explained, as the refusals print it.
+    expect(startup.lines.find((l) => l.level === 40 && /AUTH012/.test(l.msg))).toMatchObject({
+      code: "AUTH012",
+      see: "docs/diagnostics.md#auth012",
+    });
     expect(JSON.stringify(startup.lines)).not.toContain(KEY);
   });
 });
