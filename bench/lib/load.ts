@@ -5,7 +5,7 @@
  * result that is no tool error; anything else counts as bad.
  */
 import autocannon, { type AutocannonRequest } from "autocannon";
-import { type HttpRequest, verdict } from "./requests.js";
+import { type AnswerCounts, AnswerTally, type HttpRequest } from "./requests.js";
 
 export interface LoadOptions {
   /** http://127.0.0.1:PORT */
@@ -20,7 +20,7 @@ export interface LoadOptions {
   expectStatus?: number;
 }
 
-export interface LoadResult {
+export interface LoadResult extends AnswerCounts {
   /** Answers per second (autocannon's mean of per-second counts). */
   rps: number;
   /** Latency in ms: whole milliseconds (autocannon's histogram truncates). */
@@ -28,40 +28,14 @@ export interface LoadResult {
   p99: number;
   mean: number;
   total: number;
-  /** 2xx with a JSON-RPC result that is no tool error. */
-  ok: number;
-  /** Results with `isError: true`: counted as bad too (the bench's tools never fail, so one means a misconfigured mode). */
-  toolErrors: number;
-  /** Wrong status, no result, connection errors, timeouts. */
-  bad: number;
   non2xx: number;
   errors: number;
   timeouts: number;
-  /** The first bad answer seen, for the failure message. */
-  firstBad?: string;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const counts = { ok: 0, toolErrors: 0, bad: 0 };
-  let firstBad: string | undefined;
-  const expect = options.expectStatus;
-  const onResponse = (status: number, body: string) => {
-    if (expect !== undefined) {
-      if (status === expect) counts.ok++;
-      else {
-        counts.bad++;
-        firstBad ??= `${status} ${body.slice(0, 200)}`;
-      }
-      return;
-    }
-    const v = status >= 200 && status < 300 ? verdict(body) : "bad";
-    if (v === "ok") counts.ok++;
-    else {
-      if (v === "tool-error") counts.toolErrors++;
-      counts.bad++;
-      firstBad ??= `${status} ${body.slice(0, 200)}`;
-    }
-  };
+  const tally = new AnswerTally(options.expectStatus);
+  const onResponse = (status: number, body: string) => void tally.answer(status, body);
   const { setupRequest } = options;
   const request: AutocannonRequest = {
     ...options.request,
@@ -84,19 +58,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     timeout: 10,
     requests: [request],
   });
-  const errors = result.errors + result.timeouts;
+  const counts = tally.counts();
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     mean: result.latency.mean,
     total: result.requests.total,
-    ok: counts.ok,
-    toolErrors: counts.toolErrors,
-    bad: counts.bad + errors,
+    ...counts,
+    // autocannon counts what got no answer itself (no body reaches onResponse).
+    bad: counts.bad + result.errors + result.timeouts,
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
-    ...(firstBad !== undefined ? { firstBad } : {}),
   };
 }

@@ -13,9 +13,8 @@
  * requests sent in the first 100 ms; p50 18 ms / p99 124 ms reported from 11,290 samples for 1,543
  * answers (bench/README.md).
  */
-import { Agent, request as httpRequest } from "node:http";
-import type { HttpRequest } from "./requests.js";
-import { verdict } from "./requests.js";
+import { Agent, createServer, request as httpRequest } from "node:http";
+import { type AnswerCounts, AnswerTally, type HttpRequest } from "./requests.js";
 
 export interface PacedOptions {
   /** http://127.0.0.1:PORT */
@@ -34,8 +33,8 @@ export interface PacedOptions {
   answerTimeoutMs?: number;
 }
 
-export interface PacedResult {
-  /** Requests offered per second, as asked. */
+export interface PacedResult extends AnswerCounts {
+  /** Requests offered per second: those sent in the window (a whole number) over its length. */
   offered: number;
   /** Answers per second over the window. */
   rps: number;
@@ -44,13 +43,8 @@ export interface PacedResult {
   p99: number;
   mean: number;
   total: number;
-  ok: number;
-  /** Results with `isError: true`: counted as bad too (the bench's tools never fail). */
-  toolErrors: number;
-  bad: number;
   /** How late the sender was at worst, in ms (a sender that cannot keep the pace would show here). */
   maxSendLagMs: number;
-  firstBad?: string;
 }
 
 /** The value at quantile `q` of sorted `values` (nearest rank). */
@@ -64,18 +58,14 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const body = Buffer.from(options.request.body);
   const headers = { ...options.request.headers, "content-length": String(body.length) };
-  const counts = { ok: 0, toolErrors: 0, bad: 0 };
-  let firstBad: string | undefined;
+  const tally = new AnswerTally();
   const latencies: number[] = [];
   const answerTimeoutMs = options.answerTimeoutMs ?? 10_000;
 
   const send = (due: number, record: boolean): Promise<void> =>
     new Promise((resolve) => {
       const fail = (what: string) => {
-        if (record) {
-          counts.bad++;
-          firstBad ??= what;
-        }
+        if (record) tally.failed(what);
         resolve();
       };
       const req = httpRequest(
@@ -94,16 +84,7 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
           res.on("end", () => {
             const ms = performance.now() - due;
             if (!record) return resolve();
-            const text = Buffer.concat(chunks).toString("utf8");
-            const status = res.statusCode ?? 0;
-            const v = status >= 200 && status < 300 ? verdict(text) : "bad";
-            if (v === "ok") {
-              counts.ok++;
-              latencies.push(ms);
-            } else {
-              if (v === "tool-error") counts.toolErrors++;
-              return fail(`${status} ${text.slice(0, 200)}`);
-            }
+            if (tally.answer(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"))) latencies.push(ms);
             resolve();
           });
         },
@@ -150,18 +131,14 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
     const windowMs = performance.now() - start;
     const sorted = latencies.sort((a, b) => a - b);
     return {
-      // The rate of the requests actually sent (a whole number of them in the window).
       offered: n / options.durationSec,
-      rps: (counts.ok * 1000) / Math.max(windowMs, options.durationSec * 1000),
+      rps: (tally.ok * 1000) / Math.max(windowMs, options.durationSec * 1000),
       p50: quantile(sorted, 0.5),
       p99: quantile(sorted, 0.99),
       mean: sorted.length ? sorted.reduce((s, v) => s + v, 0) / sorted.length : Number.NaN,
       total: n,
-      ok: counts.ok,
-      toolErrors: counts.toolErrors,
-      bad: counts.bad,
+      ...tally.counts(),
       maxSendLagMs,
-      ...(firstBad !== undefined ? { firstBad } : {}),
     };
   } finally {
     agent.destroy();
@@ -176,7 +153,6 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
  * of its own, single-threaded or not (tried) — is the floor of this sender's p99: the table flags it.
  */
 export async function warmPaced(seconds: number): Promise<void> {
-  const { createServer } = await import("node:http");
   const server = createServer((req, res) => {
     req.resume();
     req.on("end", () => res.end('{"jsonrpc":"2.0","id":1,"result":{"content":[]}}'));

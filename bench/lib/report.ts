@@ -142,31 +142,27 @@ export function checkTargets(
   };
   const thousand = codegen?.find((s) => s.tools === 1000);
   // Measured but failed is FAIL (a failed generate has no time to compare); not measured is N/A.
-  const generated = thousand?.ok === true && thousand.generateMs !== undefined;
+  const generateMs = thousand?.ok ? thousand.generateMs : undefined;
+  const failed = thousand !== undefined && (generateMs === undefined || thousand.error !== undefined);
+  const problem = { note: (thousand?.error ?? "failed").slice(0, 200) };
   const gen: Target = {
     name: "1,000 tools: generate",
-    value: generated ? (thousand.generateMs as number) / 1000 : null,
+    value: generateMs === undefined ? null : generateMs / 1000,
     goal: "< 10 s",
-    status: !thousand ? "N/A" : !generated ? "FAIL" : (thousand.generateMs as number) < 10_000 ? "PASS" : "FAIL",
+    status: generateMs !== undefined ? (generateMs < 10_000 ? "PASS" : "FAIL") : failed ? "FAIL" : "N/A",
     ...(!thousand
       ? { note: "not measured in this run (1,000 not in --codegen-sizes)" }
-      : generated
-        ? {}
-        : { note: (thousand.error ?? "failed").slice(0, 200) }),
+      : generateMs === undefined
+        ? problem
+        : {}),
   };
+  const serve = thousand?.serve;
   const start: Target = {
     name: "1,000 tools: server start",
-    value: thousand?.serve ? thousand.serve.startMs / 1000 : null,
+    value: serve ? serve.startMs / 1000 : null,
     goal: "< 1 s",
-    status:
-      thousand?.serve !== undefined
-        ? thousand.serve.startMs < 1000
-          ? "PASS"
-          : "FAIL"
-        : thousand && (!generated || thousand.error !== undefined)
-          ? "FAIL"
-          : "N/A",
-    ...(thousand?.serve ? {} : { note: (thousand?.error ?? thousand?.serveSkipped ?? "not measured").slice(0, 200) }),
+    status: serve ? (serve.startMs < 1000 ? "PASS" : "FAIL") : failed ? "FAIL" : "N/A",
+    ...(serve ? {} : failed ? problem : { note: thousand?.serveSkipped ?? "not measured" }),
   };
   const optional = (target: Target): Target[] => (target.value === null ? [] : [target]);
   const info = (name: string, key: string): Target => ({

@@ -76,6 +76,62 @@ export function verdict(body: string): Verdict {
   return parsed.result?.isError === true ? "tool-error" : "ok";
 }
 
+/** How a load run's answers went (both load generators: lib/load.ts, lib/paced.ts). */
+export interface AnswerCounts {
+  /** A 2xx with a JSON-RPC result that is no tool error (or, for attack runs, the expected status). */
+  ok: number;
+  /** Results with `isError: true`: counted as bad too (the bench's tools never fail, so one means a misconfigured mode). */
+  toolErrors: number;
+  /** Wrong status, no result, tool errors, no answer. */
+  bad: number;
+  /** The first bad answer seen, for the failure message. */
+  firstBad?: string;
+}
+
+/** Counts answers as they come: a 2xx JSON-RPC result that is no tool error, or `expectStatus` when given. */
+export class AnswerTally {
+  ok = 0;
+  toolErrors = 0;
+  bad = 0;
+  firstBad: string | undefined;
+
+  constructor(private readonly expectStatus?: number) {}
+
+  /** Counts one answer; true when it was good. */
+  answer(status: number, body: string): boolean {
+    const v =
+      this.expectStatus !== undefined
+        ? status === this.expectStatus
+          ? "ok"
+          : "bad"
+        : status >= 200 && status < 300
+          ? verdict(body)
+          : "bad";
+    if (v === "ok") {
+      this.ok++;
+      return true;
+    }
+    if (v === "tool-error") this.toolErrors++;
+    this.failed(`${status} ${body.slice(0, 200)}`);
+    return false;
+  }
+
+  /** A request that got no answer (a connection error, a timeout). */
+  failed(what: string): void {
+    this.bad++;
+    this.firstBad ??= what;
+  }
+
+  counts(): AnswerCounts {
+    return {
+      ok: this.ok,
+      toolErrors: this.toolErrors,
+      bad: this.bad,
+      ...(this.firstBad !== undefined ? { firstBad: this.firstBad } : {}),
+    };
+  }
+}
+
 /** Sends one request with fetch: for smoke checks before a load run. */
 export async function send(base: string, request: HttpRequest): Promise<{ status: number; body: string }> {
   const res = await fetch(new URL(request.path, base), {

@@ -174,16 +174,6 @@ function roundOrder(modes: Mode[], round: number): Mode[] {
 export async function runThroughput(ctx: ModeContext, options: ThroughputOptions): Promise<Record<string, ModeResult>> {
   const modes = MODES.filter((m) => (options.only ? options.only.includes(m.key) : !m.onDemand));
   const perMode = new Map<string, RoundResult[]>(modes.map((m) => [m.key, []]));
-  await measureRounds(modes, ctx, options, perMode);
-  return summarise(modes, perMode);
-}
-
-async function measureRounds(
-  modes: Mode[],
-  ctx: ModeContext,
-  options: ThroughputOptions,
-  perMode: Map<string, RoundResult[]>,
-): Promise<void> {
   for (let round = 1; round <= options.rounds; round++) {
     // The 50 % load of every mode is half of this round's SDK v2 baseline capacity in the mode's era;
     // without that baseline (not run, or failed) the mode gets no fixed load rather than another basis.
@@ -219,9 +209,6 @@ async function measureRounds(
       );
     }
   }
-}
-
-function summarise(modes: Mode[], perMode: Map<string, RoundResult[]>): Record<string, ModeResult> {
   const out: Record<string, ModeResult> = {};
   for (const mode of modes) {
     const rounds = perMode.get(mode.key) ?? [];
